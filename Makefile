@@ -1,0 +1,101 @@
+# liandong - build, test, bench, demo.  See README.md.
+#
+#   make            optimised build (build/release/)
+#   make test       every test, built with ASan + UBSan (build/test/)
+#   make demo       one node on an embedded default in ./demo
+#   make bench-store  the store benchmark (docs/performance.md)
+#   make valgrind   the unit tests under valgrind (optimised build)
+#   make fuzz       libFuzzer on the decoders (needs clang)
+#   make deps       install the Debian packages we need, if missing
+#
+# Every target that needs the libraries runs the dependency check first.
+
+CC      ?= gcc
+PKGS    := libzmq libsodium msgpack lmdb
+CSTD    := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
+INC     := -Ishared
+OPT_REL := -O2 -g
+OPT_TST := -O1 -g -fno-omit-frame-pointer \
+           -fsanitize=address,undefined -fno-sanitize-recover=all
+LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lzmq -lsodium -lmsgpackc -llmdb) -lm
+TLIBS    = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+SHARED_SRC := $(wildcard shared/*.c)
+SHARED_HDR := $(wildcard shared/*.h)
+TOOLS      := $(patsubst tools/%.c,%,$(wildcard tools/*.c))
+TESTS      := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
+
+REL := build/release
+TST := build/test
+DEPS_OK := build/.deps-ok
+
+.PHONY: all test demo deps bench-store valgrind fuzz clean
+.DELETE_ON_ERROR:
+
+all: $(REL)/city-node $(REL)/county-node $(addprefix $(REL)/,$(TOOLS))
+
+deps:
+	@sh tools/deps.sh
+
+$(DEPS_OK): tools/deps.sh
+	@mkdir -p build
+	@sh tools/deps.sh
+	@touch $@
+
+# --- the common library, twice: optimised and sanitised -------------------
+$(REL)/obj/%.o: shared/%.c $(SHARED_HDR) | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(OPT_REL) $(INC) -c -o $@ $<
+$(TST)/obj/%.o: shared/%.c $(SHARED_HDR) | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(OPT_TST) $(INC) -c -o $@ $<
+
+$(REL)/libliandong.a: $(patsubst shared/%.c,$(REL)/obj/%.o,$(SHARED_SRC))
+	ar rcs $@ $^
+$(TST)/libliandong.a: $(patsubst shared/%.c,$(TST)/obj/%.o,$(SHARED_SRC))
+	ar rcs $@ $^
+
+# --- daemons and tools ------------------------------------------------------
+$(REL)/city-node: $(wildcard city-node/*.c) $(REL)/libliandong.a
+	$(CC) $(CSTD) $(WARN) $(OPT_REL) $(INC) -o $@ $(filter %.c,$^) $(REL)/libliandong.a $(LIBS)
+$(REL)/county-node: $(wildcard county-node/*.c) $(REL)/libliandong.a
+	$(CC) $(CSTD) $(WARN) $(OPT_REL) $(INC) -o $@ $(filter %.c,$^) $(REL)/libliandong.a $(LIBS)
+$(REL)/%: tools/%.c $(REL)/libliandong.a
+	$(CC) $(CSTD) $(WARN) $(OPT_REL) $(INC) -o $@ $< $(REL)/libliandong.a $(LIBS)
+$(TST)/city-node: $(wildcard city-node/*.c) $(TST)/libliandong.a
+	$(CC) $(CSTD) $(WARN) $(OPT_TST) $(INC) -o $@ $(filter %.c,$^) $(TST)/libliandong.a $(LIBS)
+
+# --- tests ------------------------------------------------------------------
+$(TST)/test_%: tests/test_%.c tests/testutil.h $(TST)/libliandong.a
+	$(CC) $(CSTD) $(WARN) $(OPT_TST) $(INC) -Itests -o $@ $< $(TST)/libliandong.a $(LIBS) $(TLIBS)
+$(TST)/fuzz_replay: tests/fuzz_replay.c tests/fuzz_codec.c $(TST)/libliandong.a
+	$(CC) $(CSTD) $(WARN) $(OPT_TST) $(INC) -o $@ $(filter %.c,$^) $(TST)/libliandong.a $(LIBS)
+
+test: $(addprefix $(TST)/,$(TESTS)) $(TST)/fuzz_replay $(TST)/city-node
+	@sh tests/run.sh $(TST) $(TESTS)
+
+valgrind: $(DEPS_OK)
+	$(MAKE) TST=build/vg OPT_TST="-O1 -g" $(addprefix build/vg/,$(TESTS))
+	@for t in $(TESTS); do \
+	  LD_VALGRIND=1 valgrind -q --error-exitcode=9 --leak-check=full \
+	    --errors-for-leak-kinds=definite build/vg/$$t >/dev/null || exit 1; \
+	  echo "valgrind clean: $$t"; done
+
+fuzz: $(DEPS_OK)
+	@mkdir -p build/fuzz
+	clang -g -O1 -fsanitize=fuzzer,address,undefined $(INC) $(CSTD) \
+	  -o build/fuzz/fuzz_codec tests/fuzz_codec.c $(SHARED_SRC) $(LIBS)
+	build/fuzz/fuzz_codec -max_total_time=$${FUZZ_SECONDS:-60} \
+	  -max_len=16384 tests/corpus/codec
+
+# --- demo and benchmarks ----------------------------------------------------
+demo: $(REL)/city-node
+	@sh tools/demo.sh $(REL)
+
+bench-store: $(REL)/bench-store
+	$(REL)/bench-store $(BENCH_ARGS)
+
+clean:
+	rm -rf build

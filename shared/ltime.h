@@ -1,0 +1,29 @@
+/*
+ * ltime.h - UTC milliseconds and the office's local calendar.
+ *
+ * Luoyang keeps China Standard Time, UTC+8, with no daylight saving since
+ * 1991, so local days are computed arithmetically, without the tz
+ * database; days and months in reports are these local ones.
+ */
+#ifndef LD_LTIME_H
+#define LD_LTIME_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#define LD_TZ_OFFSET_MS (8LL * 3600 * 1000)
+
+/* Local date of a UTC ms time as YYYYMMDD, e.g. 20110831. */
+uint32_t ltime_day(int64_t utc_ms);
+/* Local year. */
+int ltime_year(int64_t utc_ms);
+/* UTC ms of local midnight starting day YYYYMMDD; -1 if not a date. */
+int64_t ltime_day_start(uint32_t yyyymmdd);
+/* UTC ms of local "YYYY-MM-DD HH:MM[:SS]"; -1 if not valid. */
+int64_t ltime_parse(const char *s);
+/* "2011-11-16 11:05:00" local; buf of at least 20 bytes. */
+void ltime_format(int64_t utc_ms, char *buf, size_t cap);
+/* Wall clock now, UTC ms. */
+int64_t ltime_now(void);
+
+#endif

@@ -1,0 +1,733 @@
+/*
+ * store.c - the event log and views in LMDB (see store.h for the layout).
+ *
+ * Write path: store_commit() opens one write transaction, runs each event
+ * through store_apply_one() (sequence, ticket id, state machine, view,
+ * indexes, counters, cursor, log) and commits once.  An LMDB error other
+ * than a refusal aborts the whole transaction: the caller answers every
+ * item with that error, and nothing is half-written.
+ */
+#include "store.h"
+#include "codec.h"
+#include "log.h"
+#include "ltime.h"
+#include "store_int.h"
+#include "views.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STORE_MAP_DEFAULT ((size_t)64 << 20)
+#define STORE_MAP_MAX_DEFAULT ((size_t)64 << 30)
+
+static const char *const store_counter_names[LD_C__COUNT] = {
+	"calls_in", "answered", "valid", "police", "fire", "medical", "linkage",
+	"tickets", "wo_dispatched", "wo_signed", "wo_completed", "wo_returned",
+	"completed", "reported", "callbacks", "satisfied", "basic",
+	"unsatisfied", "reopened", "closed", "urged", "supervised",
+	"ext_requested", "ext_granted", "ext_refused", "transfers", "plans",
+	"announcements",
+};
+
+const char *
+store_counter_name(enum ld_counter c)
+{
+	return (unsigned)c < LD_C__COUNT ? store_counter_names[c] : "?";
+}
+
+/* Map an LMDB or errno code to ours, with a message. */
+int
+store_mdb_err(struct ld_err *err, int rc, const char *what)
+{
+	int code;
+
+	switch (rc) {
+	case MDB_MAP_FULL:
+		code = LD_EFULL;
+		break;
+	case MDB_INVALID:
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_PANIC:
+	case MDB_BAD_TXN:
+		code = LD_ECORRUPT;
+		break;
+	case MDB_VERSION_MISMATCH:
+		code = LD_ESCHEMA;
+		break;
+	case ENOMEM:
+		code = LD_ENOMEM;
+		break;
+	default:
+		code = LD_EIO;
+		break;
+	}
+	return err_set(err, code, "%s: %s", what, mdb_strerror(rc));
+}
+
+static void
+store_origin_key(uint8_t *k, const char *origin)
+{
+	memset(k, 0, LD_NODE_MAX);
+	memcpy(k, origin, strnlen(origin, LD_NODE_MAX));
+}
+
+/* ---- open / close ------------------------------------------------------ */
+
+static int
+store_open_dbis(struct ld_store *s, MDB_txn *txn, unsigned flags,
+    struct ld_err *err)
+{
+	static const char *const names[] = { "meta", "events", "applied",
+		"cursors", "tickets", "counters" };
+	MDB_dbi *slots[] = { &s->meta, &s->events, &s->applied, &s->cursors,
+		&s->tickets, &s->counters };
+	int rc;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		rc = mdb_dbi_open(txn, names[i], flags, slots[i]);
+		if (rc != 0)
+			return store_mdb_err(err, rc, names[i]);
+	}
+	for (int i = 0; i < LD_IX__COUNT; i++) {
+		rc = mdb_dbi_open(txn, views_index_names[i], flags, &s->idx[i]);
+		if (rc != 0)
+			return store_mdb_err(err, rc, views_index_names[i]);
+	}
+	return LD_OK;
+}
+
+/* Read the schema record in a read-only transaction, before anything is
+ * written: a store of another version is left exactly as it was. */
+static int
+store_check_schema(struct ld_store *s, const struct ld_store_opts *o,
+    bool *fresh, struct ld_err *err)
+{
+	MDB_txn *txn;
+	MDB_dbi meta;
+	MDB_val k = { 6, (void *)"schema" }, v;
+	int rc;
+
+	*fresh = false;
+	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	if (rc != 0)
+		return store_mdb_err(err, rc, o->dir);
+	rc = mdb_dbi_open(txn, "meta", 0, &meta);
+	if (rc == MDB_NOTFOUND) {
+		MDB_stat st;
+		MDB_dbi main_db;
+		/* no meta: a new store, unless the file already holds data */
+		rc = mdb_dbi_open(txn, NULL, 0, &main_db);
+		if (rc == 0)
+			rc = mdb_stat(txn, main_db, &st);
+		mdb_txn_abort(txn);
+		if (rc == 0 && st.ms_entries != 0)
+			return err_set(err, LD_ECORRUPT, "%s: an LMDB database "
+			    "that is not a liandong store (no schema record)",
+			    o->dir);
+		*fresh = true;
+		return LD_OK;
+	}
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return store_mdb_err(err, rc, o->dir);
+	}
+	rc = mdb_get(txn, meta, &k, &v);
+	if (rc != 0 || v.mv_size != 4) {
+		mdb_txn_abort(txn);
+		return err_set(err, LD_ECORRUPT, "%s: schema record missing or "
+		    "damaged", o->dir);
+	}
+	const uint8_t *p = v.mv_data;
+	uint32_t ver = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+	if (ver != LD_STORE_SCHEMA) {
+		mdb_txn_abort(txn);
+		return err_set(err, LD_ESCHEMA, "%s: store has schema version %u; "
+		    "this build reads version %u; nothing was changed (use the "
+		    "matching build, or migrate)", o->dir, ver, LD_STORE_SCHEMA);
+	}
+	MDB_val nk = { 4, (void *)"node" }, nv;
+	rc = mdb_get(txn, meta, &nk, &nv);
+	if (rc != 0 || nv.mv_size > LD_NODE_MAX) {
+		mdb_txn_abort(txn);
+		return err_set(err, LD_ECORRUPT, "%s: node record missing or "
+		    "damaged", o->dir);
+	}
+	if (nv.mv_size != strlen(o->node) ||
+	    memcmp(nv.mv_data, o->node, nv.mv_size) != 0) {
+		int n = (int)nv.mv_size;
+		mdb_txn_abort(txn);
+		return err_set(err, LD_EINVAL, "%s: store belongs to node %.*s, "
+		    "not %s", o->dir, n, (const char *)nv.mv_data, o->node);
+	}
+	mdb_txn_abort(txn);
+	return LD_OK;
+}
+
+static int
+store_init_meta(struct ld_store *s, MDB_txn *txn, struct ld_err *err)
+{
+	uint8_t ver[4];
+	MDB_val k = { 6, (void *)"schema" }, v = { 4, ver };
+	MDB_val nk = { 4, (void *)"node" }, nv = { strlen(s->node), s->node };
+	int rc;
+
+	views_put_u32(ver, LD_STORE_SCHEMA);
+	rc = mdb_put(txn, s->meta, &k, &v, 0);
+	if (rc == 0)
+		rc = mdb_put(txn, s->meta, &nk, &nv, 0);
+	return rc == 0 ? LD_OK : store_mdb_err(err, rc, "writing schema");
+}
+
+static uint64_t
+store_last_applied(struct ld_store *s, MDB_txn *txn)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint64_t last = 0;
+
+	if (mdb_cursor_open(txn, s->applied, &c) != 0)
+		return 0;
+	if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
+		last = views_get_u64(k.mv_data);
+	mdb_cursor_close(c);
+	return last;
+}
+
+int
+store_open(struct ld_store **sp, const struct ld_store_opts *o,
+    struct ld_err *err)
+{
+	struct ld_store *s;
+	MDB_txn *txn;
+	MDB_envinfo info;
+	char lockpath[PATH_MAX];
+	bool fresh;
+	int rc;
+
+	*sp = NULL;
+	if (o == NULL || o->dir == NULL || o->node == NULL)
+		return err_set(err, LD_EINVAL, "store: dir and node are required");
+	if (!event_node_id_ok(o->node))
+		return err_set(err, LD_EINVAL, "store: bad node id '%s' (1-8 of "
+		    "A-Z, 0-9, starting with a letter)", o->node);
+	if (strlen(o->dir) > PATH_MAX - 32)
+		return err_set(err, LD_EINVAL, "store: path too long");
+	if (mkdir(o->dir, 0700) != 0 && errno != EEXIST)
+		return err_set(err, LD_EIO, "%s: cannot create: %s", o->dir,
+		    strerror(errno));
+
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return err_set(err, LD_ENOMEM, "store: out of memory");
+	s->lockfd = -1;
+	snprintf(s->dir, sizeof(s->dir), "%s", o->dir);
+	snprintf(s->node, sizeof(s->node), "%s", o->node);
+	s->map_size = o->map_size ? o->map_size : STORE_MAP_DEFAULT;
+	s->map_max = o->map_max ? o->map_max : STORE_MAP_MAX_DEFAULT;
+	if (s->map_max < s->map_size)
+		s->map_max = s->map_size;
+	s->no_sync = o->no_sync;
+
+	/* One writing process per store: LMDB would let a second one in. */
+	snprintf(lockpath, sizeof(lockpath), "%s/liandong.lock", o->dir);
+	s->lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (s->lockfd < 0) {
+		rc = err_set(err, LD_EIO, "%s: %s", lockpath, strerror(errno));
+		goto fail;
+	}
+	if (flock(s->lockfd, LOCK_EX | LOCK_NB) != 0) {
+		rc = err_set(err, LD_EBUSY, "%s: store is in use by another "
+		    "process", o->dir);
+		goto fail;
+	}
+
+	rc = mdb_env_create(&s->env);
+	if (rc == 0)
+		rc = mdb_env_set_maxdbs(s->env, 16);
+	if (rc == 0)
+		rc = mdb_env_set_mapsize(s->env, s->map_size);
+	if (rc == 0)
+		rc = mdb_env_open(s->env, o->dir, MDB_NOTLS |
+		    (o->no_sync ? MDB_NOSYNC : 0), 0600);
+	if (rc != 0) {
+		if (rc == MDB_INVALID)
+			rc = err_set(err, LD_ECORRUPT, "%s/data.mdb: not a "
+			    "liandong store, or its header is damaged (%s); "
+			    "nothing was changed", o->dir, mdb_strerror(rc));
+		else
+			rc = store_mdb_err(err, rc, o->dir);
+		goto fail;
+	}
+	if (mdb_env_info(s->env, &info) == 0 && info.me_mapsize > s->map_size)
+		s->map_size = info.me_mapsize;	/* file larger than asked */
+
+	rc = store_check_schema(s, o, &fresh, err);
+	if (rc != 0)
+		goto fail;
+	rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+	if (rc != 0) {
+		rc = store_mdb_err(err, rc, o->dir);
+		goto fail;
+	}
+	rc = store_open_dbis(s, txn, MDB_CREATE, err);
+	if (rc == 0 && fresh)
+		rc = store_init_meta(s, txn, err);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		goto fail;
+	}
+	s->applied_last = store_last_applied(s, txn);
+	rc = mdb_txn_commit(txn);
+	if (rc != 0) {
+		rc = store_mdb_err(err, rc, "creating databases");
+		goto fail;
+	}
+	*sp = s;
+	return LD_OK;
+fail:
+	store_close(s);
+	return rc;
+}
+
+void
+store_close(struct ld_store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->env != NULL)
+		mdb_env_close(s->env);
+	if (s->lockfd >= 0)
+		close(s->lockfd);
+	free(s);
+}
+
+/* ---- the write path ---------------------------------------------------- */
+
+/* Highest contiguous seq of origin, in txn. */
+static int
+store_txn_cursor(struct ld_store *s, MDB_txn *txn, const char *origin,
+    uint64_t *seq)
+{
+	uint8_t kb[LD_NODE_MAX];
+	MDB_val k = { LD_NODE_MAX, kb }, v;
+	int rc;
+
+	store_origin_key(kb, origin);
+	rc = mdb_get(txn, s->cursors, &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		*seq = 0;
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != 8)
+		return MDB_CORRUPTED;
+	*seq = views_get_u64(v.mv_data);
+	return 0;
+}
+
+/* Next ticket number of year for this node (not yet written). */
+static int
+store_txn_next_tid(struct ld_store *s, MDB_txn *txn, int year, uint64_t *n)
+{
+	char kb[16];
+	MDB_val k, v;
+	int rc;
+
+	snprintf(kb, sizeof(kb), "tid:%04d", year);
+	k.mv_size = strlen(kb);
+	k.mv_data = kb;
+	rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		*n = 1;
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != 8)
+		return MDB_CORRUPTED;
+	*n = views_get_u64(v.mv_data) + 1;
+	return 0;
+}
+
+static int
+store_txn_put_tid(struct ld_store *s, MDB_txn *txn, int year, uint64_t n)
+{
+	char kb[16];
+	uint8_t vb[8];
+	MDB_val k, v = { 8, vb };
+	uint64_t have = 0;
+
+	snprintf(kb, sizeof(kb), "tid:%04d", year);
+	k.mv_size = strlen(kb);
+	k.mv_data = kb;
+	if (mdb_get(txn, s->meta, &k, &v) == 0 && v.mv_size == 8)
+		have = views_get_u64(v.mv_data);
+	if (n <= have)
+		return 0;	/* replay: keep the highest */
+	views_put_u64(vb, n);
+	v.mv_size = 8;
+	v.mv_data = vb;
+	return mdb_put(txn, s->meta, &k, &v, 0);
+}
+
+/* Load the view of ticket id into *t (zeroed if absent). */
+int
+store_txn_get_view(struct ld_store *s, MDB_txn *txn, const char *id,
+    struct ld_ticket *t, struct ld_err *err)
+{
+	MDB_val k = { strlen(id), (void *)id }, v;
+	int rc;
+
+	rc = mdb_get(txn, s->tickets, &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		memset(t, 0, sizeof(*t));
+		return LD_OK;
+	}
+	if (rc != 0)
+		return store_mdb_err(err, rc, id);
+	rc = codec_ticket_decode(v.mv_data, v.mv_size, t, err);
+	if (rc != 0)
+		return err_set(err, LD_ECORRUPT, "view of %s is damaged: %s", id,
+		    err ? err->msg : "");
+	return LD_OK;
+}
+
+static int
+store_ikey_eq(const struct ld_ikey *a, const struct ld_ikey *b)
+{
+	return a->ix == b->ix && a->len == b->len &&
+	    memcmp(a->k, b->k, a->len) == 0;
+}
+
+/* Delete index keys of *before not in *after; put those of *after not in
+ * *before.  The work space lives in s (no allocation). */
+static int
+store_txn_reindex(struct ld_store *s, MDB_txn *txn,
+    const struct ld_ticket *before, const struct ld_ticket *after)
+{
+	struct ld_ikey *ok = s->ikeys_old, *nk = s->ikeys_new;
+	size_t no = views_index_keys(before, ok, LD_IKEYS_MAX);
+	size_t nn = views_index_keys(after, nk, LD_IKEYS_MAX);
+	MDB_val k, v = { 0, (void *)"" };
+	int rc;
+
+	for (size_t i = 0; i < no; i++) {
+		size_t j;
+		for (j = 0; j < nn && !store_ikey_eq(&ok[i], &nk[j]); j++)
+			;
+		if (j < nn)
+			continue;
+		k.mv_size = ok[i].len;
+		k.mv_data = ok[i].k;
+		rc = mdb_del(txn, s->idx[ok[i].ix], &k, NULL);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return rc;
+	}
+	for (size_t j = 0; j < nn; j++) {
+		size_t i;
+		for (i = 0; i < no && !store_ikey_eq(&ok[i], &nk[j]); i++)
+			;
+		if (i < no)
+			continue;
+		k.mv_size = nk[j].len;
+		k.mv_data = nk[j].k;
+		rc = mdb_put(txn, s->idx[nk[j].ix], &k, &v, 0);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+store_txn_count(struct ld_store *s, MDB_txn *txn, uint32_t day,
+    const uint32_t *delta)
+{
+	uint8_t kb[5], vb[8];
+	MDB_val k = { 5, kb }, v;
+	int rc;
+
+	views_put_u32(kb, day);
+	for (int c = 0; c < LD_C__COUNT; c++) {
+		uint64_t n = 0;
+
+		if (delta[c] == 0)
+			continue;
+		kb[4] = (uint8_t)c;
+		rc = mdb_get(txn, s->counters, &k, &v);
+		if (rc == 0 && v.mv_size == 8)
+			n = views_get_u64(v.mv_data);
+		else if (rc != MDB_NOTFOUND && rc != 0)
+			return rc;
+		views_put_u64(vb, n + delta[c]);
+		v.mv_size = 8;
+		v.mv_data = vb;
+		rc = mdb_put(txn, s->counters, &k, &v, 0);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * Apply one event inside txn.  Returns 0 (applied), a refusal code with
+ * err set (nothing written for this event: LD_EREFUSED, LD_EINVAL, LD_EDUP,
+ * LD_EGAP, ...), or a positive LMDB code that must abort the transaction.
+ * replay: the event comes from our own log (rebuild): its seq and ticket
+ * id are kept as they are, whatever its origin.
+ */
+int
+store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
+    int64_t now, bool replay, struct ld_err *err)
+{
+	const struct ld_kind_def *kd;
+	struct ld_ticket *before = &s->t_before, *after = &s->t_after;
+	uint32_t delta[LD_C__COUNT] = { 0 };
+	uint8_t key[LD_NODE_MAX + 8], app[8];
+	MDB_val k, v;
+	uint64_t cur, tid_n = 0;
+	int tid_year = 0, rc, len;
+	bool local;
+
+	if ((unsigned)ev->kind >= LD_EV__COUNT || ev->kind == LD_EV_NONE)
+		return err_set(err, LD_EINVAL, "unknown event kind %d", ev->kind);
+	kd = &event_kinds[ev->kind];
+	if (!event_node_id_ok(ev->origin))
+		return err_set(err, LD_EINVAL, "origin: bad node id '%s'",
+		    ev->origin);
+	local = !replay && strcmp(ev->origin, s->node) == 0;
+
+	rc = store_txn_cursor(s, txn, ev->origin, &cur);
+	if (rc != 0)
+		return rc;
+	if (local) {
+		if (ev->seq != 0)
+			return err_set(err, LD_EINVAL, "seq: a local event gets "
+			    "its sequence number from the store (got %llu)",
+			    (unsigned long long)ev->seq);
+		ev->seq = cur + 1;
+	} else if (ev->seq <= cur) {
+		return err_set(err, LD_EDUP, "event %s/%llu already applied "
+		    "(have up to %llu)", ev->origin,
+		    (unsigned long long)ev->seq, (unsigned long long)cur);
+	} else if (ev->seq != cur + 1) {
+		return err_set(err, LD_EGAP, "event %s/%llu out of order: next "
+		    "expected is %llu", ev->origin,
+		    (unsigned long long)ev->seq, (unsigned long long)cur + 1);
+	}
+
+	if (ev->kind == LD_EV_TICKET_CREATED && local && ev->ticket[0] == '\0') {
+		tid_year = ltime_year(ev->time_ms);
+		rc = store_txn_next_tid(s, txn, tid_year, &tid_n);
+		if (rc != 0)
+			goto undo_mdb;
+		if (ticket_id_format(ev->ticket, sizeof(ev->ticket), s->node,
+		    tid_year, tid_n) != 0) {
+			rc = err_set(err, LD_ELIMIT, "ticket numbers of %d are "
+			    "used up", tid_year);
+			goto undo;
+		}
+	} else if (ev->kind == LD_EV_TICKET_CREATED && (replay || !local)) {
+		char node[LD_NODE_MAX + 1];
+		if (ticket_id_parse(ev->ticket, node, &tid_year, &tid_n) != 0) {
+			rc = err_set(err, LD_EINVAL, "ticket: bad id '%s'",
+			    ev->ticket);
+			goto undo;
+		}
+		if (strcmp(node, s->node) != 0)
+			tid_n = 0;	/* another node's numbering */
+	}
+
+	rc = codec_event_check(ev, err);
+	if (rc != 0)
+		goto undo;
+	if (ev->kind == LD_EV_CALL_CLASSIFIED && ev->valid &&
+	    !event_has(ev, LD_F_CLASS)) {
+		rc = err_set(err, LD_EINVAL, "body.class: a valid call needs a "
+		    "class (police, fire, medical or linkage)");
+		goto undo;
+	}
+
+	if (kd->ticket) {
+		rc = store_txn_get_view(s, txn, ev->ticket, before, err);
+		if (rc != 0)
+			goto undo;
+		*after = *before;
+		rc = ticket_apply(after, ev, now, err);
+		if (rc != 0)
+			goto undo;
+		len = codec_ticket_encode(after, s->vbuf, sizeof(s->vbuf), err);
+		if (len < 0) {
+			rc = len;
+			goto undo;
+		}
+		k.mv_size = strlen(after->id);
+		k.mv_data = after->id;
+		v.mv_size = (size_t)len;
+		v.mv_data = s->vbuf;
+		rc = mdb_put(txn, s->tickets, &k, &v, 0);
+		if (rc == 0)
+			rc = store_txn_reindex(s, txn, before, after);
+		if (rc != 0)
+			goto undo_mdb;
+		views_counter_deltas(ev, before, after, delta);
+	} else {
+		views_counter_deltas(ev, NULL, NULL, delta);
+	}
+	rc = store_txn_count(s, txn, ltime_day(ev->time_ms), delta);
+	if (rc != 0)
+		goto undo_mdb;
+
+	len = codec_event_encode(ev, s->ebuf, sizeof(s->ebuf), err);
+	if (len < 0) {
+		/* checked above; a failure here is a bug, but refuse cleanly */
+		rc = err_set(err, LD_EINVAL, "cannot encode event: %s",
+		    err ? err->msg : "");
+		return MDB_BAD_TXN;	/* views were written: abort all */
+	}
+	store_origin_key(key, ev->origin);
+	views_put_u64(key + LD_NODE_MAX, ev->seq);
+	k.mv_size = sizeof(key);
+	k.mv_data = key;
+	v.mv_size = (size_t)len;
+	v.mv_data = s->ebuf;
+	rc = mdb_put(txn, s->events, &k, &v, MDB_NOOVERWRITE);
+	if (rc != 0)
+		goto undo_mdb;
+	views_put_u64(app, s->applied_txn + 1);
+	MDB_val ak = { 8, app }, av = { sizeof(key), key };
+	rc = mdb_put(txn, s->applied, &ak, &av, MDB_APPEND);
+	if (rc != 0)
+		goto undo_mdb;
+	s->applied_txn++;
+	MDB_val ck = { LD_NODE_MAX, key }, cv = { 8, key + LD_NODE_MAX };
+	rc = mdb_put(txn, s->cursors, &ck, &cv, 0);
+	if (rc == 0 && tid_n != 0)
+		rc = store_txn_put_tid(s, txn, tid_year, tid_n);
+	if (rc != 0)
+		goto undo_mdb;
+	return 0;
+
+undo:
+	/* refused: give back what we assigned, nothing was written */
+	if (local) {
+		ev->seq = 0;
+		if (tid_n != 0 && ev->kind == LD_EV_TICKET_CREATED)
+			ev->ticket[0] = '\0';
+	}
+	assert(rc < 0 && !store_fatal(rc));
+	return rc;
+undo_mdb:
+	if (local) {
+		ev->seq = 0;
+		if (tid_n != 0 && ev->kind == LD_EV_TICKET_CREATED)
+			ev->ticket[0] = '\0';
+	}
+	assert(store_fatal(rc));
+	return rc;
+}
+
+/* Items' events as the caller gave them, to retry after a map resize. */
+static void
+store_reset_items(struct ld_store_item *items, size_t n, uint8_t *assigned)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (assigned[i] & 1)
+			items[i].ev->seq = 0;
+		if (assigned[i] & 2)
+			items[i].ev->ticket[0] = '\0';
+		items[i].rc = 0;
+		err_clear(&items[i].err);
+	}
+}
+
+int
+store_grow(struct ld_store *s, struct ld_err *err)
+{
+	size_t want = s->map_size * 2;
+	int rc;
+
+	if (s->map_size >= s->map_max)
+		return err_set(err, LD_EFULL, "%s: database full: map size %zu "
+		    "MiB reached its maximum (map_max); nothing of this batch "
+		    "was written", s->dir, s->map_size >> 20);
+	if (want > s->map_max)
+		want = s->map_max;
+	rc = mdb_env_set_mapsize(s->env, want);
+	if (rc != 0)
+		return store_mdb_err(err, rc, "growing the map");
+	log_info("store", "%s: map grown from %zu to %zu MiB", s->dir,
+	    s->map_size >> 20, want >> 20);
+	s->map_size = want;
+	return LD_OK;
+}
+
+int
+store_commit(struct ld_store *s, struct ld_store_item *items, size_t n,
+    int64_t now, struct ld_err *err)
+{
+	uint8_t *assigned;
+	MDB_txn *txn;
+	int rc;
+
+	if (n == 0)
+		return LD_OK;
+	assigned = calloc(n, 1);
+	if (assigned == NULL)
+		return err_set(err, LD_ENOMEM, "store: out of memory");
+	for (size_t i = 0; i < n; i++)
+		assigned[i] = (uint8_t)((items[i].ev->seq == 0 ? 1 : 0) |
+		    (items[i].ev->kind == LD_EV_TICKET_CREATED &&
+		    items[i].ev->ticket[0] == '\0' ? 2 : 0));
+retry:
+	rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+	if (rc != 0) {
+		rc = store_mdb_err(err, rc, "begin");
+		goto out;
+	}
+	s->applied_txn = s->applied_last;
+	for (size_t i = 0; i < n; i++) {
+		err_clear(&items[i].err);
+		rc = store_apply_one(s, txn, items[i].ev, now, false,
+		    &items[i].err);
+		items[i].rc = store_fatal(rc) ? 0 : rc;
+		if (store_fatal(rc))
+			break;
+		rc = 0;
+	}
+	if (rc == 0)
+		rc = mdb_txn_commit(txn);
+	else
+		mdb_txn_abort(txn);
+	if (rc == MDB_MAP_FULL) {
+		store_reset_items(items, n, assigned);
+		rc = store_grow(s, err);
+		if (rc == 0)
+			goto retry;
+		goto out;
+	}
+	if (rc != 0) {
+		store_reset_items(items, n, assigned);
+		rc = store_mdb_err(err, rc, "commit");
+		goto out;
+	}
+	s->applied_last = s->applied_txn;
+out:
+	if (rc != 0)
+		for (size_t i = 0; i < n; i++)
+			if (items[i].rc == 0)
+				items[i].rc = err_set(&items[i].err, rc, "%s",
+				    err ? err->msg : "store error");
+	free(assigned);
+	return rc;
+}

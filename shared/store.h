@@ -1,0 +1,166 @@
+/*
+ * store.h - a node's event log and materialised views in LMDB.
+ *
+ * One LMDB environment per node (a directory).  Named databases:
+ *
+ *   meta      "schema" -> u32 BE schema version (LD_STORE_SCHEMA)
+ *             "node"   -> this node's id
+ *             "tid:<YYYY>" -> u64 BE last ticket number issued that year
+ *   events    origin[8, NUL-padded] | seq u64 BE  ->  encoded event
+ *   applied   apply index u64 BE  ->  origin[8] | seq u64 BE
+ *             (the order events were applied here; rebuild replays it)
+ *   cursors   origin[8]  ->  u64 BE highest contiguous seq held
+ *   tickets   ticket id  ->  encoded ticket view (codec_ticket_encode)
+ *   by_state  state u8 | ticket id  ->  ""
+ *   by_unit   unit NUL | due u64 BE | ticket id NUL | wo u8  ->  ""
+ *             (open work orders only: the unit's queue, soonest first)
+ *   by_due    due u64 BE | ticket id NUL | wo u8 | what u8 -> ""
+ *             (open deadlines: what 1 = sign for, 2 = complete)
+ *   by_day    local day u32 BE (YYYYMMDD) | ticket id  ->  ""
+ *   by_phone  phone NUL | ticket id  ->  ""
+ *   counters  local day u32 BE | counter u8  ->  u64 BE
+ *
+ * Keys lead with what grows together (origin then seq; ticket ids are
+ * origin-year-number, so recent tickets sit together at the right edge
+ * of the B+tree) so that a batch touches few pages.
+ *
+ * Every call of store_commit() is one write transaction: the events, the
+ * views, the indexes, the counters and the cursors change together or not
+ * at all, and the call returns only after the commit is durable (LMDB's
+ * default sync).  That is the group commit: the caller gathers the
+ * requests that arrived while the previous commit was flushing and hands
+ * them over in one batch; each is answered after store_commit() returns.
+ *
+ * Caveats: one struct ld_store per process and environment; not to be used
+ * across fork().  Only one process may open a store for writing: a second
+ * gets LD_EBUSY.
+ */
+#ifndef LD_STORE_H
+#define LD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "event.h"
+#include "ticket.h"
+
+#define LD_STORE_SCHEMA 1
+
+struct ld_store;
+
+struct ld_store_opts {
+	const char *dir;	/* data directory (created if missing) */
+	const char *node;	/* this node's id: origin of its own events */
+	size_t map_size;	/* initial map size, bytes (0: 64 MiB) */
+	size_t map_max;		/* the map grows up to this (0: 64 GiB) */
+	bool no_sync;		/* tests and rebuild scratch only: not durable */
+};
+
+/* Open or create.  Errors: LD_ESCHEMA (another schema version: nothing is
+ * touched), LD_ECORRUPT (not an LMDB store, or damaged), LD_EBUSY, LD_EIO,
+ * LD_EINVAL (bad options, or a store of another node). */
+int store_open(struct ld_store **sp, const struct ld_store_opts *o,
+    struct ld_err *err);
+void store_close(struct ld_store *s);
+
+/* One request in a batch. */
+struct ld_store_item {
+	struct ld_event *ev;	/* in: the event; out: seq (and ticket id) set */
+	int rc;			/* out: 0 applied, or why not */
+	struct ld_err err;	/* out: the reason, when rc != 0 */
+};
+
+/*
+ * Apply a batch of events in one durable write transaction.
+ *
+ * A local event (origin == this node, seq == 0) gets the next sequence
+ * number; a ticket.created with an empty ticket id gets the next id
+ * ("XA-2011-000124", year from the event's local date).  A remote event
+ * (another origin, seq > 0) must be the next of its origin: seq at or
+ * below the cursor gives LD_EDUP, above cursor + 1 gives LD_EGAP.
+ * Each ticket event goes through ticket_apply() (at time now); a refused
+ * event is not written and does not use a sequence number.  Later events
+ * in the batch see the effect of earlier ones.
+ *
+ * Returns 0 when the transaction committed (each item's rc then says
+ * whether its event is in), or a negative code when nothing was written:
+ * LD_EFULL (the map reached map_max; the caller should answer every item
+ * with this error), LD_EIO, LD_ECORRUPT.  MDB_MAP_FULL below map_max is
+ * handled inside: the map doubles and the batch is retried.
+ */
+int store_commit(struct ld_store *s, struct ld_store_item *items, size_t n,
+    int64_t now, struct ld_err *err);
+
+/* Reads: each runs in its own read-only snapshot. */
+int store_get_ticket(struct ld_store *s, const char *id, struct ld_ticket *t,
+    struct ld_err *err);
+int store_get_event(struct ld_store *s, const char *origin, uint64_t seq,
+    struct ld_event *ev, struct ld_err *err);
+/* Highest contiguous seq held from origin (0 if none). */
+uint64_t store_cursor(struct ld_store *s, const char *origin);
+
+enum ld_counter {
+	LD_C_CALLS_IN = 0,	/* call.received */
+	LD_C_ANSWERED,		/* call.answered */
+	LD_C_VALID,		/* call.classified valid */
+	LD_C_POLICE,		/* ... of class police */
+	LD_C_FIRE,
+	LD_C_MEDICAL,
+	LD_C_LINKAGE,		/* ... of class linkage */
+	LD_C_TICKETS,		/* ticket.created */
+	LD_C_WO_DISPATCHED,
+	LD_C_WO_SIGNED,
+	LD_C_WO_COMPLETED,
+	LD_C_WO_RETURNED,
+	LD_C_COMPLETED,		/* tickets whose last open work order completed */
+	LD_C_REPORTED,
+	LD_C_CALLBACKS,
+	LD_C_SATISFIED,
+	LD_C_BASIC,
+	LD_C_UNSATISFIED,
+	LD_C_REOPENED,
+	LD_C_CLOSED,
+	LD_C_URGED,
+	LD_C_SUPERVISED,
+	LD_C_EXT_REQUESTED,
+	LD_C_EXT_GRANTED,
+	LD_C_EXT_REFUSED,
+	LD_C_TRANSFERS,		/* transfer.accepted */
+	LD_C_PLANS,
+	LD_C_ANNOUNCEMENTS,
+	LD_C__COUNT
+};
+const char *store_counter_name(enum ld_counter c);
+
+/* Sum of counter c over local days [day_from, day_to] (YYYYMMDD). */
+uint64_t store_counter_sum(struct ld_store *s, enum ld_counter c,
+    uint32_t day_from, uint32_t day_to);
+/* Number of tickets in state st now (from by_state). */
+uint64_t store_count_state(struct ld_store *s, enum ld_ticket_state st);
+
+/* Visit the keys of index db ("by_state", "by_unit", ...) that start with
+ * prefix, in key order; stop when cb returns non-zero. */
+typedef int (*store_key_cb)(const uint8_t *key, size_t len, void *arg);
+int store_scan(struct ld_store *s, const char *db, const void *prefix,
+    size_t prefix_len, store_key_cb cb, void *arg, struct ld_err *err);
+
+/*
+ * Replay the applied-order log into fresh views (in a scratch store under
+ * dir/rebuild) and compare every view database with the live one, byte for
+ * byte.  Returns 0 when equal, LD_ECORRUPT with the first difference in
+ * err when not.  If replace is true and they differ, the live views are
+ * replaced by the rebuilt ones (the log is the truth).
+ */
+int store_rebuild(struct ld_store *s, bool replace, struct ld_err *err);
+
+struct ld_store_stats {
+	uint64_t events;	/* entries in the log */
+	uint64_t tickets;
+	size_t map_size;
+	size_t used_bytes;	/* pages in use * page size */
+};
+int store_stats(struct ld_store *s, struct ld_store_stats *st);
+
+#endif

@@ -1,0 +1,47 @@
+/* store_int.h - the store's insides, shared by store.c, store_read.c and
+ * store_rebuild.c only.  Nothing else includes this. */
+#ifndef LD_STORE_INT_H
+#define LD_STORE_INT_H
+
+#include <limits.h>
+#include <lmdb.h>
+
+#include "codec.h"
+#include "store.h"
+#include "views.h"
+
+struct ld_store {
+	MDB_env *env;
+	MDB_dbi meta, events, applied, cursors, tickets, counters;
+	MDB_dbi idx[LD_IX__COUNT];
+	char dir[PATH_MAX];
+	char node[LD_NODE_MAX + 1];
+	size_t map_size, map_max;
+	bool no_sync;
+	int lockfd;
+	uint64_t applied_last;	/* last apply index committed */
+	uint64_t applied_txn;	/* ... within the open write transaction */
+	/* work space of the write path (one writer: no allocation per event) */
+	struct ld_ticket t_before, t_after;
+	struct ld_ikey ikeys_old[LD_IKEYS_MAX], ikeys_new[LD_IKEYS_MAX];
+	uint8_t vbuf[LD_VIEW_MAX];
+	uint8_t ebuf[LD_FRAME_MAX];
+};
+
+/* An LMDB or errno failure that must abort the write transaction, as
+ * opposed to a refusal of one event (an LD_E* code). */
+static inline int
+store_fatal(int rc)
+{
+	return rc > 0 || rc <= -30000;
+}
+
+int store_mdb_err(struct ld_err *err, int rc, const char *what);
+int store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
+    int64_t now, bool replay, struct ld_err *err);
+/* Double the map (up to map_max); LD_EFULL at the maximum. */
+int store_grow(struct ld_store *s, struct ld_err *err);
+int store_txn_get_view(struct ld_store *s, MDB_txn *txn, const char *id,
+    struct ld_ticket *t, struct ld_err *err);
+
+#endif

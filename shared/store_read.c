@@ -1,0 +1,202 @@
+/* store_read.c - reads from the store, each in its own snapshot. */
+#include "store_int.h"
+#include "ltime.h"
+
+#include <string.h>
+
+static int
+store_rd_begin(struct ld_store *s, MDB_txn **txn, struct ld_err *err)
+{
+	int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
+
+	return rc == 0 ? LD_OK : store_mdb_err(err, rc, "read");
+}
+
+int
+store_get_ticket(struct ld_store *s, const char *id, struct ld_ticket *t,
+    struct ld_err *err)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if (id == NULL || id[0] == '\0' || strlen(id) > LD_TICKET_MAX)
+		return err_set(err, LD_EINVAL, "bad ticket id");
+	rc = store_rd_begin(s, &txn, err);
+	if (rc != 0)
+		return rc;
+	rc = store_txn_get_view(s, txn, id, t, err);
+	mdb_txn_abort(txn);
+	if (rc == 0 && t->state == LD_TS_NONE)
+		rc = err_set(err, LD_ENOTFOUND, "no ticket %s", id);
+	return rc;
+}
+
+int
+store_get_event(struct ld_store *s, const char *origin, uint64_t seq,
+    struct ld_event *ev, struct ld_err *err)
+{
+	uint8_t key[LD_NODE_MAX + 8];
+	MDB_val k = { sizeof(key), key }, v;
+	MDB_txn *txn;
+	int rc;
+
+	if (!event_node_id_ok(origin))
+		return err_set(err, LD_EINVAL, "bad origin '%s'", origin);
+	memset(key, 0, sizeof(key));
+	memcpy(key, origin, strlen(origin));
+	views_put_u64(key + LD_NODE_MAX, seq);
+	rc = store_rd_begin(s, &txn, err);
+	if (rc != 0)
+		return rc;
+	rc = mdb_get(txn, s->events, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		rc = err_set(err, LD_ENOTFOUND, "no event %s/%llu", origin,
+		    (unsigned long long)seq);
+	else if (rc != 0)
+		rc = store_mdb_err(err, rc, "events");
+	else if (codec_event_decode(v.mv_data, v.mv_size, ev, err) != 0)
+		rc = err_set(err, LD_ECORRUPT, "event %s/%llu is damaged: %s",
+		    origin, (unsigned long long)seq, err ? err->msg : "");
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+uint64_t
+store_cursor(struct ld_store *s, const char *origin)
+{
+	uint8_t kb[LD_NODE_MAX];
+	MDB_val k = { LD_NODE_MAX, kb }, v;
+	MDB_txn *txn;
+	uint64_t seq = 0;
+
+	memset(kb, 0, sizeof(kb));
+	memcpy(kb, origin, strnlen(origin, LD_NODE_MAX));
+	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0)
+		return 0;
+	if (mdb_get(txn, s->cursors, &k, &v) == 0 && v.mv_size == 8)
+		seq = views_get_u64(v.mv_data);
+	mdb_txn_abort(txn);
+	return seq;
+}
+
+uint64_t
+store_counter_sum(struct ld_store *s, enum ld_counter c, uint32_t from,
+    uint32_t to)
+{
+	uint8_t kb[5];
+	MDB_val k = { 5, kb }, v;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	uint64_t sum = 0;
+	int rc;
+
+	if ((unsigned)c >= LD_C__COUNT)
+		return 0;
+	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0)
+		return 0;
+	if (mdb_cursor_open(txn, s->counters, &cur) != 0) {
+		mdb_txn_abort(txn);
+		return 0;
+	}
+	views_put_u32(kb, from);
+	kb[4] = 0;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const uint8_t *p = k.mv_data;
+		uint32_t day;
+
+		if (k.mv_size != 5 || v.mv_size != 8)
+			continue;
+		day = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+		    (uint32_t)p[2] << 8 | p[3];
+		if (day > to)
+			break;
+		if (p[4] == c)
+			sum += views_get_u64(v.mv_data);
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return sum;
+}
+
+static int
+store_count_cb(const uint8_t *key, size_t len, void *arg)
+{
+	(void)key;
+	(void)len;
+	(*(uint64_t *)arg)++;
+	return 0;
+}
+
+uint64_t
+store_count_state(struct ld_store *s, enum ld_ticket_state st)
+{
+	uint8_t b = (uint8_t)st;
+	uint64_t n = 0;
+
+	store_scan(s, "by_state", &b, 1, store_count_cb, &n, NULL);
+	return n;
+}
+
+int
+store_scan(struct ld_store *s, const char *db, const void *prefix,
+    size_t plen, store_key_cb cb, void *arg, struct ld_err *err)
+{
+	MDB_val k = { plen, (void *)prefix }, v;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_dbi dbi = 0;
+	int rc, found = 0;
+
+	for (int i = 0; i < LD_IX__COUNT; i++)
+		if (strcmp(db, views_index_names[i]) == 0) {
+			dbi = s->idx[i];
+			found = 1;
+		}
+	if (!found)
+		return err_set(err, LD_EINVAL, "no index '%s'", db);
+	rc = store_rd_begin(s, &txn, err);
+	if (rc != 0)
+		return rc;
+	rc = mdb_cursor_open(txn, dbi, &cur);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return store_mdb_err(err, rc, db);
+	}
+	rc = plen ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) :
+	    mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+			break;
+		if (cb(k.mv_data, k.mv_size, arg) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return LD_OK;
+}
+
+int
+store_stats(struct ld_store *s, struct ld_store_stats *st)
+{
+	MDB_txn *txn;
+	MDB_stat ms;
+	MDB_envinfo info;
+	size_t pages = 0;
+
+	memset(st, 0, sizeof(*st));
+	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0)
+		return LD_EIO;
+	if (mdb_stat(txn, s->events, &ms) == 0)
+		st->events = ms.ms_entries;
+	if (mdb_stat(txn, s->tickets, &ms) == 0)
+		st->tickets = ms.ms_entries;
+	mdb_txn_abort(txn);
+	if (mdb_env_info(s->env, &info) == 0) {
+		st->map_size = info.me_mapsize;
+		pages = info.me_last_pgno + 1;
+	}
+	if (mdb_env_stat(s->env, &ms) == 0)
+		st->used_bytes = pages * ms.ms_psize;
+	return LD_OK;
+}

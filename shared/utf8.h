@@ -1,0 +1,14 @@
+/* utf8.h - strict UTF-8 validation (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF).  NUL bytes are refused too, since
+ * every text field is also a C string. */
+#ifndef LD_UTF8_H
+#define LD_UTF8_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* True if s[0..len) is valid UTF-8 without NUL.  On false, *bad (if not
+ * NULL) is the offset of the first bad byte. */
+bool utf8_valid(const char *s, size_t len, size_t *bad);
+
+#endif
