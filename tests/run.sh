@@ -3,6 +3,7 @@
 # replay; print one closing line "N passed, N failed" (test binaries).
 dir=$1; shift
 pass=0; fail=0; failed=""
+export LD_NODE_BIN="$dir/city-node"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 for t in "$@"; do

@@ -1,0 +1,8 @@
+/* county-node - a second-level (county) linkage node.  See shared/node.h. */
+#include "node.h"
+
+int
+main(int argc, char **argv)
+{
+	return node_main(argc, argv, LD_LEVEL_COUNTY);
+}

@@ -1,0 +1,178 @@
+/*
+ * test_node.c - the node daemon as a real process: it runs the demo on a
+ * temp dir, stops cleanly on SIGINT and SIGTERM, refuses bad arguments and
+ * bad stores with a clear message, and its store passes the rebuild check
+ * when started again.  The binary is $LD_NODE_BIN (make test sets it),
+ * default build/test/city-node.
+ */
+#include "testutil.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *node_bin;
+
+struct run {
+	int status;
+	char out[65536];
+	char err[16384];
+};
+
+static void
+slurp(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	if (f != NULL) {
+		n = fread(buf, 1, cap - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+}
+
+/* Run the node with args; if sig, send it once stderr says "ready". */
+static void
+run_node(struct run *r, const char *dir, char *const args[], int sig)
+{
+	char outp[300], errp[300];
+	pid_t pid;
+
+	snprintf(outp, sizeof(outp), "%s/out.txt", dir);
+	snprintf(errp, sizeof(errp), "%s/err.txt", dir);
+	unlink(outp);
+	unlink(errp);	/* no stale "ready" from the last run */
+	r->err[0] = '\0';
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int o = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int e = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(o, 1);
+		dup2(e, 2);
+		execv(node_bin, args);
+		_exit(127);
+	}
+	if (sig) {
+		/* wait up to 30 s for "ready", then signal */
+		for (int i = 0; i < 3000; i++) {
+			struct timespec ts = { 0, 10000000 };
+			slurp(errp, r->err, sizeof(r->err));
+			if (strstr(r->err, "ready;") || waitpid(pid, &r->status,
+			    WNOHANG) == pid)
+				break;
+			nanosleep(&ts, NULL);
+		}
+		kill(pid, sig);
+	}
+	waitpid(pid, &r->status, 0);
+	slurp(outp, r->out, sizeof(r->out));
+	slurp(errp, r->err, sizeof(r->err));
+}
+
+static void
+t_demo_and_restart(void **state)
+{
+	char *dir = tu_tmpdir(), data[300];
+	struct run *r = calloc(1, sizeof(*r));
+
+	(void)state;
+	snprintf(data, sizeof(data), "%s/LY", dir);
+	char *a1[] = { (char *)node_bin, "--id", "LY", "--data", data, "--demo",
+		NULL };
+	run_node(r, dir, a1, SIGINT);
+	assert_true(WIFEXITED(r->status));
+	assert_int_equal(WEXITSTATUS(r->status), 0);
+	assert_non_null(strstr(r->out, "LY-2011-000001   ticket.created"));
+	assert_non_null(strstr(r->out, "work order 1 -> unicom"));
+	assert_non_null(strstr(r->out, "settled            responsible: telecom"));
+	assert_non_null(strstr(r->out, "plan waterplant-power, 2 units at once"));
+	assert_non_null(strstr(r->out, "returned           wo 1"));
+	assert_non_null(strstr(r->out, "reopened"));
+	assert_non_null(strstr(r->out, "calls in 6, answered 6, valid 5, "
+	    "linkage 4, police 1; tickets 4, completed 3, in progress now 1"));
+	assert_non_null(strstr(r->out, "views equal, byte for byte"));
+	assert_null(strstr(r->out, "refused"));
+	assert_non_null(strstr(r->err, "stopped cleanly"));
+
+	/* again, on the same data, with the rebuild check, stopped by SIGTERM */
+	char *a2[] = { (char *)node_bin, "--id", "LY", "--data", data, "--check",
+		NULL };
+	run_node(r, dir, a2, SIGTERM);
+	assert_int_equal(WEXITSTATUS(r->status), 0);
+	assert_non_null(strstr(r->err, "rebuild check: views equal the event log"));
+	assert_non_null(strstr(r->err, "store: 63 events, 4 tickets"));
+
+	/* the wrong node id for this store */
+	char *a3[] = { (char *)node_bin, "--id", "XA", "--data", data, NULL };
+	run_node(r, dir, a3, 0);
+	assert_int_equal(WEXITSTATUS(r->status), 1);
+	assert_non_null(strstr(r->err, "store belongs to node LY, not XA (EINVAL)"));
+	free(r);
+	tu_rm_tree(dir);
+}
+
+static void
+t_bad_usage(void **state)
+{
+	char *dir = tu_tmpdir();
+	struct run *r = calloc(1, sizeof(*r));
+
+	(void)state;
+	char *a1[] = { (char *)node_bin, "--id", "la", "--data", dir, NULL };
+	run_node(r, dir, a1, 0);
+	assert_int_equal(WEXITSTATUS(r->status), 2);
+	assert_non_null(strstr(r->err, "--id: 'la' is not a node id"));
+	char *a2[] = { (char *)node_bin, "--data", dir, NULL };
+	run_node(r, dir, a2, 0);
+	assert_int_equal(WEXITSTATUS(r->status), 2);
+	assert_non_null(strstr(r->err, "--id and --data are required"));
+	char *a3[] = { (char *)node_bin, "--id", "LY", "--data", dir,
+		"--map-max", "12x", NULL };
+	run_node(r, dir, a3, 0);
+	assert_int_equal(WEXITSTATUS(r->status), 2);
+	assert_non_null(strstr(r->err, "--map-max: '12x' is not a size"));
+	char *a4[] = { (char *)node_bin, "--version", NULL };
+	run_node(r, dir, a4, 0);
+	assert_int_equal(WEXITSTATUS(r->status), 0);
+	assert_non_null(strstr(r->out, "city-node "));
+	char *a5[] = { (char *)node_bin, "--help", NULL };
+	run_node(r, dir, a5, 0);
+	assert_int_equal(WEXITSTATUS(r->status), 0);
+	assert_non_null(strstr(r->out, "usage: city-node --id NODE --data DIR"));
+	/* a data dir that is a file full of junk */
+	char bad[300];
+	snprintf(bad, sizeof(bad), "%s/junk", dir);
+	assert_int_equal(mkdir(bad, 0700), 0);
+	char junkf[330];
+	snprintf(junkf, sizeof(junkf), "%s/data.mdb", bad);
+	FILE *f = fopen(junkf, "w");
+	for (int i = 0; i < 4096; i++)
+		fputs("not lmdb ", f);
+	fclose(f);
+	char *a6[] = { (char *)node_bin, "--id", "LY", "--data", bad, NULL };
+	run_node(r, dir, a6, 0);
+	assert_int_equal(WEXITSTATUS(r->status), 1);
+	assert_non_null(strstr(r->err, "not a liandong store, or its header is "
+	    "damaged"));
+	free(r);
+	tu_rm_tree(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_demo_and_restart),
+		cmocka_unit_test(t_bad_usage),
+	};
+
+	node_bin = getenv("LD_NODE_BIN");
+	if (node_bin == NULL)
+		node_bin = "build/test/city-node";
+	return cmocka_run_group_tests_name("node", tests, NULL, NULL);
+}

@@ -1,0 +1,434 @@
+/* test_store.c - the LMDB store: log, views, indexes, counters, group
+ * commit, rebuild, and what it does with bad databases. */
+#include "testutil.h"
+#include "testgen.h"
+
+#include "codec.h"
+#include "store.h"
+#include "store_int.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#define T0 1321412700000LL	/* 2011-11-16 11:05:00 +08:00 */
+
+struct fx {
+	char *dir;
+	struct ld_store *s;
+};
+
+static struct ld_store *
+open_store(const char *dir, const char *node, size_t map, size_t max)
+{
+	struct ld_store_opts o = { .dir = dir, .node = node, .map_size = map,
+		.map_max = max };
+	struct ld_store *s = NULL;
+	struct ld_err err;
+
+	if (store_open(&s, &o, &err) != 0)
+		fail_msg("store_open: %s", err.msg);
+	return s;
+}
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	f->dir = tu_tmpdir();
+	f->s = open_store(f->dir, "XA", 0, 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	store_close(f->s);
+	tu_rm_tree(f->dir);
+	free(f);
+	return 0;
+}
+
+/* Commit one event; return its rc. */
+static int
+commit1(struct ld_store *s, struct ld_event *e, int64_t now, struct ld_err *err)
+{
+	struct ld_store_item it = { .ev = e };
+	struct ld_err bad;
+
+	if (store_commit(s, &it, 1, now, &bad) != 0)
+		fail_msg("store_commit: %s", bad.msg);
+	if (err)
+		*err = it.err;
+	return it.rc;
+}
+
+static void
+lifecycle(struct ld_store *s, const char *origin, int64_t t, char *id_out)
+{
+	struct ld_event *e = malloc(sizeof(*e));
+	struct ld_err err;
+
+	tg_created(e, origin, t, "13912345678");
+	assert_int_equal(commit1(s, e, t, &err), 0);
+	strcpy(id_out, e->ticket);
+	tg_dispatched(e, origin, t + 1000, id_out, 1, "unicom");
+	assert_int_equal(commit1(s, e, t, &err), 0);
+	tg_wo_event(e, LD_EV_SIGNED, origin, t + 2000, id_out, 1);
+	assert_int_equal(commit1(s, e, t + 2000, &err), 0);
+	tg_wo_event(e, LD_EV_COMPLETED, origin, t + 3 * TG_HOUR, id_out, 1);
+	assert_int_equal(commit1(s, e, t + 3 * TG_HOUR, &err), 0);
+	free(e);
+}
+
+static void
+t_ids_and_seqs(void **state)
+{
+	struct fx *f = *state;
+	struct ld_event *e = malloc(sizeof(*e));
+	struct ld_ticket *t = malloc(sizeof(*t));
+	struct ld_err err;
+	char id[32];
+
+	lifecycle(f->s, "XA", T0, id);
+	assert_string_equal(id, "XA-2011-000001");
+	assert_int_equal(store_cursor(f->s, "XA"), 4);
+	lifecycle(f->s, "XA", T0 + 60000, id);
+	assert_string_equal(id, "XA-2011-000002");
+	assert_int_equal(store_cursor(f->s, "XA"), 8);
+
+	assert_int_equal(store_get_ticket(f->s, "XA-2011-000001", t, &err), 0);
+	assert_int_equal(t->state, LD_TS_COMPLETED);
+	assert_string_equal(t->place,
+	    "王城大道与关林路交叉口西北50米，洛阳理工学院附近");
+	assert_int_equal(t->n_wo, 1);
+	assert_string_equal(t->wo[0].unit, "unicom");
+
+	assert_int_equal(store_get_event(f->s, "XA", 5, e, &err), 0);
+	assert_int_equal(e->kind, LD_EV_TICKET_CREATED);
+	assert_string_equal(e->ticket, "XA-2011-000002");
+	assert_string_equal(e->text, "路边井盖丢失，夜间行人容易掉入，请尽快处理。");
+	assert_int_equal(store_get_event(f->s, "XA", 9, e, &err), LD_ENOTFOUND);
+	assert_int_equal(store_get_ticket(f->s, "XA-2011-000009", t, &err),
+	    LD_ENOTFOUND);
+	/* a year later the numbering starts again */
+	lifecycle(f->s, "XA", T0 + 60LL * 24 * TG_HOUR, id);
+	assert_string_equal(id, "XA-2012-000001");
+	free(t);
+	free(e);
+}
+
+static void
+t_refusal_keeps_seq(void **state)
+{
+	struct fx *f = *state;
+	struct ld_event *ev = calloc(4, sizeof(*ev));
+	struct ld_store_item it[4];
+	struct ld_err err;
+	char id[32];
+
+	lifecycle(f->s, "XA", T0, id);
+	memset(it, 0, sizeof(it));
+	/* a batch: refused (complete before sign: wo 2 does not exist),
+	 * accepted, refused (already signed), accepted */
+	tg_wo_event(&ev[0], LD_EV_COMPLETED, "XA", T0 + 10, id, 2);
+	tg_dispatched(&ev[1], "XA", T0 + 20, id, 2, "water");
+	tg_wo_event(&ev[2], LD_EV_SIGNED, "XA", T0 + 30, id, 1);
+	tg_wo_event(&ev[3], LD_EV_SIGNED, "XA", T0 + 40, id, 2);
+	for (int i = 0; i < 4; i++)
+		it[i].ev = &ev[i];
+	assert_int_equal(store_commit(f->s, it, 4, T0 + 50, &err), 0);
+	assert_int_equal(it[0].rc, LD_EREFUSED);
+	assert_int_equal(it[1].rc, 0);
+	assert_int_equal(it[2].rc, LD_EREFUSED);
+	assert_int_equal(it[3].rc, 0);
+	assert_int_equal(ev[0].seq, 0);
+	assert_int_equal(ev[1].seq, 5);
+	assert_int_equal(ev[3].seq, 6);
+	assert_int_equal(store_cursor(f->s, "XA"), 6);
+	/* a local event must not bring its own seq */
+	tg_wo_event(&ev[0], LD_EV_PROGRESS, "XA", T0 + 60, id, 2);
+	ev[0].seq = 99;
+	assert_int_equal(commit1(f->s, &ev[0], T0 + 60, &err), LD_EINVAL);
+	assert_string_equal(err.msg, "seq: a local event gets its sequence "
+	    "number from the store (got 99)");
+	/* a schema error is refused with the field named */
+	tg_wo_event(&ev[0], LD_EV_PROGRESS, "XA", T0 + 60, id, 2);
+	ev[0].present &= ~(1u << LD_F_NOTE);
+	assert_int_not_equal(commit1(f->s, &ev[0], T0 + 60, &err), 0);
+	assert_non_null(strstr(err.msg, "note"));
+	assert_int_equal(store_cursor(f->s, "XA"), 6);
+	free(ev);
+}
+
+static void
+t_remote_order(void **state)
+{
+	struct fx *f = *state;
+	struct ld_event *e = malloc(sizeof(*e));
+	struct ld_err err;
+
+	/* events of the city node LY arrive by replication */
+	tg_call(e, LD_EV_CALL_RECEIVED, "LY", T0, "LY-C-1");
+	e->seq = 2;
+	assert_int_equal(commit1(f->s, e, T0, &err), LD_EGAP);
+	assert_string_equal(err.msg, "event LY/2 out of order: next expected "
+	    "is 1");
+	e->seq = 1;
+	assert_int_equal(commit1(f->s, e, T0, &err), 0);
+	assert_int_equal(commit1(f->s, e, T0, &err), LD_EDUP);
+	assert_string_equal(err.msg, "event LY/1 already applied (have up to 1)");
+	e->seq = 2;
+	tg_created(e, "LY", T0, "13700000000");
+	strcpy(e->ticket, "LY-2011-000077");
+	e->seq = 2;
+	assert_int_equal(commit1(f->s, e, T0, &err), 0);
+	assert_int_equal(store_cursor(f->s, "LY"), 2);
+	assert_int_equal(store_cursor(f->s, "XA"), 0);
+	/* our own numbering is not touched by another node's ids */
+	tg_created(e, "XA", T0, "13700000000");
+	assert_int_equal(commit1(f->s, e, T0, &err), 0);
+	assert_string_equal(e->ticket, "XA-2011-000001");
+	free(e);
+}
+
+static int
+collect_cb(const uint8_t *key, size_t len, void *arg)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	(void)len;
+	snprintf(out + n, 512 - n, "%s;", (const char *)key + 1);
+	return 0;
+}
+
+static void
+t_indexes_counters(void **state)
+{
+	struct fx *f = *state;
+	struct ld_event *e = malloc(sizeof(*e));
+	struct ld_err err;
+	char id[32], buf[512] = "";
+	uint8_t st = LD_TS_COMPLETED;
+
+	for (int i = 0; i < 5; i++) {
+		char call[24];
+		snprintf(call, sizeof(call), "XA-C-%d", i);
+		tg_call(e, LD_EV_CALL_RECEIVED, "XA", T0 + i, call);
+		assert_int_equal(commit1(f->s, e, T0 + i, &err), 0);
+		if (i < 4) {
+			tg_call(e, LD_EV_CALL_ANSWERED, "XA", T0 + i, call);
+			assert_int_equal(commit1(f->s, e, T0 + i, &err), 0);
+		}
+		if (i < 3) {
+			tg_call(e, LD_EV_CALL_CLASSIFIED, "XA", T0 + i, call);
+			event_set_bool(e, LD_F_VALID, true);
+			event_set_uint(e, LD_F_CLASS, i == 0 ? LD_CLASS_POLICE :
+			    LD_CLASS_LINKAGE);
+			assert_int_equal(commit1(f->s, e, T0 + i, &err), 0);
+		}
+	}
+	/* a valid call without class is refused, naming the field */
+	tg_call(e, LD_EV_CALL_CLASSIFIED, "XA", T0, "XA-C-9");
+	event_set_bool(e, LD_F_VALID, true);
+	assert_int_equal(commit1(f->s, e, T0, &err), LD_EINVAL);
+	assert_non_null(strstr(err.msg, "body.class"));
+
+	lifecycle(f->s, "XA", T0, id);
+	lifecycle(f->s, "XA", T0 + 1000, id);
+	uint32_t day = ltime_day(T0);
+	assert_int_equal(day, 20111116);
+	assert_int_equal(store_counter_sum(f->s, LD_C_CALLS_IN, day, day), 5);
+	assert_int_equal(store_counter_sum(f->s, LD_C_ANSWERED, day, day), 4);
+	assert_int_equal(store_counter_sum(f->s, LD_C_VALID, day, day), 3);
+	assert_int_equal(store_counter_sum(f->s, LD_C_LINKAGE, day, day), 2);
+	assert_int_equal(store_counter_sum(f->s, LD_C_POLICE, day, day), 1);
+	assert_int_equal(store_counter_sum(f->s, LD_C_TICKETS, day, day), 2);
+	assert_int_equal(store_counter_sum(f->s, LD_C_COMPLETED, day, day), 2);
+	assert_int_equal(store_counter_sum(f->s, LD_C_TICKETS, day + 1, day + 1),
+	    0);
+	assert_int_equal(store_count_state(f->s, LD_TS_COMPLETED), 2);
+	assert_int_equal(store_count_state(f->s, LD_TS_IN_PROGRESS), 0);
+	assert_int_equal(store_scan(f->s, "by_state", &st, 1, collect_cb, buf,
+	    &err), 0);
+	assert_string_equal(buf, "XA-2011-000001;XA-2011-000002;");
+	/* one open work order: it is in the unit's queue and has deadlines */
+	tg_dispatched(e, "XA", T0 + 5000, "XA-2011-000002", 2, "water");
+	assert_int_equal(commit1(f->s, e, T0 + 5000, &err), 0);
+	assert_int_equal(store_count_state(f->s, LD_TS_DISPATCHED), 0);
+	assert_int_equal(store_count_state(f->s, LD_TS_IN_PROGRESS), 1);
+	buf[0] = '\0';
+	assert_int_equal(store_scan(f->s, "by_unit", "water", 6, collect_cb,
+	    buf, &err), 0);
+	/* key: "water\0" due[8] "XA-2011-000002\0" wo; collect_cb prints
+	 * from byte 1 up to the NUL: "ater" */
+	assert_string_equal(buf, "ater;");
+	assert_int_equal(store_scan(f->s, "no_such", "", 0, collect_cb, buf,
+	    &err), LD_EINVAL);
+	free(e);
+}
+
+static void
+t_rebuild(void **state)
+{
+	struct fx *f = *state;
+	struct ld_err err;
+	char id[32];
+
+	for (int i = 0; i < 50; i++)
+		lifecycle(f->s, "XA", T0 + i * 60000, id);
+	assert_int_equal(store_rebuild(f->s, false, &err), 0);
+
+	/* damage one view behind the store's back */
+	struct ld_ticket *t = malloc(sizeof(*t));
+	uint8_t buf[LD_VIEW_MAX];
+	MDB_txn *txn;
+	assert_int_equal(store_get_ticket(f->s, "XA-2011-000007", t, &err), 0);
+	t->wo[0].urges = 5;
+	int len = codec_ticket_encode(t, buf, sizeof(buf), &err);
+	assert_true(len > 0);
+	MDB_val k = { strlen(t->id), t->id }, v = { (size_t)len, buf };
+	assert_int_equal(mdb_txn_begin(f->s->env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_put(txn, f->s->tickets, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+
+	assert_int_equal(store_rebuild(f->s, false, &err), LD_ECORRUPT);
+	assert_non_null(strstr(err.msg, "tickets: value of 'XA-2011-000007'"));
+	/* replace: the log is the truth */
+	assert_int_equal(store_rebuild(f->s, true, &err), LD_ECORRUPT);
+	assert_int_equal(store_rebuild(f->s, false, &err), 0);
+	assert_int_equal(store_get_ticket(f->s, "XA-2011-000007", t, &err), 0);
+	assert_int_equal(t->wo[0].urges, 0);
+	free(t);
+}
+
+static void
+t_schema_and_damage(void **state)
+{
+	struct fx *f = *state;
+	struct ld_store *s2 = NULL;
+	struct ld_store_opts o = { .dir = f->dir, .node = "XA" };
+	struct ld_err err;
+	char id[32], path[400], msg[600];
+	MDB_txn *txn;
+	uint8_t ver[4] = { 0, 0, 0, 7 };
+
+	lifecycle(f->s, "XA", T0, id);
+	/* a second process (or open) is refused */
+	assert_int_equal(store_open(&s2, &o, &err), LD_EBUSY);
+	/* another schema version */
+	MDB_val k = { 6, (void *)"schema" }, v = { 4, ver };
+	assert_int_equal(mdb_txn_begin(f->s->env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_put(txn, f->s->meta, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(store_open(&s2, &o, &err), LD_ESCHEMA);
+	snprintf(msg, sizeof(msg), "%s: store has schema version 7; this build "
+	    "reads version 1; nothing was changed (use the matching build, or "
+	    "migrate)", f->dir);
+	assert_string_equal(err.msg, msg);
+	assert_null(s2);
+	/* another node's store */
+	o.node = "LY";
+	assert_int_equal(store_open(&s2, &o, &err), LD_ESCHEMA);
+	/* a damaged file */
+	snprintf(path, sizeof(path), "%s/data.mdb", f->dir);
+	int fd = open(path, O_WRONLY);
+	assert_true(fd >= 0);
+	char junk[8192];
+	memset(junk, 0x5a, sizeof(junk));
+	assert_int_equal(pwrite(fd, junk, sizeof(junk), 0), (ssize_t)sizeof(junk));
+	close(fd);
+	o.node = "XA";
+	assert_int_equal(store_open(&s2, &o, &err), LD_ECORRUPT);
+	snprintf(msg, sizeof(msg), "%s/data.mdb: not a liandong store, or its "
+	    "header is damaged", f->dir);
+	assert_memory_equal(err.msg, msg, strlen(msg));
+	/* a bad node id */
+	o.node = "xa";
+	assert_int_equal(store_open(&s2, &o, &err), LD_EINVAL);
+	assert_string_equal(err.msg, "store: bad node id 'xa' (1-8 of A-Z, 0-9, "
+	    "starting with a letter)");
+}
+
+static void
+t_wrong_node(void **state)
+{
+	struct fx *f = *state;
+	struct ld_store *s2 = NULL;
+	struct ld_store_opts o = { .dir = f->dir, .node = "LY" };
+	struct ld_err err;
+	char msg[400];
+
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(store_open(&s2, &o, &err), LD_EINVAL);
+	snprintf(msg, sizeof(msg), "%s: store belongs to node XA, not LY", f->dir);
+	assert_string_equal(err.msg, msg);
+	f->s = open_store(f->dir, "XA", 0, 0);
+}
+
+static void
+t_map_full_and_growth(void **state)
+{
+	struct fx *f = *state;
+	char *dir = tu_tmpdir(), id[32];
+	struct ld_store *s = open_store(dir, "XA", 1 << 20, 1 << 20);
+	struct ld_event *e = malloc(sizeof(*e));
+	struct ld_store_item it = { .ev = e };
+	struct ld_err err;
+	uint64_t acked = 0;
+	int rc = 0;
+
+	(void)f;
+	/* fill a 1 MiB map that may not grow */
+	for (int i = 0; i < 100000 && rc == 0; i++) {
+		tg_created(e, "XA", T0 + i, "13900000000");
+		rc = store_commit(s, &it, 1, T0 + i, &err);
+		if (rc == 0) {
+			assert_int_equal(it.rc, 0);
+			acked = e->seq;
+		}
+	}
+	assert_int_equal(rc, LD_EFULL);
+	assert_int_equal(it.rc, LD_EFULL);
+	assert_non_null(strstr(err.msg, "database full"));
+	assert_int_equal(e->seq, 0);	/* given back */
+	assert_true(acked > 100);
+	assert_int_equal(store_cursor(s, "XA"), acked);
+	store_close(s);
+	/* reopen with room to grow: nothing lost, and it goes on */
+	s = open_store(dir, "XA", 1 << 20, 64 << 20);
+	assert_int_equal(store_cursor(s, "XA"), acked);
+	for (int i = 0; i < 2000; i++)
+		lifecycle(s, "XA", T0 + i, id);
+	assert_int_equal(store_cursor(s, "XA"), acked + 8000);
+	struct ld_store_stats st;
+	store_stats(s, &st);
+	assert_true(st.map_size > (1 << 20));
+	assert_int_equal(store_rebuild(s, false, &err), 0);
+	store_close(s);
+	free(e);
+	tu_rm_tree(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(t_ids_and_seqs, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_refusal_keeps_seq, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_remote_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_indexes_counters, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_rebuild, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_schema_and_damage, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_wrong_node, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_map_full_and_growth, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
