@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -563,7 +564,9 @@ store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
 		if (rc != 0)
 			goto undo;
 		*after = *before;
-		rc = ticket_apply(after, ev, now, err);
+		/* another node (or our own log) already accepted it: its clock
+		 * is not ours to judge */
+		rc = ticket_apply(after, ev, local ? now : INT64_MAX, err);
 		if (rc != 0)
 			goto undo;
 		len = codec_ticket_encode(after, s->vbuf, sizeof(s->vbuf), err);

@@ -181,7 +181,7 @@ again:
 			rc = LD_ECORRUPT;
 			goto abort;
 		}
-		rc = store_apply_one(r, wt, ev, ev->time_ms, true, err);
+		rc = store_apply_one(r, wt, ev, INT64_MAX, true, err);
 		if (rc == MDB_MAP_FULL) {
 			mdb_txn_abort(wt);
 			wt = NULL;

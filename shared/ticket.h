@@ -102,7 +102,8 @@ struct ld_ticket {
 	uint8_t n_wo;
 	int64_t created_ms;
 	int64_t updated_ms;	/* time of the last event applied */
-	int64_t completed_ms;	/* when the last work order completed */
+	int64_t completed_ms;	/* when the ticket last became complete (no
+				 * work order open); 0 while any is open */
 	int64_t closed_ms;
 	uint32_t events;	/* events applied */
 	uint16_t reopens;
@@ -124,9 +125,15 @@ struct ld_ticket {
  * Apply ev to *t at time now (UTC ms; the caller's clock).  A ticket that
  * does not exist yet is a zeroed struct (state LD_TS_NONE).
  * On success *t is updated and 0 returned.  On refusal *t is unchanged,
- * LD_EREFUSED (or LD_EINVAL for an event that is not a ticket event) is
- * returned and err holds a reason a person can read, e.g.
+ * LD_EREFUSED (the state machine refused) or LD_EINVAL (not a ticket
+ * event, or a malformed one: a required field missing, a value out of
+ * range, an origin that is not a node id) is returned and err holds a
+ * reason a person can read, e.g.
  * "work order 2 (unit water) is not signed for yet; it cannot be completed".
+ * now = INT64_MAX skips the future-time check: use it to apply an event
+ * that another node already accepted (replication, rebuild).  While a
+ * transfer is pending only the target's answer (transfer.accepted or
+ * transfer.refused) is accepted.
  */
 int ticket_apply(struct ld_ticket *t, const struct ld_event *ev, int64_t now,
     struct ld_err *err);
