@@ -40,11 +40,16 @@ int codec_event_encode(const struct ld_event *ev, uint8_t *buf, size_t cap,
 int codec_event_decode(const uint8_t *buf, size_t len, struct ld_event *ev,
     struct ld_err *err);
 
-/* Validate ev against the schema without encoding it. */
+/* Validate ev against the schema without encoding it: 0, or LD_EINVAL
+ * with the message the decoder would give for the same fault. */
 int codec_event_check(const struct ld_event *ev, struct ld_err *err);
 
 /* The same for ticket views (trusted input from our own store, but still
- * checked: a damaged view gives LD_ECORRUPT, never a crash). */
+ * checked: a damaged view gives LD_ECORRUPT, never a crash).  The decoder
+ * accepts only the exact bytes the encoder writes, so a view that decodes
+ * re-encodes to the same bytes.  Any change to struct ld_ticket or struct
+ * ld_wo must change the tables in codec_view.c and raise LD_VIEW_FORMAT
+ * (a static assertion on their sizes there is the reminder). */
 int codec_ticket_encode(const struct ld_ticket *t, uint8_t *buf, size_t cap,
     struct ld_err *err);
 int codec_ticket_decode(const uint8_t *buf, size_t len, struct ld_ticket *t,

@@ -179,10 +179,13 @@ event_init(struct ld_event *ev, enum ld_event_kind kind, const char *origin,
 int
 event_set_str(struct ld_event *ev, enum ld_field f, const char *s)
 {
-	const struct ld_field_def *d = &event_fields[f];
+	const struct ld_field_def *d;
 	size_t n = strlen(s);
 
-	if ((unsigned)f >= LD_F__COUNT || d->type != LD_T_STR)
+	if ((unsigned)f >= LD_F__COUNT)
+		return LD_EINVAL;
+	d = &event_fields[f];
+	if (d->type != LD_T_STR)
 		return LD_EINVAL;
 	if (n > d->max)
 		return LD_ELIMIT;
@@ -194,10 +197,12 @@ event_set_str(struct ld_event *ev, enum ld_field f, const char *s)
 int
 event_set_uint(struct ld_event *ev, enum ld_field f, uint64_t v)
 {
-	const struct ld_field_def *d = &event_fields[f];
+	const struct ld_field_def *d;
 
-	if ((unsigned)f >= LD_F__COUNT ||
-	    (d->type != LD_T_UINT && d->type != LD_T_ENUM))
+	if ((unsigned)f >= LD_F__COUNT)
+		return LD_EINVAL;
+	d = &event_fields[f];
+	if ((d->type != LD_T_UINT && d->type != LD_T_ENUM))
 		return LD_EINVAL;
 	if (v < d->min || v > d->max)
 		return LD_ELIMIT;
@@ -209,9 +214,12 @@ event_set_uint(struct ld_event *ev, enum ld_field f, uint64_t v)
 int
 event_set_time(struct ld_event *ev, enum ld_field f, int64_t ms)
 {
-	const struct ld_field_def *d = &event_fields[f];
+	const struct ld_field_def *d;
 
-	if ((unsigned)f >= LD_F__COUNT || d->type != LD_T_TIME)
+	if ((unsigned)f >= LD_F__COUNT)
+		return LD_EINVAL;
+	d = &event_fields[f];
+	if (d->type != LD_T_TIME)
 		return LD_EINVAL;
 	if (ms < 0)
 		return LD_ELIMIT;
@@ -223,9 +231,12 @@ event_set_time(struct ld_event *ev, enum ld_field f, int64_t ms)
 int
 event_set_bool(struct ld_event *ev, enum ld_field f, bool v)
 {
-	const struct ld_field_def *d = &event_fields[f];
+	const struct ld_field_def *d;
 
-	if ((unsigned)f >= LD_F__COUNT || d->type != LD_T_BOOL)
+	if ((unsigned)f >= LD_F__COUNT)
+		return LD_EINVAL;
+	d = &event_fields[f];
+	if (d->type != LD_T_BOOL)
 		return LD_EINVAL;
 	*(bool *)((char *)ev + d->offset) = v;
 	ev->present |= 1u << f;

@@ -398,9 +398,12 @@ store_txn_get_view(struct ld_store *s, MDB_txn *txn, const char *id,
 	if (rc != 0)
 		return store_mdb_err(err, rc, id);
 	rc = codec_ticket_decode(v.mv_data, v.mv_size, t, err);
-	if (rc != 0)
-		return err_set(err, LD_ECORRUPT, "view of %s is damaged: %s", id,
-		    err ? err->msg : "");
+	if (rc != 0) {
+		err_prefix(err, "view of %s is damaged", id);
+		if (err)
+			err->code = LD_ECORRUPT;
+		return LD_ECORRUPT;
+	}
 	return LD_OK;
 }
 
@@ -594,8 +597,7 @@ store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
 	len = codec_event_encode(ev, s->ebuf, sizeof(s->ebuf), err);
 	if (len < 0) {
 		/* checked above; a failure here is a bug, but refuse cleanly */
-		rc = err_set(err, LD_EINVAL, "cannot encode event: %s",
-		    err ? err->msg : "");
+		err_prefix(err, "cannot encode event");
 		return MDB_BAD_TXN;	/* views were written: abort all */
 	}
 	store_origin_key(key, ev->origin);

@@ -54,9 +54,13 @@ store_get_event(struct ld_store *s, const char *origin, uint64_t seq,
 		    (unsigned long long)seq);
 	else if (rc != 0)
 		rc = store_mdb_err(err, rc, "events");
-	else if (codec_event_decode(v.mv_data, v.mv_size, ev, err) != 0)
-		rc = err_set(err, LD_ECORRUPT, "event %s/%llu is damaged: %s",
-		    origin, (unsigned long long)seq, err ? err->msg : "");
+	else if (codec_event_decode(v.mv_data, v.mv_size, ev, err) != 0) {
+		err_prefix(err, "event %s/%llu is damaged", origin,
+		    (unsigned long long)seq);
+		rc = LD_ECORRUPT;
+		if (err)
+			err->code = rc;
+	}
 	mdb_txn_abort(txn);
 	return rc;
 }
