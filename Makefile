@@ -77,9 +77,10 @@ test: $(addprefix $(TST)/,$(TESTS)) $(TST)/fuzz_replay $(TST)/city-node
 	@sh tests/run.sh $(TST) $(TESTS)
 
 valgrind: $(DEPS_OK)
-	$(MAKE) TST=build/vg OPT_TST="-O1 -g" $(addprefix build/vg/,$(TESTS))
+	$(MAKE) TST=build/vg OPT_TST="-O1 -g" $(addprefix build/vg/,$(TESTS)) build/vg/city-node
 	@for t in $(TESTS); do \
-	  LD_VALGRIND=1 valgrind -q --error-exitcode=9 --leak-check=full \
+	  LD_NODE_BIN=build/vg/city-node LD_CRASH_ROUNDS=20 valgrind -q \
+	    --trace-children=yes --error-exitcode=9 --leak-check=full \
 	    --errors-for-leak-kinds=definite build/vg/$$t >/dev/null || exit 1; \
 	  echo "valgrind clean: $$t"; done
 
