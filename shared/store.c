@@ -314,7 +314,59 @@ store_close(struct ld_store *s)
 
 /* ---- the write path ---------------------------------------------------- */
 
-/* Highest contiguous seq of origin, in txn. */
+void
+store_txn_start(struct ld_store *s)
+{
+	s->n_wb_cur = 0;
+	s->n_wb_cnt = 0;
+}
+
+/* Write the cursors and counters the batch moved; empty the write-behind. */
+int
+store_txn_flush(struct ld_store *s, MDB_txn *txn)
+{
+	uint8_t kb[LD_NODE_MAX], vb[8], cb[5];
+	MDB_val k, v;
+	int rc;
+
+	for (int i = 0; i < s->n_wb_cur; i++) {
+		store_origin_key(kb, s->wb_cur[i].origin);
+		views_put_u64(vb, s->wb_cur[i].seq);
+		k.mv_size = LD_NODE_MAX;
+		k.mv_data = kb;
+		v.mv_size = 8;
+		v.mv_data = vb;
+		rc = mdb_put(txn, s->cursors, &k, &v, 0);
+		if (rc != 0)
+			return rc;
+	}
+	s->n_wb_cur = 0;
+	for (int i = 0; i < s->n_wb_cnt; i++) {
+		uint64_t n = 0;
+
+		views_put_u32(cb, s->wb_cnt[i].day);
+		cb[4] = s->wb_cnt[i].counter;
+		k.mv_size = 5;
+		k.mv_data = cb;
+		rc = mdb_get(txn, s->counters, &k, &v);
+		if (rc == 0 && v.mv_size == 8)
+			n = views_get_u64(v.mv_data);
+		else if (rc == 0)
+			return MDB_CORRUPTED;
+		else if (rc != MDB_NOTFOUND)
+			return rc;
+		views_put_u64(vb, n + s->wb_cnt[i].add);
+		v.mv_size = 8;
+		v.mv_data = vb;
+		rc = mdb_put(txn, s->counters, &k, &v, 0);
+		if (rc != 0)
+			return rc;
+	}
+	s->n_wb_cnt = 0;
+	return 0;
+}
+
+/* Highest contiguous seq of origin, in txn (write-behind first). */
 static int
 store_txn_cursor(struct ld_store *s, MDB_txn *txn, const char *origin,
     uint64_t *seq)
@@ -323,6 +375,11 @@ store_txn_cursor(struct ld_store *s, MDB_txn *txn, const char *origin,
 	MDB_val k = { LD_NODE_MAX, kb }, v;
 	int rc;
 
+	for (int i = 0; i < s->n_wb_cur; i++)
+		if (strcmp(s->wb_cur[i].origin, origin) == 0) {
+			*seq = s->wb_cur[i].seq;
+			return 0;
+		}
 	store_origin_key(kb, origin);
 	rc = mdb_get(txn, s->cursors, &k, &v);
 	if (rc == MDB_NOTFOUND) {
@@ -334,6 +391,31 @@ store_txn_cursor(struct ld_store *s, MDB_txn *txn, const char *origin,
 	if (v.mv_size != 8)
 		return MDB_CORRUPTED;
 	*seq = views_get_u64(v.mv_data);
+	return 0;
+}
+
+/* Move origin's cursor to seq (written by store_txn_flush). */
+static int
+store_txn_set_cursor(struct ld_store *s, MDB_txn *txn, const char *origin,
+    uint64_t seq)
+{
+	int i, rc;
+
+	for (i = 0; i < s->n_wb_cur; i++)
+		if (strcmp(s->wb_cur[i].origin, origin) == 0)
+			break;
+	if (i == s->n_wb_cur) {
+		if (i == STORE_WB_CUR) {
+			rc = store_txn_flush(s, txn);
+			if (rc != 0)
+				return rc;
+			i = 0;
+		}
+		snprintf(s->wb_cur[i].origin, sizeof(s->wb_cur[i].origin), "%s",
+		    origin);
+		s->n_wb_cur = i + 1;
+	}
+	s->wb_cur[i].seq = seq;
 	return 0;
 }
 
@@ -453,32 +535,34 @@ store_txn_reindex(struct ld_store *s, MDB_txn *txn,
 	return 0;
 }
 
+/* Add delta[] to the counters of local day (written by store_txn_flush). */
 static int
 store_txn_count(struct ld_store *s, MDB_txn *txn, uint32_t day,
     const uint32_t *delta)
 {
-	uint8_t kb[5], vb[8];
-	MDB_val k = { 5, kb }, v;
 	int rc;
 
-	views_put_u32(kb, day);
 	for (int c = 0; c < LD_C__COUNT; c++) {
-		uint64_t n = 0;
+		int i;
 
 		if (delta[c] == 0)
 			continue;
-		kb[4] = (uint8_t)c;
-		rc = mdb_get(txn, s->counters, &k, &v);
-		if (rc == 0 && v.mv_size == 8)
-			n = views_get_u64(v.mv_data);
-		else if (rc != MDB_NOTFOUND && rc != 0)
-			return rc;
-		views_put_u64(vb, n + delta[c]);
-		v.mv_size = 8;
-		v.mv_data = vb;
-		rc = mdb_put(txn, s->counters, &k, &v, 0);
-		if (rc != 0)
-			return rc;
+		for (i = 0; i < s->n_wb_cnt; i++)
+			if (s->wb_cnt[i].day == day && s->wb_cnt[i].counter == c)
+				break;
+		if (i == s->n_wb_cnt) {
+			if (i == STORE_WB_CNT) {
+				rc = store_txn_flush(s, txn);
+				if (rc != 0)
+					return rc;
+				i = 0;
+			}
+			s->wb_cnt[i].day = day;
+			s->wb_cnt[i].counter = (uint8_t)c;
+			s->wb_cnt[i].add = 0;
+			s->n_wb_cnt = i + 1;
+		}
+		s->wb_cnt[i].add += delta[c];
 	}
 	return 0;
 }
@@ -615,8 +699,7 @@ store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
 	if (rc != 0)
 		goto undo_mdb;
 	s->applied_txn++;
-	MDB_val ck = { LD_NODE_MAX, key }, cv = { 8, key + LD_NODE_MAX };
-	rc = mdb_put(txn, s->cursors, &ck, &cv, 0);
+	rc = store_txn_set_cursor(s, txn, ev->origin, ev->seq);
 	if (rc == 0 && tid_n != 0)
 		rc = store_txn_put_tid(s, txn, tid_year, tid_n);
 	if (rc != 0)
@@ -701,6 +784,7 @@ retry:
 		goto out;
 	}
 	s->applied_txn = s->applied_last;
+	store_txn_start(s);
 	for (size_t i = 0; i < n; i++) {
 		err_clear(&items[i].err);
 		rc = store_apply_one(s, txn, items[i].ev, now, false,
@@ -710,6 +794,8 @@ retry:
 			break;
 		rc = 0;
 	}
+	if (rc == 0)
+		rc = store_txn_flush(s, txn);
 	if (rc == 0)
 		rc = mdb_txn_commit(txn);
 	else

@@ -10,6 +10,23 @@
 #include "store.h"
 #include "views.h"
 
+/* Write-behind of the open write transaction: a batch moves a cursor and
+ * a few counters many times; they are written once, by store_txn_flush(),
+ * just before the commit. */
+#define STORE_WB_CUR 16
+#define STORE_WB_CNT 128
+
+struct store_wb_cur {
+	char origin[LD_NODE_MAX + 1];
+	uint64_t seq;
+};
+
+struct store_wb_cnt {
+	uint32_t day;
+	uint8_t counter;
+	uint64_t add;
+};
+
 struct ld_store {
 	MDB_env *env;
 	MDB_dbi meta, events, applied, cursors, tickets, counters;
@@ -21,6 +38,9 @@ struct ld_store {
 	int lockfd;
 	uint64_t applied_last;	/* last apply index committed */
 	uint64_t applied_txn;	/* ... within the open write transaction */
+	struct store_wb_cur wb_cur[STORE_WB_CUR];
+	struct store_wb_cnt wb_cnt[STORE_WB_CNT];
+	int n_wb_cur, n_wb_cnt;
 	/* work space of the write path (one writer: no allocation per event) */
 	struct ld_ticket t_before, t_after;
 	struct ld_ikey ikeys_old[LD_IKEYS_MAX], ikeys_new[LD_IKEYS_MAX];
@@ -36,6 +56,9 @@ store_fatal(int rc)
 	return rc > 0 || rc <= -30000;
 }
 
+/* Start a write transaction's write-behind (empty), and write it out. */
+void store_txn_start(struct ld_store *s);
+int store_txn_flush(struct ld_store *s, MDB_txn *txn);
 int store_mdb_err(struct ld_err *err, int rc, const char *what);
 int store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
     int64_t now, bool replay, struct ld_err *err);

@@ -157,6 +157,7 @@ again:
 		goto out;
 	}
 	r->applied_txn = r->applied_last;
+	store_txn_start(r);
 	views_put_u64((uint8_t *)r->ebuf, batch_first);	/* scratch key */
 	k.mv_size = 8;
 	k.mv_data = r->ebuf;
@@ -202,7 +203,11 @@ again:
 		done++;
 		crc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
-	rc = mdb_txn_commit(wt);
+	rc = store_txn_flush(r, wt);
+	if (rc == 0)
+		rc = mdb_txn_commit(wt);
+	else
+		mdb_txn_abort(wt);
 	wt = NULL;
 	if (rc == MDB_MAP_FULL) {
 		rc = store_grow(r, err);
