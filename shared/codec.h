@@ -55,6 +55,16 @@ int codec_ticket_encode(const struct ld_ticket *t, uint8_t *buf, size_t cap,
 int codec_ticket_decode(const uint8_t *buf, size_t len, struct ld_ticket *t,
     struct ld_err *err);
 
+/* A view is stored in two parts: the ticket's state (codec_ticket_*,
+ * rewritten by every event) and its details (what the caller told:
+ * caller, phone, place, area, category, text), written when the ticket is
+ * created or reclassified.  codec_ticket_encode leaves the details out and
+ * codec_ticket_decode leaves them zero; these two carry them. */
+int codec_details_encode(const struct ld_ticket *t, uint8_t *buf, size_t cap,
+    struct ld_err *err);
+int codec_details_decode(const uint8_t *buf, size_t len, struct ld_ticket *t,
+    struct ld_err *err);
+
 /* Largest encoded ticket view. */
 #define LD_VIEW_MAX 32768
 

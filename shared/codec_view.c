@@ -58,8 +58,14 @@ static const struct codec_vfield codec_vticket[] = {
 	V_UINT(T, events, UINT32_MAX),
 	V_UINT(T, reopens, UINT16_MAX), V_UINT(T, callbacks, UINT16_MAX),
 	V_UINT(T, transfers, UINT16_MAX), V_UINT(T, announcements, UINT16_MAX),
+	V_STR(T, rule), V_STR(T, plan),
+};
+
+/* The details: what the caller told, written when the ticket is created
+ * (and when it is reclassified), not with every event. */
+static const struct codec_vfield codec_vdetail[] = {
 	V_STR(T, caller), V_STR(T, phone), V_STR(T, place), V_STR(T, area),
-	V_STR(T, category), V_STR(T, rule), V_STR(T, plan), V_STR(T, text),
+	V_STR(T, category), V_STR(T, text),
 };
 
 static const struct codec_vfield codec_vwo[] = {
@@ -80,6 +86,7 @@ static const struct codec_vfield codec_vwo[] = {
 #undef W
 #define CODEC_NT (sizeof(codec_vticket) / sizeof(codec_vticket[0]))
 #define CODEC_NW (sizeof(codec_vwo) / sizeof(codec_vwo[0]))
+#define CODEC_ND (sizeof(codec_vdetail) / sizeof(codec_vdetail[0]))
 
 /* Where we are, for messages: "view[.wo[<widx>]][.<name>]: ...". */
 struct codec_vctx {
@@ -495,6 +502,66 @@ codec_ticket_decode(const uint8_t *buf, size_t len, struct ld_ticket *t,
 	}
 	c.widx = -1;
 	c.name = NULL;
+	if (c.off != len)
+		return codec_vfail(&c, "%zu trailing bytes", len - c.off);
+	return LD_OK;
+}
+
+/*
+ * The details of *t (caller, phone, place, area, category, text): an
+ * array of LD_VIEW_FORMAT and those strings.  Same rules as the view.
+ */
+int
+codec_details_encode(const struct ld_ticket *t, uint8_t *buf, size_t cap,
+    struct ld_err *err)
+{
+	struct codec_vwr w = { .p = buf, .cap = buf != NULL ? cap : 0 };
+	struct codec_vctx c = { .err = err, .code = LD_EINVAL, .widx = -1 };
+	int rc;
+
+	if (t == NULL)
+		return err_set(err, LD_EINVAL, "no ticket");
+	codec_varray(&w, CODEC_ND + 1);
+	codec_vuint(&w, LD_VIEW_FORMAT);
+	rc = codec_vput_fields(&c, &w, (const char *)t, codec_vdetail, CODEC_ND);
+	if (rc != 0)
+		return rc;
+	if (w.off > LD_VIEW_MAX || w.off > w.cap)
+		return err_set(err, LD_ELIMIT, "encoded details of %zu bytes do "
+		    "not fit in %zu", w.off, w.off > LD_VIEW_MAX ?
+		    (size_t)LD_VIEW_MAX : w.cap);
+	return (int)w.off;
+}
+
+/* Decode details into the detail fields of *t (zeroed first); the rest of
+ * *t is left alone.  LD_ECORRUPT with the place on any deviation. */
+int
+codec_details_decode(const uint8_t *buf, size_t len, struct ld_ticket *t,
+    struct ld_err *err)
+{
+	struct codec_vctx c = { .p = buf, .len = len, .err = err,
+		.code = LD_ECORRUPT, .widx = -1 };
+	uint64_t u;
+	int rc;
+
+	if (t == NULL || (buf == NULL && len != 0))
+		return err_set(err, LD_EINVAL, "no ticket or no buffer");
+	for (size_t i = 0; i < CODEC_ND; i++)
+		memset((char *)t + codec_vdetail[i].off, 0,
+		    codec_vdetail[i].max + 1);
+	if (len > LD_VIEW_MAX)
+		return codec_vfail(&c, "%zu bytes exceeds limit %d", len,
+		    LD_VIEW_MAX);
+	if ((rc = codec_varray_n(&c, CODEC_ND + 1)) != 0)
+		return rc;
+	if ((rc = codec_vnext(&c, 'u', &u)) != 0)
+		return rc;
+	if (u != LD_VIEW_FORMAT)
+		return codec_vfail(&c, "format %" PRIu64 ", expected %d", u,
+		    LD_VIEW_FORMAT);
+	rc = codec_vget_fields(&c, (char *)t, codec_vdetail, CODEC_ND);
+	if (rc != 0)
+		return rc;
 	if (c.off != len)
 		return codec_vfail(&c, "%zu trailing bytes", len - c.off);
 	return LD_OK;

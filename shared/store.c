@@ -88,9 +88,9 @@ store_open_dbis(struct ld_store *s, MDB_txn *txn, unsigned flags,
     struct ld_err *err)
 {
 	static const char *const names[] = { "meta", "events", "applied",
-		"cursors", "tickets", "counters" };
-	MDB_dbi *slots[] = { &s->meta, &s->events, &s->applied, &s->cursors,
-		&s->tickets, &s->counters };
+		"tickets", "details", "counters" };
+	MDB_dbi *slots[] = { &s->meta, &s->events, &s->applied, &s->tickets,
+		&s->details, &s->counters };
 	int rc;
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -321,25 +321,14 @@ store_txn_start(struct ld_store *s)
 	s->n_wb_cnt = 0;
 }
 
-/* Write the cursors and counters the batch moved; empty the write-behind. */
+/* Write the counters the batch moved; empty the write-behind. */
 int
 store_txn_flush(struct ld_store *s, MDB_txn *txn)
 {
-	uint8_t kb[LD_NODE_MAX], vb[8], cb[5];
+	uint8_t vb[8], cb[5];
 	MDB_val k, v;
 	int rc;
 
-	for (int i = 0; i < s->n_wb_cur; i++) {
-		store_origin_key(kb, s->wb_cur[i].origin);
-		views_put_u64(vb, s->wb_cur[i].seq);
-		k.mv_size = LD_NODE_MAX;
-		k.mv_data = kb;
-		v.mv_size = 8;
-		v.mv_data = vb;
-		rc = mdb_put(txn, s->cursors, &k, &v, 0);
-		if (rc != 0)
-			return rc;
-	}
 	s->n_wb_cur = 0;
 	for (int i = 0; i < s->n_wb_cnt; i++) {
 		uint64_t n = 0;
@@ -366,57 +355,66 @@ store_txn_flush(struct ld_store *s, MDB_txn *txn)
 	return 0;
 }
 
-/* Highest contiguous seq of origin, in txn (write-behind first). */
+/* Highest seq of origin in the log of txn: the last events key with that
+ * origin (the log has no gaps: out-of-order events are refused). */
+int
+store_log_last(struct ld_store *s, MDB_txn *txn, const char *origin,
+    uint64_t *seq)
+{
+	uint8_t kb[LD_NODE_MAX + 8];
+	MDB_val k = { sizeof(kb), kb }, v;
+	MDB_cursor *c;
+	int rc;
+
+	*seq = 0;
+	store_origin_key(kb, origin);
+	memset(kb + LD_NODE_MAX, 0xff, 8);
+	rc = mdb_cursor_open(txn, s->events, &c);
+	if (rc != 0)
+		return rc;
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (rc == 0)
+		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+	else if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	if (rc == 0 && k.mv_size == LD_NODE_MAX + 8 &&
+	    memcmp(k.mv_data, kb, LD_NODE_MAX) == 0)
+		*seq = views_get_u64((uint8_t *)k.mv_data + LD_NODE_MAX);
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Highest contiguous seq of origin, in txn (the batch's cache first). */
 static int
 store_txn_cursor(struct ld_store *s, MDB_txn *txn, const char *origin,
     uint64_t *seq)
 {
-	uint8_t kb[LD_NODE_MAX];
-	MDB_val k = { LD_NODE_MAX, kb }, v;
-	int rc;
-
 	for (int i = 0; i < s->n_wb_cur; i++)
 		if (strcmp(s->wb_cur[i].origin, origin) == 0) {
 			*seq = s->wb_cur[i].seq;
 			return 0;
 		}
-	store_origin_key(kb, origin);
-	rc = mdb_get(txn, s->cursors, &k, &v);
-	if (rc == MDB_NOTFOUND) {
-		*seq = 0;
-		return 0;
-	}
-	if (rc != 0)
-		return rc;
-	if (v.mv_size != 8)
-		return MDB_CORRUPTED;
-	*seq = views_get_u64(v.mv_data);
-	return 0;
+	return store_log_last(s, txn, origin, seq);
 }
 
-/* Move origin's cursor to seq (written by store_txn_flush). */
-static int
-store_txn_set_cursor(struct ld_store *s, MDB_txn *txn, const char *origin,
-    uint64_t seq)
+/* Remember origin's new last seq for the rest of the batch. */
+static void
+store_txn_set_cursor(struct ld_store *s, const char *origin, uint64_t seq)
 {
-	int i, rc;
+	int i;
 
 	for (i = 0; i < s->n_wb_cur; i++)
 		if (strcmp(s->wb_cur[i].origin, origin) == 0)
 			break;
 	if (i == s->n_wb_cur) {
-		if (i == STORE_WB_CUR) {
-			rc = store_txn_flush(s, txn);
-			if (rc != 0)
-				return rc;
-			i = 0;
-		}
+		if (i == STORE_WB_CUR)
+			i = 0;	/* a cache: the log is the truth */
 		snprintf(s->wb_cur[i].origin, sizeof(s->wb_cur[i].origin), "%s",
 		    origin);
-		s->n_wb_cur = i + 1;
+		if (i >= s->n_wb_cur)
+			s->n_wb_cur = i + 1;
 	}
 	s->wb_cur[i].seq = seq;
-	return 0;
 }
 
 /* Next ticket number of year for this node (not yet written). */
@@ -482,6 +480,28 @@ store_txn_get_view(struct ld_store *s, MDB_txn *txn, const char *id,
 	rc = codec_ticket_decode(v.mv_data, v.mv_size, t, err);
 	if (rc != 0) {
 		err_prefix(err, "view of %s is damaged", id);
+		if (err)
+			err->code = LD_ECORRUPT;
+		return LD_ECORRUPT;
+	}
+	return LD_OK;
+}
+
+int
+store_txn_get_details(struct ld_store *s, MDB_txn *txn, const char *id,
+    struct ld_ticket *t, struct ld_err *err)
+{
+	MDB_val k = { strlen(id), (void *)id }, v;
+	int rc;
+
+	rc = mdb_get(txn, s->details, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return LD_OK;
+	if (rc != 0)
+		return store_mdb_err(err, rc, id);
+	rc = codec_details_decode(v.mv_data, v.mv_size, t, err);
+	if (rc != 0) {
+		err_prefix(err, "details of %s are damaged", id);
 		if (err)
 			err->code = LD_ECORRUPT;
 		return LD_ECORRUPT;
@@ -647,7 +667,15 @@ store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
 	}
 
 	if (kd->ticket) {
+		/* the details (caller, place, text, ...) are read and written
+		 * only by the events that set them */
+		bool details = ev->kind == LD_EV_TICKET_CREATED ||
+		    (ev->kind == LD_EV_ROUTED && (event_has(ev, LD_F_CATEGORY) ||
+		    event_has(ev, LD_F_AREA)));
+
 		rc = store_txn_get_view(s, txn, ev->ticket, before, err);
+		if (rc == 0 && details && ev->kind != LD_EV_TICKET_CREATED)
+			rc = store_txn_get_details(s, txn, ev->ticket, before, err);
 		if (rc != 0)
 			goto undo;
 		*after = *before;
@@ -666,6 +694,17 @@ store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
 		v.mv_size = (size_t)len;
 		v.mv_data = s->vbuf;
 		rc = mdb_put(txn, s->tickets, &k, &v, 0);
+		if (rc == 0 && details) {
+			len = codec_details_encode(after, s->vbuf, sizeof(s->vbuf),
+			    err);
+			if (len < 0) {
+				err_prefix(err, "cannot encode details");
+				rc = MDB_BAD_TXN;	/* the view was written */
+				goto undo_mdb;
+			}
+			v.mv_size = (size_t)len;
+			rc = mdb_put(txn, s->details, &k, &v, 0);
+		}
 		if (rc == 0)
 			rc = store_txn_reindex(s, txn, before, after);
 		if (rc != 0)
@@ -699,8 +738,8 @@ store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
 	if (rc != 0)
 		goto undo_mdb;
 	s->applied_txn++;
-	rc = store_txn_set_cursor(s, txn, ev->origin, ev->seq);
-	if (rc == 0 && tid_n != 0)
+	store_txn_set_cursor(s, ev->origin, ev->seq);
+	if (tid_n != 0)
 		rc = store_txn_put_tid(s, txn, tid_year, tid_n);
 	if (rc != 0)
 		goto undo_mdb;

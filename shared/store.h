@@ -9,8 +9,9 @@
  *   events    origin[8, NUL-padded] | seq u64 BE  ->  encoded event
  *   applied   apply index u64 BE  ->  origin[8] | seq u64 BE
  *             (the order events were applied here; rebuild replays it)
- *   cursors   origin[8]  ->  u64 BE highest contiguous seq held
- *   tickets   ticket id  ->  encoded ticket view (codec_ticket_encode)
+ *   tickets   ticket id  ->  the ticket's state (codec_ticket_encode)
+ *   details   ticket id  ->  what the caller told (codec_details_encode),
+ *             written at creation and reclassification only
  *   by_state  state u8 | ticket id  ->  ""
  *   by_unit   unit NUL | due u64 BE | ticket id NUL | wo u8  ->  ""
  *             (open work orders only: the unit's queue, soonest first)
@@ -24,9 +25,11 @@
  * origin-year-number, so recent tickets sit together at the right edge
  * of the B+tree) so that a batch touches few pages.
  *
+ * The highest sequence held per origin is the last events key of that
+ * origin (the log has no gaps).
+ *
  * Every call of store_commit() is one write transaction: the events, the
- * views, the indexes, the counters and the cursors change together or not
- * at all, and the call returns only after the commit is durable (LMDB's
+ * views, the indexes and the counters change together or not at all, and the call returns only after the commit is durable (LMDB's
  * default sync).  That is the group commit: the caller gathers the
  * requests that arrived while the previous commit was flushing and hands
  * them over in one batch; each is answered after store_commit() returns.

@@ -10,9 +10,10 @@
 #include "store.h"
 #include "views.h"
 
-/* Write-behind of the open write transaction: a batch moves a cursor and
- * a few counters many times; they are written once, by store_txn_flush(),
- * just before the commit. */
+/* Write-behind of the open write transaction: a batch moves a few
+ * counters many times; they are written once, by store_txn_flush(), just
+ * before the commit.  wb_cur caches each origin's last seq for the batch
+ * (the log itself is the truth: store_log_last). */
 #define STORE_WB_CUR 16
 #define STORE_WB_CNT 128
 
@@ -29,7 +30,7 @@ struct store_wb_cnt {
 
 struct ld_store {
 	MDB_env *env;
-	MDB_dbi meta, events, applied, cursors, tickets, counters;
+	MDB_dbi meta, events, applied, tickets, details, counters;
 	MDB_dbi idx[LD_IX__COUNT];
 	char dir[PATH_MAX];
 	char node[LD_NODE_MAX + 1];
@@ -59,12 +60,18 @@ store_fatal(int rc)
 /* Start a write transaction's write-behind (empty), and write it out. */
 void store_txn_start(struct ld_store *s);
 int store_txn_flush(struct ld_store *s, MDB_txn *txn);
+int store_log_last(struct ld_store *s, MDB_txn *txn, const char *origin,
+    uint64_t *seq);
 int store_mdb_err(struct ld_err *err, int rc, const char *what);
 int store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
     int64_t now, bool replay, struct ld_err *err);
 /* Double the map (up to map_max); LD_EFULL at the maximum. */
 int store_grow(struct ld_store *s, struct ld_err *err);
+/* Load ticket id's state into *t (zeroed, details empty, if absent). */
 int store_txn_get_view(struct ld_store *s, MDB_txn *txn, const char *id,
+    struct ld_ticket *t, struct ld_err *err);
+/* Load its details into *t (left empty if absent). */
+int store_txn_get_details(struct ld_store *s, MDB_txn *txn, const char *id,
     struct ld_ticket *t, struct ld_err *err);
 
 #endif

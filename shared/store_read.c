@@ -25,6 +25,8 @@ store_get_ticket(struct ld_store *s, const char *id, struct ld_ticket *t,
 	if (rc != 0)
 		return rc;
 	rc = store_txn_get_view(s, txn, id, t, err);
+	if (rc == 0)
+		rc = store_txn_get_details(s, txn, id, t, err);
 	mdb_txn_abort(txn);
 	if (rc == 0 && t->state == LD_TS_NONE)
 		rc = err_set(err, LD_ENOTFOUND, "no ticket %s", id);
@@ -68,17 +70,13 @@ store_get_event(struct ld_store *s, const char *origin, uint64_t seq,
 uint64_t
 store_cursor(struct ld_store *s, const char *origin)
 {
-	uint8_t kb[LD_NODE_MAX];
-	MDB_val k = { LD_NODE_MAX, kb }, v;
 	MDB_txn *txn;
 	uint64_t seq = 0;
 
-	memset(kb, 0, sizeof(kb));
-	memcpy(kb, origin, strnlen(origin, LD_NODE_MAX));
 	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0)
 		return 0;
-	if (mdb_get(txn, s->cursors, &k, &v) == 0 && v.mv_size == 8)
-		seq = views_get_u64(v.mv_data);
+	if (store_log_last(s, txn, origin, &seq) != 0)
+		seq = 0;
 	mdb_txn_abort(txn);
 	return seq;
 }

@@ -776,10 +776,18 @@ test_view_roundtrip(void **state)
 		memset(&tc_t2, 0x5a, sizeof(tc_t2));
 		assert_int_equal(codec_ticket_decode(b1, (size_t)n1, &tc_t2,
 		    &err), 0);
-		assert_memory_equal(&tc_t, &tc_t2, sizeof(tc_t));
+		/* the state alone leaves the details empty */
+		assert_string_equal(tc_t2.place, "");
+		assert_string_equal(tc_t2.rule, "manhole@xigong");
 		n2 = codec_ticket_encode(&tc_t2, b2, sizeof(b2), &err);
 		assert_int_equal(n1, n2);
 		assert_memory_equal(b1, b2, (size_t)n1);
+		/* state + details give the whole ticket back */
+		n2 = codec_details_encode(&tc_t, b2, sizeof(b2), &err);
+		assert_true(n2 > 0);
+		assert_int_equal(codec_details_decode(b2, (size_t)n2, &tc_t2,
+		    &err), 0);
+		assert_memory_equal(&tc_t, &tc_t2, sizeof(tc_t));
 	}
 	/* an empty (all zero) ticket too */
 	memset(&tc_t, 0, sizeof(tc_t));
@@ -787,6 +795,29 @@ test_view_roundtrip(void **state)
 	assert_true(n1 > 0);
 	assert_int_equal(codec_ticket_decode(b1, (size_t)n1, &tc_t2, &err), 0);
 	assert_memory_equal(&tc_t, &tc_t2, sizeof(tc_t));
+}
+
+static void
+test_details_damage(void **state)
+{
+	static uint8_t b[LD_VIEW_MAX];
+	struct ld_err err;
+	int n;
+
+	(void)state;
+	tc_ticket(&tc_t, 0);
+	n = codec_details_encode(&tc_t, b, sizeof(b), &err);
+	assert_true(n > 0);
+	for (int len = 0; len < n; len++)
+		assert_int_equal(codec_details_decode(b, (size_t)len, &tc_t2,
+		    &err), LD_ECORRUPT);
+	assert_int_equal(codec_details_decode(b, 0, &tc_t2, &err), LD_ECORRUPT);
+	assert_string_equal(err.msg, "view: truncated at byte 0");
+	b[0] = 0x93;	/* array of 3 */
+	assert_int_equal(codec_details_decode(b, (size_t)n, &tc_t2, &err),
+	    LD_ECORRUPT);
+	assert_string_equal(err.msg, "view: array of 3 entries, expected 7");
+	assert_int_equal(codec_details_encode(&tc_t, b, 10, &err), LD_ELIMIT);
 }
 
 static void
@@ -822,7 +853,7 @@ test_view_damage(void **state)
 
 	memcpy(m, b, (size_t)n);
 	m[0] = 0x9f;			/* array of 15 */
-	tc_view_expect(m, (size_t)n, "view: array of 15 entries, expected 31");
+	tc_view_expect(m, (size_t)n, "view: array of 15 entries, expected 25");
 	memcpy(m, b, (size_t)n);
 	m[3] = 2;			/* format */
 	tc_view_expect(m, (size_t)n, "view: format 2, expected 1");
@@ -942,6 +973,7 @@ main(void)
 		cmocka_unit_test(test_encoder_refuses),
 		cmocka_unit_test(test_view_roundtrip),
 		cmocka_unit_test(test_view_damage),
+		cmocka_unit_test(test_details_damage),
 		cmocka_unit_test(test_view_encoder_refuses),
 	};
 
