@@ -604,7 +604,7 @@ store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
 	uint8_t key[LD_NODE_MAX + 8], app[8];
 	MDB_val k, v;
 	uint64_t cur, tid_n = 0;
-	int tid_year = 0, rc, len;
+	int tid_year = 0, rc, len, elen;
 	bool local;
 
 	if ((unsigned)ev->kind >= LD_EV__COUNT || ev->kind == LD_EV_NONE)
@@ -656,9 +656,12 @@ store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
 			tid_n = 0;	/* another node's numbering */
 	}
 
-	rc = codec_event_check(ev, err);
-	if (rc != 0)
+	/* encoding checks the schema too: one pass does both */
+	elen = codec_event_encode(ev, s->ebuf, sizeof(s->ebuf), err);
+	if (elen < 0) {
+		rc = elen;
 		goto undo;
+	}
 	if (ev->kind == LD_EV_CALL_CLASSIFIED && ev->valid &&
 	    !event_has(ev, LD_F_CLASS)) {
 		rc = err_set(err, LD_EINVAL, "body.class: a valid call needs a "
@@ -717,17 +720,11 @@ store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
 	if (rc != 0)
 		goto undo_mdb;
 
-	len = codec_event_encode(ev, s->ebuf, sizeof(s->ebuf), err);
-	if (len < 0) {
-		/* checked above; a failure here is a bug, but refuse cleanly */
-		err_prefix(err, "cannot encode event");
-		return MDB_BAD_TXN;	/* views were written: abort all */
-	}
 	store_origin_key(key, ev->origin);
 	views_put_u64(key + LD_NODE_MAX, ev->seq);
 	k.mv_size = sizeof(key);
 	k.mv_data = key;
-	v.mv_size = (size_t)len;
+	v.mv_size = (size_t)elen;
 	v.mv_data = s->ebuf;
 	rc = mdb_put(txn, s->events, &k, &v, MDB_NOOVERWRITE);
 	if (rc != 0)
