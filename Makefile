@@ -85,6 +85,8 @@ valgrind: $(DEPS_OK)
 	  echo "valgrind clean: $$t"; done
 
 fuzz: $(DEPS_OK)
+	@command -v clang >/dev/null && dpkg -s libclang-rt-14-dev >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang libclang-rt-14-dev; }
 	@mkdir -p build/fuzz
 	clang -g -O1 -fsanitize=fuzzer,address,undefined $(INC) $(CSTD) \
 	  -o build/fuzz/fuzz_codec tests/fuzz_codec.c $(SHARED_SRC) $(LIBS)
