@@ -385,23 +385,24 @@ demo_run(struct ld_store *s, const char *node, void *outp)
 	demo_commit(d);
 
 	{
-		uint32_t day = 20111116, to = 20111120;
+		uint64_t c[LD_C__COUNT];
+
+		store_counter_sums(s, 20111116, 20111120, c);
 		fprintf(d->out, "\n== Figures 2011-11-16 .. 2011-11-20 (from the "
 		    "counters kept in the same transactions)\n");
 		fprintf(d->out, "calls in %llu, answered %llu, valid %llu, "
 		    "linkage %llu, police %llu; tickets %llu, completed %llu, "
 		    "in progress now %llu; callbacks %llu (satisfied %llu)\n",
-		    (unsigned long long)store_counter_sum(s, LD_C_CALLS_IN, day, to),
-		    (unsigned long long)store_counter_sum(s, LD_C_ANSWERED, day, to),
-		    (unsigned long long)store_counter_sum(s, LD_C_VALID, day, to),
-		    (unsigned long long)store_counter_sum(s, LD_C_LINKAGE, day, to),
-		    (unsigned long long)store_counter_sum(s, LD_C_POLICE, day, to),
-		    (unsigned long long)store_counter_sum(s, LD_C_TICKETS, day, to),
-		    (unsigned long long)store_counter_sum(s, LD_C_COMPLETED, day, to),
-		    (unsigned long long)(store_count_state(s, LD_TS_DISPATCHED) +
-		    store_count_state(s, LD_TS_IN_PROGRESS)),
-		    (unsigned long long)store_counter_sum(s, LD_C_CALLBACKS, day, to),
-		    (unsigned long long)store_counter_sum(s, LD_C_SATISFIED, day, to));
+		    (unsigned long long)c[LD_C_CALLS_IN],
+		    (unsigned long long)c[LD_C_ANSWERED],
+		    (unsigned long long)c[LD_C_VALID],
+		    (unsigned long long)c[LD_C_LINKAGE],
+		    (unsigned long long)c[LD_C_POLICE],
+		    (unsigned long long)c[LD_C_TICKETS],
+		    (unsigned long long)c[LD_C_COMPLETED],
+		    (unsigned long long)store_count_open(s),
+		    (unsigned long long)c[LD_C_CALLBACKS],
+		    (unsigned long long)c[LD_C_SATISFIED]);
 	}
 	{
 		struct ld_err err;

@@ -52,20 +52,21 @@ node_report(struct ld_store *s)
 {
 	struct ld_store_stats st;
 	uint32_t today = ltime_day(ltime_now());
+	uint64_t c[LD_C__COUNT];
 
 	store_stats(s, &st);
 	log_info("node", "store: %llu events, %llu tickets, %zu KiB in use",
 	    (unsigned long long)st.events, (unsigned long long)st.tickets,
 	    st.used_bytes >> 10);
+	store_counter_sums(s, today, today, c);
 	log_info("node", "today %u: calls in %llu, answered %llu, valid %llu, "
-	    "linkage %llu, completed %llu; in progress now %llu", today,
-	    (unsigned long long)store_counter_sum(s, LD_C_CALLS_IN, today, today),
-	    (unsigned long long)store_counter_sum(s, LD_C_ANSWERED, today, today),
-	    (unsigned long long)store_counter_sum(s, LD_C_VALID, today, today),
-	    (unsigned long long)store_counter_sum(s, LD_C_LINKAGE, today, today),
-	    (unsigned long long)store_counter_sum(s, LD_C_COMPLETED, today, today),
-	    (unsigned long long)(store_count_state(s, LD_TS_DISPATCHED) +
-	    store_count_state(s, LD_TS_IN_PROGRESS)));
+	    "linkage %llu, completed %llu; not completed now %llu", today,
+	    (unsigned long long)c[LD_C_CALLS_IN],
+	    (unsigned long long)c[LD_C_ANSWERED],
+	    (unsigned long long)c[LD_C_VALID],
+	    (unsigned long long)c[LD_C_LINKAGE],
+	    (unsigned long long)c[LD_C_COMPLETED],
+	    (unsigned long long)store_count_open(s));
 }
 
 int

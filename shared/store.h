@@ -140,6 +140,13 @@ const char *store_counter_name(enum ld_counter c);
 /* Sum of counter c over local days [day_from, day_to] (YYYYMMDD). */
 uint64_t store_counter_sum(struct ld_store *s, enum ld_counter c,
     uint32_t day_from, uint32_t day_to);
+/* Every counter summed over local days [day_from, day_to], in one pass:
+ * sums[c] for each enum ld_counter c. */
+void store_counter_sums(struct ld_store *s, uint32_t day_from,
+    uint32_t day_to, uint64_t sums[LD_C__COUNT]);
+/* Tickets not completed now (NEW, DISPATCHED, IN_PROGRESS, RETURNED):
+ * the article's "in progress" (正在办理). */
+uint64_t store_count_open(struct ld_store *s);
 /* Number of tickets in state st now (from by_state). */
 uint64_t store_count_state(struct ld_store *s, enum ld_ticket_state st);
 

@@ -81,24 +81,22 @@ store_cursor(struct ld_store *s, const char *origin)
 	return seq;
 }
 
-uint64_t
-store_counter_sum(struct ld_store *s, enum ld_counter c, uint32_t from,
-    uint32_t to)
+void
+store_counter_sums(struct ld_store *s, uint32_t from, uint32_t to,
+    uint64_t sums[LD_C__COUNT])
 {
 	uint8_t kb[5];
 	MDB_val k = { 5, kb }, v;
 	MDB_txn *txn;
 	MDB_cursor *cur;
-	uint64_t sum = 0;
 	int rc;
 
-	if ((unsigned)c >= LD_C__COUNT)
-		return 0;
+	memset(sums, 0, sizeof(uint64_t) * LD_C__COUNT);
 	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0)
-		return 0;
+		return;
 	if (mdb_cursor_open(txn, s->counters, &cur) != 0) {
 		mdb_txn_abort(txn);
-		return 0;
+		return;
 	}
 	views_put_u32(kb, from);
 	kb[4] = 0;
@@ -113,12 +111,32 @@ store_counter_sum(struct ld_store *s, enum ld_counter c, uint32_t from,
 		    (uint32_t)p[2] << 8 | p[3];
 		if (day > to)
 			break;
-		if (p[4] == c)
-			sum += views_get_u64(v.mv_data);
+		if (p[4] < LD_C__COUNT)
+			sums[p[4]] += views_get_u64(v.mv_data);
 	}
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
-	return sum;
+}
+
+uint64_t
+store_counter_sum(struct ld_store *s, enum ld_counter c, uint32_t from,
+    uint32_t to)
+{
+	uint64_t sums[LD_C__COUNT];
+
+	if ((unsigned)c >= LD_C__COUNT)
+		return 0;
+	store_counter_sums(s, from, to, sums);
+	return sums[c];
+}
+
+uint64_t
+store_count_open(struct ld_store *s)
+{
+	return store_count_state(s, LD_TS_NEW) +
+	    store_count_state(s, LD_TS_DISPATCHED) +
+	    store_count_state(s, LD_TS_IN_PROGRESS) +
+	    store_count_state(s, LD_TS_RETURNED);
 }
 
 static int

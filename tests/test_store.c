@@ -253,6 +253,15 @@ t_indexes_counters(void **state)
 	    0);
 	assert_int_equal(store_count_state(f->s, LD_TS_COMPLETED), 2);
 	assert_int_equal(store_count_state(f->s, LD_TS_IN_PROGRESS), 0);
+	assert_int_equal(store_count_open(f->s), 0);
+	uint64_t sums[LD_C__COUNT];
+	store_counter_sums(f->s, day, day, sums);
+	for (int c = 0; c < LD_C__COUNT; c++)
+		assert_int_equal(sums[c], store_counter_sum(f->s,
+		    (enum ld_counter)c, day, day));
+	assert_int_equal(sums[LD_C_WO_SIGNED], 2);
+	store_counter_sums(f->s, day + 1, day + 30, sums);
+	assert_int_equal(sums[LD_C_CALLS_IN], 0);
 	assert_int_equal(store_scan(f->s, "by_state", &st, 1, collect_cb, buf,
 	    &err), 0);
 	assert_string_equal(buf, "XA-2011-000001;XA-2011-000002;");
@@ -261,6 +270,7 @@ t_indexes_counters(void **state)
 	assert_int_equal(commit1(f->s, e, T0 + 5000, &err), 0);
 	assert_int_equal(store_count_state(f->s, LD_TS_DISPATCHED), 0);
 	assert_int_equal(store_count_state(f->s, LD_TS_IN_PROGRESS), 1);
+	assert_int_equal(store_count_open(f->s), 1);
 	buf[0] = '\0';
 	assert_int_equal(store_scan(f->s, "by_unit", "water", 6, collect_cb,
 	    buf, &err), 0);
