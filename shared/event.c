@@ -164,16 +164,23 @@ copy_str(char *dst, size_t cap, const char *src)
 	dst[n] = '\0';
 }
 
-void
+int
 event_init(struct ld_event *ev, enum ld_event_kind kind, const char *origin,
     int64_t time_ms, const char *actor, const char *ticket)
 {
 	memset(ev, 0, sizeof(*ev));
-	ev->kind = kind;
 	ev->time_ms = time_ms;
-	copy_str(ev->origin, sizeof(ev->origin), origin ? origin : "");
-	copy_str(ev->actor, sizeof(ev->actor), actor ? actor : "");
-	copy_str(ev->ticket, sizeof(ev->ticket), ticket ? ticket : "");
+	origin = origin ? origin : "";
+	actor = actor ? actor : "";
+	ticket = ticket ? ticket : "";
+	if (strlen(origin) > LD_NODE_MAX || strlen(actor) > LD_ACTOR_MAX ||
+	    strlen(ticket) > LD_TICKET_MAX)
+		return LD_ELIMIT;	/* kind stays LD_EV_NONE */
+	ev->kind = kind;
+	copy_str(ev->origin, sizeof(ev->origin), origin);
+	copy_str(ev->actor, sizeof(ev->actor), actor);
+	copy_str(ev->ticket, sizeof(ev->ticket), ticket);
+	return LD_OK;
 }
 
 int

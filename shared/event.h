@@ -185,8 +185,11 @@ enum ld_event_kind event_kind_from_name(const char *name, size_t len);
 int event_field_from_name(const char *name, size_t len);
 const char *event_enum_name(enum ld_field f, uint32_t value);
 
-/* Clear *ev and set the envelope (seq 0: assigned by the store). */
-void event_init(struct ld_event *ev, enum ld_event_kind kind,
+/* Clear *ev and set the envelope (seq 0: assigned by the store).
+ * Returns 0, or LD_ELIMIT when origin, actor or ticket is too long: the
+ * event is then left with kind LD_EV_NONE (refused wherever it goes)
+ * rather than silently carrying a shortened id. */
+int event_init(struct ld_event *ev, enum ld_event_kind kind,
     const char *origin, int64_t time_ms, const char *actor,
     const char *ticket);
 

@@ -43,10 +43,10 @@ ltime_day(int64_t utc_ms)
 	int y;
 	unsigned m, d;
 
+	if (utc_ms < 0 || utc_ms > LD_TIME_MAX)
+		return 0;	/* outside years 1970..9999: no local day */
 	ltime_civil_from_days(ltime_floor_div(utc_ms + LD_TZ_OFFSET_MS,
 	    86400000), &y, &m, &d);
-	if (y < 0)
-		return 0;
 	return (uint32_t)y * 10000 + m * 100 + d;
 }
 

@@ -133,11 +133,6 @@ node_main(int argc, char **argv, enum ld_level level)
 	}
 	log_init(id, verbose ? LD_LOG_DEBUG : LD_LOG_INFO);
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = node_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	memset(&o, 0, sizeof(o));
@@ -167,11 +162,19 @@ node_main(int argc, char **argv, enum ld_level level)
 	if (status == 0) {
 		sigset_t block, old;
 
-		log_info("node", "ready; Ctrl-C (SIGINT) or SIGTERM stops the node");
+		/* Until now a stop signal ends the process at once (LMDB is
+		 * crash-safe, and a check or the demo may take a while); from
+		 * here on it asks for a clean stop. */
 		sigemptyset(&block);
 		sigaddset(&block, SIGINT);
 		sigaddset(&block, SIGTERM);
 		sigprocmask(SIG_BLOCK, &block, &old);
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = node_on_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		log_info("node", "ready; Ctrl-C (SIGINT) or SIGTERM stops the node");
 		while (!node_quit)
 			sigsuspend(&old);	/* no lost wake-up */
 		sigprocmask(SIG_SETMASK, &old, NULL);

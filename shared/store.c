@@ -130,7 +130,9 @@ store_check_schema(struct ld_store *s, const struct ld_store_opts *o,
 		if (rc == 0)
 			rc = mdb_stat(txn, main_db, &st);
 		mdb_txn_abort(txn);
-		if (rc == 0 && st.ms_entries != 0)
+		if (rc != 0)
+			return store_mdb_err(err, rc, o->dir);
+		if (st.ms_entries != 0)
 			return err_set(err, LD_ECORRUPT, "%s: an LMDB database "
 			    "that is not a liandong store (no schema record)",
 			    o->dir);
@@ -604,7 +606,7 @@ store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
 	uint8_t key[LD_NODE_MAX + 8], app[8];
 	MDB_val k, v;
 	uint64_t cur, tid_n = 0;
-	int tid_year = 0, rc, len, elen;
+	int tid_year = 0, rc, len, elen, dlen = 0;
 	bool local;
 
 	if ((unsigned)ev->kind >= LD_EV__COUNT || ev->kind == LD_EV_NONE)
@@ -634,7 +636,12 @@ store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
 		    (unsigned long long)ev->seq, (unsigned long long)cur + 1);
 	}
 
-	if (ev->kind == LD_EV_TICKET_CREATED && local && ev->ticket[0] == '\0') {
+	if (ev->kind == LD_EV_TICKET_CREATED && local && ev->ticket[0] != '\0') {
+		rc = err_set(err, LD_EINVAL, "ticket: a local ticket.created gets "
+		    "its id from the store (got '%s')", ev->ticket);
+		goto undo;
+	}
+	if (ev->kind == LD_EV_TICKET_CREATED && local) {
 		tid_year = ltime_year(ev->time_ms);
 		rc = store_txn_next_tid(s, txn, tid_year, &tid_n);
 		if (rc != 0)
@@ -687,6 +694,16 @@ store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
 		rc = ticket_apply(after, ev, local ? now : INT64_MAX, err);
 		if (rc != 0)
 			goto undo;
+		if (details) {
+			/* encoded before anything is written: a failure refuses
+			 * this event only */
+			dlen = codec_details_encode(after, s->dbuf, sizeof(s->dbuf),
+			    err);
+			if (dlen < 0) {
+				rc = dlen;
+				goto undo;
+			}
+		}
 		len = codec_ticket_encode(after, s->vbuf, sizeof(s->vbuf), err);
 		if (len < 0) {
 			rc = len;
@@ -698,14 +715,8 @@ store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
 		v.mv_data = s->vbuf;
 		rc = mdb_put(txn, s->tickets, &k, &v, 0);
 		if (rc == 0 && details) {
-			len = codec_details_encode(after, s->vbuf, sizeof(s->vbuf),
-			    err);
-			if (len < 0) {
-				err_prefix(err, "cannot encode details");
-				rc = MDB_BAD_TXN;	/* the view was written */
-				goto undo_mdb;
-			}
-			v.mv_size = (size_t)len;
+			v.mv_size = (size_t)dlen;
+			v.mv_data = s->dbuf;
 			rc = mdb_put(txn, s->details, &k, &v, 0);
 		}
 		if (rc == 0)

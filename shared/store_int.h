@@ -46,6 +46,7 @@ struct ld_store {
 	struct ld_ticket t_before, t_after;
 	struct ld_ikey ikeys_old[LD_IKEYS_MAX], ikeys_new[LD_IKEYS_MAX];
 	uint8_t vbuf[LD_VIEW_MAX];
+	uint8_t dbuf[LD_VIEW_MAX];
 	uint8_t ebuf[LD_FRAME_MAX];
 };
 

@@ -193,6 +193,8 @@ store_scan(struct ld_store *s, const char *db, const void *prefix,
 	}
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return store_mdb_err(err, rc, db);
 	return LD_OK;
 }
 

@@ -65,6 +65,12 @@ rebuild_compare_db(MDB_txn *a, MDB_dbi da, MDB_txn *b, MDB_dbi db,
 	ra = mdb_cursor_get(ca, &ka, &va, MDB_FIRST);
 	rb = mdb_cursor_get(cb, &kb, &vb, MDB_FIRST);
 	for (;;) {
+		if ((ra != 0 && ra != MDB_NOTFOUND) ||
+		    (rb != 0 && rb != MDB_NOTFOUND)) {
+			rc = store_mdb_err(err, ra != 0 && ra != MDB_NOTFOUND ?
+			    ra : rb, name);
+			break;
+		}
 		if (ra != 0 || rb != 0) {
 			if (ra == 0) {
 				rebuild_key_str(&ka, ks, sizeof(ks));
@@ -245,6 +251,7 @@ rebuild_replace(struct ld_store *s, MDB_txn *scratch_rt, struct ld_store *r,
 	MDB_txn *wt;
 	int rc;
 
+again:
 	rc = mdb_txn_begin(s->env, NULL, 0, &wt);
 	if (rc != 0)
 		return store_mdb_err(err, rc, "replace begin");
@@ -256,19 +263,27 @@ rebuild_replace(struct ld_store *s, MDB_txn *scratch_rt, struct ld_store *r,
 		if (!d->view)
 			continue;
 		rc = mdb_drop(wt, rebuild_dbi(s, d), 0);
-		if (rc != 0 || mdb_cursor_open(scratch_rt, rebuild_dbi(r, d), &c))
+		if (rc == 0)
+			rc = mdb_cursor_open(scratch_rt, rebuild_dbi(r, d), &c);
+		if (rc != 0)
 			break;
 		for (int g = mdb_cursor_get(c, &k, &v, MDB_FIRST); g == 0 && rc == 0;
 		    g = mdb_cursor_get(c, &k, &v, MDB_NEXT))
 			rc = mdb_put(wt, rebuild_dbi(s, d), &k, &v, MDB_APPEND);
 		mdb_cursor_close(c);
 	}
-	if (rc != 0) {
+	if (rc == 0)
+		rc = mdb_txn_commit(wt);
+	else
 		mdb_txn_abort(wt);
-		return store_mdb_err(err, rc, "replacing views");
+	if (rc == MDB_MAP_FULL) {
+		/* old and new views live side by side until the commit */
+		rc = store_grow(s, err);
+		if (rc != 0)
+			return rc;
+		goto again;
 	}
-	rc = mdb_txn_commit(wt);
-	return rc == 0 ? LD_OK : store_mdb_err(err, rc, "replace commit");
+	return rc == 0 ? LD_OK : store_mdb_err(err, rc, "replacing views");
 }
 
 int
@@ -311,10 +326,16 @@ store_rebuild(struct ld_store *s, bool replace, struct ld_err *err)
 		struct ld_err why = *err;
 		mdb_txn_abort(lt);
 		lt = NULL;
-		if (rebuild_replace(s, st, r, err) == 0)
+		rc = rebuild_replace(s, st, r, err);
+		if (rc == 0) {
 			log_warn("store", "%s: views replaced by a rebuild from "
 			    "the log (%s)", s->dir, why.msg);
-		*err = why;
+			*err = why;
+			rc = LD_ECORRUPT;	/* they differed; now mended */
+		} else {
+			err_prefix(err, "views differ (%s) and could not be "
+			    "replaced", why.msg);
+		}
 	}
 out:
 	if (st)

@@ -110,14 +110,6 @@ views_index_keys(const struct ld_ticket *t, struct ld_ikey *out, size_t cap)
 	return n;
 }
 
-static int
-views_done(const struct ld_ticket *t)
-{
-	return t != NULL && (t->state == LD_TS_COMPLETED ||
-	    t->state == LD_TS_REPORTED || t->state == LD_TS_CALLED_BACK ||
-	    t->state == LD_TS_CLOSED);
-}
-
 void
 views_counter_deltas(const struct ld_event *ev, const struct ld_ticket *before,
     const struct ld_ticket *after, uint32_t *d)
@@ -164,9 +156,12 @@ views_counter_deltas(const struct ld_event *ev, const struct ld_ticket *before,
 	case LD_EV_ANNOUNCED: d[LD_C_ANNOUNCEMENTS]++; break;
 	default: break;
 	}
-	/* A ticket counts as completed when its last open work order is done
-	 * (a ticket closed from NEW, with no work order, does not). */
-	if (after != NULL && ev->kind == LD_EV_COMPLETED && !views_done(before) &&
-	    views_done(after))
+	/* A ticket counts as completed when it enters COMPLETED, whatever
+	 * the event: its last open work order done, or a transfer re-routed
+	 * the returned ones.  (One work order done while another waits for
+	 * re-routing is RETURNED, not complete; a ticket closed from NEW
+	 * never was complete.) */
+	if (after != NULL && before != NULL && before->state != LD_TS_COMPLETED &&
+	    after->state == LD_TS_COMPLETED)
 		d[LD_C_COMPLETED]++;
 }

@@ -103,7 +103,9 @@ t_demo_and_restart(void **state)
 	char *a2[] = { (char *)node_bin, "--id", "LY", "--data", data, "--check",
 		NULL };
 	run_node(r, dir, a2, SIGTERM);
+	assert_true(WIFEXITED(r->status));	/* not killed by the signal */
 	assert_int_equal(WEXITSTATUS(r->status), 0);
+	assert_non_null(strstr(r->err, "stopped cleanly"));
 	assert_non_null(strstr(r->err, "rebuild check: views equal the event log"));
 	assert_non_null(strstr(r->err, "store: 63 events, 4 tickets"));
 

@@ -155,6 +155,12 @@ t_refusal_keeps_seq(void **state)
 	assert_int_equal(commit1(f->s, &ev[0], T0 + 60, &err), LD_EINVAL);
 	assert_string_equal(err.msg, "seq: a local event gets its sequence "
 	    "number from the store (got 99)");
+	/* a local ticket.created may not bring its own id */
+	tg_created(&ev[0], "XA", T0 + 60, "13900000000");
+	strcpy(ev[0].ticket, "XA-2011-000003");
+	assert_int_equal(commit1(f->s, &ev[0], T0 + 60, &err), LD_EINVAL);
+	assert_string_equal(err.msg, "ticket: a local ticket.created gets its "
+	    "id from the store (got 'XA-2011-000003')");
 	/* a schema error is refused with the field named */
 	tg_wo_event(&ev[0], LD_EV_PROGRESS, "XA", T0 + 60, id, 2);
 	ev[0].present &= ~(1u << LD_F_NOTE);
@@ -282,6 +288,52 @@ t_indexes_counters(void **state)
 	free(e);
 }
 
+/* A ticket can become complete without a completed event: the units of
+ * XA completed one work order and returned the other, XA escalated, and
+ * the city's acceptance re-routes the returned one. */
+static void
+t_transfer_completes(void **state)
+{
+	struct fx *f = *state;
+	struct ld_event *e = malloc(sizeof(*e));
+	struct ld_ticket *t = malloc(sizeof(*t));
+	struct ld_err err;
+	char id[32];
+	uint32_t day = ltime_day(T0);
+
+	tg_created(e, "XA", T0, "13912345678");
+	assert_int_equal(commit1(f->s, e, T0, &err), 0);
+	strcpy(id, e->ticket);
+	tg_dispatched(e, "XA", T0 + 1, id, 1, "water");
+	assert_int_equal(commit1(f->s, e, T0 + 1, &err), 0);
+	tg_dispatched(e, "XA", T0 + 2, id, 2, "power");
+	assert_int_equal(commit1(f->s, e, T0 + 2, &err), 0);
+	tg_wo_event(e, LD_EV_SIGNED, "XA", T0 + 3, id, 1);
+	assert_int_equal(commit1(f->s, e, T0 + 3, &err), 0);
+	tg_wo_event(e, LD_EV_RETURNED, "XA", T0 + 4, id, 2);
+	assert_int_equal(commit1(f->s, e, T0 + 4, &err), 0);
+	tg_wo_event(e, LD_EV_COMPLETED, "XA", T0 + 5, id, 1);
+	assert_int_equal(commit1(f->s, e, T0 + 5, &err), 0);
+	assert_int_equal(store_counter_sum(f->s, LD_C_COMPLETED, day, day), 0);
+	event_init(e, LD_EV_TRANSFER_REQUESTED, "XA", T0 + 6, "op:wang", id);
+	event_set_str(e, LD_F_NODE, "LY");
+	event_set_uint(e, LD_F_DIRECTION, LD_DIR_UP);
+	event_set_str(e, LD_F_REASON, "涉及市属单位");
+	assert_int_equal(commit1(f->s, e, T0 + 6, &err), 0);
+	event_init(e, LD_EV_TRANSFER_ACCEPTED, "LY", T0 + 7, "op:city", id);
+	event_set_str(e, LD_F_NODE, "LY");
+	e->seq = 1;
+	assert_int_equal(commit1(f->s, e, T0 + 7, &err), 0);
+	assert_int_equal(store_get_ticket(f->s, id, t, &err), 0);
+	assert_string_equal(t->owner, "LY");
+	assert_int_equal(t->state, LD_TS_COMPLETED);
+	assert_int_equal(store_counter_sum(f->s, LD_C_COMPLETED, day, day), 1);
+	assert_int_equal(store_counter_sum(f->s, LD_C_TRANSFERS, day, day), 1);
+	assert_int_equal(store_rebuild(f->s, false, &err), 0);
+	free(t);
+	free(e);
+}
+
 static void
 t_rebuild(void **state)
 {
@@ -343,7 +395,7 @@ t_schema_and_damage(void **state)
 	    "migrate)", f->dir);
 	assert_string_equal(err.msg, msg);
 	assert_null(s2);
-	/* another node's store */
+	/* the schema is checked before the node: nothing else is read */
 	o.node = "LY";
 	assert_int_equal(store_open(&s2, &o, &err), LD_ESCHEMA);
 	/* a damaged file */
@@ -435,6 +487,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_refusal_keeps_seq, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_remote_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_indexes_counters, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_transfer_completes, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_rebuild, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_schema_and_damage, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_wrong_node, setup, teardown),
