@@ -8,13 +8,15 @@
  * are unsigned (times are never negative), everything in its shortest
  * form.  The decoder accepts only that canonical form, so a view has
  * exactly one encoding: encode(decode(x)) == x for every x it accepts.
- * The layout is data (the tables below), shared by both directions.
+ * The layout is data (the tables below), shared by both directions; the
+ * bytes are written with the writer of codec_mp.h and read with a
+ * canonical-only header reader of its own (codec_vnext).
  */
 #include "codec.h"
+#include "codec_mp.h"
 
 #include <inttypes.h>
 #include <stdbool.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -90,105 +92,29 @@ static const struct codec_vfield codec_vwo[] = {
 
 /* Where we are, for messages: "view[.wo[<widx>]][.<name>]: ...". */
 struct codec_vctx {
-	const uint8_t *p;
-	size_t len;
-	size_t off;
-	struct ld_err *err;
+	struct codec_mp_rd r;	/* first: codec_vpath casts back */
 	int code;		/* LD_EINVAL encoding, LD_ECORRUPT decoding */
 	const char *name;	/* NULL: the view as a whole */
 	int widx;		/* work order index, -1 for none */
 };
 
-static int codec_vfail(struct codec_vctx *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3), cold));
-
-/* Set err to c->code and "<path>: <formatted>"; return the code. */
-static int
-codec_vfail(struct codec_vctx *c, const char *fmt, ...)
+/* The path hook of codec_vctx: "view[.wo[<widx>]][.<name>]", always. */
+static bool
+codec_vpath(const struct codec_mp_rd *r, char *buf, size_t cap)
 {
-	char msg[LD_ERR_MSG_MAX], wo[16] = "";
-	va_list ap;
+	const struct codec_vctx *c = (const struct codec_vctx *)r;
+	char wo[16] = "";
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	if (c->widx >= 0)
 		snprintf(wo, sizeof(wo), ".wo[%d]", c->widx);
-	return err_set(c->err, c->code, "view%s%s%s: %s", wo,
-	    c->name != NULL ? "." : "", c->name != NULL ? c->name : "", msg);
+	snprintf(buf, cap, "view%s%s%s", wo, c->name != NULL ? "." : "",
+	    c->name != NULL ? c->name : "");
+	return true;
 }
 
 /* ---- encoder ----------------------------------------------------------- */
 
-struct codec_vwr {
-	uint8_t *p;
-	size_t cap;
-	size_t off;	/* bytes asked for, written or not */
-};
-
-static inline void
-codec_vput(struct codec_vwr *w, const void *src, size_t n)
-{
-	if (n <= w->cap && w->off <= w->cap - n)
-		memcpy(w->p + w->off, src, n);
-	w->off += n;
-}
-
-/* A header: tag then the low nb bytes of v, big-endian.  Stored directly
- * while there is room (the common case); this is the hot loop. */
-static inline void
-codec_vhdr(struct codec_vwr *w, unsigned tag, uint64_t v, int nb)
-{
-	uint8_t b[9], *d = b;
-	bool room = w->cap >= 9 && w->off <= w->cap - 9;
-
-	if (room)
-		d = w->p + w->off;
-	d[0] = (uint8_t)tag;
-	for (int i = 0; i < nb; i++)
-		d[1 + i] = (uint8_t)(v >> (8 * (nb - 1 - i)));
-	if (room)
-		w->off += 1 + (size_t)nb;
-	else
-		codec_vput(w, b, 1 + (size_t)nb);
-}
-
-static inline void
-codec_vuint(struct codec_vwr *w, uint64_t v)
-{
-	if (v < 0x80)
-		codec_vhdr(w, (unsigned)v, 0, 0);
-	else if (v <= 0xff)
-		codec_vhdr(w, 0xcc, v, 1);
-	else if (v <= 0xffff)
-		codec_vhdr(w, 0xcd, v, 2);
-	else if (v <= 0xffffffff)
-		codec_vhdr(w, 0xce, v, 4);
-	else
-		codec_vhdr(w, 0xcf, v, 8);
-}
-
-static inline void
-codec_varray(struct codec_vwr *w, size_t n)
-{
-	if (n < 16)
-		codec_vhdr(w, 0x90 | (unsigned)n, 0, 0);
-	else
-		codec_vhdr(w, 0xdc, n, 2);	/* never more than 65535 */
-}
-
-static inline void
-codec_vstr(struct codec_vwr *w, const char *s, size_t n)
-{
-	if (n < 32)
-		codec_vhdr(w, 0xa0 | (unsigned)n, 0, 0);
-	else if (n <= 0xff)
-		codec_vhdr(w, 0xd9, n, 1);
-	else
-		codec_vhdr(w, 0xda, n, 2);	/* LD_TEXT_MAX < 65536 */
-	codec_vput(w, s, n);
-}
-
+/* The unsigned integer of width bytes at p. */
 static inline uint64_t
 codec_vload(const char *p, int width)
 {
@@ -205,8 +131,8 @@ codec_vload(const char *p, int width)
 
 /* Check and encode the n fields of the struct at base. */
 static int
-codec_vput_fields(struct codec_vctx *c, struct codec_vwr *w, const char *base,
-    const struct codec_vfield *f, size_t n)
+codec_vput_fields(struct codec_vctx *c, struct codec_mp_wr *w,
+    const char *base, const struct codec_vfield *f, size_t n)
 {
 	for (size_t i = 0; i < n; i++, f++) {
 		const char *p = base + f->off;
@@ -219,31 +145,73 @@ codec_vput_fields(struct codec_vctx *c, struct codec_vwr *w, const char *base,
 			len = strnlen(p, f->max + 1);
 			if (len > f->max) {
 				c->name = f->name;
-				return codec_vfail(c, "string exceeds limit %"
-				    PRIu64 " (no NUL within the buffer)", f->max);
+				return codec_mp_fail(&c->r, c->code,
+				    "string exceeds limit %" PRIu64
+				    " (no NUL within the buffer)", f->max);
 			}
-			codec_vstr(w, p, len);
+			codec_mp_put_str(w, p, len);
 			break;
 		case CODEC_VUINT:
 			u = codec_vload(p, f->width);
 			if (u > f->max) {
 				c->name = f->name;
-				return codec_vfail(c, "%" PRIu64 " out of range "
-				    "0..%" PRIu64, u, f->max);
+				return codec_mp_fail(&c->r, c->code, "%" PRIu64
+				    " out of range 0..%" PRIu64, u, f->max);
 			}
-			codec_vuint(w, u);
+			codec_mp_put_uint(w, u);
 			break;
 		default:
 			memcpy(&t, p, sizeof(t));
 			if (t < 0) {
 				c->name = f->name;
-				return codec_vfail(c, "%" PRId64 " is negative", t);
+				return codec_mp_fail(&c->r, c->code, "%" PRId64
+				    " is negative", t);
 			}
-			codec_vuint(w, (uint64_t)t);
+			codec_mp_put_uint(w, (uint64_t)t);
 			break;
 		}
 	}
 	return LD_OK;
+}
+
+/* Check and encode *t as a view, or as its details if details: the
+ * array, LD_VIEW_FORMAT, the fields of the table, then (view only) the
+ * work orders.  The length, or the error (see codec.h). */
+static int
+codec_vencode(const struct ld_ticket *t, uint8_t *buf, size_t cap,
+    bool details, struct ld_err *err)
+{
+	struct codec_mp_wr w = { .p = buf, .cap = buf != NULL ? cap : 0 };
+	struct codec_vctx c = { .r = { .err = err, .path = codec_vpath },
+		.code = LD_EINVAL, .widx = -1 };
+	int rc;
+
+	if (t == NULL)
+		return err_set(err, LD_EINVAL, "no ticket");
+	codec_mp_put_array(&w, details ? CODEC_ND + 1 : CODEC_NT + 2);
+	codec_mp_put_uint(&w, LD_VIEW_FORMAT);
+	rc = codec_vput_fields(&c, &w, (const char *)t, details ?
+	    codec_vdetail : codec_vticket, details ? CODEC_ND : CODEC_NT);
+	if (rc != 0)
+		return rc;
+	if (!details) {
+		/* n_wo <= LD_WO_MAX was checked with the fields */
+		codec_mp_put_array(&w, t->n_wo);
+		for (int i = 0; i < t->n_wo; i++) {
+			c.widx = i;
+			codec_mp_put_array(&w, CODEC_NW);
+			rc = codec_vput_fields(&c, &w, (const char *)&t->wo[i],
+			    codec_vwo, CODEC_NW);
+			if (rc != 0)
+				return rc;
+		}
+	}
+	if (w.off > LD_VIEW_MAX || w.off > w.cap)
+		return err_set(err, LD_ELIMIT, "encoded %s of %zu bytes %s not "
+		    "fit in %zu", details ? "details" : "view", w.off,
+		    details ? "do" : "does", w.off > LD_VIEW_MAX ?
+		    (size_t)LD_VIEW_MAX : w.cap);
+	return (int)w.off;
 }
 
 /*
@@ -257,88 +225,72 @@ int
 codec_ticket_encode(const struct ld_ticket *t, uint8_t *buf, size_t cap,
     struct ld_err *err)
 {
-	struct codec_vwr w = { .p = buf, .cap = buf != NULL ? cap : 0 };
-	struct codec_vctx c = { .err = err, .code = LD_EINVAL, .widx = -1 };
-	int rc;
+	return codec_vencode(t, buf, cap, false, err);
+}
 
-	if (t == NULL)
-		return err_set(err, LD_EINVAL, "no ticket");
-	codec_varray(&w, CODEC_NT + 2);
-	codec_vuint(&w, LD_VIEW_FORMAT);
-	rc = codec_vput_fields(&c, &w, (const char *)t, codec_vticket, CODEC_NT);
-	if (rc != 0)
-		return rc;
-	/* n_wo <= LD_WO_MAX was checked with the fields */
-	codec_varray(&w, t->n_wo);
-	for (int i = 0; i < t->n_wo; i++) {
-		c.widx = i;
-		codec_varray(&w, CODEC_NW);
-		rc = codec_vput_fields(&c, &w, (const char *)&t->wo[i],
-		    codec_vwo, CODEC_NW);
-		if (rc != 0)
-			return rc;
-	}
-	if (w.off > LD_VIEW_MAX || w.off > w.cap)
-		return err_set(err, LD_ELIMIT, "encoded view of %zu bytes does "
-		    "not fit in %zu", w.off, w.off > LD_VIEW_MAX ?
-		    (size_t)LD_VIEW_MAX : w.cap);
-	return (int)w.off;
+/*
+ * The details of *t (caller, phone, place, area, category, text): an
+ * array of LD_VIEW_FORMAT and those strings.  Same rules as the view.
+ */
+int
+codec_details_encode(const struct ld_ticket *t, uint8_t *buf, size_t cap,
+    struct ld_err *err)
+{
+	return codec_vencode(t, buf, cap, true, err);
 }
 
 /* ---- decoder ----------------------------------------------------------- */
+
+/* The tag of the canonical header of kind 'u', 's' or 'a' for v: the
+ * only one the decoder accepts. */
+static inline unsigned
+codec_vcanon(int kind, uint64_t v)
+{
+	return kind == 'u' ? codec_mp_uint_tag(v) : kind == 's' ?
+	    codec_mp_str_tag(v) : codec_mp_array_tag(v);
+}
 
 /* Read a canonical header of kind 'u' (unsigned int), 's' (string) or
  * 'a' (array) into *v: the value, or the length / count. */
 static int
 codec_vnext(struct codec_vctx *c, int kind, uint64_t *v)
 {
-	size_t at = c->off;
-	unsigned b, canon;
+	size_t at = c->r.off;
+	unsigned b;
 	int nb;
 
 	*v = 0;
-	if (at >= c->len)
-		return codec_vfail(c, "truncated at byte %zu", at);
-	b = c->p[at];
+	if (at >= c->r.len)
+		return codec_mp_fail(&c->r, c->code, "truncated at byte %zu",
+		    at);
+	b = c->r.p[at];
 	if (kind == 'u' && b < 0x80) {
 		*v = b;
-		c->off++;
+		c->r.off++;
 		return LD_OK;
 	}
 	if ((kind == 's' && b >= 0xa0 && b <= 0xbf) ||
 	    (kind == 'a' && b >= 0x90 && b <= 0x9f)) {
 		*v = b & (kind == 's' ? 0x1f : 0x0f);
-		c->off++;
+		c->r.off++;
 		return LD_OK;
 	}
-	switch (b) {
-	case 0xcc: case 0xd9: nb = 1; break;
-	case 0xcd: case 0xda: case 0xdc: nb = 2; break;
-	case 0xce: case 0xdb: case 0xdd: nb = 4; break;
-	case 0xcf: nb = 8; break;
-	default: nb = 0; break;
-	}
+	nb = codec_mp_tag_extra(b);
 	if (nb == 0 || (kind == 'u' && b > 0xcf) ||
 	    (kind == 's' && (b < 0xd9 || b > 0xdb)) ||
 	    (kind == 'a' && b != 0xdc && b != 0xdd))
-		return codec_vfail(c, "expected %s, got byte 0x%02x at byte %zu",
+		return codec_mp_fail(&c->r, c->code,
+		    "expected %s, got byte 0x%02x at byte %zu",
 		    kind == 'u' ? "unsigned integer" : kind == 's' ? "string" :
 		    "array", b, at);
-	if ((size_t)nb > c->len - at - 1)
-		return codec_vfail(c, "truncated at byte %zu", at);
-	for (int i = 1; i <= nb; i++)
-		*v = (*v << 8) | c->p[at + (size_t)i];
-	c->off = at + 1 + (size_t)nb;
-	if (kind == 'u')
-		canon = *v < 0x80 ? 0 : *v <= 0xff ? 0xcc : *v <= 0xffff ?
-		    0xcd : *v <= 0xffffffff ? 0xce : 0xcf;
-	else if (kind == 's')
-		canon = *v < 32 ? 0 : *v <= 0xff ? 0xd9 : *v <= 0xffff ?
-		    0xda : 0xdb;
-	else
-		canon = *v < 16 ? 0 : *v <= 0xffff ? 0xdc : 0xdd;
-	if (canon != b)
-		return codec_vfail(c, "non-canonical encoding at byte %zu", at);
+	if ((size_t)nb > c->r.len - at - 1)
+		return codec_mp_fail(&c->r, c->code, "truncated at byte %zu",
+		    at);
+	*v = codec_mp_be(c->r.p + at + 1, nb);
+	c->r.off = at + 1 + (size_t)nb;
+	if (codec_vcanon(kind, *v) != b)
+		return codec_mp_fail(&c->r, c->code,
+		    "non-canonical encoding at byte %zu", at);
 	return LD_OK;
 }
 
@@ -348,17 +300,17 @@ codec_vnext(struct codec_vctx *c, int kind, uint64_t *v)
 static inline int
 codec_vfast(struct codec_vctx *c, int kind, uint64_t *v)
 {
-	size_t at = c->off, nb;
+	size_t at = c->r.off, nb;
 	unsigned b;
-	uint64_t x = 0;
+	uint64_t x;
 
-	if (at >= c->len)
+	if (at >= c->r.len)
 		return codec_vnext(c, kind, v);
-	b = c->p[at];
+	b = c->r.p[at];
 	if (kind == 'u') {
 		if (b < 0x80) {
 			*v = b;
-			c->off = at + 1;
+			c->r.off = at + 1;
 			return LD_OK;
 		}
 		if (b < 0xcc || b > 0xcf)
@@ -367,22 +319,20 @@ codec_vfast(struct codec_vctx *c, int kind, uint64_t *v)
 	} else {
 		if (b >= 0xa0 && b <= 0xbf) {
 			*v = b & 0x1f;
-			c->off = at + 1;
+			c->r.off = at + 1;
 			return LD_OK;
 		}
 		if (b != 0xd9 && b != 0xda)
 			return codec_vnext(c, kind, v);
 		nb = b == 0xd9 ? 1 : 2;
 	}
-	if (nb > c->len - at - 1)
+	if (nb > c->r.len - at - 1)
 		return codec_vnext(c, kind, v);
-	for (size_t i = 1; i <= nb; i++)
-		x = (x << 8) | c->p[at + i];
-	if (kind == 'u' ? (x < 0x80 || (nb > 1 && x >> (4 * nb) == 0)) :
-	    (x < 32 || (nb > 1 && x <= 0xff)))
+	x = codec_mp_be(c->r.p + at + 1, (int)nb);
+	if (codec_vcanon(kind, x) != b)
 		return codec_vnext(c, kind, v);	/* not canonical */
 	*v = x;
-	c->off = at + 1 + nb;
+	c->r.off = at + 1 + nb;
 	return LD_OK;
 }
 
@@ -396,8 +346,8 @@ codec_varray_n(struct codec_vctx *c, uint64_t n)
 	if ((rc = codec_vnext(c, 'a', &got)) != 0)
 		return rc;
 	if (got != n)
-		return codec_vfail(c, "array of %" PRIu64 " entries, expected %"
-		    PRIu64, got, n);
+		return codec_mp_fail(&c->r, c->code, "array of %" PRIu64
+		    " entries, expected %" PRIu64, got, n);
 	return LD_OK;
 }
 
@@ -421,20 +371,22 @@ codec_vget_fields(struct codec_vctx *c, char *base,
 			return rc;
 		if (u > f->max) {
 			if (f->type == CODEC_VSTR)
-				return codec_vfail(c, "string of %" PRIu64
-				    " bytes exceeds limit %" PRIu64, u, f->max);
-			return codec_vfail(c, "%" PRIu64 " out of range 0..%"
-			    PRIu64, u, f->max);
+				return codec_mp_fail(&c->r, c->code,
+				    "string of %" PRIu64 " bytes exceeds "
+				    "limit %" PRIu64, u, f->max);
+			return codec_mp_fail(&c->r, c->code, "%" PRIu64
+			    " out of range 0..%" PRIu64, u, f->max);
 		}
 		switch (f->type) {
 		case CODEC_VSTR:
-			if (u > c->len - c->off)
-				return codec_vfail(c, "truncated at byte %zu",
-				    c->off);
-			if (memchr(c->p + c->off, 0, u) != NULL)
-				return codec_vfail(c, "NUL byte in string");
-			memcpy(p, c->p + c->off, u);
-			c->off += u;
+			if (u > c->r.len - c->r.off)
+				return codec_mp_fail(&c->r, c->code,
+				    "truncated at byte %zu", c->r.off);
+			if (memchr(c->r.p + c->r.off, 0, u) != NULL)
+				return codec_mp_fail(&c->r, c->code,
+				    "NUL byte in string");
+			memcpy(p, c->r.p + c->r.off, u);
+			c->r.off += u;
 			break;
 		case CODEC_VUINT:
 			switch (f->width) {
@@ -453,6 +405,75 @@ codec_vget_fields(struct codec_vctx *c, char *base,
 	return LD_OK;
 }
 
+/* Decode the work order array of a view into t->wo (n_wo decoded
+ * already). */
+static int
+codec_vget_wos(struct codec_vctx *c, struct ld_ticket *t)
+{
+	uint64_t u;
+	int rc;
+
+	c->name = "wo";
+	if ((rc = codec_vnext(c, 'a', &u)) != 0)
+		return rc;
+	if (u != t->n_wo)
+		return codec_mp_fail(&c->r, c->code, "%" PRIu64
+		    " entries, n_wo is %u", u, (unsigned)t->n_wo);
+	for (int i = 0; i < t->n_wo; i++) {
+		c->widx = i;
+		c->name = NULL;
+		if ((rc = codec_varray_n(c, CODEC_NW)) != 0)
+			return rc;
+		rc = codec_vget_fields(c, (char *)&t->wo[i], codec_vwo,
+		    CODEC_NW);
+		if (rc != 0)
+			return rc;
+	}
+	c->widx = -1;
+	c->name = NULL;
+	return LD_OK;
+}
+
+/* Decode a view into *t (zeroed first), or if details only the details
+ * into their fields of *t (zeroed first, the rest left alone).  0, or
+ * LD_ECORRUPT with the place (see codec_ticket_decode). */
+static int
+codec_vdecode(const uint8_t *buf, size_t len, struct ld_ticket *t,
+    bool details, struct ld_err *err)
+{
+	struct codec_vctx c = { .r = { .p = buf, .len = len, .err = err,
+		.path = codec_vpath }, .code = LD_ECORRUPT, .widx = -1 };
+	uint64_t u;
+	int rc;
+
+	if (t == NULL || (buf == NULL && len != 0))
+		return err_set(err, LD_EINVAL, "no ticket or no buffer");
+	if (!details)
+		memset(t, 0, sizeof(*t));
+	for (size_t i = 0; details && i < CODEC_ND; i++)
+		memset((char *)t + codec_vdetail[i].off, 0,
+		    codec_vdetail[i].max + 1);
+	if (len > LD_VIEW_MAX)
+		return codec_mp_fail(&c.r, c.code,
+		    "%zu bytes exceeds limit %d", len, LD_VIEW_MAX);
+	if ((rc = codec_varray_n(&c, details ? CODEC_ND + 1 :
+	    CODEC_NT + 2)) != 0)
+		return rc;
+	if ((rc = codec_vnext(&c, 'u', &u)) != 0)
+		return rc;
+	if (u != LD_VIEW_FORMAT)
+		return codec_mp_fail(&c.r, c.code, "format %" PRIu64
+		    ", expected %d", u, LD_VIEW_FORMAT);
+	rc = codec_vget_fields(&c, (char *)t, details ? codec_vdetail :
+	    codec_vticket, details ? CODEC_ND : CODEC_NT);
+	if (rc == 0 && !details)
+		rc = codec_vget_wos(&c, t);
+	if (rc == 0 && c.r.off != len)
+		return codec_mp_fail(&c.r, c.code, "%zu trailing bytes",
+		    len - c.r.off);
+	return rc;
+}
+
 /*
  * Decode a view into *t, which is zeroed first (so unused bytes are zero
  * and decoded views compare with memcmp).  Any deviation from the
@@ -463,74 +484,7 @@ int
 codec_ticket_decode(const uint8_t *buf, size_t len, struct ld_ticket *t,
     struct ld_err *err)
 {
-	struct codec_vctx c = { .p = buf, .len = len, .err = err,
-		.code = LD_ECORRUPT, .widx = -1 };
-	uint64_t u;
-	int rc;
-
-	if (t == NULL || (buf == NULL && len != 0))
-		return err_set(err, LD_EINVAL, "no ticket or no buffer");
-	memset(t, 0, sizeof(*t));
-	if (len > LD_VIEW_MAX)
-		return codec_vfail(&c, "%zu bytes exceeds limit %d", len,
-		    LD_VIEW_MAX);
-	if ((rc = codec_varray_n(&c, CODEC_NT + 2)) != 0)
-		return rc;
-	if ((rc = codec_vnext(&c, 'u', &u)) != 0)
-		return rc;
-	if (u != LD_VIEW_FORMAT)
-		return codec_vfail(&c, "format %" PRIu64 ", expected %d", u,
-		    LD_VIEW_FORMAT);
-	rc = codec_vget_fields(&c, (char *)t, codec_vticket, CODEC_NT);
-	if (rc != 0)
-		return rc;
-	c.name = "wo";
-	if ((rc = codec_vnext(&c, 'a', &u)) != 0)
-		return rc;
-	if (u != t->n_wo)
-		return codec_vfail(&c, "%" PRIu64 " entries, n_wo is %u", u,
-		    (unsigned)t->n_wo);
-	for (int i = 0; i < t->n_wo; i++) {
-		c.widx = i;
-		c.name = NULL;
-		if ((rc = codec_varray_n(&c, CODEC_NW)) != 0)
-			return rc;
-		rc = codec_vget_fields(&c, (char *)&t->wo[i], codec_vwo,
-		    CODEC_NW);
-		if (rc != 0)
-			return rc;
-	}
-	c.widx = -1;
-	c.name = NULL;
-	if (c.off != len)
-		return codec_vfail(&c, "%zu trailing bytes", len - c.off);
-	return LD_OK;
-}
-
-/*
- * The details of *t (caller, phone, place, area, category, text): an
- * array of LD_VIEW_FORMAT and those strings.  Same rules as the view.
- */
-int
-codec_details_encode(const struct ld_ticket *t, uint8_t *buf, size_t cap,
-    struct ld_err *err)
-{
-	struct codec_vwr w = { .p = buf, .cap = buf != NULL ? cap : 0 };
-	struct codec_vctx c = { .err = err, .code = LD_EINVAL, .widx = -1 };
-	int rc;
-
-	if (t == NULL)
-		return err_set(err, LD_EINVAL, "no ticket");
-	codec_varray(&w, CODEC_ND + 1);
-	codec_vuint(&w, LD_VIEW_FORMAT);
-	rc = codec_vput_fields(&c, &w, (const char *)t, codec_vdetail, CODEC_ND);
-	if (rc != 0)
-		return rc;
-	if (w.off > LD_VIEW_MAX || w.off > w.cap)
-		return err_set(err, LD_ELIMIT, "encoded details of %zu bytes do "
-		    "not fit in %zu", w.off, w.off > LD_VIEW_MAX ?
-		    (size_t)LD_VIEW_MAX : w.cap);
-	return (int)w.off;
+	return codec_vdecode(buf, len, t, false, err);
 }
 
 /* Decode details into the detail fields of *t (zeroed first); the rest of
@@ -539,30 +493,5 @@ int
 codec_details_decode(const uint8_t *buf, size_t len, struct ld_ticket *t,
     struct ld_err *err)
 {
-	struct codec_vctx c = { .p = buf, .len = len, .err = err,
-		.code = LD_ECORRUPT, .widx = -1 };
-	uint64_t u;
-	int rc;
-
-	if (t == NULL || (buf == NULL && len != 0))
-		return err_set(err, LD_EINVAL, "no ticket or no buffer");
-	for (size_t i = 0; i < CODEC_ND; i++)
-		memset((char *)t + codec_vdetail[i].off, 0,
-		    codec_vdetail[i].max + 1);
-	if (len > LD_VIEW_MAX)
-		return codec_vfail(&c, "%zu bytes exceeds limit %d", len,
-		    LD_VIEW_MAX);
-	if ((rc = codec_varray_n(&c, CODEC_ND + 1)) != 0)
-		return rc;
-	if ((rc = codec_vnext(&c, 'u', &u)) != 0)
-		return rc;
-	if (u != LD_VIEW_FORMAT)
-		return codec_vfail(&c, "format %" PRIu64 ", expected %d", u,
-		    LD_VIEW_FORMAT);
-	rc = codec_vget_fields(&c, (char *)t, codec_vdetail, CODEC_ND);
-	if (rc != 0)
-		return rc;
-	if (c.off != len)
-		return codec_vfail(&c, "%zu trailing bytes", len - c.off);
-	return LD_OK;
+	return codec_vdecode(buf, len, t, true, err);
 }
