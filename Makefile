@@ -90,8 +90,9 @@ fuzz: $(DEPS_OK)
 	@mkdir -p build/fuzz
 	clang -g -O1 -fsanitize=fuzzer,address,undefined $(INC) $(CSTD) \
 	  -o build/fuzz/fuzz_codec tests/fuzz_codec.c $(SHARED_SRC) $(LIBS)
+	@mkdir -p build/fuzz/corpus && cp tests/corpus/codec/* build/fuzz/corpus/
 	build/fuzz/fuzz_codec -max_total_time=$${FUZZ_SECONDS:-60} \
-	  -max_len=16384 tests/corpus/codec
+	  -max_len=16384 build/fuzz/corpus tests/corpus/codec
 
 # --- demo and benchmarks ----------------------------------------------------
 demo: $(REL)/city-node

@@ -8,6 +8,7 @@
  * Nothing is ever skipped: every value is read as the schema expects it.
  */
 #include "codec.h"
+#include "ltime.h"
 #include "codec_mp.h"
 #include "utf8.h"
 
@@ -130,6 +131,10 @@ codec_check_field(struct codec_ctx *c, const struct ld_event *ev, int f)
 		if (t < 0)
 			return codec_mp_fail(&c->r, LD_ELIMIT, "%" PRId64
 			    " is negative", t);
+		if (t > LD_TIME_MAX)
+			return codec_mp_fail(&c->r, LD_ELIMIT, "%" PRId64
+			    " exceeds limit %" PRId64 " (the end of year 9999)",
+			    t, LD_TIME_MAX);
 		return LD_OK;
 	case LD_T_BOOL:
 		return LD_OK;
@@ -176,6 +181,10 @@ codec_check(const struct ld_event *ev, struct ld_err *err)
 	if (ev->time_ms < 0)
 		return codec_mp_fail(&c.r, LD_ELIMIT, "%" PRId64 " is negative",
 		    ev->time_ms);
+	if (ev->time_ms > LD_TIME_MAX)
+		return codec_mp_fail(&c.r, LD_ELIMIT, "%" PRId64 " exceeds "
+		    "limit %" PRId64 " (the end of year 9999)", ev->time_ms,
+		    LD_TIME_MAX);
 	c.name = "actor";
 	if ((rc = codec_check_str(&c, ev->actor, LD_ACTOR_MAX, &n)) != 0)
 		return rc;

@@ -11,6 +11,7 @@
  * view decoder in codec_view.c has its own header reader for that.
  */
 #include "codec_mp.h"
+#include "ltime.h"
 #include "event.h"
 #include "utf8.h"
 
@@ -250,9 +251,9 @@ codec_mp_read_time(struct codec_mp_rd *r, int depth, int64_t *out)
 	if (v.type == CODEC_MP_NEG)
 		return codec_mp_fail(r, LD_ELIMIT, "%" PRId64 " is negative",
 		    v.i);
-	if (v.u > INT64_MAX)
+	if (v.u > (uint64_t)LD_TIME_MAX)
 		return codec_mp_fail(r, LD_ELIMIT, "%" PRIu64 " exceeds limit %"
-		    PRId64, v.u, INT64_MAX);
+		    PRId64 " (the end of year 9999)", v.u, LD_TIME_MAX);
 	*out = (int64_t)v.u;
 	return LD_OK;
 }

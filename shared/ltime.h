@@ -14,7 +14,7 @@
 #define LD_TZ_OFFSET_MS (8LL * 3600 * 1000)
 /* The last millisecond of year 9999 UTC: times beyond are refused on the
  * wire, and have no local day here. */
-#define LD_TIME_MAX 253402300799999LL
+#define LD_TIME_MAX INT64_C(253402300799999)
 
 /* Local date of a UTC ms time as YYYYMMDD, e.g. 20110831. */
 uint32_t ltime_day(int64_t utc_ms);

@@ -570,7 +570,14 @@ test_limits(void **state)
 	    "time: -5 is negative");
 	tc_edit_expect(&tc_ev, false, "time", ED_SET, tc_ouint(UINT64_MAX),
 	    LD_ELIMIT, "time: 18446744073709551615 exceeds limit "
-	    "9223372036854775807");
+	    "253402300799999 (the end of year 9999)");
+	tc_edit_expect(&tc_ev, false, "time", ED_SET,
+	    tc_ouint(253402300800000ULL), LD_ELIMIT, "time: 253402300800000 "
+	    "exceeds limit 253402300799999 (the end of year 9999)");
+	tc_edit_expect(&tc_ev, true, "due_sign", ED_SET,
+	    tc_ouint(INT64_MAX), LD_ELIMIT, "body.due_sign: "
+	    "9223372036854775807 exceeds limit 253402300799999 (the end of "
+	    "year 9999)");
 	tc_edit_expect(&tc_ev, false, "seq", ED_SET, tc_oint(-1), LD_ELIMIT,
 	    "seq: -1 is negative");
 	tc_edit_expect(&tc_ev, false, "ticket", ED_SET,

@@ -238,6 +238,10 @@ t_indexes_counters(void **state)
 			assert_int_equal(commit1(f->s, e, T0 + i, &err), 0);
 		}
 	}
+	/* a time past year 9999 is refused, not wrapped into a day */
+	tg_call(e, LD_EV_CALL_RECEIVED, "XA", INT64_MAX - 1000, "XA-C-8");
+	assert_int_equal(commit1(f->s, e, T0, &err), LD_EINVAL);
+	assert_non_null(strstr(err.msg, "time: 9223372036854774807 exceeds"));
 	/* a valid call without class is refused, naming the field */
 	tg_call(e, LD_EV_CALL_CLASSIFIED, "XA", T0, "XA-C-9");
 	event_set_bool(e, LD_F_VALID, true);
