@@ -11,7 +11,7 @@
 # Every target that needs the libraries runs the dependency check first.
 
 CC      ?= gcc
-PKGS    := libzmq libsodium msgpack lmdb
+PKGS    := libzmq libsodium msgpack lmdb inih
 CSTD    := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
@@ -19,7 +19,7 @@ INC     := -Ishared
 OPT_REL := -O2 -g
 OPT_TST := -O1 -g -fno-omit-frame-pointer \
            -fsanitize=address,undefined -fno-sanitize-recover=all
-LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lzmq -lsodium -lmsgpackc -llmdb) -lm
+LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lzmq -lsodium -lmsgpackc -llmdb -linih) -lm
 TLIBS    = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 SHARED_SRC := $(wildcard shared/*.c)
@@ -64,17 +64,22 @@ $(REL)/county-node: $(wildcard county-node/*.c) $(REL)/libliandong.a
 	$(CC) $(CSTD) $(WARN) $(OPT_REL) $(INC) -o $@ $(filter %.c,$^) $(REL)/libliandong.a $(LIBS)
 $(REL)/%: tools/%.c $(REL)/libliandong.a
 	$(CC) $(CSTD) $(WARN) $(OPT_REL) $(INC) -o $@ $< $(REL)/libliandong.a $(LIBS)
+$(TST)/%: tools/%.c $(TST)/libliandong.a
+	$(CC) $(CSTD) $(WARN) $(OPT_TST) $(INC) -o $@ $< $(TST)/libliandong.a $(LIBS)
 $(TST)/city-node: $(wildcard city-node/*.c) $(TST)/libliandong.a
 	$(CC) $(CSTD) $(WARN) $(OPT_TST) $(INC) -o $@ $(filter %.c,$^) $(TST)/libliandong.a $(LIBS)
 
 # --- tests ------------------------------------------------------------------
 $(TST)/test_%: tests/test_%.c tests/testutil.h $(TST)/libliandong.a
 	$(CC) $(CSTD) $(WARN) $(OPT_TST) $(INC) -Itests -o $@ $< $(TST)/libliandong.a $(LIBS) $(TLIBS)
-$(TST)/fuzz_replay: tests/fuzz_replay.c tests/fuzz_codec.c $(TST)/libliandong.a
+# one libFuzzer target per decoder (tests/fuzz_NAME.c, corpus in
+# tests/corpus/NAME); make test replays each corpus with mutations
+FUZZERS    := $(patsubst tests/fuzz_%.c,%,$(filter-out tests/fuzz_replay.c,$(wildcard tests/fuzz_*.c)))
+$(TST)/fuzz_replay_%: tests/fuzz_replay.c tests/fuzz_%.c $(TST)/libliandong.a
 	$(CC) $(CSTD) $(WARN) $(OPT_TST) $(INC) -o $@ $(filter %.c,$^) $(TST)/libliandong.a $(LIBS)
 
-test: $(addprefix $(TST)/,$(TESTS)) $(TST)/fuzz_replay $(TST)/city-node
-	@sh tests/run.sh $(TST) $(TESTS)
+test: $(addprefix $(TST)/,$(TESTS)) $(addprefix $(TST)/fuzz_replay_,$(FUZZERS)) $(TST)/city-node $(TST)/topology
+	@FUZZERS="$(FUZZERS)" sh tests/run.sh $(TST) $(TESTS)
 
 valgrind: $(DEPS_OK)
 	$(MAKE) TST=build/vg OPT_TST="-O1 -g" $(addprefix build/vg/,$(TESTS)) build/vg/city-node
@@ -87,12 +92,12 @@ valgrind: $(DEPS_OK)
 fuzz: $(DEPS_OK)
 	@command -v clang >/dev/null && dpkg -s libclang-rt-14-dev >/dev/null 2>&1 || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang libclang-rt-14-dev; }
-	@mkdir -p build/fuzz
-	clang -g -O1 -fsanitize=fuzzer,address,undefined $(INC) $(CSTD) \
-	  -o build/fuzz/fuzz_codec tests/fuzz_codec.c $(SHARED_SRC) $(LIBS)
-	@mkdir -p build/fuzz/corpus && cp tests/corpus/codec/* build/fuzz/corpus/
-	build/fuzz/fuzz_codec -max_total_time=$${FUZZ_SECONDS:-60} \
-	  -max_len=16384 build/fuzz/corpus tests/corpus/codec
+	@for f in $(or $(FUZZ),$(FUZZERS)); do \
+	  mkdir -p build/fuzz/corpus-$$f && cp tests/corpus/$$f/* build/fuzz/corpus-$$f/ && \
+	  clang -g -O1 -fsanitize=fuzzer,address,undefined $(INC) $(CSTD) \
+	    -o build/fuzz/fuzz_$$f tests/fuzz_$$f.c $(SHARED_SRC) $(LIBS) && \
+	  build/fuzz/fuzz_$$f -max_total_time=$${FUZZ_SECONDS:-60} -max_len=16384 \
+	    build/fuzz/corpus-$$f tests/corpus/$$f || exit 1; done
 
 # --- demo and benchmarks ----------------------------------------------------
 demo: $(REL)/city-node

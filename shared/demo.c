@@ -18,6 +18,7 @@
 
 struct demo {
 	struct ld_store *s;
+	const struct ld_topo *t;
 	const char *node;
 	FILE *out;
 	int64_t now;
@@ -28,12 +29,17 @@ struct demo {
 	char last_id[LD_TICKET_MAX + 1];
 };
 
+static void demo_commit(struct demo *d);
+
 static struct ld_event *
 demo_ev(struct demo *d, enum ld_event_kind k, const char *actor,
     const char *ticket)
 {
-	struct ld_event *e = &d->ev[d->n];
+	struct ld_event *e;
 
+	if (d->n == (int)(sizeof(d->ev) / sizeof(d->ev[0])))
+		demo_commit(d);	/* the batch is full: commit what we have */
+	e = &d->ev[d->n];
 	event_init(e, k, d->node, d->now, actor, ticket ? ticket : d->last_id);
 	d->it[d->n].ev = e;
 	d->n++;
@@ -195,6 +201,51 @@ demo_dispatch(struct demo *d, unsigned wo, const char *unit, int64_t sign_ms,
 		event_set_uint(e, LD_F_REPLACES, replaces);
 }
 
+/*
+ * Route (category, area, urgency) by the topology, as the node will for
+ * every request: a routed event naming the rule, then one dispatched work
+ * order per unit with the deadlines the topology gives, numbered from
+ * first_wo; replaces (if not 0) is the returned work order the first one
+ * re-routes.  Returns the number of work orders, 0 on failure.
+ */
+static int
+demo_route_topo(struct demo *d, const char *category, const char *area,
+    unsigned urgency, unsigned first_wo, unsigned replaces)
+{
+	struct ld_topo_route r;
+	struct ld_err err;
+	struct ld_event *e;
+
+	if (topo_route(d->t, category, area, urgency, &r, &err) != 0) {
+		fprintf(d->out, "         cannot route %s in %s: %s\n", category,
+		    area, err.msg);
+		d->failed = 1;
+		return 0;
+	}
+	e = demo_ev(d, LD_EV_ROUTED, "router", NULL);
+	/* the rule's description, cut to the field's limit on a UTF-8
+	 * character boundary */
+	{
+		size_t n = strlen(r.why);
+
+		if (n > LD_RULE_MAX) {
+			n = LD_RULE_MAX;
+			while (n > 0 && ((unsigned char)r.why[n] & 0xc0) == 0x80)
+				n--;
+		}
+		memcpy(e->rule, r.why, n);
+		e->rule[n] = '\0';
+		e->present |= 1u << LD_F_RULE;
+	}
+	event_set_str(e, LD_F_NODE, d->t->nodes[r.node].id);
+	for (int i = 0; i < r.n_units; i++)
+		event_add_unit(e, d->t->units[r.units[i]].id);
+	for (int i = 0; i < r.n_units; i++)
+		demo_dispatch(d, first_wo + (unsigned)i, d->t->units[r.units[i]].id,
+		    r.sign_ms[i], r.complete_ms[i], i == 0 ? replaces : 0);
+	return r.n_units;
+}
+
 static void
 demo_wo(struct demo *d, enum ld_event_kind k, const char *unit, unsigned wo,
     const char *text)
@@ -230,6 +281,20 @@ demo_report_close(struct demo *d, int sat)
 	demo_commit(d);
 }
 
+/* The emergency plan the topology starts for category, NULL if none. */
+static const struct ld_topo_plan *
+demo_plan(struct demo *d, const char *category)
+{
+	int c = topo_category(d->t, category);
+
+	for (int i = 0; c >= 0 && i < d->t->n_plans; i++)
+		if (d->t->plans[i].category == c)
+			return &d->t->plans[i];
+	fprintf(d->out, "         no emergency plan for %s\n", category);
+	d->failed = 1;
+	return NULL;
+}
+
 static void
 demo_title(struct demo *d, const char *title)
 {
@@ -237,14 +302,17 @@ demo_title(struct demo *d, const char *title)
 }
 
 int
-demo_run(struct ld_store *s, const char *node, void *outp)
+demo_run(struct ld_store *s, const char *node, const struct ld_topo *t,
+    void *outp)
 {
 	static struct demo dd;
 	struct demo *d = &dd;
 	char t1[LD_TICKET_MAX + 1], t2[LD_TICKET_MAX + 1];
+	const struct ld_topo_plan *plan;
 
 	memset(d, 0, sizeof(*d));
 	d->s = s;
+	d->t = t;
 	d->node = node;
 	d->out = outp;
 	d->now = ltime_parse("2011-11-16 10:00");
@@ -254,16 +322,15 @@ demo_run(struct ld_store *s, const char *node, void *outp)
 	demo_call(d, "C-0001", LD_CLASS_LINKAGE);
 	demo_create(d, "张女士", "13903791234",
 	    "王城大道与关林路交叉口西北50米，洛阳理工学院附近", "luolong",
-	    "manhole", 2, "人行道上井盖丢失，有行人险些掉入");
+	    "manhole.unicom", 3, "人行道上联通井盖丢失，有行人险些掉入");
 	d->now += 2 * MIN;
-	demo_route(d, "manhole, owner known (联通井盖) -> unicom", "unicom");
-	demo_dispatch(d, 1, "unicom", 30 * MIN, 8 * 60 * MIN, 0);
+	demo_route_topo(d, "manhole.unicom", "luolong", 3, 1, 0);
 	demo_commit(d);
 	snprintf(t1, sizeof(t1), "%s", d->last_id);
 	d->now += 15 * MIN;
 	demo_wo(d, LD_EV_SIGNED, "unicom", 1, NULL);
 	demo_commit(d);
-	d->now += 4 * 60 * MIN;
+	d->now += 3 * 60 * MIN;	/* the same afternoon, within 4 hours */
 	demo_wo(d, LD_EV_COMPLETED, "unicom", 1, "已补装新井盖，并向110联动办反馈");
 	demo_commit(d);
 	d->now += 10 * MIN;
@@ -275,9 +342,7 @@ demo_run(struct ld_store *s, const char *node, void *outp)
 	demo_call(d, "C-0002", LD_CLASS_LINKAGE);
 	demo_create(d, "赵先生", "13703795678", "中州路与解放路口东侧", "xigong",
 	    "manhole", 1, "井盖破损下陷，权属不明");
-	demo_route(d, "manhole, ownership unclear: default handler (1 hour)",
-	    "zhujian");
-	demo_dispatch(d, 1, "zhujian", 10 * MIN, 60 * MIN, 0);
+	demo_route_topo(d, "manhole", "xigong", 1, 1, 0);
 	demo_commit(d);
 	d->now += 5 * MIN;
 	demo_wo(d, LD_EV_SIGNED, "zhujian", 1, NULL);
@@ -300,31 +365,28 @@ demo_run(struct ld_store *s, const char *node, void *outp)
 	d->now = ltime_parse("2011-11-16 11:05");
 	demo_call(d, "C-0003", LD_CLASS_LINKAGE);
 	demo_create(d, "关林水厂值班室", "037965550000", "关林水厂", "luolong",
-	    "power-cut", 1, "电缆分支箱爆炸，水厂停电，新区大部分停水");
-	{
+	    "power.waterplant", 1, "电缆分支箱爆炸，水厂停电，新区大部分停水");
+	plan = demo_plan(d, "power.waterplant");
+	if (plan != NULL) {
 		struct ld_event *e = demo_ev(d, LD_EV_PLAN_ACTIVATED, "op:chief",
 		    NULL);
-		event_set_str(e, LD_F_PLAN, "waterplant-power");
-		event_add_unit(e, "power");
-		event_add_unit(e, "water");
-		event_set_bool(e, LD_F_GOV, true);
+		event_set_str(e, LD_F_PLAN, plan->id);
+		for (int i = 0; i < plan->n_units; i++)
+			event_add_unit(e, t->units[plan->units[i]].id);
+		event_set_bool(e, LD_F_GOV, plan->report_gov);
 	}
-	demo_dispatch(d, 1, "power", 10 * MIN, 5 * 60 * MIN, 0);
-	demo_dispatch(d, 2, "water", 10 * MIN, 5 * 60 * MIN, 0);
+	demo_route_topo(d, "power.waterplant", "luolong", 1, 1, 0);
 	demo_commit(d);
 	snprintf(t2, sizeof(t2), "%s", d->last_id);
 	d->now += 5 * MIN;
 	demo_wo(d, LD_EV_SIGNED, "power", 1, NULL);
 	demo_wo(d, LD_EV_SIGNED, "water", 2, NULL);
-	{
-		static const char *ch[] = { "platform", "sms", "forum" };
-		for (int i = 0; i < 3; i++) {
-			struct ld_event *e = demo_ev(d, LD_EV_ANNOUNCED, "op:chief",
-			    NULL);
-			event_set_str(e, LD_F_CHANNEL, ch[i]);
-			event_set_str(e, LD_F_TEXT, "关林水厂因电缆故障停电，新区"
-			    "部分区域停水，正在抢修，送水车已出发");
-		}
+	for (int i = 0; plan != NULL && i < plan->n_channels; i++) {
+		struct ld_event *e = demo_ev(d, LD_EV_ANNOUNCED, "op:chief", NULL);
+
+		event_set_str(e, LD_F_CHANNEL, plan->channels[i]);
+		event_set_str(e, LD_F_TEXT, "关林水厂因电缆故障停电，新区部分区域"
+		    "停水，正在抢修，送水车已出发");
 	}
 	demo_commit(d);
 	d->now += 30 * MIN;
@@ -345,15 +407,14 @@ demo_run(struct ld_store *s, const char *node, void *outp)
 	demo_call(d, "C-0006", LD_CLASS_LINKAGE);
 	demo_create(d, "王先生", "13503790001", "白马寺镇某奶牛场", "baimasi",
 	    "livestock", 3, "奶牛发烧已一个月，请求专家帮助");
-	demo_route(d, "livestock -> power? (operator's first guess)", "power");
+	demo_route(d, "operator's first guess: power company", "power");
 	demo_dispatch(d, 1, "power", 60 * MIN, 3 * 24 * 60 * MIN, 0);
 	demo_commit(d);
 	d->now += 20 * MIN;
 	demo_wo(d, LD_EV_RETURNED, "power", 1, "不属于本单位职责，应由畜牧局处理");
 	demo_commit(d);
 	d->now += 5 * MIN;
-	demo_route(d, "livestock disease -> animal husbandry bureau", "xumu");
-	demo_dispatch(d, 2, "xumu", 60 * MIN, 3 * 24 * 60 * MIN, 1);
+	demo_route_topo(d, "livestock", "baimasi", 3, 2, 1);
 	demo_commit(d);
 	d->now += 30 * MIN;
 	demo_wo(d, LD_EV_SIGNED, "xumu", 2, NULL);

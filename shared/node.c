@@ -30,11 +30,13 @@ static void
 node_usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-	    "usage: %s --id NODE --data DIR [--demo] [--check] [-v]\n"
+	    "usage: %s --topology FILE --id NODE --data DIR [--demo] [--check] [-v]\n"
 	    "\n"
 	    "Runs one liandong linkage node in the foreground; logs to stderr;\n"
 	    "stops cleanly on SIGINT or SIGTERM.\n"
 	    "\n"
+	    "  --topology FILE  the federation's topology (see topology.example);\n"
+	    "                the node does not start if it fails `topology check`\n"
 	    "  --id NODE     this node's id (e.g. LY for the city, XA for Xin'an)\n"
 	    "  --data DIR    the node's data directory (created if missing)\n"
 	    "  --demo        run the article's cases on a simulated clock, then\n"
@@ -69,11 +71,47 @@ node_report(struct ld_store *s)
 	    (unsigned long long)store_count_open(s));
 }
 
+struct ld_topo *
+node_topology(const char *path, const char *id, enum ld_level level)
+{
+	struct ld_topo *t = NULL;
+	int rc = topo_load(path, &t), n;
+
+	if (rc != 0 || t->n_errors > 0) {
+		topo_print_diags(t, stderr);
+		log_error("topology", "%s fails the check; not starting", path);
+		topo_free(t);
+		return NULL;
+	}
+	if (t->n_warnings > 0)
+		topo_print_diags(t, stderr);
+	n = topo_node(t, id);
+	if (n < 0) {
+		log_error("topology", "%s: there is no node %s; not starting",
+		    path, id);
+		topo_free(t);
+		return NULL;
+	}
+	if ((level == LD_LEVEL_CITY) != (t->nodes[n].level <= LD_TL_CITY)) {
+		log_error("topology", "%s: node %s is a %s node; run %s for it",
+		    path, id, topo_level_name(t->nodes[n].level),
+		    t->nodes[n].level <= LD_TL_CITY ? "city-node" :
+		    "county-node");
+		topo_free(t);
+		return NULL;
+	}
+	log_info("topology", "%s: node %s (%s), %d nodes, %d units, %d "
+	    "categories, %d rules", path, id, t->nodes[n].name, t->n_nodes,
+	    t->n_units, t->n_categories, t->n_rules);
+	return t;
+}
+
 int
 node_main(int argc, char **argv, enum ld_level level)
 {
 	static const struct option longopts[] = {
 		{ "id", required_argument, NULL, 'i' },
+		{ "topology", required_argument, NULL, 't' },
 		{ "data", required_argument, NULL, 'd' },
 		{ "demo", no_argument, NULL, 'D' },
 		{ "check", no_argument, NULL, 'c' },
@@ -83,7 +121,8 @@ node_main(int argc, char **argv, enum ld_level level)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *prog = level == LD_LEVEL_CITY ? "city-node" : "county-node";
-	const char *id = NULL, *data = NULL;
+	const char *id = NULL, *data = NULL, *topo_path = NULL;
+	struct ld_topo *topo;
 	int demo = 0, check = 0, verbose = 0, c, status = 0;
 	size_t map_max = 0;
 	struct ld_store_opts o;
@@ -94,6 +133,7 @@ node_main(int argc, char **argv, enum ld_level level)
 	while ((c = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i': id = optarg; break;
+		case 't': topo_path = optarg; break;
 		case 'd': data = optarg; break;
 		case 'D': demo = 1; break;
 		case 'c': check = 1; break;
@@ -121,8 +161,9 @@ node_main(int argc, char **argv, enum ld_level level)
 		node_usage(stderr, prog);
 		return 2;
 	}
-	if (id == NULL || data == NULL) {
-		fprintf(stderr, "%s: --id and --data are required\n", prog);
+	if (id == NULL || data == NULL || topo_path == NULL) {
+		fprintf(stderr, "%s: --topology, --id and --data are required\n",
+		    prog);
 		node_usage(stderr, prog);
 		return 2;
 	}
@@ -132,6 +173,9 @@ node_main(int argc, char **argv, enum ld_level level)
 		return 2;
 	}
 	log_init(id, verbose ? LD_LOG_DEBUG : LD_LOG_INFO);
+	topo = node_topology(topo_path, id, level);
+	if (topo == NULL)
+		return 1;
 
 	signal(SIGPIPE, SIG_IGN);
 
@@ -141,6 +185,7 @@ node_main(int argc, char **argv, enum ld_level level)
 	o.map_max = map_max;
 	if (store_open(&s, &o, &err) != 0) {
 		log_error("store", "%s (%s)", err.msg, err_name(err.code));
+		topo_free(topo);
 		return 1;
 	}
 	log_info("node", "%s %s started: %s level, data %s", prog, LD_VERSION,
@@ -149,12 +194,13 @@ node_main(int argc, char **argv, enum ld_level level)
 		if (store_rebuild(s, false, &err) != 0) {
 			log_error("store", "rebuild check failed: %s", err.msg);
 			store_close(s);
+			topo_free(topo);
 			return 1;
 		}
 		log_info("store", "rebuild check: views equal the event log");
 	}
 	if (demo) {
-		if (demo_run(s, id, stdout) != 0)
+		if (demo_run(s, id, topo, stdout) != 0)
 			status = 1;
 		fflush(stdout);
 	}
@@ -181,6 +227,7 @@ node_main(int argc, char **argv, enum ld_level level)
 		log_info("node", "signal received: stopping");
 	}
 	store_close(s);
+	topo_free(topo);
 	log_info("node", "stopped cleanly");
 	return status;
 }

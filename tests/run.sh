@@ -4,15 +4,18 @@
 dir=$1; shift
 pass=0; fail=0; failed=""
 export LD_NODE_BIN="$dir/city-node"
+export LD_TOPOLOGY_BIN="$dir/topology"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 for t in "$@"; do
 	echo "=== $t"
 	if "$dir/$t"; then pass=$((pass + 1)); else fail=$((fail + 1)); failed="$failed $t"; fi
 done
-echo "=== fuzz_replay (corpus + random mutations)"
-if "$dir/fuzz_replay" tests/corpus/codec; then pass=$((pass + 1)); else
-	fail=$((fail + 1)); failed="$failed fuzz_replay"; fi
+for f in ${FUZZERS:-codec}; do
+	echo "=== fuzz_replay_$f (corpus tests/corpus/$f + random mutations)"
+	if "$dir/fuzz_replay_$f" "tests/corpus/$f"; then pass=$((pass + 1)); else
+		fail=$((fail + 1)); failed="$failed fuzz_replay_$f"; fi
+done
 [ -n "$failed" ] && echo "failed:$failed"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

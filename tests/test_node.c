@@ -82,15 +82,20 @@ t_demo_and_restart(void **state)
 
 	(void)state;
 	snprintf(data, sizeof(data), "%s/LY", dir);
-	char *a1[] = { (char *)node_bin, "--id", "LY", "--data", data, "--demo",
-		NULL };
+	char *a1[] = { (char *)node_bin, "--topology", "topology.example", "--id",
+		"LY", "--data", data, "--demo", NULL };
 	run_node(r, dir, a1, SIGINT);
 	assert_true(WIFEXITED(r->status));
 	assert_int_equal(WEXITSTATUS(r->status), 0);
 	assert_non_null(strstr(r->out, "LY-2011-000001   ticket.created"));
 	assert_non_null(strstr(r->out, "work order 1 -> unicom"));
 	assert_non_null(strstr(r->out, "settled            responsible: telecom"));
-	assert_non_null(strstr(r->out, "plan waterplant-power, 2 units at once"));
+	assert_non_null(strstr(r->out, "plan waterplant, 2 units at once"));
+	/* routed by the topology's rules, the default handler within 1 hour */
+	assert_non_null(strstr(r->out, "rule: rule manhole-unicom (line "));
+	assert_non_null(strstr(r->out, "rule: default handler manhole (line "));
+	assert_non_null(strstr(r->out, "work order 1 -> zhujian, complete by "
+	    "11:40:00"));
 	assert_non_null(strstr(r->out, "returned           wo 1"));
 	assert_non_null(strstr(r->out, "reopened"));
 	assert_non_null(strstr(r->out, "calls in 6, answered 6, valid 5, "
@@ -100,20 +105,23 @@ t_demo_and_restart(void **state)
 	assert_non_null(strstr(r->err, "stopped cleanly"));
 
 	/* again, on the same data, with the rebuild check, stopped by SIGTERM */
-	char *a2[] = { (char *)node_bin, "--id", "LY", "--data", data, "--check",
-		NULL };
+	char *a2[] = { (char *)node_bin, "--topology", "topology.example", "--id",
+		"LY", "--data", data, "--check", NULL };
 	run_node(r, dir, a2, SIGTERM);
 	assert_true(WIFEXITED(r->status));	/* not killed by the signal */
 	assert_int_equal(WEXITSTATUS(r->status), 0);
 	assert_non_null(strstr(r->err, "stopped cleanly"));
 	assert_non_null(strstr(r->err, "rebuild check: views equal the event log"));
-	assert_non_null(strstr(r->err, "store: 63 events, 4 tickets"));
+	assert_non_null(strstr(r->err, "store: 64 events, 4 tickets"));
 
 	/* the wrong node id for this store */
-	char *a3[] = { (char *)node_bin, "--id", "XA", "--data", data, NULL };
+	char *a3[] = { (char *)node_bin, "--topology", "topology.example", "--id",
+		"XA", "--data", data, NULL };
 	run_node(r, dir, a3, 0);
 	assert_int_equal(WEXITSTATUS(r->status), 1);
-	assert_non_null(strstr(r->err, "store belongs to node LY, not XA (EINVAL)"));
+	/* XA is a county: the city-node binary refuses it first */
+	assert_non_null(strstr(r->err, "node XA is a county node; run "
+	    "county-node for it"));
 	free(r);
 	tu_rm_tree(dir);
 }
@@ -125,16 +133,18 @@ t_bad_usage(void **state)
 	struct run *r = calloc(1, sizeof(*r));
 
 	(void)state;
-	char *a1[] = { (char *)node_bin, "--id", "la", "--data", dir, NULL };
+	char *a1[] = { (char *)node_bin, "--topology", "topology.example", "--id",
+		"la", "--data", dir, NULL };
 	run_node(r, dir, a1, 0);
 	assert_int_equal(WEXITSTATUS(r->status), 2);
 	assert_non_null(strstr(r->err, "--id: 'la' is not a node id"));
 	char *a2[] = { (char *)node_bin, "--data", dir, NULL };
 	run_node(r, dir, a2, 0);
 	assert_int_equal(WEXITSTATUS(r->status), 2);
-	assert_non_null(strstr(r->err, "--id and --data are required"));
-	char *a3[] = { (char *)node_bin, "--id", "LY", "--data", dir,
-		"--map-max", "12x", NULL };
+	assert_non_null(strstr(r->err, "--topology, --id and --data are "
+	    "required"));
+	char *a3[] = { (char *)node_bin, "--topology", "topology.example", "--id",
+		"LY", "--data", dir, "--map-max", "12x", NULL };
 	run_node(r, dir, a3, 0);
 	assert_int_equal(WEXITSTATUS(r->status), 2);
 	assert_non_null(strstr(r->err, "--map-max: '12x' is not a size"));
@@ -145,7 +155,8 @@ t_bad_usage(void **state)
 	char *a5[] = { (char *)node_bin, "--help", NULL };
 	run_node(r, dir, a5, 0);
 	assert_int_equal(WEXITSTATUS(r->status), 0);
-	assert_non_null(strstr(r->out, "usage: city-node --id NODE --data DIR"));
+	assert_non_null(strstr(r->out, "usage: city-node --topology FILE --id "
+	    "NODE --data DIR"));
 	/* a data dir that is a file full of junk */
 	char bad[300];
 	snprintf(bad, sizeof(bad), "%s/junk", dir);
@@ -156,11 +167,53 @@ t_bad_usage(void **state)
 	for (int i = 0; i < 4096; i++)
 		fputs("not lmdb ", f);
 	fclose(f);
-	char *a6[] = { (char *)node_bin, "--id", "LY", "--data", bad, NULL };
+	char *a6[] = { (char *)node_bin, "--topology", "topology.example", "--id",
+		"LY", "--data", bad, NULL };
 	run_node(r, dir, a6, 0);
 	assert_int_equal(WEXITSTATUS(r->status), 1);
 	assert_non_null(strstr(r->err, "not a liandong store, or its header is "
 	    "damaged"));
+	free(r);
+	tu_rm_tree(dir);
+}
+
+/* A node does not start on a topology that fails the check, and says why
+ * with the checker's own messages. */
+static void
+t_bad_topology(void **state)
+{
+	char *dir = tu_tmpdir(), path[300], data[300];
+	struct run *r = calloc(1, sizeof(*r));
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/bad.ini", dir);
+	snprintf(data, sizeof(data), "%s/LY", dir);
+	f = fopen(path, "w");
+	fputs("[node LY]\nname = 洛阳\nlevel = city\n"
+	    "client = tcp://127.0.0.1:7702\n"
+	    "public_key = not-a-key\n", f);
+	fclose(f);
+	char *a1[] = { (char *)node_bin, "--topology", path, "--id", "LY",
+		"--data", data, NULL };
+	run_node(r, dir, a1, 0);
+	assert_int_equal(WEXITSTATUS(r->status), 1);
+	assert_non_null(strstr(r->err, "bad.ini:5: error: [node LY] "
+	    "public_key:"));
+	assert_non_null(strstr(r->err, "fails the check; not starting"));
+	/* a node that is not in the file */
+	char *a2[] = { (char *)node_bin, "--topology", "topology.example", "--id",
+		"ZZ", "--data", data, NULL };
+	run_node(r, dir, a2, 0);
+	assert_int_equal(WEXITSTATUS(r->status), 1);
+	assert_non_null(strstr(r->err, "topology.example: there is no node ZZ; "
+	    "not starting"));
+	/* a missing file */
+	char *a3[] = { (char *)node_bin, "--topology", "/nonexistent.ini",
+		"--id", "LY", "--data", data, NULL };
+	run_node(r, dir, a3, 0);
+	assert_int_equal(WEXITSTATUS(r->status), 1);
+	assert_non_null(strstr(r->err, "/nonexistent.ini"));
 	free(r);
 	tu_rm_tree(dir);
 }
@@ -171,6 +224,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_demo_and_restart),
 		cmocka_unit_test(t_bad_usage),
+		cmocka_unit_test(t_bad_topology),
 	};
 
 	node_bin = getenv("LD_NODE_BIN");

@@ -7,4 +7,4 @@ dir=demo/LY
 rm -rf "$dir"
 mkdir -p demo
 echo "demo: starting the city node LY on $dir (Ctrl-C stops it)"
-exec "$bin" --id LY --data "$dir" --demo
+exec "$bin" --topology topology.example --id LY --data "$dir" --demo

@@ -1,0 +1,618 @@
+/*
+ * test_topotool.c - the `topology` tool, run as a child process (no shell).
+ *
+ * The binary: $LD_TOPOLOGY_BIN (default build/test/topology); the example
+ * file: $LD_TOPOLOGY_EXAMPLE (default topology.example, from the repository
+ * root, where `make test` runs).  Bad topology files and key files are
+ * written to a fresh temp dir.
+ */
+#include "testutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define TT_ARGS_MAX 16
+
+static char tt_bin[PATH_MAX];
+static char tt_example[PATH_MAX];
+static char *tt_dir;
+
+struct tt_run {
+	int status;		/* exit status, or 128 + signal */
+	char *out;		/* stdout, NUL-terminated */
+	char *err;		/* stderr */
+};
+
+/* The whole file at path (NUL-terminated), or NULL. */
+static char *
+tt_slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void
+tt_write(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void
+tt_path(char *buf, size_t cap, const char *name)
+{
+	snprintf(buf, cap, "%s/%s", tt_dir, name);
+}
+
+/* In the child: stdout and stderr to files, cwd, then the tool. */
+static void
+tt_child(const char *cwd, char **argv, const char *out, const char *err)
+{
+	int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	if (fo < 0 || fe < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0)
+		_exit(126);
+	if (cwd != NULL && chdir(cwd) != 0)
+		_exit(126);
+	execv(tt_bin, argv);
+	_exit(127);
+}
+
+/* Run the tool with the NULL-terminated arguments (after argv[0]), in cwd
+ * (NULL: ours). */
+static struct tt_run
+tt_runv(const char *cwd, const char *const *args)
+{
+	char *argv[TT_ARGS_MAX + 2];
+	char out[PATH_MAX], err[PATH_MAX];
+	struct tt_run r;
+	int n = 0, st;
+	pid_t pid;
+
+	argv[n++] = tt_bin;
+	while (args[n - 1] != NULL && n <= TT_ARGS_MAX) {
+		argv[n] = (char *)args[n - 1];
+		n++;
+	}
+	argv[n] = NULL;
+	tt_path(out, sizeof(out), "run.out");
+	tt_path(err, sizeof(err), "run.err");
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		tt_child(cwd, argv, out, err);
+	while (waitpid(pid, &st, 0) < 0)
+		assert_int_equal(errno, EINTR);
+	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	r.out = tt_slurp(out);
+	r.err = tt_slurp(err);
+	assert_non_null(r.out);
+	assert_non_null(r.err);
+	return r;
+}
+
+#define TT_RUN(...) tt_runv(NULL, (const char *const[]){ __VA_ARGS__, NULL })
+#define TT_RUN_IN(cwd, ...) \
+	tt_runv((cwd), (const char *const[]){ __VA_ARGS__, NULL })
+
+static void
+tt_free(struct tt_run *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+/* Fail with the output shown when s lacks needle. */
+static void
+tt_has(const char *s, const char *needle)
+{
+	if (strstr(s, needle) == NULL) {
+		fprintf(stderr, "expected \"%s\" in:\n%s\n", needle, s);
+		fail();
+	}
+}
+
+static void
+tt_status(const struct tt_run *r, int want)
+{
+	if (r->status != want) {
+		fprintf(stderr, "exit status %d, expected %d\nstdout:\n%s\n"
+		    "stderr:\n%s\n", r->status, want, r->out, r->err);
+		fail();
+	}
+}
+
+/* --- keygen --------------------------------------------------------------- */
+
+/* The value after "tag" up to the end of its line, in buf. */
+static void
+tt_value(const char *s, const char *tag, char *buf, size_t cap)
+{
+	const char *p = strstr(s, tag);
+	size_t n;
+
+	assert_non_null(p);
+	p += strlen(tag);
+	n = strcspn(p, "\n");
+	assert_true(n < cap);
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+}
+
+static void
+test_keygen_writes_0600(void **state)
+{
+	char key[PATH_MAX], pub[64], filepub[64], sec[64], derived[41];
+	struct tt_run r;
+	struct stat st;
+	char *text;
+
+	(void)state;
+	tt_path(key, sizeof(key), "op-test.key");
+	r = TT_RUN("keygen", "op-test", "--out", key);
+	tt_status(&r, 0);
+	tt_value(r.out, "public_key = ", pub, sizeof(pub));
+	assert_int_equal(strlen(pub), 40);
+	assert_int_equal(stat(key, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	text = tt_slurp(key);
+	assert_non_null(text);
+	assert_int_equal(text[0], '#');
+	tt_value(text, "\npublic-key = ", filepub, sizeof(filepub));
+	tt_value(text, "\nsecret-key = ", sec, sizeof(sec));
+	assert_string_equal(filepub, pub);
+	assert_int_equal(strlen(sec), 40);
+	/* the secret key is the one of this public key */
+	assert_int_equal(zmq_curve_public(derived, sec), 0);
+	assert_string_equal(derived, pub);
+	free(text);
+	tt_free(&r);
+}
+
+static void
+test_keygen_refuses_overwrite(void **state)
+{
+	char key[PATH_MAX];
+	struct tt_run r;
+	char *before, *after;
+
+	(void)state;
+	tt_path(key, sizeof(key), "twice.key");
+	r = TT_RUN("keygen", "twice", "--out", key);
+	tt_status(&r, 0);
+	tt_free(&r);
+	before = tt_slurp(key);
+	r = TT_RUN("keygen", "twice", "--out", key);
+	tt_status(&r, 1);
+	tt_has(r.err, "already exists");
+	tt_has(r.err, key);
+	after = tt_slurp(key);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	tt_free(&r);
+}
+
+static void
+test_keygen_default_path(void **state)
+{
+	char key[PATH_MAX];
+	struct tt_run r;
+	struct stat st;
+
+	(void)state;
+	r = TT_RUN_IN(tt_dir, "keygen", "XB");
+	tt_status(&r, 0);
+	tt_path(key, sizeof(key), "XB.key");
+	assert_int_equal(stat(key, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	tt_free(&r);
+}
+
+/* --- check ---------------------------------------------------------------- */
+
+static void
+test_check_example(void **state)
+{
+	struct tt_run r;
+
+	(void)state;
+	r = TT_RUN("check", tt_example);
+	tt_status(&r, 0);
+	tt_has(r.out, "0 errors");
+	tt_has(r.out, "configuration OK");
+	tt_free(&r);
+}
+
+/* A small sound file; the bad ones below are made from it. */
+static const char tt_good[] =
+    "[federation]\n"						/* 1 */
+    "name = 测试联动平台\n"
+    "\n"
+    "[node LY]\n"
+    "name = 洛阳市\n"						/* 5 */
+    "level = city\n"
+    "peer = tcp://127.0.0.1:7100\n"
+    "client = tcp://127.0.0.1:7101\n"
+    "public_key = zyvABYbbTD.U-8/yw/[c5DXi5@z#@8n&60tfc]PW\n"
+    "status = running\n"					/* 10 */
+    "areas = luolong\n"
+    "\n"
+    "[area luolong]\n"
+    "name = 洛龙区\n"
+    "\n"							/* 15 */
+    "[unit zhujian]\n"
+    "name = 市住建委\n"
+    "node = LY\n"
+    "categories = manhole\n"
+    "\n"							/* 20 */
+    "[category manhole]\n"
+    "name = 井盖\n"
+    "urgency.1 = sign 10m, complete 1h\n"
+    "\n"
+    "[default manhole]\n"					/* 25 */
+    "category = manhole\n"
+    "unit = zhujian\n"
+    "sign = 10m\n"
+    "complete = 1h\n"
+    "settle = yes\n";						/* 30 */
+
+static void
+test_check_small_good(void **state)
+{
+	char path[PATH_MAX];
+	struct tt_run r;
+
+	(void)state;
+	tt_path(path, sizeof(path), "good.ini");
+	tt_write(path, tt_good);
+	r = TT_RUN("check", path);
+	tt_status(&r, 0);
+	tt_has(r.out, "0 errors");
+	tt_free(&r);
+}
+
+/* tt_good with line n (1-based) replaced by repl (which ends in \n). */
+static void
+tt_write_bad(const char *path, int n, const char *repl)
+{
+	char buf[sizeof(tt_good) + 256];
+	const char *p = tt_good, *e;
+	size_t len = 0;
+
+	for (int line = 1; *p != '\0'; line++, p = e + 1) {
+		const char *src = line == n ? repl : p;
+
+		e = strchr(p, '\n');
+		assert_non_null(e);
+		if (line == n) {
+			memcpy(buf + len, src, strlen(src));
+			len += strlen(src);
+		} else {
+			memcpy(buf + len, p, (size_t)(e - p) + 1);
+			len += (size_t)(e - p) + 1;
+		}
+	}
+	buf[len] = '\0';
+	tt_write(path, buf);
+}
+
+/* Line n replaced by repl must give exactly "PATH:LINE: error: msg". */
+static void
+tt_check_bad(const char *name, int n, const char *repl, int line,
+    const char *msg)
+{
+	char path[PATH_MAX], want[PATH_MAX + 300];
+	struct tt_run r;
+
+	tt_path(path, sizeof(path), name);
+	tt_write_bad(path, n, repl);
+	snprintf(want, sizeof(want), "%s:%d: error: %s\n", path, line, msg);
+	r = TT_RUN("check", path);
+	tt_status(&r, 1);
+	tt_has(r.out, want);
+	if (strstr(r.out, "configuration OK") != NULL)
+		fail_msg("a file with errors said configuration OK");
+	tt_free(&r);
+}
+
+/* The checker's messages, as shared/topo.c words them. */
+#define TT_MSG_UNKNOWN_UNIT "[default manhole] unit: unknown unit 'nobody'"
+#define TT_MSG_BAD_LEVEL \
+	"[node LY] level: 'metropolis' is not province, city, county or town"
+#define TT_MSG_BAD_DURATION "[default manhole] complete: 'soon' is not a " \
+	"duration from 1m to 365d (30m, 1h, 1h30m, 2d)"
+
+static void
+test_check_bad_files(void **state)
+{
+	(void)state;
+	tt_check_bad("unit.ini", 27, "unit = nobody\n", 27,
+	    TT_MSG_UNKNOWN_UNIT);
+	tt_check_bad("level.ini", 6, "level = metropolis\n", 6,
+	    TT_MSG_BAD_LEVEL);
+	tt_check_bad("dur.ini", 29, "complete = soon\n", 29,
+	    TT_MSG_BAD_DURATION);
+}
+
+static void
+test_check_missing_file(void **state)
+{
+	char path[PATH_MAX];
+	struct tt_run r;
+
+	(void)state;
+	tt_path(path, sizeof(path), "no-such-file.ini");
+	r = TT_RUN("check", path);
+	tt_status(&r, 1);
+	tt_has(r.out, path);
+	tt_has(r.out, "cannot open");
+	tt_free(&r);
+}
+
+/* --- route ---------------------------------------------------------------- */
+
+static void
+test_route_manhole_default(void **state)
+{
+	struct tt_run r;
+
+	(void)state;
+	r = TT_RUN("route", tt_example, "manhole", "luolong");
+	tt_status(&r, 0);
+	tt_has(r.out, "owner node: LY");
+	tt_has(r.out, "zhujian");
+	tt_has(r.out, "complete within 1h");
+	tt_has(r.out, "default handler");
+	tt_has(r.out, "settled");
+	tt_free(&r);
+}
+
+static void
+test_route_manhole_unicom(void **state)
+{
+	struct tt_run r;
+
+	(void)state;
+	r = TT_RUN("route", tt_example, "manhole.unicom", "luolong");
+	tt_status(&r, 0);
+	tt_has(r.out, "  unicom ");
+	tt_has(r.out, "rule manhole-unicom (line ");
+	if (strstr(r.out, "zhujian") != NULL)
+		fail_msg("a Unicom cover went to zhujian:\n%s", r.out);
+	tt_free(&r);
+}
+
+static void
+test_route_waterplant(void **state)
+{
+	struct tt_run r;
+
+	(void)state;
+	r = TT_RUN("route", tt_example, "power.waterplant", "luolong");
+	tt_status(&r, 0);
+	tt_has(r.out, "  power ");
+	tt_has(r.out, "  water ");
+	tt_has(r.out, "rule waterplant (line ");
+	tt_has(r.out, "emergency plan: waterplant");
+	tt_has(r.out, "platform, sms, forum");
+	tt_free(&r);
+
+	/* in Xin'an, Xin'an's own units, and the county owns the ticket */
+	r = TT_RUN("route", tt_example, "power.waterplant", "xinan",
+	    "--urgency", "2");
+	tt_status(&r, 0);
+	tt_has(r.out, "owner node: XA");
+	tt_has(r.out, "xa.power");
+	tt_has(r.out, "xa.water");
+	tt_has(r.out, "urgency 2");
+	tt_free(&r);
+}
+
+static void
+test_route_not_routable(void **state)
+{
+	struct tt_run r;
+
+	(void)state;
+	r = TT_RUN("route", tt_example, "no.such.category", "luolong");
+	tt_status(&r, 1);
+	tt_has(r.err, "cannot route");
+	tt_free(&r);
+	r = TT_RUN("route", tt_example, "manhole", "atlantis");
+	tt_status(&r, 1);
+	tt_has(r.err, "cannot route");
+	tt_free(&r);
+}
+
+static void
+test_route_file_with_errors(void **state)
+{
+	char path[PATH_MAX];
+	struct tt_run r;
+
+	(void)state;
+	tt_path(path, sizeof(path), "route-bad.ini");
+	tt_write_bad(path, 27, "unit = nobody\n");
+	r = TT_RUN("route", path, "manhole", "luolong");
+	tt_status(&r, 1);
+	tt_has(r.err, "has errors");
+	tt_free(&r);
+}
+
+/* --- draw ----------------------------------------------------------------- */
+
+static void
+test_draw(void **state)
+{
+	struct tt_run r;
+
+	(void)state;
+	r = TT_RUN("draw", tt_example);
+	tt_status(&r, 0);
+	tt_has(r.out, "digraph");
+	tt_has(r.out, "LY");
+	tt_has(r.out, "XA");
+	tt_free(&r);
+}
+
+static bool
+tt_have_dot(void)
+{
+	return access("/usr/bin/dot", X_OK) == 0 ||
+	    access("/usr/local/bin/dot", X_OK) == 0;
+}
+
+static void
+test_draw_svg(void **state)
+{
+	char svg[PATH_MAX];
+	struct tt_run r;
+	char *text;
+
+	(void)state;
+	if (!tt_have_dot())
+		skip();
+	tt_path(svg, sizeof(svg), "federation.svg");
+	r = TT_RUN("draw", tt_example, "--svg", svg);
+	tt_status(&r, 0);
+	text = tt_slurp(svg);
+	assert_non_null(text);
+	tt_has(text, "<svg");
+	free(text);
+	tt_free(&r);
+}
+
+/* --- usage ---------------------------------------------------------------- */
+
+static void
+tt_usage(const char *const *args, const char *msg)
+{
+	struct tt_run r = tt_runv(NULL, args);
+
+	tt_status(&r, 2);
+	tt_has(r.err, msg);
+	tt_free(&r);
+}
+
+#define TT_USAGE(msg, ...) \
+	tt_usage((const char *const[]){ __VA_ARGS__, NULL }, msg)
+
+static void
+test_bad_usage(void **state)
+{
+	(void)state;
+	tt_usage((const char *const[]){ NULL }, "missing COMMAND");
+	TT_USAGE("unknown command 'frobnicate'", "frobnicate");
+	TT_USAGE("unknown option '--bogus'", "--bogus");
+	TT_USAGE("missing NAME", "keygen");
+	TT_USAGE("bad NAME '../etc'", "keygen", "../etc");
+	TT_USAGE("--out needs a PATH", "keygen", "x", "--out");
+	TT_USAGE("missing FILE", "check");
+	TT_USAGE("unknown option '--strict'", "check", "--strict", "f");
+	TT_USAGE("unexpected argument 'b'", "check", "a", "b");
+	TT_USAGE("missing AREA", "route", tt_example, "manhole");
+	TT_USAGE("bad urgency '9'", "route", tt_example, "manhole",
+	    "luolong", "--urgency", "9");
+	TT_USAGE("--urgency needs", "route", tt_example, "manhole",
+	    "luolong", "--urgency");
+	TT_USAGE("--svg needs", "draw", tt_example, "--svg");
+	TT_USAGE("missing FILE", "draw");
+}
+
+static void
+test_help_version(void **state)
+{
+	static const char *const cmds[] = { "keygen", "check", "route",
+		"draw" };
+	struct tt_run r;
+
+	(void)state;
+	r = TT_RUN("--help");
+	tt_status(&r, 0);
+	tt_has(r.out, "usage: topology");
+	tt_free(&r);
+	r = TT_RUN("--version");
+	tt_status(&r, 0);
+	tt_has(r.out, "topology");
+	tt_free(&r);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		r = TT_RUN(cmds[i], "--help");
+		tt_status(&r, 0);
+		tt_has(r.out, "usage: topology ");
+		tt_has(r.out, cmds[i]);
+		tt_free(&r);
+	}
+}
+
+/* --- setup ---------------------------------------------------------------- */
+
+static void
+tt_realpath(const char *env, const char *def, char *out)
+{
+	const char *p = getenv(env);
+
+	if (p == NULL || *p == '\0')
+		p = def;
+	if (realpath(p, out) == NULL) {
+		fprintf(stderr, "test_topotool: %s: %s (set %s)\n", p,
+		    strerror(errno), env);
+		exit(1);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_keygen_writes_0600),
+		cmocka_unit_test(test_keygen_refuses_overwrite),
+		cmocka_unit_test(test_keygen_default_path),
+		cmocka_unit_test(test_check_example),
+		cmocka_unit_test(test_check_small_good),
+		cmocka_unit_test(test_check_bad_files),
+		cmocka_unit_test(test_check_missing_file),
+		cmocka_unit_test(test_route_manhole_default),
+		cmocka_unit_test(test_route_manhole_unicom),
+		cmocka_unit_test(test_route_waterplant),
+		cmocka_unit_test(test_route_not_routable),
+		cmocka_unit_test(test_route_file_with_errors),
+		cmocka_unit_test(test_draw),
+		cmocka_unit_test(test_draw_svg),
+		cmocka_unit_test(test_bad_usage),
+		cmocka_unit_test(test_help_version),
+	};
+	int rc;
+
+	tt_realpath("LD_TOPOLOGY_BIN", "build/test/topology", tt_bin);
+	tt_realpath("LD_TOPOLOGY_EXAMPLE", "topology.example", tt_example);
+	tt_dir = tu_tmpdir();
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	tu_rm_tree(tt_dir);
+	return rc;
+}
