@@ -197,7 +197,8 @@ int topo_client_by_key(const struct ld_topo *t, const char *z85);
 
 /* The answer of routing one request. */
 struct ld_topo_route {
-	int node;		/* owner: the node whose jurisdiction has the area */
+	int node;		/* owner: the node whose jurisdiction has the area
+				 * (its nearest running ancestor while planned) */
 	int n_units;
 	int units[LD_UNITS_MAX];
 	int64_t sign_ms[LD_UNITS_MAX];	/* time allowed to sign for */
@@ -210,8 +211,11 @@ struct ld_topo_route {
 
 /* Route (category, area, urgency) by the rules (an area-specific rule
  * before a "*" one; the first in file order among equals), else the
- * default handler.  Returns 0, or LD_ENOTFOUND / LD_EINVAL with a reason
- * in err. */
+ * default handler.  Deadlines come from the category's limits at that
+ * urgency (if undefined: the nearest less urgent one, else the nearest
+ * more urgent one).  The owner is the node whose areas hold the area, or,
+ * while that node is planned, its nearest running ancestor.  Returns 0, or
+ * LD_ENOTFOUND / LD_EINVAL with a reason in err. */
 int topo_route(const struct ld_topo *t, const char *category,
     const char *area, unsigned urgency, struct ld_topo_route *r,
     struct ld_err *err);

@@ -12,17 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "topo.h"
-
-/* Shared by topo.c, topo_check.c (declared identically in both). */
-void topo_diag(struct ld_topo *t, int line, bool warning, const char *fmt,
-    ...) __attribute__((format(printf, 4, 5)));
-void topo_check_all(struct ld_topo *t, const bool *has_parent);
-bool topo_valid_id(const char *s);
-bool topo_valid_node_id(const char *s);
-bool topo_parse_duration(const char *s, int64_t *ms);
-bool topo_valid_endpoint(const char *s);
-bool topo_valid_z85(const char *s);
+#include "topo_int.h"
 
 #define TOPO_MIN_MS 60000LL
 #define TOPO_MAX_MS (365LL * 86400000LL)

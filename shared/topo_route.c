@@ -150,12 +150,17 @@ topo_match(const struct ld_topo *t, int c, int a)
 	return star;
 }
 
-/* The limit of category c at urgency u, or the nearest defined less
- * urgent one; NULL if none. */
+/* The limit of category c at urgency u; if u is not defined, the nearest
+ * defined less urgent one, else the nearest more urgent one (stricter:
+ * a request is never given more time than its category allows at a
+ * lower urgency).  NULL only if the category defines none at all. */
 static const struct ld_topo_limit *
 topo_limit(const struct ld_topo *t, int c, unsigned u)
 {
 	for (unsigned v = u; v <= LD_URGENCY_MAX; v++)
+		if (t->categories[c].limit[v].sign_ms > 0)
+			return &t->categories[c].limit[v];
+	for (unsigned v = u - 1; v >= 1; v--)
 		if (t->categories[c].limit[v].sign_ms > 0)
 			return &t->categories[c].limit[v];
 	return NULL;
@@ -171,8 +176,7 @@ topo_route_rule(const struct ld_topo *t, int c, int a, unsigned u, int ri,
 
 	if (l == NULL)
 		return err_set(err, LD_EINVAL, "category %s defines no time "
-		    "limits at urgency %u or any less urgent one",
-		    t->categories[c].id, u);
+		    "limits", t->categories[c].id);
 	r->rule = ri;
 	r->n_units = ru->n_units;
 	for (int k = 0; k < ru->n_units; k++) {
@@ -214,12 +218,34 @@ topo_route_default(const struct ld_topo *t, int c, int a,
 	    "category %s in area %s", t->categories[c].id, t->areas[a].id);
 }
 
+/* A planned node does not run yet: its requests are owned by the nearest
+ * running ancestor (Xin'an ran first; the other counties' areas stay with
+ * the city until their nodes run).  Says so in r->why. */
+static void
+topo_route_running(const struct ld_topo *t, int a, struct ld_topo_route *r)
+{
+	int n = r->node, hops = 0;
+	size_t len;
+
+	while (!t->nodes[n].running && t->nodes[n].parent >= 0 &&
+	    hops++ < t->n_nodes)
+		n = t->nodes[n].parent;
+	if (n == r->node || !t->nodes[n].running)
+		return;
+	len = strlen(r->why);
+	snprintf(r->why + len, sizeof(r->why) - len, "; area %s belongs to "
+	    "%s, which is planned: %s handles it until %s runs",
+	    t->areas[a].id, t->nodes[r->node].id, t->nodes[n].id,
+	    t->nodes[r->node].id);
+	r->node = n;
+}
+
 /* Route (category, area, urgency); see topo.h. */
 int
 topo_route(const struct ld_topo *t, const char *category, const char *area,
     unsigned urgency, struct ld_topo_route *r, struct ld_err *err)
 {
-	int c, a, ri;
+	int c, a, ri, rc;
 
 	memset(r, 0, sizeof(*r));
 	r->node = r->rule = r->fallback = -1;
@@ -235,8 +261,12 @@ topo_route(const struct ld_topo *t, const char *category, const char *area,
 		return err_set(err, LD_EINVAL, "area %s belongs to no node",
 		    t->areas[a].id);
 	if ((ri = topo_match(t, c, a)) >= 0)
-		return topo_route_rule(t, c, a, urgency, ri, r, err);
-	return topo_route_default(t, c, a, r, err);
+		rc = topo_route_rule(t, c, a, urgency, ri, r, err);
+	else
+		rc = topo_route_default(t, c, a, r, err);
+	if (rc == 0)
+		topo_route_running(t, a, r);
+	return rc;
 }
 
 /* s inside a dot double-quoted string (a newline as \\n). */

@@ -263,11 +263,10 @@ test_route(void **state)
 	assert_int_equal(r.complete_ms[1], 4 * 3600000);
 	assert_string_equal(r.why, "rule manhole-xinan (line 48): category "
 	    "manhole in every area (*)");
-	/* Nothing defined at 5 or less urgent. */
-	assert_int_equal(topo_route(t, "manhole", "xinan", 5, &r, &err),
-	    LD_EINVAL);
-	assert_string_equal(err.msg, "category manhole defines no time limits "
-	    "at urgency 5 or any less urgent one");
+	/* Nothing defined at 5 or less urgent: the nearest more urgent (4),
+	 * never more time than a lower urgency allows. */
+	assert_int_equal(topo_route(t, "manhole", "xinan", 5, &r, &err), 0);
+	assert_int_equal(r.complete_ms[1], 24 * 3600000);
 	assert_int_equal(topo_route(t, "manhole", "xinan", 0, &r, &err),
 	    LD_EINVAL);
 	assert_int_equal(topo_route(t, "fire", "xinan", 1, &r, &err),
@@ -276,6 +275,28 @@ test_route(void **state)
 	assert_int_equal(topo_route(t, "manhole", "mars", 1, &r, &err),
 	    LD_ENOTFOUND);
 	assert_string_equal(err.msg, "unknown area 'mars'");
+	topo_free(t);
+}
+
+/* A planned county's requests are owned by its nearest running ancestor
+ * until its own node runs. */
+static void
+test_route_planned(void **state)
+{
+	struct ld_topo *t = NULL;
+	struct ld_topo_route r;
+	struct ld_err err;
+
+	(void)state;
+	assert_int_equal(topo_load("topology.example", &t), 0);
+	assert_int_equal(topo_route(t, "lost", "jili", 5, &r, &err), 0);
+	assert_int_equal(r.node, topo_node(t, "LY"));
+	assert_non_null(strstr(r.why, "; area jili belongs to JL, which is "
+	    "planned: LY handles it until JL runs"));
+	/* Xin'an runs: it owns its own requests */
+	assert_int_equal(topo_route(t, "lost", "xinan", 5, &r, &err), 0);
+	assert_int_equal(r.node, topo_node(t, "XA"));
+	assert_null(strstr(r.why, "planned"));
 	topo_free(t);
 }
 
@@ -725,6 +746,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_base_sound),
 		cmocka_unit_test(test_route),
+		cmocka_unit_test(test_route_planned),
 		cmocka_unit_test(test_route_default),
 		cmocka_unit_test(test_syntax),
 		cmocka_unit_test(test_lines),

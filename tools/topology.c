@@ -339,6 +339,13 @@ tool_one_file(const char *cmd, const char *arg, const char **file)
 
 /* --- check ---------------------------------------------------------------- */
 
+/* "s" unless exactly one. */
+static const char *
+topotool_s(int n)
+{
+	return n == 1 ? "" : "s";
+}
+
 static void
 topotool_print_counts(const struct ld_topo *t, FILE *f)
 {
@@ -346,11 +353,17 @@ topotool_print_counts(const struct ld_topo *t, FILE *f)
 
 	for (int i = 0; i < t->n_nodes; i++)
 		running += t->nodes[i].running;
-	fprintf(f, "%s: configuration OK: %s: %d nodes (%d running), "
-	    "%d areas, %d units, %d categories, %d rules, %d default "
-	    "handlers, %d plans, %d clients\n", t->path, t->name, t->n_nodes,
-	    running, t->n_areas, t->n_units, t->n_categories, t->n_rules,
-	    t->n_defaults, t->n_plans, t->n_clients);
+	fprintf(f, "%s: configuration OK: %s: %d node%s (%d running), "
+	    "%d area%s, %d unit%s, %d categor%s, %d rule%s, %d default "
+	    "handler%s, %d plan%s, %d client%s\n", t->path, t->name,
+	    t->n_nodes, topotool_s(t->n_nodes), running,
+	    t->n_areas, topotool_s(t->n_areas),
+	    t->n_units, topotool_s(t->n_units),
+	    t->n_categories, t->n_categories == 1 ? "y" : "ies",
+	    t->n_rules, topotool_s(t->n_rules),
+	    t->n_defaults, topotool_s(t->n_defaults),
+	    t->n_plans, topotool_s(t->n_plans),
+	    t->n_clients, topotool_s(t->n_clients));
 }
 
 static int
