@@ -77,6 +77,11 @@ node_topology(const char *path, const char *id, enum ld_level level)
 	struct ld_topo *t = NULL;
 	int rc = topo_load(path, &t), n;
 
+	if (t == NULL) {
+		log_error("topology", "%s: %s; not starting", path,
+		    err_name(rc));
+		return NULL;
+	}
 	if (rc != 0 || t->n_errors > 0) {
 		topo_print_diags(t, stderr);
 		log_error("topology", "%s fails the check; not starting", path);
@@ -89,6 +94,13 @@ node_topology(const char *path, const char *id, enum ld_level level)
 	if (n < 0) {
 		log_error("topology", "%s: there is no node %s; not starting",
 		    path, id);
+		topo_free(t);
+		return NULL;
+	}
+	if (!t->nodes[n].running) {
+		log_error("topology", "%s: node %s is planned; set its status = "
+		    "running (and give it its clients) before starting it", path,
+		    id);
 		topo_free(t);
 		return NULL;
 	}

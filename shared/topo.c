@@ -322,6 +322,10 @@ topo_read(struct topo_ctx *c)
 	ini_allow_no_value = false;
 	ini_allow_bom = true;
 	ini_stop_on_first_error = false;
+	/* the line reader's classification assumes exactly these */
+	ini_allow_inline_comments = true;
+	ini_inline_comment_prefixes = ";";
+	ini_start_comment_prefixes = ";#";
 	c->cur = -1;
 	rc = ini_parse_stream(topo_reader, c, topo_handler, c);
 	if (rc == -2)

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "topo_int.h"
 
@@ -130,7 +131,8 @@ topo_valid_endpoint(const char *s)
 		for (p = s + 6; *p; p++)
 			if (isspace((unsigned char)*p) || (unsigned char)*p < 0x20)
 				return false;
-		return n > 6;
+		/* a Unix socket path must fit sockaddr_un (107 bytes) */
+		return n > 6 && n - 6 < sizeof(((struct sockaddr_un *)0)->sun_path);
 	}
 	if (strncmp(s, "tcp://", 6) != 0 || (colon = strrchr(s, ':')) == NULL ||
 	    colon < s + 6)
@@ -543,6 +545,29 @@ topo_check_clients(struct ld_topo *t)
 	free(count);
 }
 
+/* A planned node with areas needs a running node above it to handle
+ * them until it runs (error); and a planned node runs nothing. */
+static void
+topo_check_running(struct ld_topo *t)
+{
+	for (int n = 0; n < t->n_nodes; n++) {
+		int m = n, hops = 0, areas = 0;
+
+		if (t->nodes[n].running)
+			continue;
+		for (int a = 0; a < t->n_areas; a++)
+			areas += t->areas[a].node == n;
+		if (areas == 0)
+			continue;
+		while (m >= 0 && !t->nodes[m].running && hops++ <= t->n_nodes)
+			m = t->nodes[m].parent;
+		if (m < 0 || !t->nodes[m].running)
+			topo_diag(t, t->nodes[n].line, false, "[node %s] status "
+			    "planned and no node above it runs: nobody would "
+			    "handle its areas", t->nodes[n].id);
+	}
+}
+
 /* The checks of the file as a whole, after reading (see the top). */
 void
 topo_check_all(struct ld_topo *t, const bool *has_parent)
@@ -562,6 +587,7 @@ topo_check_all(struct ld_topo *t, const bool *has_parent)
 		topo_diag(t, 0, false, "out of memory");
 	}
 	topo_check_clients(t);
+	topo_check_running(t);
 	free(routed);
 	free(used);
 }

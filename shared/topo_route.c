@@ -190,11 +190,15 @@ topo_route_rule(const struct ld_topo *t, int c, int a, unsigned u, int ri,
 	return 0;
 }
 
-/* Route by the default handler of category c; LD_ENOTFOUND if none. */
+/* Route by the default handler of category c: its unit, its own times,
+ * but never more than the category allows at urgency u.  LD_ENOTFOUND if
+ * there is none. */
 static int
-topo_route_default(const struct ld_topo *t, int c, int a,
+topo_route_default(const struct ld_topo *t, int c, int a, unsigned u,
     struct ld_topo_route *r, struct ld_err *err)
 {
+	const struct ld_topo_limit *l = topo_limit(t, c, u);
+
 	for (int i = 0; i < t->n_defaults; i++) {
 		const struct ld_topo_default *d = &t->defaults[i];
 
@@ -207,6 +211,11 @@ topo_route_default(const struct ld_topo *t, int c, int a,
 		r->units[0] = d->unit;
 		r->sign_ms[0] = d->sign_ms;
 		r->complete_ms[0] = d->complete_ms;
+		/* never more time than the category allows at this urgency */
+		if (l != NULL && l->sign_ms < r->sign_ms[0])
+			r->sign_ms[0] = l->sign_ms;
+		if (l != NULL && l->complete_ms < r->complete_ms[0])
+			r->complete_ms[0] = l->complete_ms;
 		snprintf(r->why, sizeof(r->why), "default handler %s (line "
 		    "%d): no rule routes category %s in area %s (unclear "
 		    "ownership)%s", d->id, d->line, t->categories[c].id,
@@ -220,9 +229,11 @@ topo_route_default(const struct ld_topo *t, int c, int a,
 
 /* A planned node does not run yet: its requests are owned by the nearest
  * running ancestor (Xin'an ran first; the other counties' areas stay with
- * the city until their nodes run).  Says so in r->why. */
-static void
-topo_route_running(const struct ld_topo *t, int a, struct ld_topo_route *r)
+ * the city until their nodes run).  Says so in r->why.  LD_EINVAL if no
+ * node on the way up runs: nobody could handle the request. */
+static int
+topo_route_running(const struct ld_topo *t, int a, struct ld_topo_route *r,
+    struct ld_err *err)
 {
 	int n = r->node, hops = 0;
 	size_t len;
@@ -230,14 +241,19 @@ topo_route_running(const struct ld_topo *t, int a, struct ld_topo_route *r)
 	while (!t->nodes[n].running && t->nodes[n].parent >= 0 &&
 	    hops++ < t->n_nodes)
 		n = t->nodes[n].parent;
-	if (n == r->node || !t->nodes[n].running)
-		return;
+	if (!t->nodes[n].running)
+		return err_set(err, LD_EINVAL, "area %s belongs to %s, which is "
+		    "planned, and no node above it runs", t->areas[a].id,
+		    t->nodes[r->node].id);
+	if (n == r->node)
+		return 0;
 	len = strlen(r->why);
 	snprintf(r->why + len, sizeof(r->why) - len, "; area %s belongs to "
 	    "%s, which is planned: %s handles it until %s runs",
 	    t->areas[a].id, t->nodes[r->node].id, t->nodes[n].id,
 	    t->nodes[r->node].id);
 	r->node = n;
+	return 0;
 }
 
 /* Route (category, area, urgency); see topo.h. */
@@ -263,9 +279,9 @@ topo_route(const struct ld_topo *t, const char *category, const char *area,
 	if ((ri = topo_match(t, c, a)) >= 0)
 		rc = topo_route_rule(t, c, a, urgency, ri, r, err);
 	else
-		rc = topo_route_default(t, c, a, r, err);
+		rc = topo_route_default(t, c, a, urgency, r, err);
 	if (rc == 0)
-		topo_route_running(t, a, r);
+		rc = topo_route_running(t, a, r, err);
 	return rc;
 }
 

@@ -208,6 +208,13 @@ t_bad_topology(void **state)
 	assert_int_equal(WEXITSTATUS(r->status), 1);
 	assert_non_null(strstr(r->err, "topology.example: there is no node ZZ; "
 	    "not starting"));
+	/* a node the file declares as planned */
+	char *a4[] = { (char *)node_bin, "--topology", "topology.example", "--id",
+		"JL", "--data", data, NULL };
+	run_node(r, dir, a4, 0);
+	assert_int_equal(WEXITSTATUS(r->status), 1);
+	assert_non_null(strstr(r->err, "topology.example: node JL is planned; "
+	    "set its status = running"));
 	/* a missing file */
 	char *a3[] = { (char *)node_bin, "--topology", "/nonexistent.ini",
 		"--id", "LY", "--data", data, NULL };

@@ -278,6 +278,93 @@ test_route(void **state)
 	topo_free(t);
 }
 
+/* A planned node with areas and no running node above it: nobody would
+ * handle its areas (an error), and routing says so rather than naming it. */
+static void
+test_planned_top(void **state)
+{
+	char *s = variant("areas = luolong, baimasi\n", "status = planned\n"
+	    "areas = luolong, baimasi\n", "");
+	struct ld_topo *t = load(s);
+	struct ld_topo_route r;
+	struct ld_err err;
+
+	(void)state;
+	expect(t, 4, false, "[node LY] status planned and no node above it "
+	    "runs: nobody would handle its areas");
+	assert_int_equal(topo_route(t, "manhole", "baimasi", 1, &r, &err),
+	    LD_EINVAL);
+	assert_string_equal(err.msg, "area baimasi belongs to LY, which is "
+	    "planned, and no node above it runs");
+	topo_free(t);
+	free(s);
+}
+
+/* A default handler never gets more time than its category allows at the
+ * request's urgency. */
+static void
+test_default_clamped(void **state)
+{
+	/* no "*" rule (as in test_route_default), and a generous default */
+	char *s0 = variant("[rule manhole-xinan]\ncategory = manhole\n"
+	    "areas = *\n", "[rule manhole-xinan]\ncategory = manhole\n"
+	    "areas = xinan\n", "");
+	const char *from = "sign = 10m\ncomplete = 1h\n";
+	const char *to = "sign = 2h\ncomplete = 1d\n";
+	char *at = strstr(s0, from);
+	char *s = malloc(strlen(s0) + strlen(to) + 1);
+
+	assert_non_null(at);
+	memcpy(s, s0, (size_t)(at - s0));
+	strcpy(s + (at - s0), to);
+	strcat(s, at + strlen(from));
+	free(s0);
+	struct ld_topo *t = load(s);
+	struct ld_topo_route r;
+	struct ld_err err;
+
+	(void)state;
+	assert_int_equal(topo_route(t, "manhole", "baimasi", 1, &r, &err), 0);
+	assert_int_equal(r.fallback, 0);
+	assert_int_equal(r.sign_ms[0], 10 * 60000);
+	assert_int_equal(r.complete_ms[0], 3600000);
+	assert_int_equal(topo_route(t, "manhole", "baimasi", 4, &r, &err), 0);
+	assert_int_equal(r.sign_ms[0], 3600000);	/* urgency 4: 1h */
+	assert_int_equal(r.complete_ms[0], 24 * 3600000);
+	topo_free(t);
+	free(s);
+}
+
+/* An ipc:// path must fit a Unix socket address. */
+static void
+test_ipc_length(void **state)
+{
+	char to[200];
+
+	(void)state;
+	memset(to, 'a', sizeof(to));
+	memcpy(to, "client = ipc:///", 16);
+	to[16 + 110] = '\n';
+	to[16 + 111] = '\0';
+	char *s = variant("client = tcp://127.0.0.1:7101\n", to, "");
+	struct ld_topo *t = load(s);
+	int found = 0;
+	for (int i = 0; i < t->n_diags; i++)
+		found |= strstr(t->diags[i].msg, "[node LY] client: 'ipc:///aaa")
+		    != NULL;
+	assert_true(found);
+	topo_free(t);
+	free(s);
+	/* 100 bytes of path is fine */
+	to[16 + 100] = '\n';
+	to[16 + 101] = '\0';
+	s = variant("client = tcp://127.0.0.1:7101\n", to, "");
+	t = load(s);
+	assert_int_equal(t->n_errors, 0);
+	topo_free(t);
+	free(s);
+}
+
 /* A planned county's requests are owned by its nearest running ancestor
  * until its own node runs. */
 static void
@@ -747,6 +834,9 @@ main(void)
 		cmocka_unit_test(test_base_sound),
 		cmocka_unit_test(test_route),
 		cmocka_unit_test(test_route_planned),
+		cmocka_unit_test(test_planned_top),
+		cmocka_unit_test(test_default_clamped),
+		cmocka_unit_test(test_ipc_length),
 		cmocka_unit_test(test_route_default),
 		cmocka_unit_test(test_syntax),
 		cmocka_unit_test(test_lines),

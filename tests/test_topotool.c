@@ -190,8 +190,25 @@ test_keygen_writes_0600(void **state)
 	/* the secret key is the one of this public key */
 	assert_int_equal(zmq_curve_public(derived, sec), 0);
 	assert_string_equal(derived, pub);
+	/* the secret is never printed */
+	assert_null(strstr(r.out, sec));
+	assert_null(strstr(r.err, sec));
 	free(text);
 	tt_free(&r);
+	/* 0600 whatever the umask: one that would give more, one less */
+	mode_t masks[] = { 0, 0277 };
+	for (int i = 0; i < 2; i++) {
+		char k2[PATH_MAX + 8];
+		mode_t old = umask(masks[i]);
+
+		snprintf(k2, sizeof(k2), "%.4000s.%d", key, i);
+		r = TT_RUN("keygen", "op-test", "--out", k2);
+		umask(old);
+		tt_status(&r, 0);
+		assert_int_equal(stat(k2, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0600);
+		tt_free(&r);
+	}
 }
 
 static void
@@ -532,6 +549,7 @@ test_bad_usage(void **state)
 	TT_USAGE("unknown option '--bogus'", "--bogus");
 	TT_USAGE("missing NAME", "keygen");
 	TT_USAGE("bad NAME '../etc'", "keygen", "../etc");
+	TT_USAGE("bad NAME 'Ly'", "keygen", "Ly");
 	TT_USAGE("--out needs a PATH", "keygen", "x", "--out");
 	TT_USAGE("missing FILE", "check");
 	TT_USAGE("unknown option '--strict'", "check", "--strict", "f");

@@ -152,18 +152,21 @@ tool_opt(int argc, char **argv, int *i, const char *name, const char **val)
 	return true;
 }
 
-/* An id as the topology spells them: [A-Za-z0-9][A-Za-z0-9._-]{0,31}. */
+/* A name keygen accepts: a node id ([A-Z][A-Z0-9]{0,7}, event_node_id_ok)
+ * or a client id as the topology spells them ([a-z0-9][a-z0-9._-]{0,31}),
+ * so the key file is named after something the topology can declare. */
 static bool
 tool_valid_name(const char *s)
 {
 	size_t n = strlen(s);
 
+	if (event_node_id_ok(s))
+		return true;
 	if (n == 0 || n > LD_ID_MAX)
 		return false;
 	for (size_t k = 0; k < n; k++) {
 		char c = s[k];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9');
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 
 		if (!alnum && (k == 0 || (c != '.' && c != '_' && c != '-')))
 			return false;
@@ -203,9 +206,10 @@ tool_keygen_parse(int argc, char **argv, struct tool_keygen_args *a)
 	if (a->name == NULL)
 		return tool_usage_error("keygen", "%s", "missing NAME");
 	if (!tool_valid_name(a->name))
-		return tool_usage_error("keygen", "bad NAME '%s': letters, "
-		    "digits, '.', '_' and '-' (not first), at most 32",
-		    a->name);
+		return tool_usage_error("keygen", "bad NAME '%s': a node id "
+		    "(A-Z, 0-9, at most 8, a letter first) or a client id "
+		    "(a-z, 0-9, '.', '_', '-', at most 32, not '.', '_' or '-' "
+		    "first)", a->name);
 	return TOOL_EXIT_OK;
 }
 
