@@ -20,7 +20,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define REPLAY_FILES_MAX 1024
-#define REPLAY_SIZE_MAX (LD_VIEW_MAX + 64)
+#define REPLAY_SIZE_MAX (32768 + 64)	/* the largest decoder input + slack */
 
 struct replay_file {
 	uint8_t *data;
