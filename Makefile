@@ -82,10 +82,12 @@ test: $(addprefix $(TST)/,$(TESTS)) $(addprefix $(TST)/fuzz_replay_,$(FUZZERS)) 
 	@FUZZERS="$(FUZZERS)" sh tests/run.sh $(TST) $(TESTS)
 
 valgrind: $(DEPS_OK)
-	$(MAKE) TST=build/vg OPT_TST="-O1 -g" $(addprefix build/vg/,$(TESTS)) build/vg/city-node
+	$(MAKE) TST=build/vg OPT_TST="-O1 -g" $(addprefix build/vg/,$(TESTS)) build/vg/city-node build/vg/topology
 	@for t in $(TESTS); do \
-	  LD_NODE_BIN=build/vg/city-node LD_CRASH_ROUNDS=20 valgrind -q \
-	    --trace-children=yes --error-exitcode=9 --leak-check=full \
+	  LD_NODE_BIN=build/vg/city-node LD_TOPOLOGY_BIN=build/vg/topology \
+	  LD_CRASH_ROUNDS=20 valgrind -q \
+	    --trace-children=yes --trace-children-skip='/usr/*,/bin/*' \
+	    --error-exitcode=9 --leak-check=full \
 	    --errors-for-leak-kinds=definite build/vg/$$t >/dev/null || exit 1; \
 	  echo "valgrind clean: $$t"; done
 
