@@ -525,6 +525,27 @@ test_draw_svg(void **state)
 	tt_free(&r);
 }
 
+/* Without Graphviz, --svg says what to install (PATH without dot). */
+static void
+test_draw_svg_without_dot(void **state)
+{
+	char svg[PATH_MAX], *path = getenv("PATH") ? strdup(getenv("PATH")) :
+	    NULL;
+	struct tt_run r;
+
+	(void)state;
+	tt_path(svg, sizeof(svg), "nodot.svg");
+	setenv("PATH", "/nonexistent", 1);
+	r = TT_RUN("draw", tt_example, "--svg", svg);
+	if (path != NULL)
+		setenv("PATH", path, 1);
+	free(path);
+	tt_status(&r, 1);
+	tt_has(r.err, "Graphviz 'dot' is not installed (not in PATH); "
+	    "install it with 'apt-get install graphviz'");
+	tt_free(&r);
+}
+
 /* --- usage ---------------------------------------------------------------- */
 
 static void
@@ -622,6 +643,7 @@ main(void)
 		cmocka_unit_test(test_route_file_with_errors),
 		cmocka_unit_test(test_draw),
 		cmocka_unit_test(test_draw_svg),
+		cmocka_unit_test(test_draw_svg_without_dot),
 		cmocka_unit_test(test_bad_usage),
 		cmocka_unit_test(test_help_version),
 	};
