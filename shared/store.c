@@ -88,9 +88,9 @@ store_open_dbis(struct ld_store *s, MDB_txn *txn, unsigned flags,
     struct ld_err *err)
 {
 	static const char *const names[] = { "meta", "events", "applied",
-		"tickets", "details", "counters" };
+		"tickets", "details", "history", "counters" };
 	MDB_dbi *slots[] = { &s->meta, &s->events, &s->applied, &s->tickets,
-		&s->details, &s->counters };
+		&s->details, &s->history, &s->counters };
 	int rc;
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -745,6 +745,18 @@ store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
 	rc = mdb_put(txn, s->applied, &ak, &av, MDB_APPEND);
 	if (rc != 0)
 		goto undo_mdb;
+	if (kd->ticket) {
+		/* the ticket's history: id NUL | apply index -> origin|seq */
+		uint8_t hk[LD_TICKET_MAX + 1 + 8];
+		size_t idl = strlen(ev->ticket) + 1;
+
+		memcpy(hk, ev->ticket, idl);
+		memcpy(hk + idl, app, 8);
+		MDB_val hkv = { idl + 8, hk };
+		rc = mdb_put(txn, s->history, &hkv, &av, 0);
+		if (rc != 0)
+			goto undo_mdb;
+	}
 	s->applied_txn++;
 	store_txn_set_cursor(s, ev->origin, ev->seq);
 	if (tid_n != 0)

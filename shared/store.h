@@ -12,6 +12,8 @@
  *   tickets   ticket id  ->  the ticket's state (codec_ticket_encode)
  *   details   ticket id  ->  what the caller told (codec_details_encode),
  *             written at creation and reclassification only
+ *   history   ticket id NUL | apply index u64 BE  ->  origin[8] | seq
+ *             (a ticket's events in the order they were applied here)
  *   by_state  state u8 | ticket id  ->  ""
  *   by_unit   unit NUL | due u64 BE | ticket id NUL | wo u8  ->  ""
  *             (open work orders only: the unit's queue, soonest first)
@@ -101,6 +103,14 @@ int store_get_ticket(struct ld_store *s, const char *id, struct ld_ticket *t,
     struct ld_err *err);
 int store_get_event(struct ld_store *s, const char *origin, uint64_t seq,
     struct ld_event *ev, struct ld_err *err);
+/* Visit the events of ticket id in the order they were applied here (its
+ * whole history), in one snapshot; stop when cb returns non-zero.
+ * Returns 0, LD_ENOTFOUND if the ticket has no events, LD_ECORRUPT if an
+ * event the history names is missing or damaged. */
+typedef int (*store_event_cb)(const struct ld_event *ev, void *arg);
+int store_history(struct ld_store *s, const char *id, store_event_cb cb,
+    void *arg, struct ld_err *err);
+
 /* Highest contiguous seq held from origin (0 if none). */
 uint64_t store_cursor(struct ld_store *s, const char *origin);
 

@@ -30,7 +30,7 @@ struct store_wb_cnt {
 
 struct ld_store {
 	MDB_env *env;
-	MDB_dbi meta, events, applied, tickets, details, counters;
+	MDB_dbi meta, events, applied, tickets, details, history, counters;
 	MDB_dbi idx[LD_IX__COUNT];
 	char dir[PATH_MAX];
 	char node[LD_NODE_MAX + 1];

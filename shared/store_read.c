@@ -2,6 +2,7 @@
 #include "store_int.h"
 #include "ltime.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static int
@@ -64,6 +65,62 @@ store_get_event(struct ld_store *s, const char *origin, uint64_t seq,
 			err->code = rc;
 	}
 	mdb_txn_abort(txn);
+	return rc;
+}
+
+int
+store_history(struct ld_store *s, const char *id, store_event_cb cb,
+    void *arg, struct ld_err *err)
+{
+	uint8_t pk[LD_TICKET_MAX + 1];
+	size_t pl;
+	MDB_val k, v, ev_v;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	struct ld_event *ev;
+	int rc, n = 0;
+
+	if (id == NULL || id[0] == '\0' || strlen(id) > LD_TICKET_MAX)
+		return err_set(err, LD_EINVAL, "bad ticket id");
+	pl = strlen(id) + 1;
+	memcpy(pk, id, pl);
+	ev = malloc(sizeof(*ev));
+	if (ev == NULL)
+		return err_set(err, LD_ENOMEM, "out of memory");
+	rc = store_rd_begin(s, &txn, err);
+	if (rc != 0) {
+		free(ev);
+		return rc;
+	}
+	rc = mdb_cursor_open(txn, s->history, &cur);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		free(ev);
+		return store_mdb_err(err, rc, "history");
+	}
+	k.mv_size = pl;
+	k.mv_data = pk;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != pl + 8 || memcmp(k.mv_data, pk, pl) != 0)
+			break;
+		if (v.mv_size != LD_NODE_MAX + 8 ||
+		    mdb_get(txn, s->events, &v, &ev_v) != 0 ||
+		    codec_event_decode(ev_v.mv_data, ev_v.mv_size, ev, NULL)
+		    != 0) {
+			rc = err_set(err, LD_ECORRUPT, "history of %s names an "
+			    "event that is missing or damaged", id);
+			goto out;
+		}
+		n++;
+		if (cb(ev, arg) != 0)
+			break;
+	}
+	rc = n > 0 ? LD_OK : err_set(err, LD_ENOTFOUND, "no ticket %s", id);
+out:
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	free(ev);
 	return rc;
 }
 

@@ -128,6 +128,7 @@ static const struct rebuild_db rebuild_dbs[] = {
 	{ "applied", offsetof(struct ld_store, applied), 0 },
 	{ "tickets", offsetof(struct ld_store, tickets), 1 },
 	{ "details", offsetof(struct ld_store, details), 1 },
+	{ "history", offsetof(struct ld_store, history), 1 },
 	{ "counters", offsetof(struct ld_store, counters), 1 },
 	{ "by_state", offsetof(struct ld_store, idx[LD_IX_STATE]), 1 },
 	{ "by_unit", offsetof(struct ld_store, idx[LD_IX_UNIT]), 1 },

@@ -121,6 +121,48 @@ t_ids_and_seqs(void **state)
 	free(e);
 }
 
+struct hist {
+	int n;
+	enum ld_event_kind kinds[16];
+};
+
+static int
+hist_cb(const struct ld_event *ev, void *arg)
+{
+	struct hist *h = arg;
+
+	if (h->n < 16)
+		h->kinds[h->n] = ev->kind;
+	h->n++;
+	return 0;
+}
+
+/* A ticket's whole history, in the order applied; other tickets' events
+ * (and calls) are not in it. */
+static void
+t_history(void **state)
+{
+	struct fx *f = *state;
+	struct hist h = { 0 };
+	struct ld_err err;
+	char id1[32], id2[32];
+
+	lifecycle(f->s, "XA", T0, id1);
+	lifecycle(f->s, "XA", T0 + 1000, id2);
+	assert_int_equal(store_history(f->s, id1, hist_cb, &h, &err), 0);
+	assert_int_equal(h.n, 4);
+	assert_int_equal(h.kinds[0], LD_EV_TICKET_CREATED);
+	assert_int_equal(h.kinds[1], LD_EV_DISPATCHED);
+	assert_int_equal(h.kinds[2], LD_EV_SIGNED);
+	assert_int_equal(h.kinds[3], LD_EV_COMPLETED);
+	/* "XA-2011-000001" is a prefix of no other id, but check the NUL
+	 * separator anyway: a ticket that does not exist has no history */
+	assert_int_equal(store_history(f->s, "XA-2011-00000", hist_cb, &h,
+	    &err), LD_ENOTFOUND);
+	assert_int_equal(store_history(f->s, "", hist_cb, &h, &err), LD_EINVAL);
+	assert_int_equal(store_rebuild(f->s, false, &err), 0);
+}
+
 static void
 t_refusal_keeps_seq(void **state)
 {
@@ -488,6 +530,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(t_ids_and_seqs, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_history, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_refusal_keeps_seq, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_remote_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_indexes_counters, setup, teardown),
