@@ -274,3 +274,37 @@ codec_mp_read_key(struct codec_mp_rd *r, int depth, const uint8_t **s,
 	*n = (size_t)v.u;
 	return codec_mp_take(r, v.u, s);
 }
+
+/* Read an enum value: a string naming one of d->enum_names; *out is its
+ * 1-based index.  An unknown name gives LD_EUNKNOWN listing the names. */
+int
+codec_mp_read_enum(struct codec_mp_rd *r, int depth,
+    const struct ld_field_def *d, uint32_t *out)
+{
+	char names[128], q[160];
+	struct codec_mp_val v;
+	const uint8_t *s = NULL;
+	size_t o = 0;
+	int rc;
+
+	if ((rc = codec_mp_next(r, &v, depth)) != 0)
+		return rc;
+	if (v.type != CODEC_MP_STR)
+		return codec_mp_want(r, &v, "string");
+	if ((rc = codec_mp_take(r, v.u, &s)) != 0)
+		return rc;
+	for (uint32_t i = 0; i < d->max; i++) {
+		const char *name = d->enum_names[i];
+
+		if (strlen(name) == v.u && memcmp(name, s, v.u) == 0) {
+			*out = i + 1;
+			return LD_OK;
+		}
+		o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s",
+		    i ? "|" : "", name);
+		if (o >= sizeof(names))
+			o = sizeof(names) - 1;
+	}
+	return codec_mp_fail(r, LD_EUNKNOWN, "unknown value '%s' (expected %s)",
+	    codec_mp_quote(q, sizeof(q), s, v.u), names);
+}

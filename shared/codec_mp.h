@@ -237,8 +237,14 @@ int codec_mp_read_str(struct codec_mp_rd *r, int depth, uint32_t max,
 int codec_mp_read_int(struct codec_mp_rd *r, int depth,
     struct codec_mp_val *v);
 
-/* Read a time: an integer in 0..INT64_MAX. */
+/* Read a time: an integer in 0..LD_TIME_MAX (the end of year 9999). */
 int codec_mp_read_time(struct codec_mp_rd *r, int depth, int64_t *out);
+
+/* Read an enum value of field d (event.h): a string naming one of
+ * d->enum_names; *out its 1-based index; LD_EUNKNOWN listing the names. */
+struct ld_field_def;
+int codec_mp_read_enum(struct codec_mp_rd *r, int depth,
+    const struct ld_field_def *d, uint32_t *out);
 
 /* Read a map key (a string): *s points at its n bytes.  LD_ETYPE "key
  * must be a string" otherwise. */

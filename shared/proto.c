@@ -158,33 +158,7 @@ static int
 proto_rd_enum(struct proto_ctx *c, const struct ld_field_def *d,
     uint32_t *out)
 {
-	char names[128], q[160];
-	struct codec_mp_val v;
-	const uint8_t *s = NULL;
-	size_t o = 0;
-	int rc;
-
-	if ((rc = codec_mp_next(&c->r, &v, 3)) != 0)
-		return rc;
-	if (v.type != CODEC_MP_STR)
-		return codec_mp_want(&c->r, &v, "string");
-	if ((rc = codec_mp_take(&c->r, v.u, &s)) != 0)
-		return rc;
-	for (uint32_t i = 0; i < d->max; i++) {
-		const char *name = d->enum_names[i];
-
-		if (strlen(name) == v.u && memcmp(name, s, v.u) == 0) {
-			*out = i + 1;
-			return LD_OK;
-		}
-		o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s",
-		    i ? "|" : "", name);
-		if (o >= sizeof(names))
-			o = sizeof(names) - 1;
-	}
-	return codec_mp_fail(&c->r, LD_EUNKNOWN,
-	    "unknown value '%s' (expected %s)",
-	    codec_mp_quote(q, sizeof(q), s, v.u), names);
+	return codec_mp_read_enum(&c->r, 3, d, out);
 }
 
 /* Read an unsigned integer in min..max into *out. */

@@ -15,6 +15,7 @@
  * is in shared/topo.h and docs/topology.md.
  */
 #include "err.h"
+#include "keyfile.h"
 #include "topo.h"
 
 #include <errno.h>
@@ -214,69 +215,12 @@ tool_keygen_parse(int argc, char **argv, struct tool_keygen_args *a)
 }
 
 static int
-topotool_write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, buf, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Write the secret key file: created here with mode 0600, never over an
- * existing file. */
-static int
-topotool_write_keyfile(const char *path, const char *name, const char *pub,
-    const char *sec)
-{
-	char buf[512];
-	int fd, n, e;
-
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		if (errno == EEXIST)
-			fprintf(stderr, "%s: keygen: %s already exists; not "
-			    "overwriting it (remove it first, or choose "
-			    "another path with --out)\n", tool_prog, path);
-		else
-			fprintf(stderr, "%s: keygen: cannot create %s: %s\n",
-			    tool_prog, path, strerror(errno));
-		return -1;
-	}
-	n = snprintf(buf, sizeof(buf), "# liandong CURVE key pair of %s: keep "
-	    "this file secret (mode 0600), on %s's host only\n"
-	    "public-key = %s\nsecret-key = %s\n", name, name, pub, sec);
-	if (fchmod(fd, 0600) != 0 ||
-	    topotool_write_all(fd, buf, (size_t)n) != 0 || fsync(fd) != 0) {
-		e = errno;
-		close(fd);
-		unlink(path);
-		fprintf(stderr, "%s: keygen: cannot write %s: %s\n", tool_prog,
-		    path, strerror(e));
-		return -1;
-	}
-	if (close(fd) != 0) {
-		e = errno;
-		unlink(path);
-		fprintf(stderr, "%s: keygen: cannot write %s: %s\n", tool_prog,
-		    path, strerror(e));
-		return -1;
-	}
-	return 0;
-}
-
-static int
 tool_keygen(int argc, char **argv)
 {
 	struct tool_keygen_args a = { NULL, NULL };
-	char pub[LD_TOPO_KEY_Z85 + 1], sec[LD_TOPO_KEY_Z85 + 1];
+	char pub[LD_TOPO_KEY_Z85 + 1];
 	char path[TOOL_PATH_MAX];
+	struct ld_err err;
 	int rc;
 
 	for (int i = 0; i < argc; i++)
@@ -290,16 +234,13 @@ tool_keygen(int argc, char **argv)
 		snprintf(path, sizeof(path), "%s", a.out);
 	else
 		snprintf(path, sizeof(path), "%s.key", a.name);
-	if (zmq_curve_keypair(pub, sec) != 0) {
-		fprintf(stderr, "%s: keygen: zmq_curve_keypair failed: %s "
-		    "(is libzmq built with CURVE?)\n", tool_prog,
-		    zmq_strerror(zmq_errno()));
+	/* the secret key exists only in the file (shared/keyfile.c) */
+	if (keyfile_generate(path, a.name, pub, &err) != 0) {
+		fprintf(stderr, "%s: keygen: %s%s\n", tool_prog, err.msg,
+		    err.code == LD_EEXIST ? " (remove it first, or choose "
+		    "another path with --out)" : "");
 		return TOOL_EXIT_FAIL;
 	}
-	rc = topotool_write_keyfile(path, a.name, pub, sec);
-	memset(sec, 0, sizeof(sec));
-	if (rc != 0)
-		return TOOL_EXIT_FAIL;
 	printf("public key of %s: %s\n", a.name, pub);
 	printf("secret key written to %s (mode 0600): copy it to %s's host "
 	    "only\n\n", path, a.name);
