@@ -273,7 +273,7 @@ auth_serve(struct ld_auth *a)
 	zmq_msg_t f[AUTH_FRAMES];
 	struct auth_req r;
 	char user[LD_ID_MAX + 1] = "", why[AUTH_WHY_MAX] = "";
-	int n = 0, more = 1, rc = 0;
+	int n = 0, total = 0, more = 1, rc = 0;
 	bool ok;
 
 	while (more) {
@@ -288,13 +288,16 @@ auth_serve(struct ld_auth *a)
 			break;
 		}
 		more = zmq_msg_more(&m);
+		total++;
 		if (n < AUTH_FRAMES)
 			f[n++] = m;
 		else
 			zmq_msg_close(&m);
 	}
 	if (rc == 0) {
-		auth_parse(f, n, &r);
+		/* a request with more frames than ZAP 1.0 has is malformed:
+		 * parsed as nothing, it is refused as not ZAP 1.0 */
+		auth_parse(f, total == n ? n : 0, &r);
 		ok = auth_decide(a, &r, user, sizeof(user), why, sizeof(why));
 		if (ok) {
 			atomic_fetch_add(&a->admitted, 1);
@@ -305,8 +308,9 @@ auth_serve(struct ld_auth *a)
 		} else {
 			atomic_fetch_add(&a->refused, 1);
 			auth_log_refusal(a, &r, why);
-			rc = auth_reply(a, n > 1 ? &f[1] : NULL, "400", why,
-			    "");
+			/* 500: a malformed request; 400: credentials refused */
+			rc = auth_reply(a, n > 1 ? &f[1] : NULL,
+			    r.version_ok ? "400" : "500", why, "");
 		}
 	}
 	for (int i = 0; i < n; i++)
@@ -497,11 +501,14 @@ auth_server_socket(void *sock, const char *domain, const uint8_t *secret32,
 	    strlen(domain), err)) != 0)
 		return rc;
 	/* draft API: without it libzmq admits everyone while no handler
-	 * is bound; a libzmq without it refuses the option (EINVAL) */
+	 * is bound.  A libzmq that lacks it cannot fail closed: refuse to
+	 * serve rather than admit unchecked clients. */
 	if (zmq_setsockopt(sock, ZMQ_ZAP_ENFORCE_DOMAIN, &one,
-	    sizeof(one)) != 0 && zmq_errno() != EINVAL)
+	    sizeof(one)) != 0)
 		return err_set(err, LD_EIO, "auth: zmq_setsockopt("
-		    "ZMQ_ZAP_ENFORCE_DOMAIN): %s", zmq_strerror(zmq_errno()));
+		    "ZMQ_ZAP_ENFORCE_DOMAIN): %s (this libzmq cannot refuse "
+		    "clients when the authentication handler is down; use a "
+		    "libzmq 4.3 with it)", zmq_strerror(zmq_errno()));
 	return 0;
 }
 

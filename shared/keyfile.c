@@ -180,6 +180,10 @@ keyfile_read(const char *path, struct ld_keypair *kp, struct ld_err *err)
 		    strerror(errno));
 	else if (!S_ISREG(st.st_mode))
 		rc = err_set(err, LD_EREFUSED, "%s: not a regular file", path);
+	else if (st.st_uid != geteuid())
+		rc = err_set(err, LD_EREFUSED, "%s: owned by uid %u, not by "
+		    "the user running this program (uid %u)", path,
+		    (unsigned)st.st_uid, (unsigned)geteuid());
 	else if ((st.st_mode & 077) != 0)
 		rc = err_set(err, LD_EREFUSED, "%s: mode %04o lets others %s "
 		    "the secret key; chmod 600 it", path,
@@ -217,8 +221,8 @@ kf_write_all(int fd, const char *buf, size_t len)
 
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w < 0)
-			return -1;
+		if (w <= 0)
+			return -1;	/* 0 would loop for ever */
 		buf += w;
 		len -= (size_t)w;
 	}

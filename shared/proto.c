@@ -36,6 +36,8 @@ int proto_req_rules(const struct ld_request *req, struct ld_err *err);
 
 #define PROTO_REPLY_DEPTH_MAX 8	/* reply > result > ... (docs §4) */
 #define PROTO_SKIP_STACK 12
+_Static_assert(LD_DEPTH_MAX < PROTO_SKIP_STACK &&
+    PROTO_REPLY_DEPTH_MAX < PROTO_SKIP_STACK, "skip stack too small");
 
 /* The reader plus the path of the value being read: "<sect><name>[<idx>]",
  * formatted only when something is wrong. */

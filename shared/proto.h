@@ -38,6 +38,9 @@
 #define LD_PROTO_REPLY_MAX (1 << 20)	/* largest reply */
 #define LD_PROTO_Q_MAX 64		/* search text, bytes */
 #define LD_PROTO_LIMIT_MAX 500		/* list results per reply */
+/* An error reply always fits in this many bytes (a full message, the
+ * longest code name, the largest id). */
+#define LD_PROTO_ERR_REPLY_MAX (64 + LD_ERR_MSG_MAX)
 
 enum ld_op {
 	LD_OP_NONE = 0,

@@ -622,7 +622,7 @@ proto_clean_text(char *out, size_t cap, const char *s)
  * "ok":false, "error":{"code":NAME, "num":CODE, "message":TEXT}}.  e NULL
  * or with a code that is not an error gives EINVAL; an empty message
  * gives "error NAME".  Returns the length, or LD_ELIMIT if it does not
- * fit in cap (a 300-byte buffer always suffices).
+ * fit in cap (LD_PROTO_ERR_REPLY_MAX bytes always suffice).
  */
 int
 proto_reply_error(uint8_t *buf, size_t cap, uint64_t id,

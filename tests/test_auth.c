@@ -410,17 +410,21 @@ zap(struct fix *f, const char *version, const char *domain,
 	char fr[6][256];
 	int n[6], zero = 0;
 
+	int timeout = 5000;	/* a handler that does not answer fails */
+
 	assert_non_null(q);
 	zmq_setsockopt(q, ZMQ_LINGER, &zero, sizeof(zero));
+	zmq_setsockopt(q, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
 	assert_int_equal(zmq_connect(q, AUTH_ENDPOINT), 0);
-	zmq_send(q, version, strlen(version), ZMQ_SNDMORE);
-	zmq_send(q, "42", 2, ZMQ_SNDMORE);
-	zmq_send(q, domain, strlen(domain), ZMQ_SNDMORE);
-	zmq_send(q, "10.1.2.3", 8, ZMQ_SNDMORE);
-	zmq_send(q, "", 0, ZMQ_SNDMORE);
-	zmq_send(q, mech, strlen(mech), cred != NULL ? ZMQ_SNDMORE : 0);
+	assert_true(zmq_send(q, version, strlen(version), ZMQ_SNDMORE) >= 0);
+	assert_true(zmq_send(q, "42", 2, ZMQ_SNDMORE) >= 0);
+	assert_true(zmq_send(q, domain, strlen(domain), ZMQ_SNDMORE) >= 0);
+	assert_true(zmq_send(q, "10.1.2.3", 8, ZMQ_SNDMORE) >= 0);
+	assert_true(zmq_send(q, "", 0, ZMQ_SNDMORE) >= 0);
+	assert_true(zmq_send(q, mech, strlen(mech), cred != NULL ?
+	    ZMQ_SNDMORE : 0) >= 0);
 	if (cred != NULL)
-		zmq_send(q, cred, cred_len, 0);
+		assert_true(zmq_send(q, cred, cred_len, 0) >= 0);
 	for (int i = 0; i < 6; i++) {
 		n[i] = zmq_recv(q, fr[i], sizeof(fr[i]) - 1, 0);
 		assert_true(n[i] >= 0);
@@ -452,7 +456,7 @@ test_zap_direct(void **state)
 	    sizeof(why));
 	assert_string_equal(why, "mechanism PLAIN: only CURVE is allowed");
 	zap(f, "1.0", "client", "NULL", NULL, 0, "400", "", NULL, 0);
-	zap(f, "2.0", "client", "CURVE", P[P_OPLY].pub, 32, "400", "", why,
+	zap(f, "2.0", "client", "CURVE", P[P_OPLY].pub, 32, "500", "", why,
 	    sizeof(why));
 	assert_string_equal(why, "not a ZAP 1.0 request");
 	zap(f, "1.0", "client", "CURVE", P[P_OPLY].pub, 31, "400", "", why,

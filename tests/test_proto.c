@@ -621,9 +621,21 @@ test_reply_overflow(void **state)
 	for (size_t i = 64; i < sizeof(buf); i++)
 		assert_int_equal(buf[i], 0xa5);
 	err_set(&e, LD_EIO, "%s", PLACE);
+	memset(buf, 0xa5, sizeof(buf));
 	assert_int_equal(proto_reply_error(buf, 30, 1, &e), LD_ELIMIT);
-	for (size_t i = 64; i < sizeof(buf); i++)
+	for (size_t i = 30; i < sizeof(buf); i++)
 		assert_int_equal(buf[i], 0xa5);
+	/* the largest error reply fits in LD_PROTO_ERR_REPLY_MAX */
+	{
+		static uint8_t big[LD_PROTO_ERR_REPLY_MAX];
+		char msg[LD_ERR_MSG_MAX];
+
+		memset(msg, 'x', sizeof(msg) - 1);
+		msg[sizeof(msg) - 1] = '\0';
+		err_set(&e, LD_EMALFORMED, "%s", msg);
+		assert_true(proto_reply_error(big, sizeof(big), UINT64_MAX,
+		    &e) > 0);
+	}
 	/* counting only */
 	proto_reply_begin(&w, NULL, 0, 1, 0);
 	assert_int_equal(proto_reply_end(&w), LD_ELIMIT);
