@@ -181,6 +181,16 @@ test_mode(void **state)
 		assert_int_equal(keyfile_read(path, &kp, &err), 0);
 		keyfile_wipe(&kp);
 	}
+	/* owned by someone else (only root can make such a file) */
+	if (geteuid() == 0) {
+		char msg[128];
+
+		put(text, strlen(text), 0600);
+		assert_int_equal(chown(path, 65534, 65534), 0);
+		snprintf(msg, sizeof(msg), ": owned by uid 65534, not by the "
+		    "user running this program (uid 0)");
+		refused(LD_EREFUSED, msg);
+	}
 	/* not a regular file; no file */
 	unlink(path);
 	assert_int_equal(mkdir(path, 0700), 0);
