@@ -16,31 +16,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The reader plus the path of the value being read, kept as pointers and
- * only formatted into a message when something is wrong:
- * "<sect><name>[<idx>]: message". */
-struct codec_ctx {
-	struct codec_mp_rd r;	/* first: codec_path casts back */
-	const char *sect;	/* "" or "body." */
-	const char *name;	/* NULL: no path */
-	int idx;		/* array element, -1 for none */
-};
-
-/* The path hook of codec_ctx: "<sect><name>[<idx>]", or false for none. */
-static bool
-codec_path(const struct codec_mp_rd *r, char *buf, size_t cap)
-{
-	const struct codec_ctx *c = (const struct codec_ctx *)r;
-	char ix[16] = "";
-
-	if (c->name == NULL)
-		return false;
-	if (c->idx >= 0)
-		snprintf(ix, sizeof(ix), "[%d]", c->idx);
-	snprintf(buf, cap, "%s%s%s", c->sect, c->name, ix);
-	return true;
-}
-
 /* ---- schema checks shared by the encoder and the decoder --------------- */
 
 /* The envelope keys, in encoding order. */
@@ -91,7 +66,7 @@ codec_kind_rules(const struct ld_event *ev, struct ld_err *err)
 /* A string in a struct buffer of max + 1 bytes: NUL-terminated within it,
  * valid UTF-8.  *n gets its length. */
 static int
-codec_check_str(struct codec_ctx *c, const char *s, uint32_t max, size_t *n)
+codec_check_str(struct codec_mp_pctx *c, const char *s, uint32_t max, size_t *n)
 {
 	size_t bad;
 
@@ -106,7 +81,7 @@ codec_check_str(struct codec_ctx *c, const char *s, uint32_t max, size_t *n)
 
 /* Check the value of present payload field f of ev. */
 static int
-codec_check_field(struct codec_ctx *c, const struct ld_event *ev, int f)
+codec_check_field(struct codec_mp_pctx *c, const struct ld_event *ev, int f)
 {
 	const struct ld_field_def *d = &event_fields[f];
 	const char *p = (const char *)ev + d->offset;
@@ -160,8 +135,8 @@ codec_check_field(struct codec_ctx *c, const struct ld_event *ev, int f)
 static int
 codec_check(const struct ld_event *ev, struct ld_err *err)
 {
-	struct codec_ctx c = { .r = { .err = err, .path = codec_path },
-		.sect = "", .idx = -1 };
+	struct codec_mp_pctx c = { .r = { .err = err,
+		.path = codec_mp_pctx_path }, .sect = "", .idx = -1 };
 	size_t n = 0;
 	int rc;
 
@@ -314,16 +289,9 @@ codec_event_encode(const struct ld_event *ev, uint8_t *buf, size_t cap,
 
 /* ---- decoder ----------------------------------------------------------- */
 
-/* Read an enum field: a string naming one of d->enum_names. */
-static int
-codec_rd_enum(struct codec_ctx *c, const struct ld_field_def *d, uint32_t *out)
-{
-	return codec_mp_read_enum(&c->r, 3, d, out);
-}
-
 /* Read payload field f into ev (its bit is set by the caller). */
 static int
-codec_rd_field(struct codec_ctx *c, struct ld_event *ev, int f)
+codec_rd_field(struct codec_mp_pctx *c, struct ld_event *ev, int f)
 {
 	const struct ld_field_def *d = &event_fields[f];
 	char *p = (char *)ev + d->offset;
@@ -364,7 +332,7 @@ codec_rd_field(struct codec_ctx *c, struct ld_event *ev, int f)
 		memcpy(p, &b, sizeof(b));
 		return LD_OK;
 	case LD_T_ENUM:
-		if ((rc = codec_rd_enum(c, d, &u)) != 0)
+		if ((rc = codec_mp_read_enum(&c->r, 3, d, &u)) != 0)
 			return rc;
 		memcpy(p, &u, sizeof(u));
 		return LD_OK;
@@ -392,7 +360,7 @@ codec_rd_field(struct codec_ctx *c, struct ld_event *ev, int f)
 
 /* Read the body map into ev's payload fields and ev->present. */
 static int
-codec_rd_body(struct codec_ctx *c, struct ld_event *ev)
+codec_rd_body(struct codec_mp_pctx *c, struct ld_event *ev)
 {
 	struct codec_mp_val v;
 	const uint8_t *key = NULL;
@@ -429,7 +397,7 @@ codec_rd_body(struct codec_ctx *c, struct ld_event *ev)
 
 /* Read the value of envelope key k into ev. */
 static int
-codec_rd_env(struct codec_ctx *c, struct ld_event *ev, int k)
+codec_rd_env(struct codec_mp_pctx *c, struct ld_event *ev, int k)
 {
 	struct codec_mp_val v;
 	const uint8_t *s = NULL;
@@ -504,8 +472,8 @@ int
 codec_event_decode(const uint8_t *buf, size_t len, struct ld_event *ev,
     struct ld_err *err)
 {
-	struct codec_ctx c = { .r = { .p = buf, .len = len, .err = err,
-		.path = codec_path }, .sect = "", .idx = -1 };
+	struct codec_mp_pctx c = { .r = { .p = buf, .len = len, .err = err,
+		.path = codec_mp_pctx_path }, .sect = "", .idx = -1 };
 	struct codec_mp_val v;
 	const uint8_t *key = NULL;
 	unsigned seen = 0;

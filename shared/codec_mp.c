@@ -308,3 +308,19 @@ codec_mp_read_enum(struct codec_mp_rd *r, int depth,
 	return codec_mp_fail(r, LD_EUNKNOWN, "unknown value '%s' (expected %s)",
 	    codec_mp_quote(q, sizeof(q), s, v.u), names);
 }
+
+/* The path hook of struct codec_mp_pctx: "<sect><name>[<idx>]", or false
+ * when there is no name. */
+bool
+codec_mp_pctx_path(const struct codec_mp_rd *r, char *buf, size_t cap)
+{
+	const struct codec_mp_pctx *c = (const struct codec_mp_pctx *)r;
+	char ix[16] = "";
+
+	if (c->name == NULL)
+		return false;
+	if (c->idx >= 0)
+		snprintf(ix, sizeof(ix), "[%d]", c->idx);
+	snprintf(buf, cap, "%s%s%s", c->sect, c->name, ix);
+	return true;
+}

@@ -204,6 +204,17 @@ struct codec_mp_rd {
 	bool (*path)(const struct codec_mp_rd *r, char *buf, size_t cap);
 };
 
+/* A reader with the path of the value being read, "<sect><name>[<idx>]"
+ * ("body.units[2]", "args.phone"), formatted only when something is wrong.
+ * Set r.path = codec_mp_pctx_path. */
+struct codec_mp_pctx {
+	struct codec_mp_rd r;	/* first: codec_mp_pctx_path casts back */
+	const char *sect;	/* "", "body.", "args.", "error." */
+	const char *name;	/* NULL: no path */
+	int idx;		/* array element, -1 for none */
+};
+bool codec_mp_pctx_path(const struct codec_mp_rd *r, char *buf, size_t cap);
+
 /* Set r->err to code and "<path>: <formatted>"; return code. */
 int codec_mp_fail(struct codec_mp_rd *r, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4), cold));

@@ -39,33 +39,9 @@ int proto_req_rules(const struct ld_request *req, struct ld_err *err);
 _Static_assert(LD_DEPTH_MAX < PROTO_SKIP_STACK &&
     PROTO_REPLY_DEPTH_MAX < PROTO_SKIP_STACK, "skip stack too small");
 
-/* The reader plus the path of the value being read: "<sect><name>[<idx>]",
- * formatted only when something is wrong. */
-struct proto_ctx {
-	struct codec_mp_rd r;	/* first: proto_path casts back */
-	const char *sect;	/* "" or "args." or "error." */
-	const char *name;	/* NULL: no path */
-	int idx;		/* array element, -1 for none */
-};
-
-/* The path hook of proto_ctx. */
-static bool
-proto_path(const struct codec_mp_rd *r, char *buf, size_t cap)
-{
-	const struct proto_ctx *c = (const struct proto_ctx *)r;
-	char ix[16] = "";
-
-	if (c->name == NULL)
-		return false;
-	if (c->idx >= 0)
-		snprintf(ix, sizeof(ix), "[%d]", c->idx);
-	snprintf(buf, cap, "%s%s%s", c->sect, c->name, ix);
-	return true;
-}
-
 /* Point c's path at sect + name. */
 static void
-proto_at(struct proto_ctx *c, const char *sect, const char *name)
+proto_at(struct codec_mp_pctx *c, const char *sect, const char *name)
 {
 	c->sect = sect;
 	c->name = name;
@@ -82,7 +58,7 @@ proto_at(struct proto_ctx *c, const char *sect, const char *name)
  * schema pass to judge.
  */
 static int
-proto_skip(struct proto_ctx *c, int depth, int max_depth, bool strict)
+proto_skip(struct codec_mp_pctx *c, int depth, int max_depth, bool strict)
 {
 	uint64_t left[PROTO_SKIP_STACK];
 	bool is_map[PROTO_SKIP_STACK];
@@ -154,18 +130,10 @@ proto_skip(struct proto_ctx *c, int depth, int max_depth, bool strict)
 
 /* ---- values ------------------------------------------------------------ */
 
-/* Read an enum: a string naming one of d->enum_names; *out its 1-based
- * index. */
-static int
-proto_rd_enum(struct proto_ctx *c, const struct ld_field_def *d,
-    uint32_t *out)
-{
-	return codec_mp_read_enum(&c->r, 3, d, out);
-}
-
 /* Read an unsigned integer in min..max into *out. */
 static int
-proto_rd_uint(struct proto_ctx *c, uint32_t min, uint32_t max, uint32_t *out)
+proto_rd_uint(struct codec_mp_pctx *c, uint32_t min, uint32_t max,
+    uint32_t *out)
 {
 	struct codec_mp_val v;
 	int rc;
@@ -184,7 +152,7 @@ proto_rd_uint(struct proto_ctx *c, uint32_t min, uint32_t max, uint32_t *out)
 
 /* Read a boolean into *out. */
 static int
-proto_rd_bool(struct proto_ctx *c, bool *out)
+proto_rd_bool(struct codec_mp_pctx *c, bool *out)
 {
 	struct codec_mp_val v;
 	int rc;
@@ -199,7 +167,7 @@ proto_rd_bool(struct proto_ctx *c, bool *out)
 
 /* Read event field f into ev (the caller sets its bit). */
 static int
-proto_rd_field(struct proto_ctx *c, struct ld_event *ev, int f)
+proto_rd_field(struct codec_mp_pctx *c, struct ld_event *ev, int f)
 {
 	const struct ld_field_def *d = &event_fields[f];
 	char *p = (char *)ev + d->offset;
@@ -216,7 +184,7 @@ proto_rd_field(struct proto_ctx *c, struct ld_event *ev, int f)
 		rc = proto_rd_uint(c, d->min, d->max, &u);
 		break;
 	case LD_T_ENUM:
-		rc = proto_rd_enum(c, d, &u);
+		rc = codec_mp_read_enum(&c->r, 3, d, &u);
 		break;
 	case LD_T_TIME:
 		if ((rc = codec_mp_read_time(&c->r, 3, &t)) == 0)
@@ -251,7 +219,7 @@ proto_rd_field(struct proto_ctx *c, struct ld_event *ev, int f)
 
 /* Read query argument q into req and check it (proto_q_check). */
 static int
-proto_rd_q(struct proto_ctx *c, struct ld_request *req, int q)
+proto_rd_q(struct codec_mp_pctx *c, struct ld_request *req, int q)
 {
 	int rc;
 
@@ -274,7 +242,7 @@ proto_rd_q(struct proto_ctx *c, struct ld_request *req, int q)
 
 /* Read the args map (at c's offset) against req->op's schema. */
 static int
-proto_rd_args(struct proto_ctx *c, struct ld_request *req)
+proto_rd_args(struct codec_mp_pctx *c, struct ld_request *req)
 {
 	const struct ld_op_def *o = &proto_ops[req->op];
 	struct codec_mp_val v;
@@ -344,8 +312,8 @@ int
 proto_request_decode(const uint8_t *buf, size_t len, struct ld_request *req,
     struct ld_err *err)
 {
-	struct proto_ctx c = { .r = { .p = buf, .len = len, .err = err,
-		.path = proto_path }, .sect = "", .idx = -1 };
+	struct codec_mp_pctx c = { .r = { .p = buf, .len = len, .err = err,
+		.path = codec_mp_pctx_path }, .sect = "", .idx = -1 };
 	struct codec_mp_val v, ver = { .type = CODEC_MP_UINT };
 	const uint8_t *key = NULL, *op = NULL;
 	size_t n = 0, op_len = 0, args_at = 0;
@@ -437,7 +405,7 @@ proto_request_decode(const uint8_t *buf, size_t len, struct ld_request *req,
 
 /* Read the error map of a reply into r. */
 static int
-proto_rd_error(struct proto_ctx *c, struct ld_reply *r)
+proto_rd_error(struct codec_mp_pctx *c, struct ld_reply *r)
 {
 	static const char *const keys[] = { "code", "num", "message" };
 	struct codec_mp_val v;
@@ -498,8 +466,8 @@ proto_reply_decode(const uint8_t *buf, size_t len, struct ld_reply *r,
 {
 	static const char *const keys[] = { "v", "id", "ok", "result",
 		"error" };
-	struct proto_ctx c = { .r = { .p = buf, .len = len, .err = err,
-		.path = proto_path }, .sect = "", .idx = -1 };
+	struct codec_mp_pctx c = { .r = { .p = buf, .len = len, .err = err,
+		.path = codec_mp_pctx_path }, .sect = "", .idx = -1 };
 	struct codec_mp_val v;
 	const uint8_t *key = NULL;
 	unsigned seen = 0;

@@ -172,29 +172,6 @@ proto_q_from_name(const uint8_t *s, size_t n)
 	return -1;
 }
 
-/* The encoder's check: the path of the value checked, "args.<name>[<idx>]",
- * formatted only when something is wrong. */
-struct proto_ectx {
-	struct codec_mp_rd r;	/* first: proto_epath casts back */
-	const char *name;	/* NULL: no path */
-	int idx;		/* array element, -1 for none */
-};
-
-/* The path hook of proto_ectx. */
-static bool
-proto_epath(const struct codec_mp_rd *r, char *buf, size_t cap)
-{
-	const struct proto_ectx *c = (const struct proto_ectx *)r;
-	char ix[16] = "";
-
-	if (c->name == NULL)
-		return false;
-	if (c->idx >= 0)
-		snprintf(ix, sizeof(ix), "[%d]", c->idx);
-	snprintf(buf, cap, "args.%s%s", c->name, ix);
-	return true;
-}
-
 /* A string in a buffer of max + 1 bytes: NUL within it, valid UTF-8. */
 static int
 proto_check_str(struct codec_mp_rd *r, const char *s, uint32_t max)
@@ -211,7 +188,7 @@ proto_check_str(struct codec_mp_rd *r, const char *s, uint32_t max)
 
 /* Check the value of event field f of ev as the decoder would (encoder). */
 static int
-proto_check_field(struct proto_ectx *c, const struct ld_event *ev, int f)
+proto_check_field(struct codec_mp_pctx *c, const struct ld_event *ev, int f)
 {
 	const struct ld_field_def *d = &event_fields[f];
 	const char *p = (const char *)ev + d->offset;
@@ -350,8 +327,8 @@ proto_req_rules(const struct ld_request *req, struct ld_err *err)
 static int
 proto_request_check(const struct ld_request *req, struct ld_err *err)
 {
-	struct proto_ectx c = { .r = { .err = err, .path = proto_epath },
-		.idx = -1 };
+	struct codec_mp_pctx c = { .r = { .err = err,
+		.path = codec_mp_pctx_path }, .sect = "args.", .idx = -1 };
 	const struct ld_op_def *o;
 	uint32_t extra, qextra;
 	int rc;
