@@ -829,9 +829,15 @@ store_commit(struct ld_store *s, struct ld_store_item *items, size_t n,
 
 	if (n == 0)
 		return LD_OK;
+	for (size_t i = 0; i < n; i++) {	/* no stale answer survives */
+		items[i].rc = 0;
+		err_clear(&items[i].err);
+	}
 	assigned = calloc(n, 1);
-	if (assigned == NULL)
-		return err_set(err, LD_ENOMEM, "store: out of memory");
+	if (assigned == NULL) {
+		rc = err_set(err, LD_ENOMEM, "store: out of memory");
+		goto out;	/* every item gets the error: nothing written */
+	}
 	for (size_t i = 0; i < n; i++)
 		assigned[i] = (uint8_t)((items[i].ev->seq == 0 ? 1 : 0) |
 		    (items[i].ev->kind == LD_EV_TICKET_CREATED &&
