@@ -55,6 +55,7 @@ enum ld_op {
 	LD_OP_WO_REROUTE,	/* wo.reroute: a returned work order to other units */
 	LD_OP_EXT_GRANT,	/* ext.grant */
 	LD_OP_EXT_REFUSE,	/* ext.refuse */
+	LD_OP_WO_SETTLE,	/* wo.settle: responsibility after a default handler */
 	/* unit terminals */
 	LD_OP_WO_QUEUE,		/* wo.queue: own open work orders, soonest first */
 	LD_OP_WO_SIGN,		/* wo.sign */

@@ -64,6 +64,9 @@ const struct ld_op_def proto_ops[LD_OP__COUNT] = {
 	    F(NOTE), Q(TICKET), 0, "grant an extension a unit asked for" },
 	[LD_OP_EXT_REFUSE] = { "ext.refuse", R_OFFICE, F(WO) | F(REASON), 0,
 	    Q(TICKET), 0, "refuse an extension a unit asked for" },
+	[LD_OP_WO_SETTLE] = { "wo.settle", R_OFFICE, F(WO) | F(UNIT), F(NOTE),
+	    Q(TICKET), 0, "settle responsibility for a work order a default "
+	    "handler completed" },
 	[LD_OP_WO_QUEUE] = { "wo.queue", R_UNIT, 0, 0, 0, Q(LIMIT),
 	    "the unit's own open work orders, soonest deadline first" },
 	[LD_OP_WO_SIGN] = { "wo.sign", R_UNIT, F(WO), F(NOTE), Q(TICKET), 0,

@@ -819,6 +819,136 @@ store_grow(struct ld_store *s, struct ld_err *err)
 	return LD_OK;
 }
 
+/*
+ * Check the group g[0 .. m) (one request: see store.h) in the open write
+ * transaction before any of it is written: the same checks store_apply_one
+ * makes, in order, on a scratch copy of the ticket.  Fills each empty
+ * ticket id after the head with the group's id.  Returns 0 when every item
+ * would apply; a refusal code (every item then has it, with the reason of
+ * the item refused); or a fatal LMDB code.
+ */
+static int
+store_group_check(struct ld_store *s, MDB_txn *txn, struct ld_store_item *g,
+    size_t m, int64_t now)
+{
+	struct ld_ticket *t = &s->t_group;
+	char id[LD_TICKET_MAX + 1] = "";
+	bool created = g[0].ev->kind == LD_EV_TICKET_CREATED, tickets = false;
+	bool details = false;
+	struct ld_err e;
+	size_t i;
+	int rc = 0;
+
+	err_clear(&e);
+	if (created) {
+		uint64_t n;
+		int year = ltime_year(g[0].ev->time_ms);
+
+		rc = store_txn_next_tid(s, txn, year, &n);
+		if (rc != 0)
+			return rc;
+		if (ticket_id_format(id, sizeof(id), s->node, year, n) != 0) {
+			rc = err_set(&e, LD_ELIMIT, "ticket numbers of %d are "
+			    "used up", year);
+			i = 0;
+			goto refused;
+		}
+	}
+	for (i = 0; i < m; i++) {
+		const struct ld_event *ev = g[i].ev;
+
+		if ((unsigned)ev->kind >= LD_EV__COUNT || ev->kind == LD_EV_NONE) {
+			rc = err_set(&e, LD_EINVAL, "unknown event kind %d",
+			    ev->kind);
+			goto refused;
+		}
+		if (strcmp(ev->origin, s->node) != 0 || ev->seq != 0) {
+			rc = err_set(&e, LD_EINVAL, "the events of a request must "
+			    "be new events of this node (%s/%llu is not)",
+			    ev->origin, (unsigned long long)ev->seq);
+			goto refused;
+		}
+		if (i > 0 && ev->kind == LD_EV_TICKET_CREATED) {
+			rc = err_set(&e, LD_EINVAL, "a ticket.created must head "
+			    "its request");
+			goto refused;
+		}
+		if (event_kinds[ev->kind].ticket != event_kinds[g[0].ev->kind].ticket) {
+			rc = err_set(&e, LD_EINVAL, "a request's events concern "
+			    "one ticket, or none");
+			goto refused;
+		}
+		tickets = event_kinds[ev->kind].ticket;
+		if (ev->kind == LD_EV_ROUTED && (event_has(ev, LD_F_CATEGORY) ||
+		    event_has(ev, LD_F_AREA)))
+			details = true;
+		if (i == 0 && created)
+			continue;
+		if (ev->ticket[0] != '\0' && id[0] == '\0')
+			snprintf(id, sizeof(id), "%s", ev->ticket);
+		else if (ev->ticket[0] != '\0' && strcmp(ev->ticket, id) != 0) {
+			rc = err_set(&e, LD_EINVAL, "a request's events concern "
+			    "one ticket (%s, then %s)", id, ev->ticket);
+			goto refused;
+		}
+	}
+	if (tickets && id[0] == '\0') {
+		i = 0;
+		rc = err_set(&e, LD_EINVAL, "ticket: missing");
+		goto refused;
+	}
+	memset(t, 0, sizeof(*t));
+	if (tickets && !created) {
+		rc = store_txn_get_view(s, txn, id, t, &e);
+		if (rc == 0 && details)
+			rc = store_txn_get_details(s, txn, id, t, &e);
+		if (rc != 0) {
+			i = 0;
+			if (store_fatal(rc))
+				return rc;
+			goto refused;
+		}
+	}
+	for (i = 0; i < m; i++) {
+		struct ld_event *ev = g[i].ev;
+		int len;
+
+		if (tickets)
+			snprintf(ev->ticket, sizeof(ev->ticket), "%s", id);
+		len = codec_event_encode(ev, s->ebuf, sizeof(s->ebuf), &e);
+		if (len < 0) {
+			rc = len;
+			goto refused;
+		}
+		if (ev->kind == LD_EV_CALL_CLASSIFIED && ev->valid &&
+		    !event_has(ev, LD_F_CLASS)) {
+			rc = err_set(&e, LD_EINVAL, "body.class: a valid call "
+			    "needs a class (police, fire, medical or linkage)");
+			goto refused;
+		}
+		if (tickets) {
+			rc = ticket_apply(t, ev, now, &e);
+			if (rc != 0)
+				goto refused;
+		}
+	}
+	if (created)
+		g[0].ev->ticket[0] = '\0';	/* the store gives it */
+	return 0;
+
+refused:
+	if (created)
+		g[0].ev->ticket[0] = '\0';
+	for (size_t j = 0; j < m; j++) {
+		g[j].rc = rc;
+		g[j].err = e;
+		if (j != i)
+			err_prefix(&g[j].err, "refused with event %zu of the "
+			    "request", i + 1);
+	}
+	return rc;
+}
+
 int
 store_commit(struct ld_store *s, struct ld_store_item *items, size_t n,
     int64_t now, struct ld_err *err)
@@ -851,13 +981,41 @@ retry:
 	s->applied_txn = s->applied_last;
 	store_txn_start(s);
 	for (size_t i = 0; i < n; i++) {
-		err_clear(&items[i].err);
-		rc = store_apply_one(s, txn, items[i].ev, now, false,
-		    &items[i].err);
-		items[i].rc = store_fatal(rc) ? 0 : rc;
-		if (store_fatal(rc))
+		size_t m = 1;
+
+		while (i + m < n && items[i + m].joined)
+			m++;
+		if (m > 1) {
+			rc = store_group_check(s, txn, items + i, m, now);
+			if (store_fatal(rc))
+				break;
+			if (rc != 0) {	/* refused, every item answered */
+				i += m - 1;
+				rc = 0;
+				continue;
+			}
+		}
+		for (size_t j = i; j < i + m; j++) {
+			err_clear(&items[j].err);
+			rc = store_apply_one(s, txn, items[j].ev, now, false,
+			    &items[j].err);
+			items[j].rc = store_fatal(rc) ? 0 : rc;
+			if (store_fatal(rc))
+				break;
+			if (rc != 0 && m > 1) {
+				/* the check passed: this cannot happen; the
+				 * group must not be half written */
+				log_error("store", "request group passed its "
+				    "check, then event %zu was refused: %s",
+				    j - i + 1, items[j].err.msg);
+				rc = MDB_CORRUPTED;
+				break;
+			}
+			rc = 0;
+		}
+		if (rc != 0)
 			break;
-		rc = 0;
+		i += m - 1;
 	}
 	if (rc == 0)
 		rc = store_txn_flush(s, txn);

@@ -70,9 +70,11 @@ int store_open(struct ld_store **sp, const struct ld_store_opts *o,
     struct ld_err *err);
 void store_close(struct ld_store *s);
 
-/* One request in a batch. */
+/* One event in a batch. */
 struct ld_store_item {
 	struct ld_event *ev;	/* in: the event; out: seq (and ticket id) set */
+	bool joined;		/* in: part of the same request as the item
+				 * before it (see store_commit) */
 	int rc;			/* out: 0 applied, or why not */
 	struct ld_err err;	/* out: the reason, when rc != 0 */
 };
@@ -88,6 +90,15 @@ struct ld_store_item {
  * Each ticket event goes through ticket_apply() (at time now); a refused
  * event is not written and does not use a sequence number.  Later events
  * in the batch see the effect of earlier ones.
+ *
+ * A request that becomes several events (ticket.create: created, routed,
+ * dispatched...) is one item followed by items with joined = true: a
+ * group, applied all or nothing.  Its events are local ones of a single
+ * ticket (or of none: calls); each is checked (schema, state machine, in
+ * order) before any is written, and if one is refused every item of the
+ * group gets that item's code and reason.  An empty ticket id in a group
+ * takes the group's ticket: the id a ticket.created at its head was given,
+ * or the first id named in the group.
  *
  * Returns 0 when the transaction committed (each item's rc then says
  * whether its event is in), or a negative code when nothing was written:
@@ -165,6 +176,12 @@ uint64_t store_count_state(struct ld_store *s, enum ld_ticket_state st);
 typedef int (*store_key_cb)(const uint8_t *key, size_t len, void *arg);
 int store_scan(struct ld_store *s, const char *db, const void *prefix,
     size_t prefix_len, store_key_cb cb, void *arg, struct ld_err *err);
+/* The same backwards (descending key order), starting at the greatest key
+ * with that prefix that is below `below` (below_len bytes; NULL: no bound),
+ * for newest-first lists and paging. */
+int store_scan_back(struct ld_store *s, const char *db, const void *prefix,
+    size_t prefix_len, const void *below, size_t below_len, store_key_cb cb,
+    void *arg, struct ld_err *err);
 
 /*
  * Replay the applied-order log into fresh views (in a scratch store under

@@ -44,6 +44,7 @@ struct ld_store {
 	int n_wb_cur, n_wb_cnt;
 	/* work space of the write path (one writer: no allocation per event) */
 	struct ld_ticket t_before, t_after;
+	struct ld_ticket t_group;	/* a request group's check */
 	struct ld_ikey ikeys_old[LD_IKEYS_MAX], ikeys_new[LD_IKEYS_MAX];
 	uint8_t vbuf[LD_VIEW_MAX];
 	uint8_t dbuf[LD_VIEW_MAX];

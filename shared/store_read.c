@@ -215,6 +215,22 @@ store_count_state(struct ld_store *s, enum ld_ticket_state st)
 	return n;
 }
 
+/* The database a scan may walk: an index, or "tickets" (ticket ids). */
+static int
+store_scan_dbi(struct ld_store *s, const char *db, MDB_dbi *dbi)
+{
+	if (strcmp(db, "tickets") == 0) {
+		*dbi = s->tickets;
+		return 0;
+	}
+	for (int i = 0; i < LD_IX__COUNT; i++)
+		if (strcmp(db, views_index_names[i]) == 0) {
+			*dbi = s->idx[i];
+			return 0;
+		}
+	return -1;
+}
+
 int
 store_scan(struct ld_store *s, const char *db, const void *prefix,
     size_t plen, store_key_cb cb, void *arg, struct ld_err *err)
@@ -223,14 +239,9 @@ store_scan(struct ld_store *s, const char *db, const void *prefix,
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	MDB_dbi dbi = 0;
-	int rc, found = 0;
+	int rc;
 
-	for (int i = 0; i < LD_IX__COUNT; i++)
-		if (strcmp(db, views_index_names[i]) == 0) {
-			dbi = s->idx[i];
-			found = 1;
-		}
-	if (!found)
+	if (store_scan_dbi(s, db, &dbi) != 0)
 		return err_set(err, LD_EINVAL, "no index '%s'", db);
 	rc = store_rd_begin(s, &txn, err);
 	if (rc != 0)
@@ -243,6 +254,79 @@ store_scan(struct ld_store *s, const char *db, const void *prefix,
 	rc = plen ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) :
 	    mdb_cursor_get(cur, &k, &v, MDB_FIRST);
 	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+			break;
+		if (cb(k.mv_data, k.mv_size, arg) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return store_mdb_err(err, rc, db);
+	return LD_OK;
+}
+
+/* Is key a (alen bytes) below key b (blen bytes) in LMDB's default order? */
+static int
+store_key_below(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	return c < 0 || (c == 0 && alen < blen);
+}
+
+int
+store_scan_back(struct ld_store *s, const char *db, const void *prefix,
+    size_t plen, const void *below, size_t blen, store_key_cb cb, void *arg,
+    struct ld_err *err)
+{
+	uint8_t succ[512];
+	const uint8_t *bound = NULL;
+	size_t slen = plen, bnd_len = 0;
+	MDB_val k, v;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_dbi dbi = 0;
+	int rc;
+
+	if (store_scan_dbi(s, db, &dbi) != 0)
+		return err_set(err, LD_EINVAL, "no index '%s'", db);
+	if (plen > sizeof(succ) || blen > 511)
+		return err_set(err, LD_ELIMIT, "scan of %s: key too long", db);
+	/* the first key past the prefix: the prefix with its last byte
+	 * below 0xff raised by one (none: the end of the database) */
+	memcpy(succ, prefix, plen);
+	while (slen > 0 && succ[slen - 1] == 0xff)
+		slen--;
+	if (slen > 0) {
+		succ[slen - 1]++;
+		bound = succ;
+		bnd_len = slen;
+	}
+	if (below != NULL && (bound == NULL ||
+	    store_key_below(below, blen, bound, bnd_len))) {
+		bound = below;
+		bnd_len = blen;
+	}
+	rc = store_rd_begin(s, &txn, err);
+	if (rc != 0)
+		return rc;
+	rc = mdb_cursor_open(txn, dbi, &cur);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return store_mdb_err(err, rc, db);
+	}
+	if (bound != NULL) {
+		k.mv_size = bnd_len;
+		k.mv_data = (void *)bound;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		rc = rc == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV) :
+		    rc == MDB_NOTFOUND ? mdb_cursor_get(cur, &k, &v, MDB_LAST) :
+		    rc;
+	} else {
+		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	}
+	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_PREV)) {
 		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
 			break;
 		if (cb(k.mv_data, k.mv_size, arg) != 0)

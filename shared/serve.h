@@ -1,0 +1,70 @@
+/*
+ * serve.h - a node's client endpoint: the CURVE ROUTER socket where its
+ * operators, unit terminals and administrators connect, and the loop that
+ * answers them with group commit (docs/architecture.md "The request
+ * path"; the wire format is docs/protocol.md).
+ *
+ * One thread (the node's main thread) does everything in turn:
+ *
+ *   poll the ROUTER (and the stop flag)
+ *   read every request that is waiting, up to SERVE_BATCH_MAX:
+ *     decode (proto_request_decode; a bad frame: error reply, logged)
+ *     caller from the User-Id the ZAP handler set (auth.c), role check
+ *     a query: answered at once from the store (req_query)
+ *     a change: req_plan -> its events join the batch; a second request
+ *       on a ticket already in the batch waits for the next batch
+ *   store_commit(the batch's events)          one durable transaction
+ *   a reply to every change (req_result, or the error), in order
+ *
+ * A request is answered only after the transaction that holds its events
+ * is durable.  Nothing a client sends can stop the loop: a frame that is
+ * not one request gets an error reply (or, when it is not even a
+ * ROUTER message, is dropped and logged).
+ */
+#ifndef LD_SERVE_H
+#define LD_SERVE_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "keyfile.h"
+#include "store.h"
+#include "topo.h"
+
+#define SERVE_BATCH_MAX 256	/* requests per group commit */
+#define SERVE_POLL_MS 200	/* longest wait before the stop flag is seen */
+
+struct ld_serve;
+
+struct ld_serve_counts {
+	uint64_t requests;	/* frames answered */
+	uint64_t errors;	/* ... with an error reply */
+	uint64_t refused;	/* ... of which role or scope refusals */
+	uint64_t dropped;	/* messages dropped without a reply */
+	uint64_t commits;	/* group commits */
+	uint64_t committed;	/* requests in them */
+};
+
+/*
+ * Bind the client endpoint of node self (t->nodes[self].client) in zctx
+ * with the node's key pair (a ZAP handler must already run in zctx:
+ * auth_start).  Returns 0, or LD_EIO with the reason ("tcp://...:7101:
+ * Address already in use").
+ */
+int serve_open(struct ld_serve **out, void *zctx, const struct ld_topo *t,
+    int self, struct ld_store *s, const struct ld_keypair *keys,
+    const char *version, struct ld_err *err);
+
+/* Serve until *stop becomes non-zero (a signal handler sets it; the loop
+ * sees it within SERVE_POLL_MS).  Returns 0, or LD_EIO when the socket
+ * fails for good. */
+int serve_run(struct ld_serve *sv, volatile sig_atomic_t *stop);
+
+void serve_counts(const struct ld_serve *sv, struct ld_serve_counts *c);
+
+/* Close the socket (pending replies are dropped: clients time out and
+ * resend) and free sv.  NULL is a no-op. */
+void serve_close(struct ld_serve *sv);
+
+#endif
