@@ -18,6 +18,9 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "keyfile.h"
+#include "topo.h"
+
 #define TT_ARGS_MAX 16
 
 static char tt_bin[PATH_MAX];
@@ -546,6 +549,328 @@ test_draw_svg_without_dot(void **state)
 	tt_free(&r);
 }
 
+/* --- rekey ---------------------------------------------------------------- */
+
+#define TT_KEY_LINE "public_key = "
+
+/* dir/id.key, in buf. */
+static void
+tt_keypath(char *buf, size_t cap, const char *dir, const char *id)
+{
+	snprintf(buf, cap, "%.3000s/%s.key", dir, id);
+}
+
+/* The public key of dir/id.key (read as a node reads it), in pub. */
+static void
+tt_keyfile_pub(const char *dir, const char *id, char *pub)
+{
+	char path[PATH_MAX];
+	struct ld_keypair kp;
+	struct ld_err err;
+
+	tt_keypath(path, sizeof(path), dir, id);
+	if (keyfile_read(path, &kp, &err) != 0)
+		fail_msg("%s", err.msg);
+	memcpy(pub, kp.public_z85, LD_KEY_Z85 + 1);
+	keyfile_wipe(&kp);
+}
+
+static bool
+tt_keyfile_exists(const char *dir, const char *id)
+{
+	char path[PATH_MAX];
+
+	tt_keypath(path, sizeof(path), dir, id);
+	return access(path, F_OK) == 0;
+}
+
+/* The topology at path, which must have no error. */
+static struct ld_topo *
+tt_load(const char *path)
+{
+	struct ld_topo *t = NULL;
+
+	if (topo_load(path, &t) != 0) {
+		if (t != NULL)
+			topo_print_diags(t, stderr);
+		fail_msg("%s does not pass check", path);
+	}
+	return t;
+}
+
+/* Key key of a section of orig as the rekeyed file has it (now): from
+ * dir/id.key if rekeyed, else unchanged and no key file made for it. */
+static void
+tt_rekeyed_key(const char *id, bool rekeyed, const char *orig,
+    const char *now, const char *dir)
+{
+	char pub[LD_KEY_Z85 + 1];
+
+	if (!rekeyed) {
+		assert_string_equal(now, orig);
+		if (tt_keyfile_exists(dir, id))
+			fail_msg("a key file for %s, which is not running", id);
+		return;
+	}
+	tt_keyfile_pub(dir, id, pub);
+	assert_string_equal(now, pub);
+	assert_string_not_equal(now, orig);
+}
+
+/* The file at path is the example rekeyed from dir: exactly the running
+ * nodes (LY, XA) and their clients have dir's keys; planned nodes keep
+ * theirs. */
+static void
+tt_check_rekeyed(const char *path, const char *dir)
+{
+	struct ld_topo *ex = tt_load(tt_example), *t = tt_load(path);
+	int nodes = 0, clients = 0;
+
+	assert_int_equal(t->n_nodes, ex->n_nodes);
+	assert_int_equal(t->n_clients, ex->n_clients);
+	for (int i = 0; i < t->n_nodes; i++) {
+		const struct ld_topo_node *n = &t->nodes[i];
+		bool lyxa = strcmp(n->id, "LY") == 0 ||
+		    strcmp(n->id, "XA") == 0;
+
+		assert_string_equal(n->id, ex->nodes[i].id);
+		assert_int_equal(n->running, lyxa);
+		nodes += lyxa;
+		tt_rekeyed_key(n->id, lyxa, ex->nodes[i].public_key,
+		    n->public_key, dir);
+	}
+	for (int i = 0; i < t->n_clients; i++) {
+		const struct ld_topo_client *c = &t->clients[i];
+		bool running = t->nodes[c->node].running;
+
+		clients += running;
+		tt_rekeyed_key(c->id, running, ex->clients[i].public_key,
+		    c->public_key, dir);
+	}
+	assert_int_equal(nodes, 2);
+	assert_int_equal(clients, 24);
+	topo_free(ex);
+	topo_free(t);
+}
+
+/* b is a byte for byte but for the values of n "public_key = " lines. */
+static void
+tt_only_keys_differ(const char *a, const char *b, int n)
+{
+	size_t k = strlen(TT_KEY_LINE);
+	int changed = 0;
+
+	while (*a != '\0' && *b != '\0') {
+		size_t la = strcspn(a, "\n"), lb = strcspn(b, "\n");
+
+		if (la != lb || memcmp(a, b, la) != 0) {
+			if (la != k + LD_KEY_Z85 || lb != la ||
+			    memcmp(a, TT_KEY_LINE, k) != 0 ||
+			    memcmp(b, TT_KEY_LINE, k) != 0)
+				fail_msg("changed: '%.*s' -> '%.*s'", (int)la,
+				    a, (int)lb, b);
+			changed++;
+		}
+		a += la + (a[la] != '\0');
+		b += lb + (b[lb] != '\0');
+	}
+	assert_int_equal(*a, *b);
+	assert_int_equal(changed, n);
+}
+
+static void
+test_rekey_example(void **state)
+{
+	char keys[PATH_MAX], out[PATH_MAX], want[PATH_MAX + 64], path[PATH_MAX];
+	char *ex = tt_slurp(tt_example), *first;
+	struct tt_run r;
+	struct stat st;
+
+	(void)state;
+	tt_path(keys, sizeof(keys), "rekey-keys");
+	tt_path(out, sizeof(out), "rekeyed.ini");
+	r = TT_RUN("rekey", tt_example, "--keys", keys, "--out", out);
+	tt_status(&r, 0);
+	snprintf(want, sizeof(want), "rekey: 2 nodes, 24 clients; keys in %s "
+	    "(26 new, 0 reused)\n", keys);
+	tt_has(r.err, want);
+	assert_string_equal(r.out, "");
+	tt_free(&r);
+	assert_int_equal(stat(keys, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0700);
+	tt_check_rekeyed(out, keys);
+	first = tt_slurp(out);
+	tt_only_keys_differ(ex, first, 26);
+	r = TT_RUN("check", out);
+	tt_status(&r, 0);
+	tt_has(r.out, "configuration OK");
+	tt_free(&r);
+
+	/* again, to stdout: every key reused, the same file */
+	r = TT_RUN("rekey", tt_example, "--keys", keys);
+	tt_status(&r, 0);
+	tt_has(r.err, "(0 new, 26 reused)");
+	assert_string_equal(r.out, first);
+	tt_free(&r);
+
+	/* a key file gone: a new one for it, only its line changes */
+	tt_keypath(path, sizeof(path), keys, "op-xa-zhao");
+	assert_int_equal(unlink(path), 0);
+	r = TT_RUN("rekey", tt_example, "--keys", keys);
+	tt_status(&r, 0);
+	tt_has(r.err, "(1 new, 25 reused)");
+	tt_only_keys_differ(first, r.out, 1);
+	tt_free(&r);
+	free(first);
+	free(ex);
+}
+
+/* OUT may be FILE: replaced whole (its mode kept), no temp file left. */
+static void
+test_rekey_in_place(void **state)
+{
+	char keys[PATH_MAX], file[PATH_MAX], tmp[PATH_MAX];
+	char *ex = tt_slurp(tt_example);
+	struct tt_run r;
+	struct stat st;
+
+	(void)state;
+	tt_path(keys, sizeof(keys), "inplace-keys");
+	tt_path(file, sizeof(file), "inplace.ini");
+	tt_write(file, ex);
+	assert_int_equal(chmod(file, 0640), 0);
+	r = TT_RUN("rekey", file, "--keys", keys, "--out", file);
+	tt_status(&r, 0);
+	tt_free(&r);
+	tt_check_rekeyed(file, keys);
+	assert_int_equal(stat(file, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	r = TT_RUN("rekey", tt_example, "--keys", keys);
+	tt_status(&r, 0);
+	free(ex);
+	ex = tt_slurp(file);
+	assert_string_equal(r.out, ex);	/* no temp file's bytes in it */
+	tt_free(&r);
+	free(ex);
+	snprintf(tmp, sizeof(tmp), "ls -a '%s' | grep -q '^inplace\\.ini\\.'",
+	    tt_dir);
+	assert_int_not_equal(system(tmp), 0);
+}
+
+/* text with the first from replaced by to (malloc'd). */
+static char *
+tt_subst(const char *text, const char *from, const char *to)
+{
+	const char *p = strstr(text, from);
+	size_t n = strlen(text) - strlen(from) + strlen(to) + 1;
+	char *s = malloc(n);
+
+	assert_non_null(p);
+	assert_non_null(s);
+	snprintf(s, n, "%.*s%s%s", (int)(p - text), text, to,
+	    p + strlen(from));
+	return s;
+}
+
+/* Sections and keys found as the reader finds them: blanks in the header,
+ * "key: value", an inline comment, CRLF; a comment that looks like a key
+ * is left alone. */
+static void
+test_rekey_layout(void **state)
+{
+	static const char old[] = "zyvABYbbTD.U-8/yw/[c5DXi5@z#@8n&60tfc]PW";
+	char keys[PATH_MAX], file[PATH_MAX], pub[LD_KEY_Z85 + 1];
+	char *a, *b, *in, *want;
+	struct tt_run r;
+
+	(void)state;
+	a = tt_subst(tt_good, "[node LY]\n", " [ node\t LY ]  ; the city\r\n");
+	b = tt_subst(a, "public_key = zyv", "  public_key\t:zyv");
+	free(a);
+	a = tt_subst(b, "]PW\n", "]PW   ; old key\r\n; public_key = zyvABYbbTD."
+	    "U-8/yw/[c5DXi5@z#@8n&60tfc]PW\n");
+	in = tt_subst(a, "\nname = 洛阳市\n", "\nname = 洛阳市\r\n");
+	tt_path(keys, sizeof(keys), "layout-keys");
+	tt_path(file, sizeof(file), "layout.ini");
+	tt_write(file, in);
+	r = TT_RUN("check", file);
+	tt_status(&r, 0);
+	tt_free(&r);
+	r = TT_RUN("rekey", file, "--keys", keys);
+	tt_status(&r, 0);
+	tt_has(r.err, "rekey: 1 node, 0 clients;");
+	tt_keyfile_pub(keys, "LY", pub);
+	want = tt_subst(in, old, pub);
+	assert_string_equal(r.out, want);
+	tt_free(&r);
+	free(a);
+	free(b);
+	free(in);
+	free(want);
+}
+
+/* A file with errors, a bad DIR or key file: exit 1, the reason, nothing
+ * written. */
+static void
+tt_rekey_fails(const char *file, const char *keys, const char *msg)
+{
+	char out[PATH_MAX];
+	struct tt_run r;
+
+	tt_path(out, sizeof(out), "never.ini");
+	r = TT_RUN("rekey", file, "--keys", keys, "--out", out);
+	tt_status(&r, 1);
+	tt_has(r.err, msg);
+	tt_free(&r);
+	if (access(out, F_OK) == 0)
+		fail_msg("rekey failed (%s) yet wrote %s", msg, out);
+}
+
+static void
+test_rekey_refuses(void **state)
+{
+	char file[PATH_MAX], keys[PATH_MAX], key[PATH_MAX], cmd[3 * PATH_MAX];
+	struct tt_run r;
+
+	(void)state;
+	tt_path(keys, sizeof(keys), "refuse-keys");
+	tt_path(file, sizeof(file), "no-such-file.ini");
+	tt_rekey_fails(file, keys, "No such file or directory");
+	tt_rekey_fails(file, keys, file);
+	tt_path(file, sizeof(file), "rekey-bad.ini");
+	tt_write_bad(file, 27, "unit = nobody\n");
+	tt_rekey_fails(file, keys, TT_MSG_UNKNOWN_UNIT);
+	tt_rekey_fails(file, keys, "has errors");
+	assert_int_not_equal(access(keys, F_OK), 0);	/* not even DIR */
+
+	tt_rekey_fails(tt_example, file, "is not a directory");
+	tt_path(keys, sizeof(keys), "rekey-bad.ini/keys");
+	tt_rekey_fails(tt_example, keys, "Not a directory");
+
+	/* a key file others may read; one key file for two ids */
+	tt_path(keys, sizeof(keys), "refuse-keys");
+	assert_int_equal(mkdir(keys, 0700), 0);
+	tt_keypath(key, sizeof(key), keys, "LY");
+	r = TT_RUN("keygen", "LY", "--out", key);
+	tt_status(&r, 0);
+	tt_free(&r);
+	assert_int_equal(chmod(key, 0644), 0);
+	tt_rekey_fails(tt_example, keys, "chmod 600");
+	assert_int_equal(chmod(key, 0600), 0);
+	snprintf(cmd, sizeof(cmd), "cp -p '%s' '%s/XA.key'", key, keys);
+	assert_int_equal(system(cmd), 0);
+	tt_rekey_fails(tt_example, keys, "also the key of node LY");
+	tt_rekey_fails(tt_example, keys, "nothing written");
+
+	/* a DIR we may not read (root may read anything) */
+	if (geteuid() != 0) {
+		assert_int_equal(chmod(keys, 0), 0);
+		tt_rekey_fails(tt_example, keys, "Permission denied");
+		assert_int_equal(chmod(keys, 0700), 0);
+	}
+}
+
 /* --- usage ---------------------------------------------------------------- */
 
 static void
@@ -582,13 +907,23 @@ test_bad_usage(void **state)
 	    "luolong", "--urgency");
 	TT_USAGE("--svg needs", "draw", tt_example, "--svg");
 	TT_USAGE("missing FILE", "draw");
+	TT_USAGE("missing FILE", "rekey");
+	TT_USAGE("missing --keys DIR", "rekey", tt_example);
+	TT_USAGE("--keys needs a DIR", "rekey", tt_example, "--keys");
+	TT_USAGE("--keys needs a DIR", "rekey", tt_example, "--keys=");
+	TT_USAGE("--out needs a PATH", "rekey", tt_example, "--keys", tt_dir,
+	    "--out");
+	TT_USAGE("unknown option '--force'", "rekey", tt_example, "--keys",
+	    tt_dir, "--force");
+	TT_USAGE("unexpected argument 'b'", "rekey", "a", "b", "--keys",
+	    tt_dir);
 }
 
 static void
 test_help_version(void **state)
 {
 	static const char *const cmds[] = { "keygen", "check", "route",
-		"draw" };
+		"draw", "rekey" };
 	struct tt_run r;
 
 	(void)state;
@@ -644,6 +979,10 @@ main(void)
 		cmocka_unit_test(test_draw),
 		cmocka_unit_test(test_draw_svg),
 		cmocka_unit_test(test_draw_svg_without_dot),
+		cmocka_unit_test(test_rekey_example),
+		cmocka_unit_test(test_rekey_in_place),
+		cmocka_unit_test(test_rekey_layout),
+		cmocka_unit_test(test_rekey_refuses),
 		cmocka_unit_test(test_bad_usage),
 		cmocka_unit_test(test_help_version),
 	};

@@ -9,6 +9,10 @@
  *   topology route FILE CATEGORY AREA [--urgency N]
  *                                         where a request would go, and why
  *   topology draw FILE [--svg OUT.svg]    the federation as Graphviz dot
+ *   topology rekey FILE --keys DIR [--out OUT]
+ *                                         FILE with keys held in DIR for its
+ *                                         running nodes and their clients
+ *                                         (test federations, make demo)
  *
  * Exit status: 0 done, 1 failed (errors in the file, a request that cannot
  * be routed, a file that cannot be written), 2 bad usage.  The file format
@@ -18,9 +22,11 @@
 #include "keyfile.h"
 #include "topo.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +43,7 @@
 #define TOOL_EXIT_USAGE 2
 #define TOOL_URGENCY_DEFAULT 1
 #define TOOL_PATH_MAX 4096
+#define TOOL_TOPO_MAX (4 << 20)	/* shared/topo.c refuses a larger file */
 
 static const char *tool_prog = "topology";
 
@@ -55,6 +62,9 @@ static const char tool_help_main[] =
     "  route FILE CATEGORY AREA [--urgency N]\n"
     "                             show where a request would be sent, and why\n"
     "  draw FILE [--svg OUT.svg]  draw the federation (Graphviz dot)\n"
+    "  rekey FILE --keys DIR [--out OUT]\n"
+    "                             FILE with keys you hold (in DIR) for its\n"
+    "                             running nodes and their clients\n"
     "\n"
     "options:\n"
     "  -h, --help     this help (COMMAND --help: help on COMMAND)\n"
@@ -109,6 +119,27 @@ static const char tool_help_draw[] =
     "apt-get install graphviz).\n"
     "\n"
     "exit status: 0 drawn, 1 FILE has errors or dot failed, 2 bad usage\n";
+
+static const char tool_help_rekey[] =
+    "usage: topology rekey FILE --keys DIR [--out OUT]\n"
+    "\n"
+    "For a test federation (integration tests, make demo) whose secret keys\n"
+    "you hold: for every running node of FILE and every client of a\n"
+    "running node, use the key pair in DIR/ID.key, or make one there (mode\n"
+    "0600) if there is none; then write FILE with that public key as the\n"
+    "section's public_key value.  Everything else is copied byte for byte:\n"
+    "comments, blank lines, order, and the sections of planned nodes and\n"
+    "their clients.  FILE must pass 'topology check', and so must the\n"
+    "result (else nothing is written).  A summary goes to stderr:\n"
+    "\"rekey: 2 nodes, 24 clients; keys in DIR (3 new, 23 reused)\".\n"
+    "\n"
+    "  --keys DIR   where the key files are read or made; made with mode\n"
+    "               0700 if missing\n"
+    "  --out OUT    write OUT (a temp file renamed over it) instead of\n"
+    "               stdout; OUT may be FILE itself\n"
+    "\n"
+    "exit status: 0 written, 1 FILE has errors or a key file or OUT cannot\n"
+    "be read or written, 2 bad usage\n";
 
 /* --- small helpers -------------------------------------------------------- */
 
@@ -251,13 +282,11 @@ tool_keygen(int argc, char **argv)
 
 /* --- loading -------------------------------------------------------------- */
 
-/* Load FILE; on errors print the diagnostics to stderr and return NULL. */
+/* t as topo_load (rc) left it for path: t if it has no error, else NULL
+ * with the diagnostics printed to stderr and t freed. */
 static struct ld_topo *
-topotool_load_sound(const char *cmd, const char *path)
+topotool_sound(const char *cmd, const char *path, struct ld_topo *t, int rc)
 {
-	struct ld_topo *t = NULL;
-	int rc = topo_load(path, &t);
-
 	if (rc == 0 && t != NULL)
 		return t;
 	if (t != NULL) {
@@ -267,6 +296,16 @@ topotool_load_sound(const char *cmd, const char *path)
 	fprintf(stderr, "%s: %s: %s has errors; run '%s check %s'\n",
 	    tool_prog, cmd, path, tool_prog, path);
 	return NULL;
+}
+
+/* Load FILE; on errors print the diagnostics to stderr and return NULL. */
+static struct ld_topo *
+topotool_load_sound(const char *cmd, const char *path)
+{
+	struct ld_topo *t = NULL;
+	int rc = topo_load(path, &t);
+
+	return topotool_sound(cmd, path, t, rc);
 }
 
 /* A single FILE argument (draw's and check's). */
@@ -649,6 +688,507 @@ tool_draw(int argc, char **argv)
 	return rc;
 }
 
+/* --- rekey ---------------------------------------------------------------- */
+
+struct tool_rekey_args {
+	const char *file, *keys, *out;
+};
+
+/* The key of node slot i (keys[i]) or client slot i (keys[n_nodes + i]). */
+struct tool_rekey_key {
+	bool rekey;		/* a running node, or a client of one */
+	bool done;		/* its public_key line is written */
+	char pub[LD_KEY_Z85 + 1];
+};
+
+struct tool_rekey {
+	struct tool_rekey_args a;
+	char *text;		/* FILE as read */
+	size_t len;
+	struct ld_topo *t;	/* FILE loaded */
+	struct tool_rekey_key *keys;
+	int nodes, clients, fresh, reused;	/* for the summary */
+};
+
+/* Where the copy of FILE stands. */
+struct tool_rekey_scan {
+	FILE *out;
+	size_t copied;		/* text[0..copied) is in out */
+	int cur;		/* the key of the current section, -1: none */
+	size_t hdr_end;		/* where its header line ends, '\n' and all */
+	const char *eol;	/* that line's end: "\n", "\r\n", "" at EOF */
+};
+
+/* "topology: CMD: MESSAGE" on stderr; exit status 1. */
+static int __attribute__((format(printf, 2, 3)))
+tool_fail(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: %s: ", tool_prog, cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return TOOL_EXIT_FAIL;
+}
+
+/* The value of an option that needs one. */
+static int
+tool_opt_needed(const char *v, const char *what, const char **dst)
+{
+	if (v == NULL || *v == '\0')
+		return tool_usage_error("rekey", "%s", what);
+	*dst = v;
+	return TOOL_EXIT_OK;
+}
+
+static int
+tool_rekey_parse(int argc, char **argv, struct tool_rekey_args *a)
+{
+	int rc = TOOL_EXIT_OK;
+
+	for (int i = 0; i < argc && rc == TOOL_EXIT_OK; i++) {
+		const char *v;
+
+		if (tool_opt(argc, argv, &i, "--keys", &v))
+			rc = tool_opt_needed(v, "--keys needs a DIR",
+			    &a->keys);
+		else if (tool_opt(argc, argv, &i, "--out", &v))
+			rc = tool_opt_needed(v, "--out needs a PATH",
+			    &a->out);
+		else
+			rc = tool_one_file("rekey", argv[i], &a->file);
+	}
+	if (rc != TOOL_EXIT_OK)
+		return rc;
+	if (a->file == NULL)
+		return tool_usage_error("rekey", "%s", "missing FILE");
+	if (a->keys == NULL)
+		return tool_usage_error("rekey", "%s", "missing --keys DIR");
+	if (strlen(a->keys) + LD_ID_MAX + sizeof("/.key") > TOOL_PATH_MAX)
+		return tool_usage_error("rekey", "--keys DIR '%.64s...' is "
+		    "too long", a->keys);
+	return TOOL_EXIT_OK;
+}
+
+/* Read FILE whole: at most TOOL_TOPO_MAX + 1 bytes (the reader reports a
+ * larger file). */
+static int
+tool_rekey_read(struct tool_rekey *r)
+{
+	FILE *f = fopen(r->a.file, "rb");
+	int e = 0;
+
+	if (f == NULL)
+		e = errno;
+	else if ((r->text = malloc(TOOL_TOPO_MAX + 1)) == NULL)
+		e = ENOMEM;
+	else if ((r->len = fread(r->text, 1, TOOL_TOPO_MAX + 1, f)),
+	    ferror(f))
+		e = errno != 0 ? errno : EIO;
+	if (f != NULL)
+		fclose(f);
+	if (e != 0)
+		return tool_fail("rekey", "cannot read %s: %s", r->a.file,
+		    strerror(e));
+	return TOOL_EXIT_OK;
+}
+
+/* DIR exists and is a directory; made with mode 0700 if it was missing. */
+static int
+tool_rekey_dir(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) == 0) {
+		if (chmod(dir, 0700) != 0)	/* whatever the umask */
+			return tool_fail("rekey", "cannot chmod 0700 %s: %s",
+			    dir, strerror(errno));
+		return TOOL_EXIT_OK;
+	}
+	if (errno != EEXIST)
+		return tool_fail("rekey", "cannot create the key directory "
+		    "%s: %s", dir, strerror(errno));
+	if (stat(dir, &st) != 0)
+		return tool_fail("rekey", "cannot use the key directory %s: "
+		    "%s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return tool_fail("rekey", "the key directory %s is not a "
+		    "directory", dir);
+	if (access(dir, R_OK | X_OK) != 0)
+		return tool_fail("rekey", "cannot read the key directory %s: "
+		    "%s", dir, strerror(errno));
+	return TOOL_EXIT_OK;
+}
+
+/* DIR/ID.key: a fresh key pair, or the one already there; its public
+ * key into k->pub. */
+static int
+tool_rekey_one(struct tool_rekey *r, const char *id, struct tool_rekey_key *k)
+{
+	char path[TOOL_PATH_MAX];
+	struct ld_keypair kp;
+	struct ld_err err;
+	int rc;
+
+	k->rekey = true;
+	snprintf(path, sizeof(path), "%s/%s.key", r->a.keys, id);
+	err_clear(&err);
+	rc = keyfile_generate(path, id, k->pub, &err);
+	if (rc == 0) {
+		r->fresh++;
+		return TOOL_EXIT_OK;
+	}
+	if (rc == LD_EEXIST && keyfile_read(path, &kp, &err) == 0) {
+		memcpy(k->pub, kp.public_z85, sizeof(k->pub));
+		keyfile_wipe(&kp);
+		r->reused++;
+		return TOOL_EXIT_OK;
+	}
+	return tool_fail("rekey", "%s", err.msg);
+}
+
+/* A key for every running node and every client of one. */
+static int
+tool_rekey_keys(struct tool_rekey *r)
+{
+	const struct ld_topo *t = r->t;
+	int rc = TOOL_EXIT_OK;
+
+	r->keys = calloc((size_t)(t->n_nodes + t->n_clients) + 1,
+	    sizeof(*r->keys));
+	if (r->keys == NULL)
+		return tool_fail("rekey", "%s", "out of memory");
+	for (int i = 0; i < t->n_nodes && rc == TOOL_EXIT_OK; i++)
+		if (t->nodes[i].running) {
+			r->nodes++;
+			rc = tool_rekey_one(r, t->nodes[i].id, &r->keys[i]);
+		}
+	for (int i = 0; i < t->n_clients && rc == TOOL_EXIT_OK; i++) {
+		const struct ld_topo_client *c = &t->clients[i];
+
+		if (c->node >= 0 && c->node < t->n_nodes &&
+		    t->nodes[c->node].running) {
+			r->clients++;
+			rc = tool_rekey_one(r, c->id,
+			    &r->keys[t->n_nodes + i]);
+		}
+	}
+	return rc;
+}
+
+/* inih's find_chars_or_comment on s[0..n) (no NUL in it): the index of
+ * the first of chars or of an inline comment (';' after whitespace); n if
+ * neither. */
+static size_t
+tool_ini_stop(const char *s, size_t n, const char *chars)
+{
+	bool was_space = false;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strchr(chars, s[i]) != NULL || (was_space && s[i] == ';'))
+			break;
+		was_space = isspace((unsigned char)s[i]);
+	}
+	return i;
+}
+
+/* The key of the section whose header reads h[0..n) between the
+ * brackets, split as topo_header splits it (blanks trimmed, the kind,
+ * blanks, the id); -1 if rekey leaves that section alone. */
+static int
+tool_rekey_section(const struct tool_rekey *r, const char *h, size_t n)
+{
+	const struct ld_topo *t = r->t;
+	char id[LD_ID_MAX + 1];
+	size_t w = 0, i;
+	int k = -1;
+
+	while (n > 0 && isspace((unsigned char)h[n - 1]))
+		n--;
+	while (n > 0 && isspace((unsigned char)*h))
+		h++, n--;
+	while (w < n && !isspace((unsigned char)h[w]))
+		w++;
+	for (i = w; i < n && isspace((unsigned char)h[i]); i++)
+		;
+	if (n - i == 0 || n - i > LD_ID_MAX)
+		return -1;
+	memcpy(id, h + i, n - i);
+	id[n - i] = '\0';
+	if (w == strlen("node") && memcmp(h, "node", w) == 0)
+		k = topo_node(t, id);
+	else if (w == strlen("client") && memcmp(h, "client", w) == 0)
+		for (int c = 0; c < t->n_clients && k < 0; c++)
+			if (strcmp(t->clients[c].id, id) == 0)
+				k = t->n_nodes + c;
+	return k >= 0 && r->keys[k].rekey ? k : -1;
+}
+
+/* If p[0..n) (a key line from its first character) is public_key as
+ * inih reads it ("public_key = VALUE", or ':'), the value's place:
+ * [*vs, *ve). */
+static bool
+tool_pubkey_line(const char *p, size_t n, size_t *vs, size_t *ve)
+{
+	static const char key[] = "public_key";
+	size_t d = tool_ini_stop(p, n, "=:"), k = d;
+
+	if (d == n || (p[d] != '=' && p[d] != ':'))
+		return false;
+	while (k > 0 && isspace((unsigned char)p[k - 1]))
+		k--;
+	if (k != strlen(key) || memcmp(p, key, k) != 0)
+		return false;
+	*vs = d + 1;
+	*ve = *vs + tool_ini_stop(p + *vs, n - *vs, "");
+	while (*vs < *ve && isspace((unsigned char)p[*vs]))
+		(*vs)++;
+	while (*ve > *vs && isspace((unsigned char)p[*ve - 1]))
+		(*ve)--;
+	return true;
+}
+
+/* Copy FILE up to offset end. */
+static void
+tool_rekey_copy(const struct tool_rekey *r, struct tool_rekey_scan *s,
+    size_t end)
+{
+	if (end <= s->copied)
+		return;
+	fwrite(r->text + s->copied, 1, end - s->copied, s->out);
+	s->copied = end;
+}
+
+/* End the current section: if it had no public_key line, one goes right
+ * after its header. */
+static void
+tool_rekey_close(struct tool_rekey *r, struct tool_rekey_scan *s)
+{
+	struct tool_rekey_key *k = s->cur >= 0 ? &r->keys[s->cur] : NULL;
+
+	s->cur = -1;
+	if (k == NULL || k->done)
+		return;
+	tool_rekey_copy(r, s, s->hdr_end);
+	fprintf(s->out, "%spublic_key = %s%s", s->eol[0] ? "" : "\n", k->pub,
+	    s->eol);
+	k->done = true;
+}
+
+/* A header line at text[off..], p[i] being its '['; m bytes up to any
+ * NUL, the line n bytes long without its '\n'. */
+static void
+tool_rekey_header(struct tool_rekey *r, struct tool_rekey_scan *s,
+    size_t off, size_t n, size_t i, size_t m)
+{
+	const char *p = r->text + off;
+	size_t j = i + 1 + tool_ini_stop(p + i + 1, m - i - 1, "]");
+
+	tool_rekey_close(r, s);
+	if (j == m || p[j] != ']')	/* not a header topo reads */
+		return;
+	s->cur = tool_rekey_section(r, p + i + 1, j - i - 1);
+	s->hdr_end = off + n;
+	s->eol = "";
+	if (s->hdr_end < r->len) {
+		s->eol = n > 0 && p[n - 1] == '\r' ? "\r\n" : "\n";
+		s->hdr_end++;
+	}
+}
+
+/* One line, text[off..off + n) without its '\n', read as topo.c's line
+ * reader and inih read it: blanks (and, on line 1, a BOM) skipped, then
+ * a comment, a header or a key line; inih's text ends at a NUL. */
+static void
+tool_rekey_line(struct tool_rekey *r, struct tool_rekey_scan *s,
+    size_t off, size_t n, int lineno)
+{
+	const char *p = r->text + off;
+	size_t m = strnlen(p, n), i = 0, vs, ve;
+
+	while (i < m && isspace((unsigned char)p[i]))
+		i++;
+	if (lineno == 1 && m - i >= 3 && memcmp(p + i, "\xef\xbb\xbf", 3) == 0)
+		i += 3;
+	while (i < m && isspace((unsigned char)p[i]))
+		i++;
+	if (i == m || p[i] == ';' || p[i] == '#')
+		return;
+	if (p[i] == '[') {
+		tool_rekey_header(r, s, off, n, i, m);
+	} else if (s->cur >= 0 && tool_pubkey_line(p + i, m - i, &vs, &ve)) {
+		tool_rekey_copy(r, s, off + i + vs);
+		fputs(r->keys[s->cur].pub, s->out);
+		s->copied = off + i + ve;
+		r->keys[s->cur].done = true;
+	}
+}
+
+/* FILE with the new public keys, into *out (malloc'd), *len bytes. */
+static int
+tool_rekey_rewrite(struct tool_rekey *r, char **out, size_t *len)
+{
+	struct tool_rekey_scan s = { NULL, 0, -1, 0, "" };
+	size_t pos = 0;
+	int lineno = 0;
+	bool bad;
+
+	if ((s.out = open_memstream(out, len)) == NULL)
+		return tool_fail("rekey", "%s", "out of memory");
+	while (pos < r->len) {
+		const char *nl = memchr(r->text + pos, '\n', r->len - pos);
+		size_t n = nl ? (size_t)(nl - r->text) - pos : r->len - pos;
+
+		tool_rekey_line(r, &s, pos, n, ++lineno);
+		pos += n + (nl != NULL);
+	}
+	tool_rekey_close(r, &s);
+	tool_rekey_copy(r, &s, r->len);
+	bad = ferror(s.out) != 0;
+	if (fclose(s.out) != 0 || bad)
+		return tool_fail("rekey", "%s", "out of memory");
+	return TOOL_EXIT_OK;
+}
+
+/* The public key slot k should have in the output. */
+static const char *
+tool_rekey_want(const struct tool_rekey *r, int k, const char *old)
+{
+	return r->keys[k].rekey ? r->keys[k].pub : old;
+}
+
+/* The output passes check and holds exactly the keys it should. */
+static int
+tool_rekey_verify(const struct tool_rekey *r, const char *out, size_t len)
+{
+	const struct ld_topo *t = r->t;
+	struct ld_topo *n = NULL;
+	char name[TOOL_PATH_MAX];
+	bool ok;
+
+	snprintf(name, sizeof(name), "%s (rekeyed)", r->a.file);
+	ok = topo_load_mem(name, out, len, &n) == 0 && n != NULL &&
+	    n->n_nodes == t->n_nodes && n->n_clients == t->n_clients;
+	for (int i = 0; ok && i < t->n_nodes; i++)
+		ok = strcmp(n->nodes[i].public_key, tool_rekey_want(r, i,
+		    t->nodes[i].public_key)) == 0;
+	for (int i = 0; ok && i < t->n_clients; i++)
+		ok = strcmp(n->clients[i].public_key, tool_rekey_want(r,
+		    t->n_nodes + i, t->clients[i].public_key)) == 0;
+	if (!ok && n != NULL && n->n_errors > 0)
+		topo_print_diags(n, stderr);
+	topo_free(n);
+	if (ok)
+		return TOOL_EXIT_OK;
+	return tool_fail("rekey", "the rekeyed %s would not pass check (a key "
+	    "file in %s used for two ids, or for a key the file already "
+	    "has?); nothing written", r->a.file, r->a.keys);
+}
+
+/* The mode for a new OUT: an existing file's, else 0666 less the umask. */
+static mode_t
+tool_out_mode(const char *path)
+{
+	struct stat st;
+	mode_t mask;
+
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		return st.st_mode & 0777;
+	mask = umask(0);
+	umask(mask);
+	return 0666 & ~mask;
+}
+
+/* buf into path: a temp file beside it, fsync'd, renamed over it. */
+static int
+tool_write_atomic(const char *cmd, const char *path, const char *buf,
+    size_t len)
+{
+	char tmp[TOOL_PATH_MAX];
+	FILE *f = NULL;
+	int fd, e = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
+		return tool_fail(cmd, "%s: path too long", path);
+	if ((fd = mkstemp(tmp)) < 0)
+		return tool_fail(cmd, "cannot write %s (a temp file beside "
+		    "it): %s", path, strerror(errno));
+	if (fchmod(fd, tool_out_mode(path)) != 0 ||
+	    (f = fdopen(fd, "wb")) == NULL || fwrite(buf, 1, len, f) != len ||
+	    fflush(f) != 0 || fsync(fd) != 0)
+		e = errno != 0 ? errno : EIO;
+	if ((f != NULL ? fclose(f) : close(fd)) != 0 && e == 0)
+		e = errno;
+	if (e == 0 && rename(tmp, path) != 0)
+		e = errno;
+	if (e == 0)
+		return TOOL_EXIT_OK;
+	unlink(tmp);
+	return tool_fail(cmd, "cannot write %s: %s", path, strerror(e));
+}
+
+/* The output to OUT, or to stdout without --out (or with --out -). */
+static int
+tool_rekey_output(const char *out, const char *buf, size_t len)
+{
+	if (out != NULL && strcmp(out, "-") != 0)
+		return tool_write_atomic("rekey", out, buf, len);
+	if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0)
+		return tool_fail("rekey", "cannot write to stdout: %s",
+		    strerror(errno));
+	return TOOL_EXIT_OK;
+}
+
+static int
+tool_rekey_run(struct tool_rekey *r)
+{
+	struct ld_topo *t = NULL;
+	char *out = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = tool_rekey_read(r)) != TOOL_EXIT_OK)
+		return rc;
+	rc = topo_load_mem(r->a.file, r->text, r->len, &t);
+	if ((r->t = topotool_sound("rekey", r->a.file, t, rc)) == NULL)
+		return TOOL_EXIT_FAIL;
+	if ((rc = tool_rekey_dir(r->a.keys)) != TOOL_EXIT_OK ||
+	    (rc = tool_rekey_keys(r)) != TOOL_EXIT_OK)
+		return rc;
+	if ((rc = tool_rekey_rewrite(r, &out, &len)) == TOOL_EXIT_OK &&
+	    (rc = tool_rekey_verify(r, out, len)) == TOOL_EXIT_OK &&
+	    (rc = tool_rekey_output(r->a.out, out, len)) == TOOL_EXIT_OK)
+		fprintf(stderr, "%s: rekey: %d node%s, %d client%s; keys in %s "
+		    "(%d new, %d reused)\n", tool_prog, r->nodes,
+		    topotool_s(r->nodes), r->clients, topotool_s(r->clients),
+		    r->a.keys, r->fresh, r->reused);
+	free(out);
+	return rc;
+}
+
+static int
+tool_rekey(int argc, char **argv)
+{
+	struct tool_rekey r;
+	int rc;
+
+	for (int i = 0; i < argc; i++)
+		if (tool_is_help(argv[i])) {
+			fputs(tool_help_rekey, stdout);
+			return TOOL_EXIT_OK;
+		}
+	memset(&r, 0, sizeof(r));
+	if ((rc = tool_rekey_parse(argc, argv, &r.a)) == TOOL_EXIT_OK)
+		rc = tool_rekey_run(&r);
+	free(r.text);
+	free(r.keys);
+	topo_free(r.t);
+	return rc;
+}
+
 /* --- main ----------------------------------------------------------------- */
 
 int
@@ -658,7 +1198,7 @@ main(int argc, char **argv)
 
 	if (argc < 2)
 		return tool_usage_error(NULL, "%s", "missing COMMAND "
-		    "(keygen, check, route or draw)");
+		    "(keygen, check, route, draw or rekey)");
 	cmd = argv[1];
 	if (tool_is_help(cmd)) {
 		fputs(tool_help_main, stdout);
@@ -676,8 +1216,10 @@ main(int argc, char **argv)
 		return tool_route(argc - 2, argv + 2);
 	if (strcmp(cmd, "draw") == 0)
 		return tool_draw(argc - 2, argv + 2);
+	if (strcmp(cmd, "rekey") == 0)
+		return tool_rekey(argc - 2, argv + 2);
 	if (cmd[0] == '-')
 		return tool_usage_error(NULL, "unknown option '%s'", cmd);
 	return tool_usage_error(NULL, "unknown command '%s' (keygen, check, "
-	    "route or draw)", cmd);
+	    "route, draw or rekey)", cmd);
 }
