@@ -14,13 +14,15 @@
  *             written at creation and reclassification only
  *   history   ticket id NUL | apply index u64 BE  ->  origin[8] | seq
  *             (a ticket's events in the order they were applied here)
- *   by_state  state u8 | ticket id  ->  ""
+ *   by_state  state u8 | ticket id NUL  ->  ""
  *   by_unit   unit NUL | due u64 BE | ticket id NUL | wo u8  ->  ""
- *             (open work orders only: the unit's queue, soonest first)
+ *             (open work orders only: the unit's queue, soonest first;
+ *             due is the deadline to sign for while that is unsigned and
+ *             sooner, else the deadline to complete)
  *   by_due    due u64 BE | ticket id NUL | wo u8 | what u8 -> ""
  *             (open deadlines: what 1 = sign for, 2 = complete)
- *   by_day    local day u32 BE (YYYYMMDD) | ticket id  ->  ""
- *   by_phone  phone NUL | ticket id  ->  ""
+ *   by_day    local day u32 BE (YYYYMMDD) | ticket id NUL  ->  ""
+ *   by_phone  phone NUL | ticket id NUL  ->  ""
  *   counters  local day u32 BE | counter u8  ->  u64 BE
  *
  * Keys lead with what grows together (origin then seq; ticket ids are

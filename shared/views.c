@@ -85,7 +85,11 @@ views_index_keys(const struct ld_ticket *t, struct ld_ikey *out, size_t cap)
 		memset(k, 0, sizeof(*k));
 		k->ix = LD_IX_UNIT;
 		views_key_str(k, w->unit);
-		views_key_u64(k, views_due(w->due_done_ms));
+		/* the soonest deadline the unit has to meet: to sign for
+		 * (while unsigned, if sooner), else to complete */
+		views_key_u64(k, views_due(w->state == LD_WO_DISPATCHED &&
+		    w->due_sign_ms < w->due_done_ms ? w->due_sign_ms :
+		    w->due_done_ms));
 		views_key_str(k, t->id);
 		views_key_u8(k, (uint8_t)(i + 1));
 

@@ -66,6 +66,7 @@ crash_child(const char *dir, int fd, int round, unsigned seed)
 			}
 			snprintf(e->actor, sizeof(e->actor), "t:%d:%u", round, n++);
 			it[i].ev = e;
+			it[i].joined = false;
 		}
 		if (store_commit(s, it, (size_t)batch, t, &err) != 0) {
 			fprintf(stderr, "child: commit: %s\n", err.msg);

@@ -1,0 +1,758 @@
+/*
+ * req_change.c - change requests (req.h): req_plan turns one request into
+ * the events it becomes, after checking it against the topology and the
+ * store as they are now; req_result writes the reply once the events are
+ * committed.
+ *
+ * A request's arguments are event fields (docs/protocol.md §3.2), so most
+ * ops become one event whose payload is the arguments its kind takes
+ * (req_take_args).  The table req_ops[] says, per op, which event that is
+ * and which function builds the plan; the few ops that do more (call.log,
+ * ticket.create, ticket.reopen, wo.reroute, wo.settle) have their own.
+ *
+ * An op on an existing ticket first reads the ticket (LD_ENOTFOUND),
+ * checks the caller's scope (req_can_see, req_own_wo: req_auth.c), builds
+ * its events, and then runs them through the state machine on the copy it
+ * read, so that a refusal comes back now, named by the op ("wo.sign:
+ * LY-2011-000001: work order 1 (unit unicom) is already signed for").  The
+ * store applies them again in the commit and has the last word.
+ */
+#include "req.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One req_plan call. */
+struct req_ctx {
+	const struct ld_req_env *env;
+	const struct ld_caller *c;
+	const struct ld_request *r;
+	struct ld_req_plan *p;
+	size_t cap;		/* room in p->ev */
+	struct ld_err *err;
+	struct ld_ticket t;	/* ops on a ticket: our copy, as read */
+};
+
+typedef int (*req_plan_fn)(struct req_ctx *x);
+
+static int req_plan_call(struct req_ctx *x);
+static int req_plan_create(struct req_ctx *x);
+static int req_plan_one(struct req_ctx *x);
+static int req_plan_reopen(struct req_ctx *x);
+static int req_plan_settle(struct req_ctx *x);
+static int req_plan_reroute(struct req_ctx *x);
+
+/* Per change op: the event it becomes (the first, for those that become
+ * several), the function that plans it, and whether it acts on an
+ * existing ticket.  Queries have no entry. */
+static const struct req_op {
+	enum ld_event_kind kind;
+	req_plan_fn plan;
+	bool on_ticket;
+} req_ops[LD_OP__COUNT] = {
+	[LD_OP_CALL_LOG] = { LD_EV_CALL_RECEIVED, req_plan_call, false },
+	[LD_OP_TICKET_CREATE] = { LD_EV_TICKET_CREATED, req_plan_create,
+	    false },
+	[LD_OP_TICKET_REPORT] = { LD_EV_REPORTED, req_plan_one, true },
+	[LD_OP_TICKET_CALLBACK] = { LD_EV_CALLBACK, req_plan_one, true },
+	[LD_OP_TICKET_REOPEN] = { LD_EV_REOPENED, req_plan_reopen, true },
+	[LD_OP_TICKET_CLOSE] = { LD_EV_CLOSED, req_plan_one, true },
+	[LD_OP_WO_URGE] = { LD_EV_URGED, req_plan_one, true },
+	[LD_OP_WO_REROUTE] = { LD_EV_DISPATCHED, req_plan_reroute, true },
+	[LD_OP_EXT_GRANT] = { LD_EV_EXT_GRANTED, req_plan_one, true },
+	[LD_OP_EXT_REFUSE] = { LD_EV_EXT_REFUSED, req_plan_one, true },
+	[LD_OP_WO_SETTLE] = { LD_EV_SETTLED, req_plan_settle, true },
+	[LD_OP_WO_SIGN] = { LD_EV_SIGNED, req_plan_one, true },
+	[LD_OP_WO_RETURN] = { LD_EV_RETURNED, req_plan_one, true },
+	[LD_OP_EXT_REQUEST] = { LD_EV_EXT_REQUESTED, req_plan_one, true },
+	[LD_OP_WO_PROGRESS] = { LD_EV_PROGRESS, req_plan_one, true },
+	[LD_OP_WO_COMPLETE] = { LD_EV_COMPLETED, req_plan_one, true },
+};
+
+/* ---- building events ---------------------------------------------------- */
+
+static const char *
+req_op_name(const struct req_ctx *x)
+{
+	return proto_op_name(x->r->op);
+}
+
+/* The next event of the plan, its envelope set: origin this node, seq 0
+ * (the store numbers it), time now, actor the caller, and ticket (""
+ * where the store fills it in). */
+static int
+req_next(struct req_ctx *x, enum ld_event_kind kind, const char *ticket,
+    struct ld_event **out)
+{
+	struct ld_event *ev;
+
+	if (x->p->n >= x->cap)
+		return err_set(x->err, LD_ELIMIT, "%s: more than %zu events",
+		    req_op_name(x), x->cap);
+	ev = &x->p->ev[x->p->n];
+	if (event_init(ev, kind, x->env->t->nodes[x->env->self].id,
+	    x->env->now, x->c->actor, ticket) != 0)
+		return err_set(x->err, LD_ELIMIT, "%s: the actor or ticket id "
+		    "is too long for an event", req_op_name(x));
+	x->p->n++;
+	*out = ev;
+	return LD_OK;
+}
+
+/* Copy field f of the request's arguments a into ev, with the setter of
+ * its type (event_fields[] says which). */
+static int
+req_copy_field(struct ld_event *ev, const struct ld_event *a, enum ld_field f)
+{
+	const struct ld_field_def *d = &event_fields[f];
+	const char *src = (const char *)a + d->offset;
+	uint32_t u;
+	int64_t ms;
+	bool b;
+	int rc = LD_OK;
+
+	switch (d->type) {
+	case LD_T_STR:
+		return event_set_str(ev, f, src);
+	case LD_T_UINT:
+	case LD_T_ENUM:
+		memcpy(&u, src, sizeof(u));
+		return event_set_uint(ev, f, u);
+	case LD_T_TIME:
+		memcpy(&ms, src, sizeof(ms));
+		return event_set_time(ev, f, ms);
+	case LD_T_BOOL:
+		memcpy(&b, src, sizeof(b));
+		return event_set_bool(ev, f, b);
+	case LD_T_STRARR:
+		for (uint32_t i = 0; i < a->n_units && rc == LD_OK; i++)
+			rc = event_add_unit(ev, a->units[i]);
+		return rc;
+	}
+	return LD_EINVAL;
+}
+
+/* Fill ev's payload with the arguments its kind takes (required or
+ * optional) that the request has. */
+static int
+req_take_args(struct req_ctx *x, struct ld_event *ev)
+{
+	const struct ld_kind_def *k = &event_kinds[ev->kind];
+	const struct ld_event *a = &x->r->args;
+
+	for (int f = 0; f < LD_F__COUNT; f++) {
+		if (!(((k->required | k->optional) >> f) & 1u) ||
+		    !event_has(a, (enum ld_field)f))
+			continue;
+		if (req_copy_field(ev, a, (enum ld_field)f) != LD_OK)
+			return err_set(x->err, LD_EINVAL, "args.%s: not a "
+			    "valid value for a %s event", event_fields[f].name,
+			    k->name);
+	}
+	return LD_OK;
+}
+
+/* One event of the op's kind on the ticket, from the arguments. */
+static int
+req_event_from_args(struct req_ctx *x, struct ld_event **out)
+{
+	int rc = req_next(x, req_ops[x->r->op].kind, x->t.id, out);
+
+	return rc != LD_OK ? rc : req_take_args(x, *out);
+}
+
+/* Set a work order's deadlines: now plus the durations the topology
+ * gives. */
+static void
+req_set_due(struct req_ctx *x, struct ld_event *ev, int64_t sign_ms,
+    int64_t complete_ms)
+{
+	event_set_time(ev, LD_F_DUE_SIGN, x->env->now + sign_ms);
+	event_set_time(ev, LD_F_DUE_DONE, x->env->now + complete_ms);
+}
+
+/* ---- the topology ------------------------------------------------------- */
+
+/*
+ * Route (category, area, urgency).  For a ticket the category and area
+ * were checked when it was created, but the topology may have changed
+ * since: LD_EUNKNOWN if either is gone, LD_EREFUSED if nothing routes it
+ * (topo_route's own codes, ENOTFOUND and EINVAL, would say something else
+ * on the wire).
+ */
+static int
+req_route(struct req_ctx *x, const char *category, const char *area,
+    unsigned urgency, struct ld_topo_route *rt)
+{
+	const struct ld_topo *top = x->env->t;
+	struct ld_err e;
+
+	if (topo_category(top, category) < 0)
+		return err_set(x->err, LD_EUNKNOWN, "%s: category '%s' is not "
+		    "in the topology", req_op_name(x), category);
+	if (topo_area(top, area) < 0)
+		return err_set(x->err, LD_EUNKNOWN, "%s: area '%s' is not in "
+		    "the topology", req_op_name(x), area);
+	if (topo_route(top, category, area, urgency, rt, &e) != LD_OK)
+		return err_set(x->err, LD_EREFUSED, "%s: cannot route: %s",
+		    req_op_name(x), e.msg);
+	if (rt->n_units < 1)	/* topo_route never answers without one */
+		return err_set(x->err, LD_EREFUSED, "%s: the route names no "
+		    "unit", req_op_name(x));
+	return LD_OK;
+}
+
+/* The routed event's rule: the rule's id, or "default <id>" for a default
+ * handler, saying so when responsibility is settled afterwards. */
+static void
+req_rule_text(const struct ld_topo *top, const struct ld_topo_route *rt,
+    char *buf, size_t cap)
+{
+	if (rt->rule >= 0)
+		snprintf(buf, cap, "%s", top->rules[rt->rule].id);
+	else
+		snprintf(buf, cap, "default %s%s", top->defaults[rt->fallback].id,
+		    rt->settle ? " (unclear ownership: responsibility settled "
+		    "afterwards)" : "");
+}
+
+/* The durations of unit u in the route: its own if the route names it,
+ * else the route's first (a unit the operator named). */
+static int
+req_route_slot(const struct ld_topo_route *rt, int u)
+{
+	for (int k = 0; k < rt->n_units; k++)
+		if (rt->units[k] == u)
+			return k;
+	return 0;
+}
+
+/* ---- call.log ------------------------------------------------------------ */
+
+/* The class a call is recorded with: none for an invalid call, the one
+ * given, else linkage. */
+static uint32_t
+req_call_class(const struct ld_event *a)
+{
+	if (!a->valid)
+		return 0;
+	return event_has(a, LD_F_CLASS) ? a->call_class : LD_CLASS_LINKAGE;
+}
+
+/* call.received, call.answered, call.classified: counters only. */
+static int
+req_plan_call(struct req_ctx *x)
+{
+	static const enum ld_event_kind kinds[] = { LD_EV_CALL_RECEIVED,
+		LD_EV_CALL_ANSWERED, LD_EV_CALL_CLASSIFIED };
+	const struct ld_event *a = &x->r->args;
+	uint32_t cls = req_call_class(a);
+	struct ld_event *ev = NULL;
+	int rc;
+
+	if (!a->valid && event_has(a, LD_F_CLASS))
+		return err_set(x->err, LD_EINVAL, "args.class: an invalid call "
+		    "has no class");
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if ((rc = req_next(x, kinds[i], "", &ev)) != LD_OK ||
+		    (rc = req_take_args(x, ev)) != LD_OK)
+			return rc;
+	}
+	if (cls != 0)		/* ev is the classification */
+		event_set_uint(ev, LD_F_CLASS, cls);
+	/* police, fire and medical calls go to their services */
+	x->p->forwarded = cls == LD_CLASS_POLICE || cls == LD_CLASS_FIRE ||
+	    cls == LD_CLASS_MEDICAL;
+	return LD_OK;
+}
+
+/* ---- ticket.create ------------------------------------------------------ */
+
+/* An operator of a county-level node records tickets only for areas its
+ * node owns (req.h, scope).  A city-level node records and dispatches a
+ * county's request itself for now: handing it down comes with
+ * federation. */
+static int
+req_create_scope(struct req_ctx *x, const struct ld_topo_route *rt)
+{
+	const struct ld_topo *top = x->env->t;
+
+	if (x->c->role != LD_ROLE_OPERATOR ||
+	    top->nodes[x->env->self].level < LD_TL_COUNTY ||
+	    rt->node == x->env->self)
+		return LD_OK;
+	return err_set(x->err, LD_EREFUSED, "args.area: area %s belongs to "
+	    "node %s, not to this county", x->r->args.area,
+	    top->nodes[rt->node].id);
+}
+
+/* ticket.created, routed, and one dispatched per unit of the route, all
+ * with an empty ticket id: the store gives the group the new one. */
+static int
+req_plan_create(struct req_ctx *x)
+{
+	const struct ld_topo *top = x->env->t;
+	const struct ld_event *a = &x->r->args;
+	char rule[LD_RULE_MAX + 1];
+	struct ld_topo_route rt;
+	struct ld_event *ev;
+	int rc;
+
+	if (topo_area(top, a->area) < 0)
+		return err_set(x->err, LD_EUNKNOWN, "args.area: unknown area "
+		    "'%s'", a->area);
+	if (topo_category(top, a->category) < 0)
+		return err_set(x->err, LD_EUNKNOWN, "args.category: unknown "
+		    "category '%s'", a->category);
+	if ((rc = req_route(x, a->category, a->area, a->urgency, &rt)) != 0 ||
+	    (rc = req_create_scope(x, &rt)) != 0)
+		return rc;
+
+	if ((rc = req_next(x, LD_EV_TICKET_CREATED, "", &ev)) != LD_OK ||
+	    (rc = req_take_args(x, ev)) != LD_OK)
+		return rc;
+	if ((rc = req_next(x, LD_EV_ROUTED, "", &ev)) != LD_OK)
+		return rc;
+	req_rule_text(top, &rt, rule, sizeof(rule));
+	event_set_str(ev, LD_F_RULE, rule);
+	for (int i = 0; i < rt.n_units; i++)
+		event_add_unit(ev, top->units[rt.units[i]].id);
+	for (int i = 0; i < rt.n_units; i++) {
+		if ((rc = req_next(x, LD_EV_DISPATCHED, "", &ev)) != LD_OK)
+			return rc;
+		event_set_uint(ev, LD_F_WO, (uint64_t)i + 1);
+		event_set_str(ev, LD_F_UNIT, top->units[rt.units[i]].id);
+		req_set_due(x, ev, rt.sign_ms[i], rt.complete_ms[i]);
+	}
+	return LD_OK;
+}
+
+/* ---- changes of a ticket ------------------------------------------------ */
+
+/* The one event of the op, from its arguments. */
+static int
+req_plan_one(struct req_ctx *x)
+{
+	struct ld_event *ev;
+
+	return req_event_from_args(x, &ev);
+}
+
+/* reopened: the work orders go back with new deadlines, those of the
+ * ticket's category at its urgency (the route's first unit's). */
+static int
+req_plan_reopen(struct req_ctx *x)
+{
+	struct ld_topo_route rt;
+	struct ld_event *ev;
+	int rc;
+
+	if ((rc = req_route(x, x->t.category, x->t.area, x->t.urgency, &rt))
+	    != LD_OK || (rc = req_event_from_args(x, &ev)) != LD_OK)
+		return rc;
+	req_set_due(x, ev, rt.sign_ms[0], rt.complete_ms[0]);
+	return LD_OK;
+}
+
+/* settled: the unit held responsible must be one of the topology's. */
+static int
+req_plan_settle(struct req_ctx *x)
+{
+	if (topo_unit(x->env->t, x->r->args.unit) < 0)
+		return err_set(x->err, LD_EUNKNOWN, "args.unit: unknown unit "
+		    "'%s'", x->r->args.unit);
+	return req_plan_one(x);
+}
+
+/* Does unit id hold an open work order on the ticket? */
+static bool
+req_holds_open(const struct ld_ticket *t, const char *unit)
+{
+	for (unsigned i = 0; i < t->n_wo && i < LD_WO_MAX; i++)
+		if (ticket_wo_open(&t->wo[i]) && strcmp(t->wo[i].unit, unit) == 0)
+			return true;
+	return false;
+}
+
+/* The units the operator named (args.units): each must be known. */
+static int
+req_named_units(struct req_ctx *x, int *units, int *n)
+{
+	const struct ld_event *a = &x->r->args;
+
+	*n = 0;
+	for (uint32_t i = 0; i < a->n_units && i < LD_UNITS_MAX; i++) {
+		int u = topo_unit(x->env->t, a->units[i]);
+
+		if (u < 0)
+			return err_set(x->err, LD_EUNKNOWN, "args.units[%u]: "
+			    "unknown unit '%s'", (unsigned)i, a->units[i]);
+		units[(*n)++] = u;
+	}
+	return LD_OK;
+}
+
+/* The route's units, without the one that returned the work order and
+ * those already holding an open work order on the ticket (the state
+ * machine would refuse them a second one). */
+static int
+req_other_units(struct req_ctx *x, const struct ld_topo_route *rt,
+    const char *returned_by, int *units, int *n)
+{
+	const struct ld_topo *top = x->env->t;
+
+	*n = 0;
+	for (int k = 0; k < rt->n_units; k++) {
+		const char *id = top->units[rt->units[k]].id;
+
+		if (strcmp(id, returned_by) != 0 && !req_holds_open(&x->t, id))
+			units[(*n)++] = rt->units[k];
+	}
+	if (*n == 0)
+		return err_set(x->err, LD_EREFUSED, "wo.reroute: no other unit "
+		    "to route to; name units");
+	return LD_OK;
+}
+
+/*
+ * wo.reroute: a returned work order goes to the units named, or to those
+ * the topology routes the ticket to, other than the one that returned
+ * it: routed (see below), then one dispatched per unit, numbered after
+ * the ticket's work orders.  The first replaces the returned work order;
+ * only one may, since that one is then re-routed and no longer returned.
+ */
+static int
+req_plan_reroute(struct req_ctx *x)
+{
+	const struct ld_topo *top = x->env->t;
+	const struct ld_event *a = &x->r->args;
+	const struct ld_ticket *t = &x->t;
+	const struct ld_wo *w = &t->wo[a->wo - 1];	/* req_own_wo: exists */
+	char rule[LD_RULE_MAX + 1];
+	int units[LD_UNITS_MAX], n = 0, rc;
+	struct ld_topo_route rt;
+	struct ld_event *ev;
+
+	if (w->state != LD_WO_RETURNED)
+		return err_set(x->err, LD_EREFUSED, "wo.reroute: work order %u "
+		    "(unit %s) is %s, not returned; only a returned work order "
+		    "can be re-routed", (unsigned)a->wo, w->unit,
+		    ticket_wo_state_name(w->state));
+	if ((rc = req_route(x, t->category, t->area, t->urgency, &rt)) != 0)
+		return rc;
+	rc = event_has(a, LD_F_UNITS) ? req_named_units(x, units, &n) :
+	    req_other_units(x, &rt, w->unit, units, &n);
+	if (rc != LD_OK)
+		return rc;
+	if (t->n_wo + n > LD_WO_MAX)
+		return err_set(x->err, LD_ELIMIT, "wo.reroute: the ticket has %u "
+		    "work orders; %d more would exceed the limit of %d",
+		    (unsigned)t->n_wo, n, LD_WO_MAX);
+
+	/* routed names the new units, but the state machine takes it only
+	 * while no work order is open (ticket NEW or RETURNED: see
+	 * ticket_on_routed); with another unit still at work, the
+	 * dispatches alone say where the work order went. */
+	if (t->state == LD_TS_NEW || t->state == LD_TS_RETURNED) {
+		if ((rc = req_next(x, LD_EV_ROUTED, t->id, &ev)) != LD_OK)
+			return rc;
+		/* "reroute of work order 1", and when routed again by the
+		 * topology ": <rule>" (ids are ASCII: a cut is harmless) */
+		snprintf(rule, sizeof(rule), "reroute of work order %u",
+		    (unsigned)a->wo);
+		if (!event_has(a, LD_F_UNITS)) {
+			size_t len = strlen(rule);
+
+			snprintf(rule + len, sizeof(rule) - len, ": ");
+			req_rule_text(top, &rt, rule + len + 2,
+			    sizeof(rule) - len - 2);
+		}
+		event_set_str(ev, LD_F_RULE, rule);
+		for (int i = 0; i < n; i++)
+			event_add_unit(ev, top->units[units[i]].id);
+	}
+	for (int i = 0; i < n; i++) {
+		int k = req_route_slot(&rt, units[i]);
+
+		if ((rc = req_next(x, LD_EV_DISPATCHED, t->id, &ev)) != LD_OK)
+			return rc;
+		event_set_uint(ev, LD_F_WO, (uint64_t)t->n_wo + 1 + (unsigned)i);
+		event_set_str(ev, LD_F_UNIT, top->units[units[i]].id);
+		req_set_due(x, ev, rt.sign_ms[k], rt.complete_ms[k]);
+		if (i == 0)
+			event_set_uint(ev, LD_F_REPLACES, a->wo);
+		if (event_has(a, LD_F_NOTE))
+			event_set_str(ev, LD_F_NOTE, a->note);
+	}
+	return LD_OK;
+}
+
+/* ---- the plan ----------------------------------------------------------- */
+
+/* Read the ticket the op acts on and check the caller may act on it (and
+ * on the work order it names). */
+static int
+req_load(struct req_ctx *x)
+{
+	const struct ld_request *r = x->r;
+	int rc;
+
+	if (!(r->q_present & (1u << LD_Q_TICKET)) || r->ticket[0] == '\0')
+		return err_set(x->err, LD_EMISSING, "args.ticket: missing "
+		    "(required by '%s')", req_op_name(x));
+	rc = store_get_ticket(x->env->s, r->ticket, &x->t, x->err);
+	if (rc == LD_ENOTFOUND)
+		return err_set(x->err, LD_ENOTFOUND, "ticket %s: not found",
+		    r->ticket);
+	if (rc != LD_OK)
+		return rc;
+	if ((rc = req_can_see(x->env, x->c, &x->t, x->err)) != LD_OK)
+		return rc;
+	if (event_has(&r->args, LD_F_WO) && (rc = req_own_wo(x->c, x->env->t,
+	    &x->t, r->args.wo, x->err)) != LD_OK)
+		return rc;
+	snprintf(x->p->ticket, sizeof(x->p->ticket), "%s", x->t.id);
+	return LD_OK;
+}
+
+/* Run the plan's events through the state machine on our copy of the
+ * ticket (x->t is not used after this), at the batch's time. */
+static int
+req_dry_run(struct req_ctx *x)
+{
+	for (size_t i = 0; i < x->p->n; i++) {
+		int rc = ticket_apply(&x->t, &x->p->ev[i], x->env->now, x->err);
+
+		if (rc != LD_OK) {
+			err_prefix(x->err, "%s", req_op_name(x));
+			return rc;
+		}
+	}
+	return LD_OK;
+}
+
+int
+req_plan(const struct ld_req_env *env, const struct ld_caller *c,
+    const struct ld_request *r, struct ld_req_plan *p, size_t cap,
+    struct ld_err *err)
+{
+	struct req_ctx x = { .env = env, .c = c, .r = r, .p = p, .cap = cap,
+		.err = err };
+	const struct req_op *op;
+	int rc;
+
+	p->n = 0;
+	p->ticket[0] = '\0';
+	p->forwarded = false;
+	if ((unsigned)r->op >= LD_OP__COUNT || req_ops[r->op].plan == NULL)
+		return err_set(err, LD_EINVAL, "'%s' is not a change",
+		    proto_op_name(r->op));
+	op = &req_ops[r->op];
+	rc = op->on_ticket ? req_load(&x) : LD_OK;
+	if (rc == LD_OK)
+		rc = op->plan(&x);
+	if (rc == LD_OK && op->on_ticket)
+		rc = req_dry_run(&x);
+	if (rc != LD_OK)
+		p->n = 0;
+	return rc;
+}
+
+/* ---- the reply ---------------------------------------------------------- */
+
+/* Finish the reply: its length, or LD_ELIMIT with err. */
+static int
+req_reply_end(struct ld_pw *w, const struct ld_request *r, struct ld_err *err)
+{
+	size_t need = w->off;
+	int len = proto_reply_end(w);
+
+	if (len < 0)
+		return err_set(err, len, "%s: reply of %zu bytes does not fit",
+		    proto_op_name(r->op), need);
+	return len;
+}
+
+/* {"call", "valid", "class": str|nil, "forwarded"} */
+static int
+req_result_call(const struct ld_request *r, const struct ld_req_plan *p,
+    uint8_t *buf, size_t cap, struct ld_err *err)
+{
+	uint32_t cls = req_call_class(&r->args);
+	struct ld_pw w;
+
+	proto_reply_begin(&w, buf, cap, r->id, 4);
+	proto_w_str(&w, "call");
+	proto_w_str(&w, r->args.call);
+	proto_w_str(&w, "valid");
+	proto_w_bool(&w, r->args.valid);
+	proto_w_str(&w, "class");
+	proto_w_str(&w, cls != 0 ? event_enum_name(LD_F_CLASS, cls) : NULL);
+	proto_w_str(&w, "forwarded");
+	proto_w_bool(&w, p->forwarded);
+	return req_reply_end(&w, r, err);
+}
+
+/* Read ticket id for a reply; the request was committed, so a missing
+ * ticket is the store's fault, not the caller's. */
+static int
+req_read(const struct ld_req_env *env, const char *id, struct ld_ticket *t,
+    struct ld_err *err)
+{
+	int rc = store_get_ticket(env->s, id, t, err);
+
+	if (rc == LD_ENOTFOUND)
+		return err_set(err, LD_ECORRUPT, "ticket %s: not found after "
+		    "its change was committed", id);
+	return rc;
+}
+
+/* The earlier tickets of a phone number, newest first, gathered from the
+ * by_phone index (phone NUL | ticket id NUL) a page at a time: reads run
+ * in snapshots of their own, so the scan only collects ids. */
+#define REQ_EARLIER_PAGE 16
+#define REQ_EARLIER_SCAN (10 * LD_REQ_EARLIER_MAX)	/* keys looked at */
+
+struct req_earlier {
+	size_t plen;		/* phone NUL */
+	char ids[REQ_EARLIER_PAGE][LD_TICKET_MAX + 1];
+	int n;
+	uint8_t last[LD_PHONE_MAX + LD_TICKET_MAX + 2];	/* key to go below */
+	size_t last_len;
+};
+
+static int
+req_earlier_key(const uint8_t *key, size_t len, void *arg)
+{
+	struct req_earlier *e = arg;
+	size_t idlen;
+
+	if (len <= e->plen || len > sizeof(e->last))
+		return 0;	/* not a key of ours: skip */
+	memcpy(e->last, key, len);
+	e->last_len = len;
+	idlen = len - e->plen;
+	if (key[len - 1] == '\0')	/* the id's own NUL */
+		idlen--;
+	if (idlen == 0 || idlen > LD_TICKET_MAX)
+		return 0;
+	memcpy(e->ids[e->n], key + e->plen, idlen);
+	e->ids[e->n][idlen] = '\0';
+	return ++e->n == REQ_EARLIER_PAGE;
+}
+
+/*
+ * Up to LD_REQ_EARLIER_MAX tickets of phone, other than skip, that the
+ * caller may see, newest first (ticket ids grow with the year and
+ * number).  Returns how many are in out[], or an LD_E* code.
+ */
+static int
+req_earlier(const struct ld_req_env *env, const struct ld_caller *c,
+    const char *phone, const char *skip, struct ld_ticket *out,
+    struct ld_err *err)
+{
+	struct req_earlier e;
+	int found = 0, looked = 0, rc;
+
+	memset(&e, 0, sizeof(e));
+	e.plen = strlen(phone) + 1;
+	if (e.plen == 1)
+		return 0;
+	do {
+		e.n = 0;
+		rc = store_scan_back(env->s, "by_phone", phone, e.plen,
+		    e.last_len ? e.last : NULL, e.last_len, req_earlier_key, &e,
+		    err);
+		if (rc != LD_OK)
+			return rc;
+		looked += e.n;
+		for (int i = 0; i < e.n && found < LD_REQ_EARLIER_MAX; i++) {
+			struct ld_ticket *t = &out[found];
+
+			if (strcmp(e.ids[i], skip) == 0 ||
+			    store_get_ticket(env->s, e.ids[i], t, NULL) != 0 ||
+			    req_can_see(env, c, t, NULL) != 0)
+				continue;
+			found++;
+		}
+	} while (e.n == REQ_EARLIER_PAGE && found < LD_REQ_EARLIER_MAX &&
+	    looked < REQ_EARLIER_SCAN);
+	return found;
+}
+
+/* {"ticket": VIEW, "earlier": [SUMMARY...]}: the new ticket's id is in
+ * the head event, given by the store in the commit. */
+static int
+req_result_create(const struct ld_req_env *env, const struct ld_caller *c,
+    const struct ld_request *r, const struct ld_req_plan *p, uint8_t *buf,
+    size_t cap, struct ld_err *err)
+{
+	struct ld_ticket *t;	/* [0] the new one, then the earlier ones */
+	struct ld_pw w;
+	int n, rc;
+
+	if (p->n == 0 || p->ev[0].ticket[0] == '\0')
+		return err_set(err, LD_EINVAL, "ticket.create: the store gave "
+		    "the ticket no id");
+	if ((t = calloc(1 + LD_REQ_EARLIER_MAX, sizeof(*t))) == NULL)
+		return err_set(err, LD_ENOMEM, "ticket.create: out of memory");
+	rc = req_read(env, p->ev[0].ticket, &t[0], err);
+	n = rc == LD_OK ? req_earlier(env, c, t[0].phone, t[0].id, t + 1, err)
+	    : rc;
+	if (n < 0) {
+		free(t);
+		return n;
+	}
+	proto_reply_begin(&w, buf, cap, r->id, 2);
+	proto_w_str(&w, "ticket");
+	req_write_view(&w, env->t, c, &t[0], env->now);
+	proto_w_str(&w, "earlier");
+	proto_w_array(&w, (uint32_t)n);
+	for (int i = 1; i <= n; i++)
+		req_write_summary(&w, env->t, c, &t[i], env->now);
+	free(t);
+	return req_reply_end(&w, r, err);
+}
+
+/* {"ticket": VIEW}, read after the commit. */
+static int
+req_result_ticket(const struct ld_req_env *env, const struct ld_caller *c,
+    const struct ld_request *r, const struct ld_req_plan *p, uint8_t *buf,
+    size_t cap, struct ld_err *err)
+{
+	struct ld_ticket *t;
+	struct ld_pw w;
+	int rc;
+
+	if ((t = malloc(sizeof(*t))) == NULL)
+		return err_set(err, LD_ENOMEM, "%s: out of memory",
+		    proto_op_name(r->op));
+	if ((rc = req_read(env, p->ticket, t, err)) != LD_OK) {
+		free(t);
+		return rc;
+	}
+	proto_reply_begin(&w, buf, cap, r->id, 1);
+	proto_w_str(&w, "ticket");
+	req_write_view(&w, env->t, c, t, env->now);
+	free(t);
+	return req_reply_end(&w, r, err);
+}
+
+int
+req_result(const struct ld_req_env *env, const struct ld_caller *c,
+    const struct ld_request *r, const struct ld_req_plan *p, uint8_t *buf,
+    size_t cap, struct ld_err *err)
+{
+	if ((unsigned)r->op >= LD_OP__COUNT || req_ops[r->op].plan == NULL)
+		return err_set(err, LD_EINVAL, "'%s' is not a change",
+		    proto_op_name(r->op));
+	switch (r->op) {
+	case LD_OP_CALL_LOG:
+		return req_result_call(r, p, buf, cap, err);
+	case LD_OP_TICKET_CREATE:
+		return req_result_create(env, c, r, p, buf, cap, err);
+	default:
+		return req_result_ticket(env, c, r, p, buf, cap, err);
+	}
+}
