@@ -525,10 +525,96 @@ t_map_full_and_growth(void **state)
 	tu_rm_tree(dir);
 }
 
+/* A request of several events is one group: all or nothing, and the
+ * events after a ticket.created take the id it was given. */
+static void
+t_request_groups(void **state)
+{
+	struct fx *f = *state;
+	struct ld_event *e = calloc(4, sizeof(*e));
+	struct ld_store_item it[4];
+	struct ld_ticket t;
+	struct ld_err err;
+	uint64_t before = store_cursor(f->s, "XA");
+	char id[LD_TICKET_MAX + 1];
+
+	/* created + two dispatched (empty ticket ids): applied together */
+	tg_created(&e[0], "XA", T0, "13900000001");
+	tg_dispatched(&e[1], "XA", T0, "", 1, "unicom");
+	tg_dispatched(&e[2], "XA", T0, "", 2, "water");
+	memset(it, 0, sizeof(it));
+	for (int i = 0; i < 3; i++) {
+		it[i].ev = &e[i];
+		it[i].joined = i > 0;
+	}
+	assert_int_equal(store_commit(f->s, it, 3, T0, &err), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(it[i].rc, 0);
+	strcpy(id, e[0].ticket);
+	assert_true(id[0] != '\0');
+	assert_string_equal(e[1].ticket, id);
+	assert_string_equal(e[2].ticket, id);
+	assert_int_equal(store_cursor(f->s, "XA"), before + 3);
+	assert_int_equal(store_get_ticket(f->s, id, &t, &err), 0);
+	assert_int_equal(t.n_wo, 2);
+
+	/* a group whose last event is refused (work order 3 skips a number):
+	 * nothing of it is written, every item says why, and a lone event
+	 * after it in the same batch still goes in */
+	tg_created(&e[0], "XA", T0, "13900000002");
+	tg_dispatched(&e[1], "XA", T0, "", 1, "unicom");
+	tg_dispatched(&e[2], "XA", T0, "", 3, "water");
+	tg_wo_event(&e[3], LD_EV_SIGNED, "XA", T0 + 1000, id, 1);
+	memset(it, 0, sizeof(it));
+	for (int i = 0; i < 4; i++) {
+		it[i].ev = &e[i];
+		it[i].joined = i > 0 && i < 3;
+	}
+	assert_int_equal(store_commit(f->s, it, 4, T0 + 1000, &err), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_not_equal(it[i].rc, 0);
+		assert_int_equal(it[i].rc, it[2].rc);
+		assert_int_equal(e[i].seq, 0);
+	}
+	assert_non_null(strstr(it[0].err.msg, "refused with event 3"));
+	assert_string_equal(e[0].ticket, "");	/* its id was not used */
+	assert_int_equal(it[3].rc, 0);
+	assert_int_equal(store_cursor(f->s, "XA"), before + 4);
+	/* the next ticket gets the next number: none was spent */
+	tg_created(&e[0], "XA", T0, "13900000003");
+	assert_int_equal(commit1(f->s, &e[0], T0, &err), 0);
+	assert_int_equal(strcmp(e[0].ticket, id) > 0, 1);
+	{
+		char node[LD_NODE_MAX + 1];
+		int y1, y2;
+		uint64_t n1, n2;
+
+		ticket_id_parse(id, node, &y1, &n1);
+		ticket_id_parse(e[0].ticket, node, &y2, &n2);
+		assert_int_equal(n2, n1 + 1);
+	}
+	/* events of two tickets in one group are refused */
+	tg_wo_event(&e[0], LD_EV_PROGRESS, "XA", T0 + 2000, id, 1);
+	tg_wo_event(&e[1], LD_EV_PROGRESS, "XA", T0 + 2000, e[0].ticket, 1);
+	snprintf(e[1].ticket, sizeof(e[1].ticket), "XA-2011-999999");
+	event_set_str(&e[0], LD_F_NOTE, "x");
+	event_set_str(&e[1], LD_F_NOTE, "x");
+	memset(it, 0, sizeof(it));
+	it[0].ev = &e[0];
+	it[1].ev = &e[1];
+	it[1].joined = true;
+	assert_int_equal(store_commit(f->s, it, 2, T0 + 2000, &err), 0);
+	assert_int_equal(it[0].rc, LD_EINVAL);
+	assert_int_equal(it[1].rc, LD_EINVAL);
+	assert_int_equal(store_rebuild(f->s, false, &err), 0);
+	free(e);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(t_request_groups, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_ids_and_seqs, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_history, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_refusal_keeps_seq, setup, teardown),
