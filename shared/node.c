@@ -1,6 +1,9 @@
 /* node.c - the daemons' shared main (see node.h). */
 #include "node.h"
+#include "auth.h"
+#include "keyfile.h"
 #include "log.h"
+#include "serve.h"
 #include "ltime.h"
 #include "ticket.h"
 
@@ -12,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <zmq.h>
 
 #ifndef LD_VERSION
 #define LD_VERSION "0.1.0"
@@ -30,7 +34,8 @@ static void
 node_usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-	    "usage: %s --topology FILE --id NODE --data DIR [--demo] [--check] [-v]\n"
+	    "usage: %s --topology FILE --id NODE --key FILE --data DIR [--demo]\n"
+	    "           [--check] [--map-max MB] [-v]\n"
 	    "\n"
 	    "Runs one liandong linkage node in the foreground; logs to stderr;\n"
 	    "stops cleanly on SIGINT or SIGTERM.\n"
@@ -38,6 +43,9 @@ node_usage(FILE *f, const char *prog)
 	    "  --topology FILE  the federation's topology (see topology.example);\n"
 	    "                the node does not start if it fails `topology check`\n"
 	    "  --id NODE     this node's id (e.g. LY for the city, XA for Xin'an)\n"
+	    "  --key FILE    the node's CURVE key pair (`topology keygen`; mode\n"
+	    "                0600); its public key must be the node's in the\n"
+	    "                topology\n"
 	    "  --data DIR    the node's data directory (created if missing)\n"
 	    "  --demo        run the article's cases on a simulated clock, then\n"
 	    "                wait for Ctrl-C\n"
@@ -118,6 +126,79 @@ node_topology(const char *path, const char *id, enum ld_level level)
 	return t;
 }
 
+/* Read the node's key pair and check it is the one the topology names. */
+static int
+node_key(const struct ld_topo *t, const char *id, const char *path,
+    struct ld_keypair *kp)
+{
+	const struct ld_topo_node *n = &t->nodes[topo_node(t, id)];
+	struct ld_err err;
+
+	if (keyfile_read(path, kp, &err) != 0) {
+		log_error("key", "%s; not starting", err.msg);
+		return -1;
+	}
+	if (strcmp(kp->public_z85, n->public_key) != 0) {
+		log_error("key", "%s holds public key %s, but the topology gives "
+		    "node %s the key %s (%s:%d); not starting", path,
+		    kp->public_z85, id, n->public_key, t->path, n->line);
+		keyfile_wipe(kp);
+		return -1;
+	}
+	return 0;
+}
+
+/* Serve the client endpoint until SIGINT or SIGTERM.  Returns the exit
+ * status. */
+static int
+node_serve(const struct ld_topo *t, int self, struct ld_store *s,
+    const struct ld_keypair *kp)
+{
+	struct ld_serve *sv = NULL;
+	struct ld_auth *auth = NULL;
+	struct ld_serve_counts n;
+	struct sigaction sa;
+	struct ld_err err;
+	void *zctx;
+	int status = 0;
+
+	zctx = zmq_ctx_new();
+	if (zctx == NULL) {
+		log_error("node", "zmq_ctx_new: %s", zmq_strerror(errno));
+		return 1;
+	}
+	if (auth_start(zctx, t, self, &auth, &err) != 0 ||
+	    serve_open(&sv, zctx, t, self, s, kp, LD_VERSION, &err) != 0) {
+		log_error("node", "%s; not serving", err.msg);
+		status = 1;
+		goto out;
+	}
+	/* Until now a stop signal ends the process at once (LMDB is
+	 * crash-safe, and a check or the demo may take a while); from here
+	 * on it asks for a clean stop: the batch in hand is committed and
+	 * answered first.  No SA_RESTART: the poll returns at once. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = node_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	log_info("node", "ready; Ctrl-C (SIGINT) or SIGTERM stops the node");
+	if (serve_run(sv, &node_quit) != 0)
+		status = 1;
+	else
+		log_info("node", "signal received: stopping");
+	serve_counts(sv, &n);
+	log_info("node", "served %llu requests (%llu errors, %llu refused) in "
+	    "%llu group commits", (unsigned long long)n.requests,
+	    (unsigned long long)n.errors, (unsigned long long)n.refused,
+	    (unsigned long long)n.commits);
+out:
+	serve_close(sv);
+	auth_stop(auth);
+	zmq_ctx_term(zctx);
+	return status;
+}
+
 int
 node_main(int argc, char **argv, enum ld_level level)
 {
@@ -125,6 +206,7 @@ node_main(int argc, char **argv, enum ld_level level)
 		{ "id", required_argument, NULL, 'i' },
 		{ "topology", required_argument, NULL, 't' },
 		{ "data", required_argument, NULL, 'd' },
+		{ "key", required_argument, NULL, 'k' },
 		{ "demo", no_argument, NULL, 'D' },
 		{ "check", no_argument, NULL, 'c' },
 		{ "map-max", required_argument, NULL, 'm' },
@@ -133,20 +215,21 @@ node_main(int argc, char **argv, enum ld_level level)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *prog = level == LD_LEVEL_CITY ? "city-node" : "county-node";
-	const char *id = NULL, *data = NULL, *topo_path = NULL;
+	const char *id = NULL, *data = NULL, *topo_path = NULL, *key_path = NULL;
 	struct ld_topo *topo;
 	int demo = 0, check = 0, verbose = 0, c, status = 0;
 	size_t map_max = 0;
 	struct ld_store_opts o;
 	struct ld_store *s = NULL;
 	struct ld_err err;
-	struct sigaction sa;
+	struct ld_keypair kp;
 
 	while ((c = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i': id = optarg; break;
 		case 't': topo_path = optarg; break;
 		case 'd': data = optarg; break;
+		case 'k': key_path = optarg; break;
 		case 'D': demo = 1; break;
 		case 'c': check = 1; break;
 		case 'm': {
@@ -173,9 +256,9 @@ node_main(int argc, char **argv, enum ld_level level)
 		node_usage(stderr, prog);
 		return 2;
 	}
-	if (id == NULL || data == NULL || topo_path == NULL) {
-		fprintf(stderr, "%s: --topology, --id and --data are required\n",
-		    prog);
+	if (id == NULL || data == NULL || topo_path == NULL || key_path == NULL) {
+		fprintf(stderr, "%s: --topology, --id, --key and --data are "
+		    "required\n", prog);
 		node_usage(stderr, prog);
 		return 2;
 	}
@@ -188,6 +271,10 @@ node_main(int argc, char **argv, enum ld_level level)
 	topo = node_topology(topo_path, id, level);
 	if (topo == NULL)
 		return 1;
+	if (node_key(topo, id, key_path, &kp) != 0) {
+		topo_free(topo);
+		return 1;
+	}
 
 	signal(SIGPIPE, SIG_IGN);
 
@@ -197,6 +284,7 @@ node_main(int argc, char **argv, enum ld_level level)
 	o.map_max = map_max;
 	if (store_open(&s, &o, &err) != 0) {
 		log_error("store", "%s (%s)", err.msg, err_name(err.code));
+		keyfile_wipe(&kp);
 		topo_free(topo);
 		return 1;
 	}
@@ -205,6 +293,7 @@ node_main(int argc, char **argv, enum ld_level level)
 	if (check) {
 		if (store_rebuild(s, false, &err) != 0) {
 			log_error("store", "rebuild check failed: %s", err.msg);
+			keyfile_wipe(&kp);
 			store_close(s);
 			topo_free(topo);
 			return 1;
@@ -217,27 +306,9 @@ node_main(int argc, char **argv, enum ld_level level)
 		fflush(stdout);
 	}
 	node_report(s);
-	if (status == 0) {
-		sigset_t block, old;
-
-		/* Until now a stop signal ends the process at once (LMDB is
-		 * crash-safe, and a check or the demo may take a while); from
-		 * here on it asks for a clean stop. */
-		sigemptyset(&block);
-		sigaddset(&block, SIGINT);
-		sigaddset(&block, SIGTERM);
-		sigprocmask(SIG_BLOCK, &block, &old);
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = node_on_signal;
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		log_info("node", "ready; Ctrl-C (SIGINT) or SIGTERM stops the node");
-		while (!node_quit)
-			sigsuspend(&old);	/* no lost wake-up */
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		log_info("node", "signal received: stopping");
-	}
+	if (status == 0)
+		status = node_serve(topo, topo_node(topo, id), s, &kp);
+	keyfile_wipe(&kp);
 	store_close(s);
 	topo_free(topo);
 	log_info("node", "stopped cleanly");
