@@ -4,6 +4,7 @@
 #   make test       every test, built with ASan + UBSan (build/test/)
 #   make demo       one node on an embedded default in ./demo
 #   make bench-store  the store benchmark (docs/performance.md)
+#   make bench-node   the node benchmark: clients over CURVE (same doc)
 #   make valgrind   the unit tests under valgrind (optimised build)
 #   make fuzz       libFuzzer on the decoders (needs clang)
 #   make deps       install the Debian packages we need, if missing
@@ -31,7 +32,7 @@ REL := build/release
 TST := build/test
 DEPS_OK := build/.deps-ok
 
-.PHONY: all test demo deps bench-store valgrind fuzz clean
+.PHONY: all test demo deps bench-store bench-node valgrind fuzz clean
 .DELETE_ON_ERROR:
 
 all: $(REL)/city-node $(REL)/county-node $(addprefix $(REL)/,$(TOOLS))
@@ -68,9 +69,11 @@ $(TST)/%: tools/%.c $(TST)/libliandong.a
 	$(CC) $(CSTD) $(WARN) $(OPT_TST) $(INC) -o $@ $< $(TST)/libliandong.a $(LIBS)
 $(TST)/city-node: $(wildcard city-node/*.c) $(TST)/libliandong.a
 	$(CC) $(CSTD) $(WARN) $(OPT_TST) $(INC) -o $@ $(filter %.c,$^) $(TST)/libliandong.a $(LIBS)
+$(TST)/county-node: $(wildcard county-node/*.c) $(TST)/libliandong.a
+	$(CC) $(CSTD) $(WARN) $(OPT_TST) $(INC) -o $@ $(filter %.c,$^) $(TST)/libliandong.a $(LIBS)
 
 # --- tests ------------------------------------------------------------------
-$(TST)/test_%: tests/test_%.c tests/testutil.h $(TST)/libliandong.a
+$(TST)/test_%: tests/test_%.c tests/testutil.h tests/testnet.h $(TST)/libliandong.a
 	$(CC) $(CSTD) $(WARN) $(OPT_TST) $(INC) -Itests -o $@ $< $(TST)/libliandong.a $(LIBS) $(TLIBS)
 # one libFuzzer target per decoder (tests/fuzz_NAME.c, corpus in
 # tests/corpus/NAME); make test replays each corpus with mutations
@@ -78,13 +81,14 @@ FUZZERS    := $(patsubst tests/fuzz_%.c,%,$(filter-out tests/fuzz_replay.c,$(wil
 $(TST)/fuzz_replay_%: tests/fuzz_replay.c tests/fuzz_%.c $(TST)/libliandong.a
 	$(CC) $(CSTD) $(WARN) $(OPT_TST) $(INC) -o $@ $(filter %.c,$^) $(TST)/libliandong.a $(LIBS)
 
-test: $(addprefix $(TST)/,$(TESTS)) $(addprefix $(TST)/fuzz_replay_,$(FUZZERS)) $(TST)/city-node $(TST)/topology
+test: $(addprefix $(TST)/,$(TESTS)) $(addprefix $(TST)/fuzz_replay_,$(FUZZERS)) $(TST)/city-node $(TST)/county-node $(TST)/topology $(TST)/linkctl
 	@FUZZERS="$(FUZZERS)" sh tests/run.sh $(TST) $(TESTS)
 
 valgrind: $(DEPS_OK)
-	$(MAKE) TST=build/vg OPT_TST="-O1 -g" $(addprefix build/vg/,$(TESTS)) build/vg/city-node build/vg/topology
+	$(MAKE) TST=build/vg OPT_TST="-O1 -g" $(addprefix build/vg/,$(TESTS)) build/vg/city-node build/vg/county-node build/vg/topology build/vg/linkctl
 	@for t in $(TESTS); do \
-	  LD_NODE_BIN=build/vg/city-node LD_TOPOLOGY_BIN=build/vg/topology \
+	  LD_NODE_BIN=build/vg/city-node LD_COUNTY_BIN=build/vg/county-node \
+	  LD_TOPOLOGY_BIN=build/vg/topology LD_LINKCTL_BIN=build/vg/linkctl \
 	  LD_CRASH_ROUNDS=20 valgrind -q \
 	    --trace-children=yes --trace-children-skip='/usr/*,/bin/*' \
 	    --error-exitcode=9 --leak-check=full \
@@ -102,11 +106,14 @@ fuzz: $(DEPS_OK)
 	    build/fuzz/corpus-$$f tests/corpus/$$f || exit 1; done
 
 # --- demo and benchmarks ----------------------------------------------------
-demo: $(REL)/city-node
+demo: $(REL)/city-node $(REL)/county-node $(REL)/topology $(REL)/linkctl
 	@sh tools/demo.sh $(REL)
 
 bench-store: $(REL)/bench-store
 	$(REL)/bench-store $(BENCH_ARGS)
+
+bench-node: $(REL)/bench-node $(REL)/city-node $(REL)/topology
+	$(REL)/bench-node $(BENCH_ARGS)
 
 clean:
 	rm -rf build

@@ -5,7 +5,7 @@
  * when started again.  The binary is $LD_NODE_BIN (make test sets it),
  * default build/test/city-node.
  */
-#include "testutil.h"
+#include "testnet.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 static const char *node_bin;
+static struct tn net;	/* topology.example rekeyed: LY.key, XA.key, ... */
+static char ly_key[320];
 
 struct run {
 	int status;
@@ -82,7 +84,7 @@ t_demo_and_restart(void **state)
 
 	(void)state;
 	snprintf(data, sizeof(data), "%s/LY", dir);
-	char *a1[] = { (char *)node_bin, "--topology", "topology.example", "--id",
+	char *a1[] = { (char *)node_bin, "--topology", net.topo, "--key", ly_key, "--id",
 		"LY", "--data", data, "--demo", NULL };
 	run_node(r, dir, a1, SIGINT);
 	assert_true(WIFEXITED(r->status));
@@ -105,7 +107,7 @@ t_demo_and_restart(void **state)
 	assert_non_null(strstr(r->err, "stopped cleanly"));
 
 	/* again, on the same data, with the rebuild check, stopped by SIGTERM */
-	char *a2[] = { (char *)node_bin, "--topology", "topology.example", "--id",
+	char *a2[] = { (char *)node_bin, "--topology", net.topo, "--key", ly_key, "--id",
 		"LY", "--data", data, "--check", NULL };
 	run_node(r, dir, a2, SIGTERM);
 	assert_true(WIFEXITED(r->status));	/* not killed by the signal */
@@ -115,7 +117,7 @@ t_demo_and_restart(void **state)
 	assert_non_null(strstr(r->err, "store: 64 events, 4 tickets"));
 
 	/* the wrong node id for this store */
-	char *a3[] = { (char *)node_bin, "--topology", "topology.example", "--id",
+	char *a3[] = { (char *)node_bin, "--topology", net.topo, "--key", ly_key, "--id",
 		"XA", "--data", data, NULL };
 	run_node(r, dir, a3, 0);
 	assert_int_equal(WEXITSTATUS(r->status), 1);
@@ -133,7 +135,7 @@ t_bad_usage(void **state)
 	struct run *r = calloc(1, sizeof(*r));
 
 	(void)state;
-	char *a1[] = { (char *)node_bin, "--topology", "topology.example", "--id",
+	char *a1[] = { (char *)node_bin, "--topology", net.topo, "--key", ly_key, "--id",
 		"la", "--data", dir, NULL };
 	run_node(r, dir, a1, 0);
 	assert_int_equal(WEXITSTATUS(r->status), 2);
@@ -141,9 +143,9 @@ t_bad_usage(void **state)
 	char *a2[] = { (char *)node_bin, "--data", dir, NULL };
 	run_node(r, dir, a2, 0);
 	assert_int_equal(WEXITSTATUS(r->status), 2);
-	assert_non_null(strstr(r->err, "--topology, --id and --data are "
-	    "required"));
-	char *a3[] = { (char *)node_bin, "--topology", "topology.example", "--id",
+	assert_non_null(strstr(r->err, "--topology, --id, --key and --data "
+	    "are required"));
+	char *a3[] = { (char *)node_bin, "--topology", net.topo, "--key", ly_key, "--id",
 		"LY", "--data", dir, "--map-max", "12x", NULL };
 	run_node(r, dir, a3, 0);
 	assert_int_equal(WEXITSTATUS(r->status), 2);
@@ -156,7 +158,7 @@ t_bad_usage(void **state)
 	run_node(r, dir, a5, 0);
 	assert_int_equal(WEXITSTATUS(r->status), 0);
 	assert_non_null(strstr(r->out, "usage: city-node --topology FILE --id "
-	    "NODE --data DIR"));
+	    "NODE --key FILE --data DIR"));
 	/* a data dir that is a file full of junk */
 	char bad[300];
 	snprintf(bad, sizeof(bad), "%s/junk", dir);
@@ -167,7 +169,7 @@ t_bad_usage(void **state)
 	for (int i = 0; i < 4096; i++)
 		fputs("not lmdb ", f);
 	fclose(f);
-	char *a6[] = { (char *)node_bin, "--topology", "topology.example", "--id",
+	char *a6[] = { (char *)node_bin, "--topology", net.topo, "--key", ly_key, "--id",
 		"LY", "--data", bad, NULL };
 	run_node(r, dir, a6, 0);
 	assert_int_equal(WEXITSTATUS(r->status), 1);
@@ -194,7 +196,7 @@ t_bad_topology(void **state)
 	    "client = tcp://127.0.0.1:7702\n"
 	    "public_key = not-a-key\n", f);
 	fclose(f);
-	char *a1[] = { (char *)node_bin, "--topology", path, "--id", "LY",
+	char *a1[] = { (char *)node_bin, "--topology", path, "--key", ly_key, "--id", "LY",
 		"--data", data, NULL };
 	run_node(r, dir, a1, 0);
 	assert_int_equal(WEXITSTATUS(r->status), 1);
@@ -202,25 +204,38 @@ t_bad_topology(void **state)
 	    "public_key:"));
 	assert_non_null(strstr(r->err, "fails the check; not starting"));
 	/* a node that is not in the file */
-	char *a2[] = { (char *)node_bin, "--topology", "topology.example", "--id",
+	char *a2[] = { (char *)node_bin, "--topology", net.topo, "--key", ly_key, "--id",
 		"ZZ", "--data", data, NULL };
 	run_node(r, dir, a2, 0);
 	assert_int_equal(WEXITSTATUS(r->status), 1);
-	assert_non_null(strstr(r->err, "topology.example: there is no node ZZ; "
+	assert_non_null(strstr(r->err, ": there is no node ZZ; "
 	    "not starting"));
 	/* a node the file declares as planned */
-	char *a4[] = { (char *)node_bin, "--topology", "topology.example", "--id",
+	char *a4[] = { (char *)node_bin, "--topology", net.topo, "--key", ly_key, "--id",
 		"JL", "--data", data, NULL };
 	run_node(r, dir, a4, 0);
 	assert_int_equal(WEXITSTATUS(r->status), 1);
-	assert_non_null(strstr(r->err, "topology.example: node JL is planned; "
+	assert_non_null(strstr(r->err, ": node JL is planned; "
 	    "set its status = running"));
 	/* a missing file */
 	char *a3[] = { (char *)node_bin, "--topology", "/nonexistent.ini",
-		"--id", "LY", "--data", data, NULL };
+		"--key", ly_key, "--id", "LY", "--data", data, NULL };
 	run_node(r, dir, a3, 0);
 	assert_int_equal(WEXITSTATUS(r->status), 1);
 	assert_non_null(strstr(r->err, "/nonexistent.ini"));
+	/* the key of another node, and no key file at all */
+	char xa_key[320];
+	snprintf(xa_key, sizeof(xa_key), "%s/XA.key", net.keys);
+	char *a5[] = { (char *)node_bin, "--topology", net.topo, "--key", xa_key,
+		"--id", "LY", "--data", data, NULL };
+	run_node(r, dir, a5, 0);
+	assert_int_equal(WEXITSTATUS(r->status), 1);
+	assert_non_null(strstr(r->err, "but the topology gives node LY the key"));
+	char *a6[] = { (char *)node_bin, "--topology", net.topo, "--key",
+		"/nonexistent.key", "--id", "LY", "--data", data, NULL };
+	run_node(r, dir, a6, 0);
+	assert_int_equal(WEXITSTATUS(r->status), 1);
+	assert_non_null(strstr(r->err, "/nonexistent.key: cannot open"));
 	free(r);
 	tu_rm_tree(dir);
 }
@@ -237,5 +252,9 @@ main(void)
 	node_bin = getenv("LD_NODE_BIN");
 	if (node_bin == NULL)
 		node_bin = "build/test/city-node";
-	return cmocka_run_group_tests_name("node", tests, NULL, NULL);
+	tn_init(&net);
+	snprintf(ly_key, sizeof(ly_key), "%s/LY.key", net.keys);
+	int rc = cmocka_run_group_tests_name("node", tests, NULL, NULL);
+	tn_fini(&net);
+	return rc;
 }
