@@ -1,10 +1,95 @@
 #!/bin/sh
-# demo.sh BUILD_DIR - `make demo`: one city node on a fresh ./demo/LY,
-# the article's cases through its store, then it waits for Ctrl-C.
+# demo.sh BUILD_DIR - `make demo`: the city node LY and the county node XA
+# of topology.example, with keys made for this demo (`topology rekey`
+# into demo/keys), serving their operators and units over CURVE.
+#
+#  1. LY replays the article's four cases through its store on a
+#     simulated clock (2011-11-16, --demo);
+#  2. then, live, over the network with linkctl: an operator of the city
+#     records a missing manhole cover, Unicom's terminal signs for it and
+#     completes it, the operator tells the citizen, calls back and closes;
+#     an operator of Xin'an county records a water cut at her own node;
+#  3. both nodes keep serving until Ctrl-C (try the linkctl line printed).
 set -eu
-bin=$1/city-node
-dir=demo/LY
-rm -rf "$dir"
-mkdir -p demo
-echo "demo: starting the city node LY on $dir (Ctrl-C stops it)"
-exec "$bin" --topology topology.example --id LY --data "$dir" --demo
+b=$1
+d=demo
+rm -rf "$d"
+mkdir -p "$d"
+"$b/topology" rekey topology.example --keys "$d/keys" --out "$d/topology.ini"
+
+pids=""
+stop() {
+	trap - INT TERM EXIT
+	[ -n "$pids" ] && kill $pids 2>/dev/null
+	wait 2>/dev/null
+	echo
+	echo "demo: nodes stopped; their logs are in $d/LY.log and $d/XA.log"
+}
+trap stop INT TERM EXIT
+
+"$b/city-node" --topology "$d/topology.ini" --id LY --key "$d/keys/LY.key" \
+    --data "$d/LY" --demo >"$d/LY.out" 2>"$d/LY.log" &
+pids="$!"
+"$b/county-node" --topology "$d/topology.ini" --id XA --key "$d/keys/XA.key" \
+    --data "$d/XA" 2>"$d/XA.log" &
+pids="$pids $!"
+for n in LY XA; do
+	i=0
+	until grep -q "ready;" "$d/$n.log" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 300 ]; then
+			echo "demo: node $n did not start:" >&2
+			cat "$d/$n.log" >&2
+			exit 1
+		fi
+		sleep 0.1
+	done
+done
+
+echo "== 1. The article's cases, replayed by LY on a simulated clock (2011)"
+cat "$d/LY.out"
+
+ctl() {
+	node=$1 who=$2
+	shift 2
+	echo "\$ linkctl --node $node --key $d/keys/$who.key $*"
+	"$b/linkctl" --topology "$d/topology.ini" --node "$node" \
+	    --key "$d/keys/$who.key" "$@"
+}
+# the ticket id out of a --json reply
+ticket_id() {
+	grep -o '"id":"[^"]*"' | head -1 | cut -d'"' -f4
+}
+
+echo
+echo "== 2. Live, over CURVE: a missing manhole cover on 王城大道"
+ctl LY op-ly-wang call call=C-0101 phone=13903791234 valid=yes
+id=$("$b/linkctl" --topology "$d/topology.ini" --node LY \
+    --key "$d/keys/op-ly-wang.key" --json create caller=张女士 \
+    phone=13903791234 place="王城大道与关林路交叉口西北50米" area=luolong \
+    category=manhole.unicom urgency=3 text="人行道上联通井盖丢失，有行人险些掉入" |
+    ticket_id)
+echo "(created $id as op-ly-wang)"
+ctl LY op-ly-wang show "$id"
+ctl LY unit-unicom queue
+ctl LY unit-unicom sign "$id" 1
+ctl LY unit-unicom complete "$id" 1 result="已补装新井盖，并向110联动办反馈"
+ctl LY op-ly-wang report "$id" note="已电话告知市民：井盖已补装" method=phone
+ctl LY op-ly-wang callback "$id" method=phone satisfaction=satisfied
+ctl LY op-ly-wang close "$id"
+echo
+echo "== A unit may not close a ticket, and sees only its own work orders"
+ctl LY unit-water close "$id" || true
+ctl LY unit-water show "$id" || true
+echo
+echo "== Xin'an county records a water cut at its own node"
+ctl XA op-xa-zhao create phone=13703790001 place="新安县城关镇" area=xinan \
+    category=water.cut urgency=2 text="小区停水一天，无人通知"
+ctl XA op-xa-zhao list
+ctl LY op-ly-wang figures
+
+echo
+echo "demo: LY and XA are serving; try, in another terminal:"
+echo "  $b/linkctl --topology $d/topology.ini --node LY --key $d/keys/op-ly-wang.key list"
+echo "Ctrl-C stops both nodes."
+wait
