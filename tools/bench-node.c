@@ -1,0 +1,1877 @@
+/*
+ * bench-node.c - how many requests per second one node answers, and how
+ * long each takes, beside a bare ZeroMQ CURVE echo on the same machine in
+ * the same run.
+ *
+ *   make bench-node                       a readable table
+ *   make bench-node BENCH_ARGS=--json     one JSON object per line
+ *
+ * Setup (a temp dir under $TMPDIR or /tmp, removed unless --keep):
+ * `topology rekey` gives topology.example fresh keys that this run holds,
+ * every loopback port of the file is moved next to --port (LY's client
+ * endpoint becomes 127.0.0.1:PORT), and the city node LY runs as a child
+ * process (build/release/city-node beside this binary).  It is started
+ * afresh for each measurement, on an empty data dir DIR/LY-<run> with its
+ * stderr in DIR/LY-<run>.log: measurements do not depend on their order,
+ * and the "served N requests ... in M group commits" line it logs when it
+ * stops gives the group commits of that measurement alone.
+ *
+ * Each client is a thread with two CURVE DEALERs (client.h) in one ZeroMQ
+ * context shared by all clients: the operator op-ly-wang and the unit
+ * terminal unit-unicom.  One round:
+ *
+ *   ticket.create   operator: manhole.unicom in luolong, urgency 3,
+ *                   Chinese place and description; the node routes it and
+ *                   dispatches a work order to unicom (3 events)
+ *   wo.sign         unit (1 event)
+ *   wo.complete     unit (1 event)
+ *   ticket.show     operator: the ticket and its history
+ *   and every 4th round ticket.list (operator: the 20 newest tickets, or
+ *   with --list open the 20 newest dispatched ones) or wo.queue (unit:
+ *   its 20 most urgent open work orders), in turn
+ *
+ * Closed loop with 1, 8 and 64 clients (each sends its next request when
+ * the reply to the previous one came), then 1000 requests/s paced from 8
+ * clients (125/s each on a fixed schedule; a late send goes at once).
+ * Every change is durable before its reply (group commit, serve.h).
+ *
+ * The baseline: an in-process ROUTER thread (CURVE server, fresh keys, no
+ * ZAP) echoing 300 bytes, driven by the same numbers of client threads in
+ * the same client context, right after each measurement of the node.
+ *
+ * Round trips are timed one by one (CLOCK_MONOTONIC); requests/s = replies
+ * / elapsed.  Any failed call or error reply is counted and makes the exit
+ * status 1; nothing is asserted about time.  Results: docs/performance.md.
+ */
+#include "bench.h"
+#include "client.h"
+#include "err.h"
+#include "event.h"
+#include "keyfile.h"
+#include "proto.h"
+#include "topo.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <lmdb.h>
+#include <msgpack.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define BENCH_NODE_ID "LY"
+#define BENCH_OPERATOR "op-ly-wang"
+#define BENCH_UNIT_CLIENT "unit-unicom"
+#define BENCH_CATEGORY "manhole.unicom"
+#define BENCH_AREA "luolong"
+#define BENCH_URGENCY 3
+#define BENCH_LIST_LIMIT 20	/* ticket.list and wo.queue: one screen */
+#define BENCH_NLEVELS 3
+#define BENCH_MAX_CLIENTS 256
+#define BENCH_PACED_CLIENTS 8
+#define BENCH_PACED_RATE 1000	/* requests per second, all clients */
+#define BENCH_SECONDS_DEFAULT 5
+#define BENCH_PORT_DEFAULT 61101
+#define BENCH_PORT_OLD 7101	/* LY's client port in topology.example */
+#define BENCH_TIMEOUT_MS 10000	/* per request: never hang */
+#define BENCH_ECHO_BYTES 300
+#define BENCH_START_WAIT_MS 30000
+#define BENCH_STOP_WAIT_MS 10000	/* then SIGKILL */
+#define BENCH_LATE_NS 1000000	/* a paced send this late is counted */
+#define BENCH_TARGET_RPS 20000.0	/* with 64 clients, on 2 cores */
+#define BENCH_TARGET_RPS_CLIENTS 64
+#define BENCH_TARGET_P99_MS 5.0	/* at 1000 requests/s */
+
+static const int bench_levels[BENCH_NLEVELS] = { 1, 8, 64 };
+
+/* The requests of a round. */
+enum bench_op { B_CREATE, B_SIGN, B_COMPLETE, B_SHOW, B_LIST, B_QUEUE,
+		B_NOPS, B_ECHO = B_NOPS };
+
+static const char *const bench_op_names[B_NOPS + 1] = { "ticket.create",
+	"wo.sign", "wo.complete", "ticket.show", "ticket.list", "wo.queue",
+	"echo" };
+
+/* ---- realistic texts (UTF-8) -------------------------------------------- */
+
+static const char *const bench_places[] = {
+	"洛阳市洛龙区王城大道与关林路交叉口向南%u米人行道",
+	"洛阳市洛龙区开元大道%u号洛阳理工学院东门对面",
+	"洛阳市洛龙区通济街与太康路交叉口西北角%u米",
+	"洛阳市洛龙区龙门大道%u号市民之家公交站旁",
+};
+#define BENCH_NPLACES (sizeof(bench_places) / sizeof(bench_places[0]))
+
+static const char *const bench_texts[] = {
+	"人行道上一个联通井盖破损下陷，井口边缘松动，晚上路灯昏暗看不清，"
+	"刚才有一位老人踩空险些摔倒，附近是学校，学生上下学人很多，"
+	"请联通公司尽快派人更换井盖并设置警示标志。",
+	"路口东侧的联通通信井盖丢失，只剩一个黑洞洞的井口，市民已经临时放了"
+	"几块砖头提醒，但车辆经过时很危险，电动车晚上根本看不见，"
+	"请相关单位马上处理，避免发生事故。",
+	"公交站旁边的联通井盖被车压碎了，碎片掉进井里，井口露出一半，"
+	"等车的人很多，还有推婴儿车的家长，非常不安全，"
+	"希望尽快修好，修好前先围起来。",
+	"小区门口的联通井盖翘起来了，一踩就响，边上裂开一道缝，"
+	"下雨天积水看不见，已经有人崴了脚，物业说不归他们管，"
+	"请联通公司来看看，尽快更换。",
+};
+#define BENCH_NTEXTS (sizeof(bench_texts) / sizeof(bench_texts[0]))
+
+static const char *const bench_results[] = {
+	"抢修人员已到达现场，更换了新的复合材料防盗井盖并加固井圈，清理了井内"
+	"碎片，现场警示标志已撤除，道路恢复正常通行，同时对周边五个联通井盖"
+	"进行了排查，未发现其他隐患。",
+	"已补装新井盖并用水泥重新固定井座，经过车辆碾压测试无松动，现场已"
+	"清理完毕，已电话告知报警市民处理结果，市民表示满意。",
+};
+#define BENCH_NRESULTS (sizeof(bench_results) / sizeof(bench_results[0]))
+
+static const char *const bench_callers[] = { "王先生", "李女士", "张师傅",
+	"刘阿姨", "陈先生", "杨女士", "赵大爷", "黄女士" };
+#define BENCH_NCALLERS (sizeof(bench_callers) / sizeof(bench_callers[0]))
+
+#define BENCH_SIGN_NOTE "已签收，抢修班组正在赶往现场。"
+
+/* ---- configuration and results ------------------------------------------ */
+
+struct bench_opts {
+	bool json, keep;
+	int seconds;
+	int port;
+	int only;		/* measure only this many clients (0: all) */
+	bool list_open;		/* ticket.list state=dispatched, not the day's */
+	bool only_paced;	/* measure only the paced run */
+	const char *topology;	/* the file to rekey */
+};
+
+/* Everything the client threads need, set up once. */
+struct bench_cfg {
+	struct bench_opts o;
+	char dir[PATH_MAX];	/* the work dir */
+	char bindir[PATH_MAX];	/* city-node and topology live here */
+	char topo[PATH_MAX];	/* the rekeyed topology on our ports */
+	char endpoint[LD_TOPO_EP_MAX + 1];	/* LY's client endpoint */
+	uint8_t server_key[LD_KEY_BYTES];
+	struct ld_keypair op_keys, unit_keys;
+	void *zctx;		/* every client's context */
+	/* the echo baseline */
+	char echo_ep[128];
+	char echo_server_pub[LD_KEY_Z85 + 1];
+	char echo_client_pub[LD_KEY_Z85 + 1], echo_client_sec[LD_KEY_Z85 + 1];
+	uint8_t echo_payload[BENCH_ECHO_BYTES];
+};
+
+/* One round trip. */
+struct bench_sample {
+	uint32_t us10;		/* tenths of a microsecond (up to 429 s) */
+	uint8_t op;
+};
+
+/* One measurement: the node's or the echo's, at one level. */
+struct bench_result {
+	bool done;
+	int clients;
+	bool paced;
+	uint64_t replies, errors;
+	double seconds;		/* from the start to the last reply */
+	double rps;
+	double p50, p99, max;	/* ms */
+	double op_p50[B_NOPS], op_p99[B_NOPS];
+	uint64_t op_n[B_NOPS], op_reply_bytes[B_NOPS];
+	uint64_t changes;	/* create, sign, complete answered ok */
+	uint64_t creates;	/* tickets made (the node's data dir starts
+				 * empty: all of them today) */
+	uint64_t late;		/* paced: sends more than 1 ms late */
+	double bench_cpu;	/* CPU seconds of this process meanwhile */
+	/* the node's run (ours only) */
+	double node_cpu;	/* CPU seconds of the node process meanwhile */
+	double node_cpu_all;	/* ... and over its whole run (rusage) */
+	long long served, commits;	/* from its log; -1: not found */
+	int node_exit;		/* 0: exit status 0 after SIGTERM */
+	bool node_killed;
+	char first_err[LD_ERR_MSG_MAX + 64];
+};
+
+struct bench_report {
+	struct bench_machine m;
+	struct bench_result ours[BENCH_NLEVELS], echo[BENCH_NLEVELS];
+	struct bench_result ours_paced, echo_paced;
+	size_t req_bytes[B_NOPS];	/* encoded request frames */
+	bool list_open;		/* --list open */
+};
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static pid_t bench_node_pid;	/* the node running now, for bench_die */
+static char bench_dir_shown[PATH_MAX];
+
+/* Print a message and exit with status 1 (setup failures only); a node
+ * still running is killed, and the work dir is kept for its logs. */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+bench_die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("bench-node: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (bench_node_pid > 0) {
+		kill(bench_node_pid, SIGKILL);
+		waitpid(bench_node_pid, NULL, 0);
+	}
+	if (bench_dir_shown[0] != '\0')
+		fprintf(stderr, "bench-node: work dir kept: %s\n",
+		    bench_dir_shown);
+	exit(1);
+}
+
+/* dir/name into out, or exit if it does not fit. */
+static void
+bench_path(char *out, size_t cap, const char *dir, const char *name)
+{
+	int n = snprintf(out, cap, "%s/%s", dir, name);
+
+	if (n < 0 || (size_t)n >= cap)
+		bench_die("path too long: %s/%s", dir, name);
+}
+
+/* Monotonic nanoseconds. */
+static int64_t
+bench_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void
+bench_sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* CPU seconds (user + system) of this process so far. */
+static double
+bench_self_cpu(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return 0;
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+/* CPU seconds (user + system) of process pid so far, from
+ * /proc/PID/stat; -1 if it cannot be read. */
+static double
+bench_proc_cpu(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut, st;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* after the command name in parentheses: state is field 3, utime
+	 * and stime are fields 14 and 15 */
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2, "%*c %*d %*d "
+	    "%*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* xorshift64*: the clients' texts and phones. */
+static uint64_t
+bench_rand(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545F4914F6CDD1DULL;
+}
+
+/* Read a whole file (NUL-terminated; free it), NULL if it cannot. */
+static char *
+bench_slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
+	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) !=
+	    NULL) {
+		if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[n] = '\0';
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+/* ---- the node as a child process ---------------------------------------- */
+
+struct bench_node {
+	pid_t pid;
+	char log[PATH_MAX];
+};
+
+/* Does the file at path hold text? */
+static bool
+bench_file_has(const char *path, const char *text)
+{
+	char *s = bench_slurp(path);
+	bool has = s != NULL && strstr(s, text) != NULL;
+
+	free(s);
+	return has;
+}
+
+/* The last lines of the node's log on stderr (for a failure). */
+static void
+bench_show_log(const char *path)
+{
+	char *s = bench_slurp(path);
+	size_t len;
+	const char *p;
+	int lines = 0;
+
+	if (s == NULL)
+		return;
+	len = strlen(s);
+	p = s + len;
+	while (p > s && lines < 12)
+		if (*--p == '\n')
+			lines++;
+	fprintf(stderr, "--- %s ---\n%s", path, p);
+	free(s);
+}
+
+/*
+ * Start city-node for LY on cfg's topology with a fresh data dir
+ * DIR/LY-<tag>, its stderr (and stdout) in DIR/LY-<tag>.log, and wait
+ * until it logs "ready;".  The child gets
+ * SIGKILL if this process dies first (PR_SET_PDEATHSIG).
+ */
+static void
+bench_node_start(const struct bench_cfg *cfg, const char *tag,
+    struct bench_node *nd)
+{
+	char bin[PATH_MAX], key[PATH_MAX], data[PATH_MAX], name[64];
+	pid_t parent = getpid();
+
+	snprintf(name, sizeof(name), "%s-%s.log", BENCH_NODE_ID, tag);
+	bench_path(nd->log, sizeof(nd->log), cfg->dir, name);
+	snprintf(name, sizeof(name), "%s-%s", BENCH_NODE_ID, tag);
+	bench_path(data, sizeof(data), cfg->dir, name);
+	bench_path(bin, sizeof(bin), cfg->bindir, "city-node");
+	bench_path(key, sizeof(key), cfg->dir, "keys/" BENCH_NODE_ID ".key");
+	fflush(NULL);
+	nd->pid = fork();
+	if (nd->pid < 0)
+		bench_die("fork: %s", strerror(errno));
+	if (nd->pid == 0) {
+		char *const argv[] = { bin, "--topology", (char *)cfg->topo,
+			"--id", BENCH_NODE_ID, "--key", key, "--data", data,
+			NULL };
+		int fd = open(nd->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent || fd < 0)
+			_exit(127);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		close(fd);
+		execv(bin, argv);
+		_exit(127);
+	}
+	bench_node_pid = nd->pid;
+	for (int waited = 0; waited < BENCH_START_WAIT_MS; waited += 10) {
+		int st;
+
+		if (bench_file_has(nd->log, "ready;"))
+			return;
+		if (waitpid(nd->pid, &st, WNOHANG) == nd->pid) {
+			bench_node_pid = 0;
+			bench_show_log(nd->log);
+			bench_die("%s did not start (exit status %d)%s", bin,
+			    WIFEXITED(st) ? WEXITSTATUS(st) : -1, WIFEXITED(st) &&
+			    WEXITSTATUS(st) == 1 ? "; if the client port is in "
+			    "use, give another with --port" : "");
+		}
+		bench_sleep_ms(10);
+	}
+	bench_show_log(nd->log);
+	bench_die("%s: not ready after %d s", bin, BENCH_START_WAIT_MS / 1000);
+}
+
+/*
+ * Stop the node with SIGTERM (SIGKILL after BENCH_STOP_WAIT_MS) and put
+ * into r its exit status, its CPU time and, from its log, how many
+ * requests it served in how many group commits.
+ */
+static void
+bench_node_stop(struct bench_node *nd, struct bench_result *r)
+{
+	struct rusage ru;
+	int st = 0;
+	pid_t got = 0;
+	char *log, *p, *last = NULL;
+
+	memset(&ru, 0, sizeof(ru));
+	kill(nd->pid, SIGTERM);
+	for (int waited = 0; waited < BENCH_STOP_WAIT_MS; waited += 10) {
+		got = wait4(nd->pid, &st, WNOHANG, &ru);
+		if (got == nd->pid)
+			break;
+		bench_sleep_ms(10);
+	}
+	if (got != nd->pid) {
+		kill(nd->pid, SIGKILL);
+		wait4(nd->pid, &st, 0, &ru);
+		r->node_killed = true;
+	}
+	bench_node_pid = 0;
+	r->node_exit = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	r->node_cpu_all = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	r->served = r->commits = -1;
+	log = bench_slurp(nd->log);
+	for (p = log; p != NULL && (p = strstr(p, "served ")) != NULL; p++)
+		last = p;
+	if (last != NULL) {
+		unsigned long long n, e, f, c;
+
+		if (sscanf(last, "served %llu requests (%llu errors, %llu "
+		    "refused) in %llu group commits", &n, &e, &f, &c) == 4) {
+			r->served = (long long)n;
+			r->commits = (long long)c;
+		}
+	}
+	if (r->node_exit != 0 || r->node_killed)
+		bench_show_log(nd->log);
+	free(log);
+}
+
+/* ---- the echo server ----------------------------------------------------- */
+
+struct bench_echo {
+	void *zctx, *sock;
+	pthread_t th;
+	atomic_int stop;
+};
+
+/* Echo every message back to its sender until stop. */
+static void *
+bench_echo_main(void *arg)
+{
+	struct bench_echo *e = arg;
+
+	while (!atomic_load(&e->stop)) {
+		zmq_pollitem_t it = { e->sock, 0, ZMQ_POLLIN, 0 };
+
+		if (zmq_poll(&it, 1, 100) <= 0)
+			continue;
+		for (;;) {	/* every message waiting */
+			zmq_msg_t part[4];
+			int n = 0, more = 1;
+
+			while (more) {
+				zmq_msg_t *m = &part[n < 3 ? n : 3];
+
+				zmq_msg_init(m);
+				if (zmq_msg_recv(m, e->sock, n == 0 ?
+				    ZMQ_DONTWAIT : 0) < 0) {
+					zmq_msg_close(m);
+					break;
+				}
+				more = zmq_msg_more(m);
+				if (n < 3)
+					n++;
+				else
+					zmq_msg_close(m);	/* too many */
+			}
+			if (n == 0)
+				break;
+			for (int i = 0; i < n; i++)
+				if (zmq_msg_send(&part[i], e->sock, (i + 1 < n ?
+				    ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) < 0)
+					zmq_msg_close(&part[i]);
+		}
+	}
+	return NULL;
+}
+
+/* A ROUTER with a fresh CURVE server key on a free loopback port, and
+ * its thread; the endpoint and keys go into cfg. */
+static void
+bench_echo_start(struct bench_cfg *cfg, struct bench_echo *e)
+{
+	char sec[LD_KEY_Z85 + 1];
+	int one = 1, zero = 0;
+	size_t len = sizeof(cfg->echo_ep);
+
+	memset(e, 0, sizeof(*e));
+	if (zmq_curve_keypair(cfg->echo_server_pub, sec) != 0 ||
+	    zmq_curve_keypair(cfg->echo_client_pub, cfg->echo_client_sec) != 0)
+		bench_die("zmq_curve_keypair: %s", zmq_strerror(errno));
+	e->zctx = zmq_ctx_new();
+	if (e->zctx == NULL || (e->sock = zmq_socket(e->zctx, ZMQ_ROUTER)) ==
+	    NULL)
+		bench_die("echo server: %s", zmq_strerror(errno));
+	if (zmq_setsockopt(e->sock, ZMQ_LINGER, &zero, sizeof(zero)) != 0 ||
+	    zmq_setsockopt(e->sock, ZMQ_CURVE_SERVER, &one, sizeof(one)) != 0 ||
+	    zmq_setsockopt(e->sock, ZMQ_CURVE_SECRETKEY, sec, LD_KEY_Z85) != 0 ||
+	    zmq_bind(e->sock, "tcp://127.0.0.1:*") != 0 ||
+	    zmq_getsockopt(e->sock, ZMQ_LAST_ENDPOINT, cfg->echo_ep, &len) != 0)
+		bench_die("echo server: %s", zmq_strerror(errno));
+	sodium_memzero(sec, sizeof(sec));
+	for (size_t i = 0; i < sizeof(cfg->echo_payload); i++)
+		cfg->echo_payload[i] = (uint8_t)(i * 131 + 7);
+	if (pthread_create(&e->th, NULL, bench_echo_main, e) != 0)
+		bench_die("echo server: pthread_create failed");
+}
+
+static void
+bench_echo_stop(struct bench_echo *e)
+{
+	atomic_store(&e->stop, 1);
+	pthread_join(e->th, NULL);
+	zmq_close(e->sock);
+	zmq_ctx_term(e->zctx);
+}
+
+/* ---- the client threads -------------------------------------------------- */
+
+struct bench_phase {
+	const struct bench_cfg *cfg;
+	bool echo;		/* the echo baseline, else the node */
+	int clients;
+	int64_t period_ns;	/* paced: each client's interval; 0: closed */
+	atomic_int stop;
+	pthread_barrier_t go;
+};
+
+struct bench_worker {
+	pthread_t th;
+	struct bench_phase *ph;
+	int idx;
+	struct ld_client *op, *unit;
+	void *echo;
+	uint64_t rng;
+	/* where the client is in its round */
+	int step;
+	unsigned round;
+	char ticket[LD_TICKET_MAX + 1];
+	struct ld_request req;
+	struct ld_reply rep;
+	struct ld_err err;
+	uint8_t ebuf[BENCH_ECHO_BYTES + 64];
+	/* what it measured */
+	struct bench_sample *s;
+	size_t n, cap;
+	uint64_t errors, changes, creates, late;
+	uint64_t replies[B_NOPS], reply_bytes[B_NOPS];
+	char first_err[LD_ERR_MSG_MAX + 64];
+	int64_t end_ns;
+};
+
+/* Remember an error (the first one's text is shown). */
+static void __attribute__((format(printf, 2, 3)))
+bench_fail(struct bench_worker *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	w->errors++;
+	if (w->first_err[0] != '\0')
+		return;
+	va_start(ap, fmt);
+	vsnprintf(w->first_err, sizeof(w->first_err), fmt, ap);
+	va_end(ap);
+}
+
+/* Keep one round trip of dt ns. */
+static void
+bench_keep(struct bench_worker *w, int64_t dt, int op)
+{
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 4096;
+		struct bench_sample *s = realloc(w->s, cap * sizeof(*s));
+
+		if (s == NULL) {
+			bench_fail(w, "out of memory for samples");
+			return;
+		}
+		w->s = s;
+		w->cap = cap;
+	}
+	dt /= 100;
+	w->s[w->n].us10 = dt > UINT32_MAX ? UINT32_MAX : (uint32_t)dt;
+	w->s[w->n].op = (uint8_t)op;
+	w->n++;
+}
+
+/* ---- the node's requests ---- */
+
+/* A fresh request of op. */
+static void
+bench_rq(struct ld_request *r, enum ld_op op)
+{
+	memset(r, 0, sizeof(*r));
+	r->op = op;
+}
+
+static void
+bench_rq_ticket(struct ld_request *r, const char *id)
+{
+	snprintf(r->ticket, sizeof(r->ticket), "%s", id);
+	r->q_present |= 1u << LD_Q_TICKET;
+}
+
+/* Build the request for step op of a round into r. */
+static void
+bench_build(struct ld_request *r, int op, const char *ticket, bool list_open,
+    uint64_t *rng)
+{
+	char place[LD_PLACE_MAX + 1], phone[24];
+	uint64_t x = bench_rand(rng);
+
+	switch (op) {
+	case B_CREATE:
+		bench_rq(r, LD_OP_TICKET_CREATE);
+		/* most callers call once; one in eight is one of 100
+		 * callers who call again (their earlier tickets are shown) */
+		if (x % 8 == 0)
+			snprintf(phone, sizeof(phone), "1380379%04u",
+			    (unsigned)(x >> 8) % 100);
+		else
+			snprintf(phone, sizeof(phone), "139%08u",
+			    (unsigned)((x >> 8) % 100000000));
+		snprintf(place, sizeof(place),
+		    bench_places[(x >> 40) % BENCH_NPLACES],
+		    (unsigned)((x >> 20) % 300 + 1));
+		event_set_str(&r->args, LD_F_CALLER,
+		    bench_callers[(x >> 44) % BENCH_NCALLERS]);
+		event_set_str(&r->args, LD_F_PHONE, phone);
+		event_set_str(&r->args, LD_F_PLACE, place);
+		event_set_str(&r->args, LD_F_AREA, BENCH_AREA);
+		event_set_str(&r->args, LD_F_CATEGORY, BENCH_CATEGORY);
+		event_set_uint(&r->args, LD_F_URGENCY, BENCH_URGENCY);
+		event_set_str(&r->args, LD_F_TEXT,
+		    bench_texts[(x >> 48) % BENCH_NTEXTS]);
+		break;
+	case B_SIGN:
+		bench_rq(r, LD_OP_WO_SIGN);
+		bench_rq_ticket(r, ticket);
+		event_set_uint(&r->args, LD_F_WO, 1);
+		event_set_str(&r->args, LD_F_NOTE, BENCH_SIGN_NOTE);
+		break;
+	case B_COMPLETE:
+		bench_rq(r, LD_OP_WO_COMPLETE);
+		bench_rq_ticket(r, ticket);
+		event_set_uint(&r->args, LD_F_WO, 1);
+		event_set_str(&r->args, LD_F_RESULT,
+		    bench_results[(x >> 40) % BENCH_NRESULTS]);
+		break;
+	case B_SHOW:
+		bench_rq(r, LD_OP_TICKET_SHOW);
+		bench_rq_ticket(r, ticket);
+		break;
+	case B_LIST:
+		bench_rq(r, LD_OP_TICKET_LIST);
+		r->limit = BENCH_LIST_LIMIT;
+		r->q_present |= 1u << LD_Q_LIMIT;
+		if (list_open) {
+			snprintf(r->state, sizeof(r->state), "dispatched");
+			r->q_present |= 1u << LD_Q_STATE;
+		}
+		break;
+	default:
+		bench_rq(r, LD_OP_WO_QUEUE);
+		r->limit = BENCH_LIST_LIMIT;
+		r->q_present |= 1u << LD_Q_LIMIT;
+		break;
+	}
+}
+
+/* The value of key in msgpack map o, or NULL. */
+static const msgpack_object *
+bench_mp_get(const msgpack_object *o, const char *key)
+{
+	size_t n = strlen(key);
+
+	if (o == NULL || o->type != MSGPACK_OBJECT_MAP)
+		return NULL;
+	for (uint32_t i = 0; i < o->via.map.size; i++) {
+		const msgpack_object *k = &o->via.map.ptr[i].key;
+
+		if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
+		    memcmp(k->via.str.ptr, key, n) == 0)
+			return &o->via.map.ptr[i].val;
+	}
+	return NULL;
+}
+
+/* The new ticket's id from a ticket.create result ({"ticket": VIEW,
+ * ...}): true if found. */
+static bool
+bench_ticket_id(const struct ld_reply *rep, char *id, size_t cap)
+{
+	msgpack_unpacked u;
+	const msgpack_object *v;
+	bool found = false;
+
+	msgpack_unpacked_init(&u);
+	if (msgpack_unpack_next(&u, (const char *)rep->result,
+	    rep->result_len, NULL) == MSGPACK_UNPACK_SUCCESS &&
+	    (v = bench_mp_get(bench_mp_get(&u.data, "ticket"), "id")) != NULL &&
+	    v->type == MSGPACK_OBJECT_STR && v->via.str.size > 0 &&
+	    v->via.str.size < cap) {
+		memcpy(id, v->via.str.ptr, v->via.str.size);
+		id[v->via.str.size] = '\0';
+		found = true;
+	}
+	msgpack_unpacked_destroy(&u);
+	return found;
+}
+
+/* One timed call of op on c (the request is in w->req): true on an ok
+ * reply. */
+static bool
+bench_call(struct bench_worker *w, struct ld_client *c, int op)
+{
+	int64_t t0 = bench_ns(), dt;
+	int rc = client_call(c, &w->req, &w->rep, &w->err);
+
+	dt = bench_ns() - t0;
+	if (rc != 0) {
+		bench_fail(w, "%s: %s", bench_op_names[op], w->err.msg);
+		return false;
+	}
+	bench_keep(w, dt, op);
+	w->replies[op]++;
+	w->reply_bytes[op] += w->rep.result_len;
+	if (!w->rep.ok) {
+		bench_fail(w, "%s: %s %s", bench_op_names[op], w->rep.code,
+		    w->rep.message);
+		return false;
+	}
+	return true;
+}
+
+/* The next request of w's round; a failure starts a new round. */
+static void
+bench_node_step(struct bench_worker *w)
+{
+	int op = w->step == 4 ? ((w->round / 4) % 2 ? B_QUEUE : B_LIST) :
+	    w->step;
+	struct ld_client *c = op == B_SIGN || op == B_COMPLETE ||
+	    op == B_QUEUE ? w->unit : w->op;
+	bool ok;
+
+	bench_build(&w->req, op, w->ticket, w->ph->cfg->o.list_open, &w->rng);
+	ok = bench_call(w, c, op);
+	if (ok && op == B_CREATE && !bench_ticket_id(&w->rep, w->ticket,
+	    sizeof(w->ticket))) {
+		bench_fail(w, "ticket.create: no ticket.id in the reply");
+		ok = false;
+	}
+	if (ok && op <= B_COMPLETE)
+		w->changes++;
+	if (ok && op == B_CREATE)
+		w->creates++;
+	if (ok && w->step < 3)
+		w->step++;
+	else if (ok && w->step == 3 && w->round % 4 == 3)
+		w->step = 4;
+	else {
+		w->step = 0;
+		w->round++;
+	}
+}
+
+/* One timed echo round trip. */
+static void
+bench_echo_step(struct bench_worker *w)
+{
+	const struct bench_cfg *cfg = w->ph->cfg;
+	int64_t t0 = bench_ns(), dt;
+	int n;
+
+	if (zmq_send(w->echo, cfg->echo_payload, BENCH_ECHO_BYTES, 0) !=
+	    BENCH_ECHO_BYTES) {
+		bench_fail(w, "echo: send: %s", zmq_strerror(errno));
+		return;
+	}
+	n = zmq_recv(w->echo, w->ebuf, sizeof(w->ebuf), 0);
+	dt = bench_ns() - t0;
+	if (n < 0) {
+		bench_fail(w, "echo: no reply within %d s: %s",
+		    BENCH_TIMEOUT_MS / 1000, zmq_strerror(errno));
+		return;
+	}
+	bench_keep(w, dt, B_ECHO);
+	if (n != BENCH_ECHO_BYTES || memcmp(w->ebuf, cfg->echo_payload,
+	    BENCH_ECHO_BYTES) != 0)
+		bench_fail(w, "echo: a reply of %d bytes that is not the "
+		    "message", n);
+}
+
+/* Open w's connections: the node's two clients, or the echo DEALER. */
+static bool
+bench_worker_open(struct bench_worker *w)
+{
+	const struct bench_cfg *cfg = w->ph->cfg;
+	struct ld_client_opts o;
+	struct ld_err err;
+	int zero = 0, tmo = BENCH_TIMEOUT_MS;
+
+	if (w->ph->echo) {
+		w->echo = zmq_socket(cfg->zctx, ZMQ_DEALER);
+		if (w->echo == NULL ||
+		    zmq_setsockopt(w->echo, ZMQ_LINGER, &zero, sizeof(zero)) ||
+		    zmq_setsockopt(w->echo, ZMQ_RCVTIMEO, &tmo, sizeof(tmo)) ||
+		    zmq_setsockopt(w->echo, ZMQ_SNDTIMEO, &tmo, sizeof(tmo)) ||
+		    zmq_setsockopt(w->echo, ZMQ_CURVE_SERVERKEY,
+		    cfg->echo_server_pub, LD_KEY_Z85) ||
+		    zmq_setsockopt(w->echo, ZMQ_CURVE_PUBLICKEY,
+		    cfg->echo_client_pub, LD_KEY_Z85) ||
+		    zmq_setsockopt(w->echo, ZMQ_CURVE_SECRETKEY,
+		    cfg->echo_client_sec, LD_KEY_Z85) ||
+		    zmq_connect(w->echo, cfg->echo_ep)) {
+			bench_fail(w, "echo client: %s", zmq_strerror(errno));
+			return false;
+		}
+		return true;
+	}
+	memset(&o, 0, sizeof(o));
+	o.endpoint = cfg->endpoint;
+	memcpy(o.server_key, cfg->server_key, sizeof(o.server_key));
+	o.timeout_ms = BENCH_TIMEOUT_MS;
+	o.zctx = cfg->zctx;
+	o.keys = &cfg->op_keys;
+	if (client_open(&w->op, &o, &err) != 0) {
+		bench_fail(w, "client %s: %s", BENCH_OPERATOR, err.msg);
+		return false;
+	}
+	o.keys = &cfg->unit_keys;
+	if (client_open(&w->unit, &o, &err) != 0) {
+		bench_fail(w, "client %s: %s", BENCH_UNIT_CLIENT, err.msg);
+		return false;
+	}
+	return true;
+}
+
+/* Untimed first round trips: the CURVE handshakes happen here. */
+static void
+bench_worker_warm(struct bench_worker *w)
+{
+	if (w->ph->echo) {
+		bench_echo_step(w);
+	} else {
+		bench_build(&w->req, B_LIST, "", w->ph->cfg->o.list_open,
+		    &w->rng);
+		bench_call(w, w->op, B_LIST);
+		bench_build(&w->req, B_QUEUE, "", false, &w->rng);
+		bench_call(w, w->unit, B_QUEUE);
+	}
+	/* forget them: only the timed run counts */
+	w->n = 0;
+	w->changes = w->creates = 0;
+	memset(w->replies, 0, sizeof(w->replies));
+	memset(w->reply_bytes, 0, sizeof(w->reply_bytes));
+}
+
+static void *
+bench_worker_main(void *arg)
+{
+	struct bench_worker *w = arg;
+	struct bench_phase *ph = w->ph;
+	bool open = bench_worker_open(w);
+	int64_t next = 0;
+
+	if (open)
+		bench_worker_warm(w);
+	pthread_barrier_wait(&ph->go);
+	if (ph->period_ns > 0)	/* the clients' sends spread evenly */
+		next = bench_ns() + ph->period_ns * w->idx / ph->clients;
+	while (open && !atomic_load_explicit(&ph->stop, memory_order_relaxed)) {
+		if (ph->period_ns > 0) {
+			int64_t now = bench_ns();
+
+			if (now < next) {
+				struct timespec ts = { next / 1000000000,
+					next % 1000000000 };
+
+				clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME,
+				    &ts, NULL);
+			} else if (now - next > BENCH_LATE_NS) {
+				w->late++;
+			}
+			next += ph->period_ns;
+			if (atomic_load(&ph->stop))
+				break;
+		}
+		if (ph->echo)
+			bench_echo_step(w);
+		else
+			bench_node_step(w);
+	}
+	w->end_ns = bench_ns();
+	client_close(w->op);
+	client_close(w->unit);
+	if (w->echo != NULL)
+		zmq_close(w->echo);
+	return NULL;
+}
+
+/* ---- one measurement ----------------------------------------------------- */
+
+static int
+bench_cmp_sample(const void *a, const void *b)
+{
+	uint32_t x = ((const struct bench_sample *)a)->us10;
+	uint32_t y = ((const struct bench_sample *)b)->us10;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The q-quantile (nearest rank) of sorted samples, in ms. */
+static double
+bench_quantile(const struct bench_sample *s, size_t n, double q)
+{
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	i = (size_t)(q * (double)n + 0.5);
+	i = i == 0 ? 0 : i - 1;
+	if (i >= n)
+		i = n - 1;
+	return s[i].us10 / 1e4;
+}
+
+/* Merge the workers' samples into r: rates and quantiles. */
+static void
+bench_summarise(struct bench_worker *ws, int n, int64_t t0,
+    struct bench_result *r)
+{
+	struct bench_sample *all, *per;
+	size_t total = 0, k = 0;
+	int64_t end = t0;
+
+	for (int i = 0; i < n; i++) {
+		total += ws[i].n;
+		r->errors += ws[i].errors;
+		r->changes += ws[i].changes;
+		r->creates += ws[i].creates;
+		r->late += ws[i].late;
+		for (int op = 0; op < B_NOPS; op++)
+			r->op_reply_bytes[op] += ws[i].reply_bytes[op];
+		if (ws[i].end_ns > end)
+			end = ws[i].end_ns;
+		if (r->first_err[0] == '\0' && ws[i].first_err[0] != '\0')
+			snprintf(r->first_err, sizeof(r->first_err), "%s",
+			    ws[i].first_err);
+	}
+	all = malloc((total ? total : 1) * sizeof(*all));
+	per = malloc((total ? total : 1) * sizeof(*per));
+	if (all == NULL || per == NULL)
+		bench_die("out of memory");
+	for (int i = 0; i < n; i++) {
+		if (ws[i].n > 0)
+			memcpy(all + k, ws[i].s, ws[i].n * sizeof(*all));
+		k += ws[i].n;
+	}
+	qsort(all, total, sizeof(*all), bench_cmp_sample);
+	r->replies = total;
+	r->seconds = (double)(end - t0) / 1e9;
+	r->rps = r->seconds > 0 ? (double)total / r->seconds : 0;
+	r->p50 = bench_quantile(all, total, 0.50);
+	r->p99 = bench_quantile(all, total, 0.99);
+	r->max = total ? all[total - 1].us10 / 1e4 : 0;
+	for (int op = 0; op < B_NOPS; op++) {	/* sorted stays sorted */
+		size_t m = 0;
+
+		for (size_t i = 0; i < total; i++)
+			if (all[i].op == op)
+				per[m++] = all[i];
+		r->op_n[op] = m;
+		r->op_p50[op] = bench_quantile(per, m, 0.50);
+		r->op_p99[op] = bench_quantile(per, m, 0.99);
+	}
+	free(all);
+	free(per);
+}
+
+/*
+ * Run clients threads against the node (or the echo) for the configured
+ * seconds; closed loop, or paced at rate requests/s in all (rate > 0).
+ */
+static void
+bench_run(const struct bench_cfg *cfg, pid_t node, int clients, int rate,
+    struct bench_result *r)
+{
+	struct bench_phase ph;
+	struct bench_worker *ws;
+	int64_t t0, until;
+	double cpu0, ncpu0 = 0;
+	bool echo = node == 0;
+
+	memset(&ph, 0, sizeof(ph));
+	ph.cfg = cfg;
+	ph.echo = echo;
+	ph.clients = clients;
+	ph.period_ns = rate > 0 ? (int64_t)1000000000 * clients / rate : 0;
+	atomic_init(&ph.stop, 0);
+	if (pthread_barrier_init(&ph.go, NULL, (unsigned)clients + 1) != 0)
+		bench_die("pthread_barrier_init failed");
+	ws = calloc((size_t)clients, sizeof(*ws));
+	if (ws == NULL)
+		bench_die("out of memory");
+	for (int i = 0; i < clients; i++) {
+		ws[i].ph = &ph;
+		ws[i].idx = i;
+		ws[i].rng = 0x9E3779B97F4A7C15ULL * (uint64_t)(i + 1) ^
+		    (uint64_t)bench_ns();
+		if (pthread_create(&ws[i].th, NULL, bench_worker_main,
+		    &ws[i]) != 0)
+			bench_die("pthread_create failed (%d clients)", clients);
+	}
+	pthread_barrier_wait(&ph.go);
+	t0 = bench_ns();
+	cpu0 = bench_self_cpu();
+	if (node > 0)
+		ncpu0 = bench_proc_cpu(node);
+	until = t0 + (int64_t)cfg->o.seconds * 1000000000;
+	for (int64_t now = t0; now < until; now = bench_ns()) {
+		int64_t left = until - now;
+		struct timespec ts = { left / 1000000000, left % 1000000000 };
+
+		nanosleep(&ts, NULL);
+	}
+	atomic_store(&ph.stop, 1);
+	for (int i = 0; i < clients; i++)
+		pthread_join(ws[i].th, NULL);
+	r->bench_cpu = bench_self_cpu() - cpu0;
+	if (node > 0)
+		r->node_cpu = ncpu0 < 0 ? -1 : bench_proc_cpu(node) - ncpu0;
+	r->done = true;
+	r->clients = clients;
+	r->paced = rate > 0;
+	bench_summarise(ws, clients, t0, r);
+	for (int i = 0; i < clients; i++)
+		free(ws[i].s);
+	free(ws);
+	pthread_barrier_destroy(&ph.go);
+}
+
+/* The node's measurement: start it, run, stop it. */
+static void
+bench_run_node(const struct bench_cfg *cfg, int clients, int rate,
+    struct bench_result *r)
+{
+	struct bench_node nd;
+	char tag[32];
+
+	if (rate > 0)
+		snprintf(tag, sizeof(tag), "paced-%d", rate);
+	else
+		snprintf(tag, sizeof(tag), "%d-clients", clients);
+	if (!cfg->o.json)
+		fprintf(stderr, "node, %s ...\n", tag);
+	bench_node_start(cfg, tag, &nd);
+	bench_run(cfg, nd.pid, clients, rate, r);
+	bench_node_stop(&nd, r);
+}
+
+static void
+bench_run_echo(const struct bench_cfg *cfg, int clients, int rate,
+    struct bench_result *r)
+{
+	if (!cfg->o.json)
+		fprintf(stderr, "echo, %d clients%s ...\n", clients,
+		    rate > 0 ? ", paced" : "");
+	bench_run(cfg, 0, clients, rate, r);
+	r->served = r->commits = -1;
+}
+
+/* ---- setup --------------------------------------------------------------- */
+
+/* nftw callback: remove one entry. */
+static int
+bench_rm_one(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	if (remove(path) != 0)
+		fprintf(stderr, "bench-node: cannot remove %s: %s\n", path,
+		    strerror(errno));
+	return 0;
+}
+
+static void
+bench_rm_tree(const char *dir)
+{
+	nftw(dir, bench_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The directory of this binary (city-node and topology are there). */
+static void
+bench_find_bindir(const char *argv0, char *out, size_t cap)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n > 0) {
+		self[n] = '\0';
+	} else if (realpath(argv0, self) == NULL) {
+		bench_die("cannot find this binary's directory (%s)", argv0);
+	}
+	slash = strrchr(self, '/');
+	if (slash == NULL)
+		bench_die("cannot find this binary's directory (%s)", self);
+	*slash = '\0';
+	snprintf(out, cap, "%s", self[0] ? self : "/");
+	for (int i = 0; i < 2; i++) {
+		char bin[PATH_MAX];
+
+		bench_path(bin, sizeof(bin), out, i ? "topology" : "city-node");
+		if (access(bin, X_OK) != 0)
+			bench_die("%s: %s (build it: make)", bin, strerror(errno));
+	}
+}
+
+/* Run argv (argv[0] a path) with its stdout and stderr in log; its exit
+ * status, -1 if it could not run or was killed. */
+static int
+bench_system(char *const argv[], const char *log)
+{
+	pid_t pid;
+	int st;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		bench_die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		if (fd < 0)
+			_exit(127);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		close(fd);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * Every "tcp://127.0.0.1:P" with P in 7000..7999 becomes P - 7101 + port,
+ * so that LY's client endpoint (7101) is on port and no endpoint of the
+ * file collides with the example's ports (or the tests', which move them
+ * to 20000..59999).
+ */
+static void
+bench_move_ports(const char *in, const char *out, int port)
+{
+	const char *pat = "tcp://127.0.0.1:7";
+	char *s = bench_slurp(in), *p;
+	FILE *f;
+
+	if (s == NULL)
+		bench_die("%s: %s", in, strerror(errno));
+	if ((f = fopen(out, "w")) == NULL)
+		bench_die("%s: %s", out, strerror(errno));
+	for (p = s;;) {
+		char *q = strstr(p, pat), *end;
+		long old;
+
+		if (q == NULL) {
+			fputs(p, f);
+			break;
+		}
+		q += strlen(pat) - 1;	/* at the port's first digit */
+		old = strtol(q, &end, 10);
+		fwrite(p, 1, (size_t)(q - p), f);
+		if (old >= 7000 && old <= 7999)
+			fprintf(f, "%ld", old - BENCH_PORT_OLD + port);
+		else
+			fwrite(q, 1, (size_t)(end - q), f);
+		p = end;
+	}
+	if (fclose(f) != 0)
+		bench_die("%s: %s", out, strerror(errno));
+	free(s);
+}
+
+/* Read a client's key file from DIR/keys. */
+static void
+bench_read_key(const struct bench_cfg *cfg, const char *id,
+    struct ld_keypair *kp)
+{
+	char path[PATH_MAX], name[64];
+	struct ld_err err;
+
+	snprintf(name, sizeof(name), "keys/%s.key", id);
+	bench_path(path, sizeof(path), cfg->dir, name);
+	if (keyfile_read(path, kp, &err) != 0)
+		bench_die("%s", err.msg);
+}
+
+/* The work dir, the rekeyed topology on our ports, the node's endpoint
+ * and public key, the clients' keys. */
+static void
+bench_setup(struct bench_cfg *cfg)
+{
+	char tool[PATH_MAX], keys[PATH_MAX], raw[PATH_MAX], log[PATH_MAX];
+	const char *base = getenv("TMPDIR");
+	struct ld_topo *t = NULL;
+	int self;
+
+	snprintf(cfg->dir, sizeof(cfg->dir), "%s/liandong-bench-node-XXXXXX",
+	    base != NULL && base[0] != '\0' ? base : "/tmp");
+	if (mkdtemp(cfg->dir) == NULL)
+		bench_die("mkdtemp %s: %s", cfg->dir, strerror(errno));
+	snprintf(bench_dir_shown, sizeof(bench_dir_shown), "%s", cfg->dir);
+	bench_path(tool, sizeof(tool), cfg->bindir, "topology");
+	bench_path(keys, sizeof(keys), cfg->dir, "keys");
+	bench_path(raw, sizeof(raw), cfg->dir, "rekeyed.ini");
+	bench_path(log, sizeof(log), cfg->dir, "rekey.log");
+	bench_path(cfg->topo, sizeof(cfg->topo), cfg->dir, "topo.ini");
+	{
+		char *const argv[] = { tool, "rekey", (char *)cfg->o.topology,
+			"--keys", keys, "--out", raw, NULL };
+
+		if (bench_system(argv, log) != 0) {
+			bench_show_log(log);
+			bench_die("%s rekey %s failed", tool, cfg->o.topology);
+		}
+	}
+	bench_move_ports(raw, cfg->topo, cfg->o.port);
+	if (topo_load(cfg->topo, &t) != 0) {
+		if (t != NULL)
+			topo_print_diags(t, stderr);
+		topo_free(t);
+		bench_die("%s: not a valid topology", cfg->topo);
+	}
+	self = topo_node(t, BENCH_NODE_ID);
+	if (self < 0)
+		bench_die("%s: no node %s", cfg->topo, BENCH_NODE_ID);
+	snprintf(cfg->endpoint, sizeof(cfg->endpoint), "%s",
+	    t->nodes[self].client);
+	if (zmq_z85_decode(cfg->server_key, t->nodes[self].public_key) == NULL)
+		bench_die("%s: node %s: public key is not Z85", cfg->topo,
+		    BENCH_NODE_ID);
+	topo_free(t);
+	bench_read_key(cfg, BENCH_OPERATOR, &cfg->op_keys);
+	bench_read_key(cfg, BENCH_UNIT_CLIENT, &cfg->unit_keys);
+}
+
+/* Encoded size of each request of a round (with a typical ticket id). */
+static void
+bench_request_sizes(struct bench_report *rep)
+{
+	static struct ld_request r;
+	static uint8_t buf[LD_PROTO_FRAME_MAX];
+	uint64_t rng = 42;
+	struct ld_err err;
+
+	for (int op = 0; op < B_NOPS; op++) {
+		int n;
+
+		bench_build(&r, op, "LY-2011-000123", rep->list_open, &rng);
+		r.id = 1000;
+		n = proto_request_encode(&r, buf, sizeof(buf), &err);
+		rep->req_bytes[op] = n > 0 ? (size_t)n : 0;
+	}
+}
+
+/* ---- output -------------------------------------------------------------- */
+
+/* Print s as a JSON string. */
+static void
+bench_json_str(const char *s)
+{
+	putchar('"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", (unsigned char)*s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+/* One JSON line with a number value; baseline <= 0 prints null. */
+static void
+bench_json_num(const char *figure, double value, const char *unit,
+    double baseline)
+{
+	printf("{\"bench\":\"node\",\"figure\":\"%s\",\"value\":%.3f,"
+	    "\"unit\":\"%s\",", figure, value, unit);
+	if (baseline > 0)
+		printf("\"baseline\":%.3f,\"ratio\":%.3f}\n", baseline,
+		    value / baseline);
+	else
+		printf("\"baseline\":null,\"ratio\":null}\n");
+}
+
+/* One JSON line with a string value. */
+static void
+bench_json_text(const char *figure, const char *value)
+{
+	printf("{\"bench\":\"node\",\"figure\":\"%s\",\"value\":", figure);
+	bench_json_str(value);
+	printf(",\"unit\":\"\",\"baseline\":null,\"ratio\":null}\n");
+}
+
+/* The machine as one line. */
+static void
+bench_machine_line(const struct bench_machine *m, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s, %ld cores, %ld MiB RAM, %s, data dir on %s "
+	    "(%s), libzmq %d.%d.%d, libsodium %s, LMDB %d.%d.%d", m->cpu,
+	    m->cores, m->mem_mib, m->kernel, m->dev, m->fs, ZMQ_VERSION_MAJOR,
+	    ZMQ_VERSION_MINOR, ZMQ_VERSION_PATCH, sodium_version_string(),
+	    MDB_VERSION_MAJOR, MDB_VERSION_MINOR, MDB_VERSION_PATCH);
+}
+
+/* Every measurement of the node, for the totals. */
+static int
+bench_ours(const struct bench_report *rep, const struct bench_result **out)
+{
+	int n = 0;
+
+	for (int i = 0; i < BENCH_NLEVELS; i++)
+		if (rep->ours[i].done)
+			out[n++] = &rep->ours[i];
+	if (rep->ours_paced.done)
+		out[n++] = &rep->ours_paced;
+	return n;
+}
+
+/* Totals over the whole run. */
+struct bench_totals {
+	uint64_t replies, errors;		/* the node's */
+	uint64_t echo_replies, echo_errors;
+	bool node_ok;		/* exit status 0 after SIGTERM, every run */
+	const char *first_err;
+};
+
+static void
+bench_totals(const struct bench_report *rep, struct bench_totals *t)
+{
+	const struct bench_result *all[BENCH_NLEVELS + 1];
+	int n = bench_ours(rep, all);
+
+	memset(t, 0, sizeof(*t));
+	t->node_ok = true;
+	for (int i = 0; i < n; i++) {
+		t->replies += all[i]->replies;
+		t->errors += all[i]->errors;
+		t->node_ok = t->node_ok && all[i]->node_exit == 0 &&
+		    !all[i]->node_killed;
+		if (t->first_err == NULL && all[i]->first_err[0] != '\0')
+			t->first_err = all[i]->first_err;
+	}
+	for (int i = 0; i <= BENCH_NLEVELS; i++) {
+		const struct bench_result *e = i < BENCH_NLEVELS ?
+		    &rep->echo[i] : &rep->echo_paced;
+
+		t->echo_replies += e->replies;
+		t->echo_errors += e->errors;
+		if (t->first_err == NULL && e->first_err[0] != '\0')
+			t->first_err = e->first_err;
+	}
+}
+
+/* Changes per group commit, 0 if unknown. */
+static double
+bench_per_commit(const struct bench_result *r)
+{
+	return r->commits > 0 ? (double)r->changes / (double)r->commits : 0;
+}
+
+/* The 64-client measurement for the target (NULL if not measured). */
+static const struct bench_result *
+bench_target_level(const struct bench_report *rep)
+{
+	for (int i = 0; i < BENCH_NLEVELS; i++)
+		if (rep->ours[i].done &&
+		    rep->ours[i].clients == BENCH_TARGET_RPS_CLIENTS)
+			return &rep->ours[i];
+	return NULL;
+}
+
+/* Average reply result bytes and request bytes over a measurement. */
+static void
+bench_avg_bytes(const struct bench_report *rep, const struct bench_result *r,
+    double *req, double *reply)
+{
+	double n = 0, rq = 0, rp = 0;
+
+	for (int op = 0; op < B_NOPS; op++) {
+		n += (double)r->op_n[op];
+		rq += (double)r->op_n[op] * (double)rep->req_bytes[op];
+		rp += (double)r->op_reply_bytes[op];
+	}
+	*req = n > 0 ? rq / n : 0;
+	*reply = n > 0 ? rp / n : 0;
+}
+
+static void
+bench_print_table(const struct bench_report *rep, const struct bench_cfg *cfg)
+{
+	const struct bench_result *t64 = bench_target_level(rep), *last = NULL;
+	char mline[1024];
+	struct bench_totals tot;
+	double rq = 0, rp = 0;
+
+	bench_machine_line(&rep->m, mline, sizeof(mline));
+	for (int i = 0; i < BENCH_NLEVELS; i++)
+		if (rep->ours[i].done)
+			last = &rep->ours[i];
+	if (last != NULL)
+		bench_avg_bytes(rep, last, &rq, &rp);
+	printf("liandong node benchmark: city node %s over CURVE on loopback "
+	    "(clients and node on this machine);\n          every change is "
+	    "durable (LMDB, default sync) before its reply\n", BENCH_NODE_ID);
+	printf("machine:  %s\n", mline);
+	printf("workload: each client: ticket.create (%s, %s, urgency %d: "
+	    "routed, dispatched\n          to unicom) -> wo.sign -> "
+	    "wo.complete -> ticket.show, and every 4th round\n          "
+	    "ticket.list (%s, limit %d) or wo.queue\n          (limit %d); "
+	    "request frames avg %.0f bytes, reply results avg %.0f bytes\n"
+	    "          (at %d clients); %d s per measurement\n",
+	    BENCH_CATEGORY, BENCH_AREA, BENCH_URGENCY, cfg->o.list_open ?
+	    "state=dispatched, --list open" : "the newest of all tickets",
+	    BENCH_LIST_LIMIT, BENCH_LIST_LIMIT, rq, rp, last ? last->clients :
+	    0, cfg->o.seconds);
+	printf("echo:     bare ZeroMQ CURVE, DEALER -> ROUTER thread in this "
+	    "process echoing %d bytes\n\n", BENCH_ECHO_BYTES);
+
+	printf("%7s %11s %7s %7s %11s %7s %7s %10s\n", "clients", "ours req/s",
+	    "p50 ms", "p99 ms", "echo req/s", "p50 ms", "p99 ms", "ours/echo");
+	for (int i = 0; i < BENCH_NLEVELS; i++) {
+		const struct bench_result *o = &rep->ours[i], *e = &rep->echo[i];
+
+		if (!o->done)
+			continue;
+		printf("%7d %11.0f %7.2f %7.2f %11.0f %7.2f %7.2f %10.3f\n",
+		    o->clients, o->rps, o->p50, o->p99, e->rps, e->p50, e->p99,
+		    e->rps > 0 ? o->rps / e->rps : 0);
+	}
+	if (rep->ours_paced.done) {
+		const struct bench_result *o = &rep->ours_paced;
+		const struct bench_result *e = &rep->echo_paced;
+
+		printf("%4d/s* %11.0f %7.2f %7.2f %11.0f %7.2f %7.2f %10s\n",
+		    BENCH_PACED_RATE, o->rps, o->p50, o->p99, e->rps, e->p50,
+		    e->p99, "-");
+		printf("(* paced: %d requests/s from %d clients, each on a fixed "
+		    "schedule; max ours %.2f ms, echo %.2f ms;\n   sends more "
+		    "than 1 ms late: ours %llu, echo %llu)\n", BENCH_PACED_RATE,
+		    BENCH_PACED_CLIENTS, o->max, e->max,
+		    (unsigned long long)o->late, (unsigned long long)e->late);
+	}
+
+	printf("\n%7s %8s %8s %8s %11s %13s %14s %11s\n", "clients",
+	    "tickets", "changes", "commits", "req/commit", "node CPU/req",
+	    "bench CPU/req", "cores busy");
+	for (int i = 0; i <= BENCH_NLEVELS; i++) {
+		const struct bench_result *o = i < BENCH_NLEVELS ?
+		    &rep->ours[i] : &rep->ours_paced;
+		char who[16];
+		double busy;
+
+		if (!o->done)
+			continue;
+		if (o->paced)
+			snprintf(who, sizeof(who), "%d/s*", BENCH_PACED_RATE);
+		else
+			snprintf(who, sizeof(who), "%d", o->clients);
+		busy = o->seconds > 0 ? (o->node_cpu + o->bench_cpu) /
+		    o->seconds : 0;
+		printf("%7s %8llu %8llu %8lld %11.1f %10.0f us %11.0f us "
+		    "%6.2f of %ld\n", who, (unsigned long long)o->creates,
+		    (unsigned long long)o->changes, o->commits,
+		    bench_per_commit(o), o->replies ? o->node_cpu * 1e6 /
+		    (double)o->replies : 0, o->replies ? o->bench_cpu * 1e6 /
+		    (double)o->replies : 0, busy, rep->m.cores);
+	}
+	printf("(tickets: made in the measurement, all today, on a node "
+	    "started with an empty data dir;\n changes: create, sign, "
+	    "complete answered; req/commit: changes per group commit;\n "
+	    "CPU per reply, during the "
+	    "measurement: the node process, and this one (the clients and "
+	    "their\n ZeroMQ I/O thread); cores busy: both together)\n");
+
+	for (int k = 0; k < 2; k++) {
+		const struct bench_result *r = k ? &rep->ours_paced : last;
+
+		if (r == NULL || !r->done)
+			continue;
+		if (r->paced)
+			printf("\nper request, paced %d/s (p50 / p99 ms, request "
+			    "/ reply bytes, replies):\n", BENCH_PACED_RATE);
+		else
+			printf("\nper request at %d clients (p50 / p99 ms, "
+			    "request / reply bytes, replies):\n", r->clients);
+		for (int op = 0; op < B_NOPS; op++) {
+			if (r->op_n[op] == 0)
+				continue;
+			printf("  %-14s %6.2f / %6.2f   %5zu / %6.0f   %llu\n",
+			    bench_op_names[op], r->op_p50[op], r->op_p99[op],
+			    rep->req_bytes[op], (double)r->op_reply_bytes[op] /
+			    (double)r->op_n[op], (unsigned long long)r->op_n[op]);
+		}
+	}
+
+	printf("\ntargets:\n");
+	if (t64 != NULL)
+		printf("  %d clients: >= %.0f durable req/s on 2 cores%s: %.0f: "
+		    "%s\n", BENCH_TARGET_RPS_CLIENTS, BENCH_TARGET_RPS,
+		    rep->m.cores == 2 ? "" : " (this machine has another "
+		    "number of cores)", t64->rps, t64->rps >= BENCH_TARGET_RPS ?
+		    "met" : "NOT met");
+	if (rep->ours_paced.done)
+		printf("  p99 < %.0f ms at %d req/s: %.2f ms: %s\n",
+		    BENCH_TARGET_P99_MS, BENCH_PACED_RATE, rep->ours_paced.p99,
+		    rep->ours_paced.p99 < BENCH_TARGET_P99_MS ? "met" :
+		    "NOT met");
+	bench_totals(rep, &tot);
+	printf("\nerrors: node %llu in %llu replies, echo %llu in %llu%s%s\n",
+	    (unsigned long long)tot.errors, (unsigned long long)tot.replies,
+	    (unsigned long long)tot.echo_errors,
+	    (unsigned long long)tot.echo_replies,
+	    tot.first_err ? "; first: " : "", tot.first_err ? tot.first_err :
+	    "");
+	printf("node: %s\n", tot.node_ok ? "exit status 0 after SIGTERM, "
+	    "every run" : "did NOT stop cleanly (see its log above)");
+	if (tot.errors + tot.echo_errors > 0 || !tot.node_ok)
+		printf("THIS RUN IS FLAGGED: its figures include failures\n");
+}
+
+static void
+bench_print_json(const struct bench_report *rep)
+{
+	const struct bench_result *t64 = bench_target_level(rep);
+	char mline[1024], fig[96];
+	struct bench_totals tot;
+
+	bench_machine_line(&rep->m, mline, sizeof(mline));
+	bench_json_text("machine", mline);
+	bench_json_text("ticket_list", rep->list_open ? "state=dispatched" :
+	    "newest of all");
+	for (int i = 0; i <= BENCH_NLEVELS; i++) {
+		const struct bench_result *o = i < BENCH_NLEVELS ?
+		    &rep->ours[i] : &rep->ours_paced;
+		const struct bench_result *e = i < BENCH_NLEVELS ?
+		    &rep->echo[i] : &rep->echo_paced;
+		char lv[32];
+
+		if (!o->done)
+			continue;
+		if (o->paced)
+			snprintf(lv, sizeof(lv), "paced_%d", BENCH_PACED_RATE);
+		else
+			snprintf(lv, sizeof(lv), "clients_%d", o->clients);
+		snprintf(fig, sizeof(fig), "req_per_s_%s", lv);
+		bench_json_num(fig, o->rps, "req/s", e->rps);
+		snprintf(fig, sizeof(fig), "p50_ms_%s", lv);
+		bench_json_num(fig, o->p50, "ms", e->p50);
+		snprintf(fig, sizeof(fig), "p99_ms_%s", lv);
+		bench_json_num(fig, o->p99, "ms", e->p99);
+		snprintf(fig, sizeof(fig), "max_ms_%s", lv);
+		bench_json_num(fig, o->max, "ms", e->max);
+		snprintf(fig, sizeof(fig), "echo_req_per_s_%s", lv);
+		bench_json_num(fig, e->rps, "req/s", 0);
+		snprintf(fig, sizeof(fig), "echo_p50_ms_%s", lv);
+		bench_json_num(fig, e->p50, "ms", 0);
+		snprintf(fig, sizeof(fig), "echo_p99_ms_%s", lv);
+		bench_json_num(fig, e->p99, "ms", 0);
+		snprintf(fig, sizeof(fig), "tickets_made_%s", lv);
+		bench_json_num(fig, (double)o->creates, "tickets", 0);
+		snprintf(fig, sizeof(fig), "group_commits_%s", lv);
+		bench_json_num(fig, (double)o->commits, "commits", 0);
+		snprintf(fig, sizeof(fig), "changes_per_commit_%s", lv);
+		bench_json_num(fig, bench_per_commit(o), "requests", 0);
+		snprintf(fig, sizeof(fig), "node_cpu_us_per_req_%s", lv);
+		bench_json_num(fig, o->replies ? o->node_cpu * 1e6 /
+		    (double)o->replies : 0, "us", 0);
+		snprintf(fig, sizeof(fig), "bench_cpu_us_per_req_%s", lv);
+		bench_json_num(fig, o->replies ? o->bench_cpu * 1e6 /
+		    (double)o->replies : 0, "us", 0);
+		if (o->paced) {
+			snprintf(fig, sizeof(fig), "late_sends_%s", lv);
+			bench_json_num(fig, (double)o->late, "sends",
+			    0);
+		}
+	}
+	for (int k = 0; k < 2; k++) {	/* the largest level, paced */
+		const struct bench_result *o = NULL;
+		char lv[32];
+
+		for (int i = 0; i < BENCH_NLEVELS && k == 0; i++)
+			if (rep->ours[i].done)
+				o = &rep->ours[i];
+		if (k == 1)
+			o = &rep->ours_paced;
+		if (o == NULL || !o->done)
+			continue;
+		if (o->paced)
+			snprintf(lv, sizeof(lv), "paced_%d", BENCH_PACED_RATE);
+		else
+			snprintf(lv, sizeof(lv), "clients_%d", o->clients);
+		for (int op = 0; op < B_NOPS; op++) {
+			char name[32];
+
+			if (o->op_n[op] == 0)
+				continue;
+			snprintf(name, sizeof(name), "%s", bench_op_names[op]);
+			for (char *p = name; *p; p++)
+				if (*p == '.')
+					*p = '_';
+			snprintf(fig, sizeof(fig), "p50_ms_%s_%s", name, lv);
+			bench_json_num(fig, o->op_p50[op], "ms", 0);
+			snprintf(fig, sizeof(fig), "p99_ms_%s_%s", name, lv);
+			bench_json_num(fig, o->op_p99[op], "ms", 0);
+		}
+	}
+	if (t64 != NULL)
+		bench_json_text("target_req_per_s_clients_64",
+		    t64->rps >= BENCH_TARGET_RPS ? "met" : "NOT met");
+	if (rep->ours_paced.done)
+		bench_json_text("target_p99_ms_paced_1000",
+		    rep->ours_paced.p99 < BENCH_TARGET_P99_MS ? "met" :
+		    "NOT met");
+	bench_totals(rep, &tot);
+	bench_json_num("errors", (double)tot.errors, "replies",
+	    (double)tot.replies);
+	bench_json_num("echo_errors", (double)tot.echo_errors, "replies",
+	    (double)tot.echo_replies);
+	bench_json_text("node_stop", tot.node_ok ? "ok" : "NOT clean");
+	if (tot.first_err != NULL)
+		bench_json_text("first_error", tot.first_err);
+}
+
+/* ---- arguments and main -------------------------------------------------- */
+
+static void
+bench_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: bench-node [--json] [--seconds N] [--port P] [--clients N] "
+	    "[--paced]\n                  [--list day|open] [--topology FILE] "
+	    "[--keep]\n"
+	    "  Requests/s and round trips of the city node over CURVE with 1, "
+	    "8 and 64 clients\n"
+	    "  and paced at %d/s, beside a bare ZeroMQ CURVE echo.\n"
+	    "  --json           one JSON object per line instead of the table\n"
+	    "  --seconds N      per measurement (default %d)\n"
+	    "  --port P         the node's client port (default %d; the other "
+	    "ports of the\n"
+	    "                   topology move along, P-101 .. P+898)\n"
+	    "  --clients N      measure only N closed-loop clients (1..%d), "
+	    "e.g. to profile\n"
+	    "  --paced          measure only the paced run (with --clients N: "
+	    "both)\n"
+	    "  --list day|open  ticket.list of the workload: the newest of all "
+	    "(day, default)\n"
+	    "                   or of the dispatched tickets (open: "
+	    "state=dispatched)\n"
+	    "  --topology FILE  the topology to rekey (default "
+	    "topology.example)\n"
+	    "  --keep           keep the work dir (keys, topology, the node's "
+	    "data and logs)\n",
+	    BENCH_PACED_RATE, BENCH_SECONDS_DEFAULT, BENCH_PORT_DEFAULT,
+	    BENCH_MAX_CLIENTS);
+}
+
+static long
+bench_parse_long(const char *opt, const char *s, long lo, long hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (s[0] == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi) {
+		fprintf(stderr, "bench-node: %s: '%s' is not a whole number "
+		    "from %ld to %ld\n", opt, s, lo, hi);
+		exit(2);
+	}
+	return v;
+}
+
+static void
+bench_parse_args(int argc, char **argv, struct bench_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->seconds = BENCH_SECONDS_DEFAULT;
+	o->port = BENCH_PORT_DEFAULT;
+	o->topology = "topology.example";
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--json") == 0) {
+			o->json = true;
+		} else if (strcmp(a, "--keep") == 0) {
+			o->keep = true;
+		} else if (strcmp(a, "--paced") == 0) {
+			o->only_paced = true;
+		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			bench_usage(stdout);
+			exit(0);
+		} else if (strcmp(a, "--seconds") == 0 ||
+		    strcmp(a, "--port") == 0 || strcmp(a, "--clients") == 0 ||
+		    strcmp(a, "--topology") == 0 || strcmp(a, "--list") == 0) {
+			const char *v;
+
+			if (i + 1 >= argc) {
+				fprintf(stderr, "bench-node: %s needs a value\n",
+				    a);
+				exit(2);
+			}
+			v = argv[++i];
+			if (strcmp(a, "--seconds") == 0)
+				o->seconds = (int)bench_parse_long(a, v, 1, 3600);
+			else if (strcmp(a, "--port") == 0)
+				o->port = (int)bench_parse_long(a, v, 1125,
+				    65535 - 898);
+			else if (strcmp(a, "--clients") == 0)
+				o->only = (int)bench_parse_long(a, v, 1,
+				    BENCH_MAX_CLIENTS);
+			else if (strcmp(a, "--list") == 0) {
+				if (strcmp(v, "day") != 0 &&
+				    strcmp(v, "open") != 0) {
+					fprintf(stderr, "bench-node: --list: "
+					    "'%s' is not day or open\n", v);
+					exit(2);
+				}
+				o->list_open = strcmp(v, "open") == 0;
+			}
+			else if (v[0] == '\0') {
+				fprintf(stderr, "bench-node: --topology: empty "
+				    "path\n");
+				exit(2);
+			} else
+				o->topology = v;
+		} else {
+			fprintf(stderr, "bench-node: unknown argument '%s'\n", a);
+			bench_usage(stderr);
+			exit(2);
+		}
+	}
+}
+
+/* Set up, measure, print; exit 1 if any request failed or the node did
+ * not stop cleanly (never because of a speed). */
+int
+main(int argc, char **argv)
+{
+	static struct bench_cfg cfg;
+	static struct bench_report rep;
+	struct bench_echo echo;
+	struct bench_totals tot;
+
+	bench_parse_args(argc, argv, &cfg.o);
+	signal(SIGPIPE, SIG_IGN);
+	if (sodium_init() < 0)
+		bench_die("sodium_init failed");
+	bench_find_bindir(argv[0], cfg.bindir, sizeof(cfg.bindir));
+	bench_setup(&cfg);
+	bench_machine_get(cfg.dir, &rep.m);
+	rep.list_open = cfg.o.list_open;
+	bench_request_sizes(&rep);
+	if (!cfg.o.json)
+		fprintf(stderr, "work dir %s, node %s\n", cfg.dir, cfg.endpoint);
+	cfg.zctx = zmq_ctx_new();
+	if (cfg.zctx == NULL)
+		bench_die("zmq_ctx_new: %s", zmq_strerror(errno));
+	zmq_ctx_set(cfg.zctx, ZMQ_MAX_SOCKETS, 4 * BENCH_MAX_CLIENTS + 64);
+	bench_echo_start(&cfg, &echo);
+
+	if (cfg.o.only > 0 || cfg.o.only_paced) {
+		if (cfg.o.only > 0) {
+			bench_run_node(&cfg, cfg.o.only, 0, &rep.ours[0]);
+			bench_run_echo(&cfg, cfg.o.only, 0, &rep.echo[0]);
+		}
+		if (cfg.o.only_paced) {
+			bench_run_node(&cfg, BENCH_PACED_CLIENTS,
+			    BENCH_PACED_RATE, &rep.ours_paced);
+			bench_run_echo(&cfg, BENCH_PACED_CLIENTS,
+			    BENCH_PACED_RATE, &rep.echo_paced);
+		}
+	} else {
+		for (int i = 0; i < BENCH_NLEVELS; i++) {
+			bench_run_node(&cfg, bench_levels[i], 0, &rep.ours[i]);
+			bench_run_echo(&cfg, bench_levels[i], 0, &rep.echo[i]);
+		}
+		bench_run_node(&cfg, BENCH_PACED_CLIENTS, BENCH_PACED_RATE,
+		    &rep.ours_paced);
+		bench_run_echo(&cfg, BENCH_PACED_CLIENTS, BENCH_PACED_RATE,
+		    &rep.echo_paced);
+	}
+
+	bench_echo_stop(&echo);
+	zmq_ctx_term(cfg.zctx);
+	keyfile_wipe(&cfg.op_keys);
+	keyfile_wipe(&cfg.unit_keys);
+	sodium_memzero(cfg.echo_client_sec, sizeof(cfg.echo_client_sec));
+	if (cfg.o.json)
+		bench_print_json(&rep);
+	else
+		bench_print_table(&rep, &cfg);
+	bench_totals(&rep, &tot);
+	if (cfg.o.keep)
+		fprintf(stderr, "work dir kept: %s\n", cfg.dir);
+	else
+		bench_rm_tree(cfg.dir);
+	return tot.errors + tot.echo_errors == 0 && tot.node_ok ? 0 : 1;
+}
