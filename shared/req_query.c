@@ -8,12 +8,15 @@
  * (the writer declares counts): the entries are gathered first, then
  * written.
  *
- * ticket.list orders tickets newest first by creation: created_ms
- * descending, ticket id descending between equals.  A ticket's place in
- * that order never changes, so `after` (a ticket id) is a position:
- * "every ticket older than this one".  The by_day index yields a day's
- * tickets in id order, which is not creation order (ids of several
- * origins mix in a day), so each day is read whole, sorted, then filtered.
+ * ticket.list orders tickets newest first by the local day they were
+ * created, then by ticket id, highest first: by_day's key order, walked
+ * backwards a chunk at a time, so a page costs in proportion to the
+ * tickets examined, not to the day's.  For one node's own tickets that is
+ * creation order (ids are issued in order); another node's tickets of the
+ * same day sort by their ids among them.  A ticket's place never changes,
+ * so `after` (a ticket id) is a position: "every ticket after this one".
+ * The phone's index, or an open state's, is read whole and sorted when it
+ * is small.
  */
 #include "req.h"
 #include "ltime.h"
@@ -23,9 +26,9 @@
 
 #define LIST_LIMIT_DEFAULT 50
 /* Index entries one ticket.list reads at most; beyond, it answers what it
- * has with `next` set to the last ticket examined (checked between days,
- * so a position is never cut inside a day's order). */
+ * has with `next` set to the last ticket examined. */
 #define LIST_SCAN_MAX 100000
+#define LIST_CHUNK 64		/* by_day keys read per step */
 /* Candidates of the by_phone / by_state index sorted at once; beyond, the
  * list walks by_day instead. */
 #define LIST_GROUP_MAX 20000
@@ -261,9 +264,12 @@ q_show(const struct ld_req_env *env, const struct ld_caller *c,
 
 /* ---- ticket.list: positions, filters ------------------------------------ */
 
-/* A ticket's place in the list order. */
+/* A ticket's place in the list order: newest first by the local day it
+ * was created, then by ticket id, highest first (for one node's own
+ * tickets: the order they were created in).  It is by_day's key order,
+ * walked backwards. */
 struct list_pos {
-	int64_t created;
+	uint32_t day;
 	char id[LD_TICKET_MAX + 1];
 };
 
@@ -292,7 +298,9 @@ struct list_ctx {
 	struct list_ent *ents;
 	size_t n_ents, cap_ents;
 	bool group_full;		/* gathering stopped at LIST_GROUP_MAX */
-	uint32_t group_day;		/* by_day: the day being gathered */
+	uint8_t below[4 + LD_TICKET_MAX + 1];	/* by_day: where the next
+						 * chunk starts (exclusive) */
+	size_t below_len;
 	size_t scanned;			/* index entries read */
 	bool nomem;
 	struct ld_ticket cand;		/* the candidate being looked at */
@@ -303,8 +311,8 @@ struct list_ctx {
 static bool
 pos_before(const struct list_pos *a, const struct list_pos *b)
 {
-	if (a->created != b->created)
-		return a->created > b->created;
+	if (a->day != b->day)
+		return a->day > b->day;
 	return strcmp(a->id, b->id) > 0;
 }
 
@@ -413,7 +421,7 @@ group_load(struct list_ctx *x)
 
 		if (store_get_ticket(x->env->s, e->pos.id, t, NULL) != 0)
 			continue;
-		e->pos.created = t->created_ms;
+		e->pos.day = ltime_day(t->created_ms);
 		e->match = list_matches(x, t);
 		x->ents[kept++] = *e;
 	}
@@ -450,8 +458,8 @@ group_take(struct list_ctx *x)
 
 /* ---- ticket.list: walks ----------------------------------------------------- */
 
-/* by_day (day u32 BE | id NUL), backwards: gather the tickets of one day,
- * the first one met; stop at the next day (or before day_from). */
+/* by_day (day u32 BE | id NUL), backwards: gather the next LIST_CHUNK
+ * tickets (stop before day_from), remembering the last key. */
 static int
 day_gather(const uint8_t *key, size_t len, void *arg)
 {
@@ -459,42 +467,57 @@ day_gather(const uint8_t *key, size_t len, void *arg)
 	char id[LD_TICKET_MAX + 1];
 	uint32_t day;
 
-	if (len < 5)
+	if (len < 5 || len > sizeof(x->below))
 		return 0;
 	day = (uint32_t)key[0] << 24 | (uint32_t)key[1] << 16 |
 	    (uint32_t)key[2] << 8 | key[3];
-	if (day < x->day_from)
+	if (day < x->day_from || x->n_ents >= LIST_CHUNK)
 		return 1;
-	if (x->n_ents > 0 && day != x->group_day)
-		return 1;
-	x->group_day = day;
+	memcpy(x->below, key, len);	/* read by the next scan only */
+	x->below_len = len;
 	if (!key_ticket(key + 4, len - 4, id))
 		return 0;
 	return group_add(x, id) ? 0 : 1;
 }
 
-/* Walk by_day backwards, a day at a time, from the newest day the list
- * can start on.  Stops when the list is complete, at the oldest day, or
- * when the scan budget is spent (then x->last is where to go on). */
+/* by_day's key of a day (and a ticket id, or none) into x->below. */
+static void
+day_key(struct list_ctx *x, uint32_t day, const char *id)
+{
+	size_t n = id ? strlen(id) + 1 : 0;
+
+	x->below[0] = (uint8_t)(day >> 24);
+	x->below[1] = (uint8_t)(day >> 16);
+	x->below[2] = (uint8_t)(day >> 8);
+	x->below[3] = (uint8_t)day;
+	if (n > 0)
+		memcpy(x->below + 4, id, n);
+	x->below_len = 4 + n;
+}
+
+/* Walk by_day backwards, LIST_CHUNK keys at a time, from where the list
+ * starts (below `after`, or the end of day_to): the work is in proportion
+ * to the tickets examined, not to a day's tickets.  Stops when the list is
+ * complete, at day_from, or when the scan budget is spent (then x->last is
+ * where to go on). */
 static int
 walk_days(struct list_ctx *x, bool *cut, struct ld_err *err)
 {
 	static const uint8_t all[1];
-	uint32_t top = x->day_to ? x->day_to : UINT32_MAX - 1;
-	uint8_t below[4];
+	uint8_t below[sizeof(x->below)];
+	size_t below_len;
 	int rc;
 
-	if (x->has_after && ltime_day(x->after.created) < top)
-		top = ltime_day(x->after.created);
-	top++;		/* every key of day `top` lies below top + 1 */
+	if (x->has_after && (x->day_to == 0 || x->after.day <= x->day_to))
+		day_key(x, x->after.day, x->after.id);
+	else
+		day_key(x, x->day_to ? x->day_to + 1 : UINT32_MAX, NULL);
 	for (;;) {
-		below[0] = (uint8_t)(top >> 24);
-		below[1] = (uint8_t)(top >> 16);
-		below[2] = (uint8_t)(top >> 8);
-		below[3] = (uint8_t)top;
+		memcpy(below, x->below, x->below_len);
+		below_len = x->below_len;
 		x->n_ents = 0;
-		rc = store_scan_back(x->env->s, "by_day", all, 0, below, 4,
-		    day_gather, x, err);
+		rc = store_scan_back(x->env->s, "by_day", all, 0, below,
+		    below_len, day_gather, x, err);
 		if (rc != 0 || x->nomem || x->n_ents == 0)
 			return rc;
 		if (group_take(x))
@@ -503,7 +526,6 @@ walk_days(struct list_ctx *x, bool *cut, struct ld_err *err)
 			*cut = true;
 			return 0;
 		}
-		top = x->group_day;	/* next: the days before it */
 	}
 }
 
@@ -618,7 +640,7 @@ list_init(struct list_ctx *x, const struct ld_req_env *env,
 		if (rc != 0)
 			return rc;
 		x->has_after = true;
-		x->after.created = x->cand.created_ms;
+		x->after.day = ltime_day(x->cand.created_ms);
 		memcpy(x->after.id, x->cand.id, sizeof(x->after.id));
 	}
 	x->res = calloc(x->limit, sizeof(*x->res));

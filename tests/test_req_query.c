@@ -21,7 +21,8 @@
  *   A  LY-2011-000001  11-16 11:05  luolong  P1  unicom (done), zhujian (late)
  *
  * G1 and G2 were created in the same millisecond: the higher id first.
- * In id order day 11-16 would read X, B, A; in creation order it is B, X, A.
+ * Lists go by the local day of creation, then ticket id, highest first:
+ * day 11-16 reads X, B, A (in creation order it would be B, X, A).
  */
 #include "testutil.h"
 #include "testgen.h"
@@ -54,7 +55,7 @@
 #define P4 "13800000004"
 
 /* Every ticket, newest first. */
-static const char *const ALL[] = { H, E, G2, G1, C, B, X, A, NULL };
+static const char *const ALL[] = { H, E, G2, G1, C, X, B, A, NULL };
 
 static const char TOPO[] =
 	"[federation]\n"
@@ -788,7 +789,10 @@ same_ids(const char *const *ids, const char *const *exp)
 	for (i = 0; exp[i] != NULL; i++) {
 		if (ids[i] == NULL)
 			fail_msg("list ends at %zu; expected %s", i, exp[i]);
-		assert_string_equal(ids[i], exp[i]);
+		if (strcmp(ids[i], exp[i]) != 0)
+			fail_msg("at %zu: %s, expected %s (list %s %s %s %s)", i,
+			    ids[i], exp[i], exp[0], exp[1] ? exp[1] : "", exp[1] &&
+			    exp[2] ? exp[2] : "", ids[0]);
 	}
 	if (ids[i] != NULL)
 		fail_msg("list has %s beyond the %zu expected", ids[i], i);
@@ -897,7 +901,7 @@ t_list_all(void **state)
 	q_limit(req(f, LD_OP_TICKET_LIST), 7);
 	assert_int_equal(ask(f, &f->ly, &f->op, &f->rq), 0);
 	list_ids(f, ids, store, next);
-	assert_string_equal(next, X);
+	assert_string_equal(next, B);
 }
 
 static void
@@ -910,8 +914,8 @@ t_list_filters(void **state)
 	expect_list(f, &f->ly, &f->op, &f->rq, (const char *[]){ G2, A,
 	    NULL });
 	qs(req(f, LD_OP_TICKET_LIST), LD_Q_STATE, "dispatched");
-	expect_list(f, &f->ly, &f->op, &f->rq, (const char *[]){ H, E, G1, B,
-	    X, NULL });
+	expect_list(f, &f->ly, &f->op, &f->rq, (const char *[]){ H, E, G1, X,
+	    B, NULL });
 	qs(req(f, LD_OP_TICKET_LIST), LD_Q_STATE, "closed");
 	expect_list(f, &f->ly, &f->op, &f->rq, (const char *[]){ C, NULL });
 	qs(req(f, LD_OP_TICKET_LIST), LD_Q_STATE, "returned");
@@ -930,9 +934,9 @@ t_list_filters(void **state)
 	event_set_str(&r->args, LD_F_PHONE, "13899999999");
 	expect_list(f, &f->ly, &f->op, r, (const char *[]){ NULL });
 
-	/* creation order, not id order, within a day */
+	/* within a day: ticket id, highest first */
 	qs(req(f, LD_OP_TICKET_LIST), LD_Q_DAY, "2011-11-16");
-	expect_list(f, &f->ly, &f->op, &f->rq, (const char *[]){ B, X, A,
+	expect_list(f, &f->ly, &f->op, &f->rq, (const char *[]){ X, B, A,
 	    NULL });
 	qs(req(f, LD_OP_TICKET_LIST), LD_Q_DAY, "2011-11-17");
 	qs(&f->rq, LD_Q_DAY_TO, "2011-11-18");
@@ -943,8 +947,8 @@ t_list_filters(void **state)
 
 	req(f, LD_OP_TICKET_LIST)->overdue = true;
 	f->rq.q_present |= 1u << LD_Q_OVERDUE;
-	expect_list(f, &f->ly, &f->op, &f->rq, (const char *[]){ G2, G1, B,
-	    X, A, NULL });
+	expect_list(f, &f->ly, &f->op, &f->rq, (const char *[]){ G2, G1, X,
+	    B, A, NULL });
 
 	qs(req(f, LD_OP_TICKET_LIST), LD_Q_Q, "九都路");	/* place */
 	expect_list(f, &f->ly, &f->op, &f->rq, (const char *[]){ E, NULL });
@@ -1032,8 +1036,8 @@ t_list_paging(void **state)
 	qs(&f->rq, LD_Q_AFTER, G2);	/* G1: same millisecond as G2 */
 	assert_int_equal(ask(f, &f->ly, &f->op, &f->rq), 0);
 	list_ids(f, ids, store, next);
-	same_ids(ids, (const char *[]){ G1, C, B, NULL });
-	assert_string_equal(next, B);
+	same_ids(ids, (const char *[]){ G1, C, X, NULL });
+	assert_string_equal(next, X);
 
 	for (uint32_t limit = 1; limit <= 9; limit++)
 		expect_pages(f, &f->op, req(f, LD_OP_TICKET_LIST), limit, ALL);
@@ -1042,12 +1046,12 @@ t_list_paging(void **state)
 	expect_pages(f, &f->op, &r, 1, (const char *[]){ C, X, A, NULL });
 	r = *req(f, LD_OP_TICKET_LIST);		/* by_state */
 	qs(&r, LD_Q_STATE, "dispatched");
-	expect_pages(f, &f->op, &r, 2, (const char *[]){ H, E, G1, B, X,
+	expect_pages(f, &f->op, &r, 2, (const char *[]){ H, E, G1, X, B,
 	    NULL });
 	r = *req(f, LD_OP_TICKET_LIST);		/* by_day, a range */
 	qs(&r, LD_Q_DAY, "2011-11-16");
 	qs(&r, LD_Q_DAY_TO, "2011-11-17");
-	expect_pages(f, &f->op, &r, 2, (const char *[]){ G2, G1, C, B, X, A,
+	expect_pages(f, &f->op, &r, 2, (const char *[]){ G2, G1, C, X, B, A,
 	    NULL });
 	expect_pages(f, &f->unicom, req(f, LD_OP_TICKET_LIST), 2,
 	    (const char *[]){ H, E, G2, C, A, NULL });
