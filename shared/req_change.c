@@ -642,43 +642,76 @@ req_earlier_key(const uint8_t *key, size_t len, void *arg)
 	return ++e->n == REQ_EARLIER_PAGE;
 }
 
+/* A candidate for `earlier`: when it was created, and its id. */
+struct req_earlier_pos {
+	int64_t created;
+	char id[LD_TICKET_MAX + 1];
+};
+
+/* Newest first: created later, or at the same moment with a higher id. */
+static int
+req_earlier_cmp(const void *pa, const void *pb)
+{
+	const struct req_earlier_pos *a = pa, *b = pb;
+
+	if (a->created != b->created)
+		return a->created > b->created ? -1 : 1;
+	return -strcmp(a->id, b->id);
+}
+
 /*
- * Up to LD_REQ_EARLIER_MAX tickets of phone, other than skip, that the
- * caller may see, newest first (ticket ids grow with the year and
- * number).  Returns how many are in out[], or an LD_E* code.
+ * Up to LD_REQ_EARLIER_MAX tickets of the new ticket nt's phone that were
+ * created before it and that the caller may see, newest first by when
+ * they were created (ids of several origins do not sort by time, and a
+ * ticket created later in the same batch is not "earlier").  The phone's
+ * REQ_EARLIER_SCAN most recent ids are looked at.  Returns how many are
+ * in out[], or an LD_E* code.
  */
 static int
 req_earlier(const struct ld_req_env *env, const struct ld_caller *c,
-    const char *phone, const char *skip, struct ld_ticket *out,
-    struct ld_err *err)
+    const struct ld_ticket *nt, struct ld_ticket *out, struct ld_err *err)
 {
 	struct req_earlier e;
-	int found = 0, looked = 0, rc;
+	struct req_earlier_pos *cand;
+	struct ld_ticket *t = &out[0];	/* scratch until the end */
+	int n = 0, looked = 0, rc = LD_OK;
 
 	memset(&e, 0, sizeof(e));
-	e.plen = strlen(phone) + 1;
+	e.plen = strlen(nt->phone) + 1;
 	if (e.plen == 1)
 		return 0;
+	cand = calloc(REQ_EARLIER_SCAN, sizeof(*cand));
+	if (cand == NULL)
+		return err_set(err, LD_ENOMEM, "ticket.create: out of memory");
 	do {
 		e.n = 0;
-		rc = store_scan_back(env->s, "by_phone", phone, e.plen,
+		rc = store_scan_back(env->s, "by_phone", nt->phone, e.plen,
 		    e.last_len ? e.last : NULL, e.last_len, req_earlier_key, &e,
 		    err);
 		if (rc != LD_OK)
-			return rc;
+			break;
 		looked += e.n;
-		for (int i = 0; i < e.n && found < LD_REQ_EARLIER_MAX; i++) {
-			struct ld_ticket *t = &out[found];
-
-			if (strcmp(e.ids[i], skip) == 0 ||
-			    store_get_ticket(env->s, e.ids[i], t, NULL) != 0 ||
-			    req_can_see(env, c, t, NULL) != 0)
+		for (int i = 0; i < e.n && n < REQ_EARLIER_SCAN; i++) {
+			if (store_get_ticket(env->s, e.ids[i], t, NULL) != 0 ||
+			    req_can_see(env, c, t, NULL) != 0 ||
+			    t->created_ms > nt->created_ms ||
+			    (t->created_ms == nt->created_ms &&
+			    strcmp(t->id, nt->id) >= 0))
 				continue;
-			found++;
+			cand[n].created = t->created_ms;
+			memcpy(cand[n].id, t->id, sizeof(cand[n].id));
+			n++;
 		}
-	} while (e.n == REQ_EARLIER_PAGE && found < LD_REQ_EARLIER_MAX &&
-	    looked < REQ_EARLIER_SCAN);
-	return found;
+	} while (e.n == REQ_EARLIER_PAGE && looked < REQ_EARLIER_SCAN);
+	if (rc == LD_OK) {
+		qsort(cand, (size_t)n, sizeof(*cand), req_earlier_cmp);
+		if (n > LD_REQ_EARLIER_MAX)
+			n = LD_REQ_EARLIER_MAX;
+		for (int i = 0; i < n && rc == LD_OK; i++)
+			rc = store_get_ticket(env->s, cand[i].id, &out[i], err);
+	}
+	free(cand);
+	return rc == LD_OK ? n : rc;
 }
 
 /* {"ticket": VIEW, "earlier": [SUMMARY...]}: the new ticket's id is in
@@ -698,8 +731,7 @@ req_result_create(const struct ld_req_env *env, const struct ld_caller *c,
 	if ((t = calloc(1 + LD_REQ_EARLIER_MAX, sizeof(*t))) == NULL)
 		return err_set(err, LD_ENOMEM, "ticket.create: out of memory");
 	rc = req_read(env, p->ev[0].ticket, &t[0], err);
-	n = rc == LD_OK ? req_earlier(env, c, t[0].phone, t[0].id, t + 1, err)
-	    : rc;
+	n = rc == LD_OK ? req_earlier(env, c, &t[0], t + 1, err) : rc;
 	if (n < 0) {
 		free(t);
 		return n;

@@ -372,6 +372,10 @@ list_matches(struct list_ctx *x, const struct ld_ticket *t)
 		return false;
 	if (event_has(a, LD_F_UNIT) && !has_wo_of(t, a->unit))
 		return false;
+	/* a unit terminal never learns where other units work */
+	if (event_has(a, LD_F_UNIT) && x->unit != NULL &&
+	    strcmp(a->unit, x->unit) != 0)
+		return false;
 	if (event_has(a, LD_F_AREA) && strcmp(t->area, a->area) != 0)
 		return false;
 	if (event_has(a, LD_F_PHONE) && strcmp(t->phone, a->phone) != 0)
@@ -637,6 +641,10 @@ list_init(struct list_ctx *x, const struct ld_req_env *env,
 	if (has_q(r, LD_Q_AFTER)) {
 		rc = load_ticket(env->s, "args.after: ", r->after, &x->cand,
 		    err);
+		/* a ticket the caller may not see is as good as absent */
+		if (rc == 0 && req_can_see(env, c, &x->cand, NULL) != 0)
+			rc = err_set(err, LD_ENOTFOUND, "args.after: ticket %s: "
+			    "not found", r->after);
 		if (rc != 0)
 			return rc;
 		x->has_after = true;
@@ -686,11 +694,18 @@ q_list(const struct ld_req_env *env, const struct ld_caller *c,
 	if (rc == 0 && x->nomem)
 		rc = err_set(err, LD_ENOMEM, "out of memory");
 	if (rc == 0) {
-		if (x->more)
+		/* `next` is always a ticket the caller may see: after a cut,
+		 * the last one listed (the next page starts there and looks
+		 * further); a budget spent without a single match is an error
+		 * that says how to narrow the search */
+		if (x->more || (cut && x->n > 0))
 			next = x->res[x->n - 1].id;
 		else if (cut)
-			next = x->last.id;
-		rc = list_write(x, next, buf, cap, err);
+			rc = err_set(err, LD_ELIMIT, "ticket.list: no match among "
+			    "the %d tickets examined; narrow the search with "
+			    "day and day_to", LIST_SCAN_MAX);
+		if (rc == 0)
+			rc = list_write(x, next, buf, cap, err);
 	}
 	free(x->ents);
 	free(x->res);

@@ -1,4 +1,12 @@
-/* serve.c - a node's client endpoint and its group-commit loop (serve.h). */
+/*
+ * serve.c - a node's client endpoint and its group-commit loop (serve.h).
+ *
+ * Two batches take turns: while the writer thread commits one (waiting
+ * for the disk), the main thread reads, checks and plans the next, and
+ * answers queries.  A request on a ticket that either batch holds waits
+ * (held) until that batch is committed, so every plan sees the ticket as
+ * the commits left it.  Only the main thread touches the socket.
+ */
 #include "serve.h"
 #include "auth.h"
 #include "log.h"
@@ -7,18 +15,23 @@
 #include "req.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #define SERVE_EVENTS (SERVE_BATCH_MAX * 4)	/* events per batch */
 #define SERVE_RID_MAX 255	/* a ROUTER routing id */
 #define SERVE_MSG_MAX (1 << 20)	/* larger messages: libzmq drops the peer */
+enum { SERVE_ANSWERED, SERVE_WAIT, SERVE_PLANNED };
+
 #define SERVE_LOG_PER_S 20	/* bad-frame lines per second, the rest
 				 * counted */
 
@@ -42,24 +55,44 @@ struct serve_slot {
 	size_t first;		/* its first item in items[] */
 };
 
+/* The change requests gathered for one commit. */
+struct serve_batch {
+	struct serve_msg *msgs;		/* SERVE_BATCH_MAX: the planned ones */
+	struct serve_slot *slots;	/* SERVE_BATCH_MAX */
+	struct ld_event *events;	/* SERVE_EVENTS */
+	struct ld_store_item *items;	/* SERVE_EVENTS */
+	size_t got;		/* msgs kept (== n: one per slot) */
+	size_t n;		/* slots used: change requests */
+	size_t used;		/* events used */
+	int64_t now;		/* the commit's clock */
+	int rc;			/* store_commit's answer */
+	struct ld_err err;
+};
+
 struct ld_serve {
 	void *sock;
 	const struct ld_topo *t;
 	int self;
 	struct ld_store *s;
 	struct ld_req_env env;
-	struct serve_msg *msgs;	/* SERVE_BATCH_MAX + 1 (the last: held) */
-	struct serve_slot *slots;	/* SERVE_BATCH_MAX */
-	struct ld_event *events;	/* SERVE_EVENTS */
-	struct ld_store_item *items;	/* SERVE_EVENTS */
-	struct ld_request qreq;	/* a request being answered at once */
-	struct ld_caller qcaller;
-	bool held;		/* msgs[SERVE_BATCH_MAX] waits for the next batch */
+	struct serve_batch b[2];
+	int building;		/* b[building] gathers; b[!building] commits */
+	bool inflight;		/* the writer has b[!building] */
+	struct serve_msg held;	/* waits until its ticket is committed */
+	bool has_held;
 	uint8_t *reply;		/* LD_PROTO_REPLY_MAX */
 	struct ld_serve_counts n;
 	int64_t log_second;	/* rate limit of error lines */
 	int log_lines;
 	uint64_t log_suppressed;
+	/* the writer thread: one job at a time */
+	pthread_t writer;
+	bool writer_started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct serve_batch *job;	/* under mu: the batch to commit */
+	bool quit;		/* under mu */
+	int done_fd;		/* eventfd: the writer finished a job */
 };
 
 /* A line about a frame that is not a request, at most SERVE_LOG_PER_S a
@@ -97,25 +130,96 @@ serve_log(struct ld_serve *sv, enum ld_log_level lv, const char *fmt, ...)
 	log_msg(lv, "serve", "%s", line);
 }
 
+/* The writer thread: commit each batch handed over, then say so. */
+static void *
+serve_writer(void *arg)
+{
+	struct ld_serve *sv = arg;
+	const uint64_t one = 1;
+
+	for (;;) {
+		struct serve_batch *b;
+
+		pthread_mutex_lock(&sv->mu);
+		while (sv->job == NULL && !sv->quit)
+			pthread_cond_wait(&sv->cv, &sv->mu);
+		b = sv->job;
+		pthread_mutex_unlock(&sv->mu);
+		if (b == NULL)
+			return NULL;	/* quit, and no job left */
+		err_clear(&b->err);
+		b->rc = store_commit(sv->s, b->items, b->used, b->now, &b->err);
+		pthread_mutex_lock(&sv->mu);
+		sv->job = NULL;
+		pthread_mutex_unlock(&sv->mu);
+		while (write(sv->done_fd, &one, sizeof(one)) < 0 && errno == EINTR)
+			;
+	}
+}
+
+static bool
+serve_batch_alloc(struct serve_batch *b)
+{
+	b->msgs = calloc(SERVE_BATCH_MAX, sizeof(*b->msgs));
+	b->slots = calloc(SERVE_BATCH_MAX, sizeof(*b->slots));
+	b->events = calloc(SERVE_EVENTS, sizeof(*b->events));
+	b->items = calloc(SERVE_EVENTS, sizeof(*b->items));
+	return b->msgs && b->slots && b->events && b->items;
+}
+
+static void
+serve_batch_free(struct serve_batch *b)
+{
+	free(b->msgs);
+	free(b->slots);
+	free(b->events);
+	free(b->items);
+}
+
+/* The socket: ROUTER, CURVE server asking the ZAP handler, bound. */
+static int
+serve_bind(struct ld_serve *sv, void *zctx, const struct ld_keypair *keys,
+    struct ld_err *err)
+{
+	const char *ep = sv->t->nodes[sv->self].client;
+	int linger = 0;
+	int64_t maxmsg = SERVE_MSG_MAX;
+
+	sv->sock = zmq_socket(zctx, ZMQ_ROUTER);
+	if (sv->sock == NULL)
+		return err_set(err, LD_EIO, "client endpoint: %s",
+		    zmq_strerror(errno));
+	if (zmq_setsockopt(sv->sock, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
+	    zmq_setsockopt(sv->sock, ZMQ_MAXMSGSIZE, &maxmsg,
+	    sizeof(maxmsg)) != 0)
+		return err_set(err, LD_EIO, "client endpoint: %s",
+		    zmq_strerror(errno));
+	if (auth_server_socket(sv->sock, AUTH_DOMAIN_CLIENT, keys->secret_key,
+	    err) != 0)
+		return LD_EIO;
+	if (zmq_bind(sv->sock, ep) != 0)
+		return err_set(err, LD_EIO, "client endpoint %s: %s", ep,
+		    zmq_strerror(errno));
+	return LD_OK;
+}
+
 int
 serve_open(struct ld_serve **out, void *zctx, const struct ld_topo *t,
     int self, struct ld_store *s, const struct ld_keypair *keys,
     const char *version, struct ld_err *err)
 {
 	struct ld_serve *sv;
-	int linger = 0;
-	int64_t maxmsg = SERVE_MSG_MAX;
 
 	*out = NULL;
 	sv = calloc(1, sizeof(*sv));
 	if (sv == NULL)
 		return err_set(err, LD_ENOMEM, "serve: out of memory");
-	sv->msgs = calloc(SERVE_BATCH_MAX + 1, sizeof(*sv->msgs));
-	sv->slots = calloc(SERVE_BATCH_MAX, sizeof(*sv->slots));
-	sv->events = calloc(SERVE_EVENTS, sizeof(*sv->events));
-	sv->items = calloc(SERVE_EVENTS, sizeof(*sv->items));
+	sv->done_fd = -1;
+	pthread_mutex_init(&sv->mu, NULL);
+	pthread_cond_init(&sv->cv, NULL);
 	sv->reply = malloc(LD_PROTO_REPLY_MAX);
-	if (!sv->msgs || !sv->slots || !sv->events || !sv->items || !sv->reply) {
+	if (sv->reply == NULL || !serve_batch_alloc(&sv->b[0]) ||
+	    !serve_batch_alloc(&sv->b[1])) {
 		serve_close(sv);
 		return err_set(err, LD_ENOMEM, "serve: out of memory");
 	}
@@ -127,30 +231,25 @@ serve_open(struct ld_serve **out, void *zctx, const struct ld_topo *t,
 	sv->env.self = self;
 	sv->env.started = ltime_now();
 	sv->env.version = version;
-	sv->sock = zmq_socket(zctx, ZMQ_ROUTER);
-	if (sv->sock == NULL) {
-		serve_close(sv);
-		return err_set(err, LD_EIO, "client endpoint: %s",
-		    zmq_strerror(errno));
-	}
-	if (zmq_setsockopt(sv->sock, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
-	    zmq_setsockopt(sv->sock, ZMQ_MAXMSGSIZE, &maxmsg,
-	    sizeof(maxmsg)) != 0) {
-		err_set(err, LD_EIO, "client endpoint: %s", zmq_strerror(errno));
+	/* the main thread reads while the writer commits: the map grows
+	 * only between commits, with no read open (store.h) */
+	store_grow_in_commit(s, false);
+	sv->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (sv->done_fd < 0) {
+		err_set(err, LD_EIO, "serve: eventfd: %s", strerror(errno));
 		serve_close(sv);
 		return LD_EIO;
 	}
-	if (auth_server_socket(sv->sock, AUTH_DOMAIN_CLIENT, keys->secret_key,
-	    err) != 0) {
+	if (serve_bind(sv, zctx, keys, err) != 0) {
 		serve_close(sv);
 		return LD_EIO;
 	}
-	if (zmq_bind(sv->sock, t->nodes[self].client) != 0) {
-		err_set(err, LD_EIO, "client endpoint %s: %s",
-		    t->nodes[self].client, zmq_strerror(errno));
+	if (pthread_create(&sv->writer, NULL, serve_writer, sv) != 0) {
+		err_set(err, LD_EIO, "serve: cannot start the writer thread");
 		serve_close(sv);
 		return LD_EIO;
 	}
+	sv->writer_started = true;
 	log_info("serve", "client endpoint %s (CURVE, clients of %s only)",
 	    t->nodes[self].client, t->nodes[self].id);
 	*out = sv;
@@ -162,12 +261,23 @@ serve_close(struct ld_serve *sv)
 {
 	if (sv == NULL)
 		return;
+	if (sv->writer_started) {
+		pthread_mutex_lock(&sv->mu);
+		sv->quit = true;
+		pthread_cond_signal(&sv->cv);
+		pthread_mutex_unlock(&sv->mu);
+		pthread_join(sv->writer, NULL);	/* after its job, if any */
+	}
 	if (sv->sock != NULL)
 		zmq_close(sv->sock);
-	free(sv->msgs);
-	free(sv->slots);
-	free(sv->events);
-	free(sv->items);
+	if (sv->done_fd >= 0)
+		close(sv->done_fd);
+	if (sv->s != NULL)
+		store_grow_in_commit(sv->s, true);
+	serve_batch_free(&sv->b[0]);
+	serve_batch_free(&sv->b[1]);
+	pthread_cond_destroy(&sv->cv);
+	pthread_mutex_destroy(&sv->mu);
 	free(sv->reply);
 	free(sv);
 }
@@ -302,34 +412,44 @@ serve_admit(struct ld_serve *sv, const struct serve_msg *m,
 	return 0;
 }
 
-/* Is a request on ticket id already in the batch's slots[0 .. n)? */
+/* Is a request on ticket id in batch b? */
 static bool
-serve_ticket_busy(const struct ld_serve *sv, size_t n, const char *id)
+serve_in_batch(const struct serve_batch *b, const char *id)
 {
-	if (id[0] == '\0')
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(req_ticket_of(&sv->slots[i].req), id) == 0)
+	for (size_t i = 0; i < b->n; i++)
+		if (strcmp(req_ticket_of(&b->slots[i].req), id) == 0)
 			return true;
 	return false;
 }
 
+/* Must a request on ticket id wait: is the ticket in the batch being
+ * gathered, or in the one being committed? */
+static bool
+serve_ticket_busy(const struct ld_serve *sv, const char *id)
+{
+	if (id[0] == '\0')
+		return false;
+	return serve_in_batch(&sv->b[sv->building], id) ||
+	    (sv->inflight && serve_in_batch(&sv->b[!sv->building], id));
+}
+
 /*
- * Take message m into the batch: answer it at once (a bad request, a
- * query, a refusal), or plan it into slots[*n] using events from
- * *used.  Returns 0, or 1 when the batch must be committed first (the
- * ticket is in it already, or no room for the events): m is then not
- * consumed.
+ * Take message m into the batch being gathered: answer it at once (a bad
+ * request, a query, a refusal: returns SERVE_ANSWERED, m may be reused),
+ * or plan it into the next slot (SERVE_PLANNED: m must live until the
+ * batch is answered), or leave it (SERVE_WAIT: its ticket is in a batch
+ * not yet committed, or no room for its events).
  */
 static int
-serve_take(struct ld_serve *sv, struct serve_msg *m, size_t *n, size_t *used)
+serve_take(struct ld_serve *sv, struct serve_msg *m)
 {
-	struct serve_slot *sl = &sv->slots[*n];
+	struct serve_batch *b = &sv->b[sv->building];
+	struct serve_slot *sl = &b->slots[b->n];
 	struct ld_err e;
 	int len;
 
 	if (serve_admit(sv, m, &sl->req, &sl->caller) != 0)
-		return 0;
+		return SERVE_ANSWERED;
 	if (req_is_query(sl->req.op)) {
 		err_clear(&e);
 		len = req_query(&sv->env, &sl->caller, &sl->req, sv->reply,
@@ -339,62 +459,81 @@ serve_take(struct ld_serve *sv, struct serve_msg *m, size_t *n, size_t *used)
 			    &e);
 		else
 			serve_send(sv, m, sv->reply, (size_t)len);
-		return 0;
+		return SERVE_ANSWERED;
 	}
-	if (serve_ticket_busy(sv, *n, req_ticket_of(&sl->req)) ||
-	    *used + req_events_max(&sl->req) > SERVE_EVENTS)
-		return 1;
+	if (serve_ticket_busy(sv, req_ticket_of(&sl->req)) ||
+	    b->used + req_events_max(&sl->req) > SERVE_EVENTS)
+		return SERVE_WAIT;
 	memset(&sl->plan, 0, sizeof(sl->plan));
-	sl->plan.ev = sv->events + *used;
+	sl->plan.ev = b->events + b->used;
 	err_clear(&e);
 	if (req_plan(&sv->env, &sl->caller, &sl->req, &sl->plan,
 	    req_events_max(&sl->req), &e) != 0) {
 		serve_error(sv, m, sl->req.id, proto_op_name(sl->req.op), &e);
-		return 0;
+		return SERVE_ANSWERED;
 	}
 	sl->msg = m;
-	sl->first = *used;
-	*used += sl->plan.n;
-	(*n)++;
-	return 0;
+	sl->first = b->used;
+	b->used += sl->plan.n;
+	b->n++;
+	return SERVE_PLANNED;
 }
 
-/* Commit the batch's events and answer each change request. */
+/* Hand batch b to the writer thread. */
 static void
-serve_commit(struct ld_serve *sv, size_t n, size_t used)
+serve_submit(struct ld_serve *sv, struct serve_batch *b)
 {
-	struct ld_err e;
-	int rc;
-
-	for (size_t i = 0; i < n; i++) {
-		const struct serve_slot *sl = &sv->slots[i];
+	for (size_t i = 0; i < b->n; i++) {
+		const struct serve_slot *sl = &b->slots[i];
 
 		for (size_t j = 0; j < sl->plan.n; j++) {
-			struct ld_store_item *it = &sv->items[sl->first + j];
+			struct ld_store_item *it = &b->items[sl->first + j];
 
 			memset(it, 0, sizeof(*it));
-			it->ev = &sv->events[sl->first + j];
+			it->ev = &b->events[sl->first + j];
 			it->joined = j > 0;
 		}
 	}
-	err_clear(&e);
-	rc = store_commit(sv->s, sv->items, used, sv->env.now, &e);
-	if (rc != 0)
-		log_error("serve", "commit of %zu requests failed: %s (%s)", n,
-		    e.msg, err_name(rc));
+	b->now = ltime_now();
+	pthread_mutex_lock(&sv->mu);
+	sv->job = b;
+	pthread_cond_signal(&sv->cv);
+	pthread_mutex_unlock(&sv->mu);
+	sv->inflight = true;
+}
+
+/* The writer committed b: answer each change request, empty b.  A map
+ * that must grow is grown here, with no read open, and b committed again
+ * (returns false: b is in flight again). */
+static bool
+serve_finish(struct ld_serve *sv, struct serve_batch *b)
+{
+	struct ld_err e;
+
+	sv->inflight = false;
+	if (b->rc == LD_EFULL && store_grow_pending(sv->s)) {
+		if (store_grow_map(sv->s, &b->err) == 0) {
+			serve_submit(sv, b);
+			return false;
+		}
+		b->rc = b->err.code;
+	}
+	if (b->rc != 0)
+		log_error("serve", "commit of %zu requests failed: %s (%s)", b->n,
+		    b->err.msg, err_name(b->rc));
 	sv->n.commits++;
-	for (size_t i = 0; i < n; i++) {
-		struct serve_slot *sl = &sv->slots[i];
+	for (size_t i = 0; i < b->n; i++) {
+		struct serve_slot *sl = &b->slots[i];
 		const char *op = proto_op_name(sl->req.op);
 		int len;
 
-		if (sl->plan.n > 0 && sv->items[sl->first].rc != 0) {
+		if (sl->plan.n > 0 && b->items[sl->first].rc != 0) {
 			serve_error(sv, sl->msg, sl->req.id, op,
-			    &sv->items[sl->first].err);
+			    &b->items[sl->first].err);
 			continue;
 		}
-		if (rc != 0) {
-			serve_error(sv, sl->msg, sl->req.id, op, &e);
+		if (b->rc != 0) {
+			serve_error(sv, sl->msg, sl->req.id, op, &b->err);
 			continue;
 		}
 		sv->n.committed++;
@@ -406,63 +545,106 @@ serve_commit(struct ld_serve *sv, size_t n, size_t used)
 		else
 			serve_send(sv, sl->msg, sv->reply, (size_t)len);
 	}
+	b->got = b->n = b->used = 0;
+	return true;
 }
 
-/* One batch: the held request first, then whatever is waiting. */
+/* Gather into the batch being built: the held message first, then what
+ * is waiting on the socket (unless stopping).  Returns -1 when the socket
+ * fails for good. */
 static int
-serve_batch(struct ld_serve *sv)
+serve_gather(struct ld_serve *sv, bool read_socket)
 {
-	struct serve_msg *held = &sv->msgs[SERVE_BATCH_MAX];
-	size_t n = 0, used = 0, got = 0;
+	struct serve_batch *b = &sv->b[sv->building];
 
 	sv->env.now = ltime_now();
-	if (sv->held) {
-		/* first in this batch, which always has room for it */
-		memcpy(&sv->msgs[0], held, sizeof(*held));
-		sv->held = false;
-		got = 1;
-		(void)serve_take(sv, &sv->msgs[0], &n, &used);
-	}
-	while (n < SERVE_BATCH_MAX && got < SERVE_BATCH_MAX) {
-		struct serve_msg *m = &sv->msgs[got];
-		int rc = serve_recv(sv, m);
+	if (sv->has_held) {
+		int took;
 
-		if (rc < 0)
-			return -1;
-		if (rc == 0)
-			break;
-		got++;
-		if (serve_take(sv, m, &n, &used) == 1) {
-			memcpy(held, m, sizeof(*held));
-			sv->held = true;
-			break;
-		}
+		if (b->got == SERVE_BATCH_MAX)
+			return 0;
+		b->msgs[b->got] = sv->held;
+		took = serve_take(sv, &b->msgs[b->got]);
+		if (took == SERVE_WAIT)
+			return 0;	/* still waits: read nothing new */
+		sv->has_held = false;
+		b->got += took == SERVE_PLANNED;
 	}
-	if (n > 0)
-		serve_commit(sv, n, used);
+	/* at most a batch's worth of messages a call, queries included:
+	 * a stream of queries must not keep the commit waiting */
+	for (int reads = 0; read_socket && b->got < SERVE_BATCH_MAX &&
+	    reads < SERVE_BATCH_MAX; reads++) {
+		struct serve_msg *m = &b->msgs[b->got];
+		int rc = serve_recv(sv, m), took;
+
+		if (rc <= 0)
+			return rc;
+		took = serve_take(sv, m);
+		if (took == SERVE_WAIT) {
+			sv->held = *m;
+			sv->has_held = true;
+			return 0;
+		}
+		b->got += took == SERVE_PLANNED;
+	}
 	return 0;
+}
+
+/* Read the writer's "done" (the eventfd's counter). */
+static void
+serve_drain_done(struct ld_serve *sv)
+{
+	uint64_t v;
+
+	while (read(sv->done_fd, &v, sizeof(v)) < 0 && errno == EINTR)
+		;
 }
 
 int
 serve_run(struct ld_serve *sv, volatile sig_atomic_t *stop)
 {
-	while (!*stop) {
-		zmq_pollitem_t it = { sv->sock, 0, ZMQ_POLLIN, 0 };
+	for (;;) {
+		struct serve_batch *b = &sv->b[sv->building];
+		bool stopping = *stop != 0;
+		bool room = !sv->has_held && b->got < SERVE_BATCH_MAX;
+		zmq_pollitem_t it[2] = {
+			{ sv->sock, 0, ZMQ_POLLIN, 0 },
+			{ NULL, sv->done_fd, ZMQ_POLLIN, 0 },
+		};
 		int rc;
 
-		if (!sv->held) {
-			rc = zmq_poll(&it, 1, SERVE_POLL_MS);
-			if (rc < 0 && errno == EINTR)
-				continue;
-			if (rc < 0) {
-				log_error("serve", "poll: %s", zmq_strerror(errno));
-				return LD_EIO;
-			}
-			if (rc == 0)
-				continue;
+		/* commit what was gathered as soon as the writer is free */
+		if (!sv->inflight && b->n > 0) {
+			serve_submit(sv, b);
+			sv->building = !sv->building;
+			continue;
 		}
-		if (serve_batch(sv) != 0)
+		if (stopping && !sv->inflight && !sv->has_held)
+			return LD_OK;	/* everything received is answered */
+		if (!sv->inflight && sv->has_held && b->n == 0) {
+			/* nothing it could wait for: take it now */
+			if (serve_gather(sv, false) != 0)
+				return LD_EIO;
+			continue;
+		}
+		it[0].events = room && !stopping ? ZMQ_POLLIN : 0;
+		rc = zmq_poll(it, 2, stopping ? 10 : SERVE_POLL_MS);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc < 0) {
+			log_error("serve", "poll: %s", zmq_strerror(errno));
+			return LD_EIO;
+		}
+		if (it[1].revents & ZMQ_POLLIN) {
+			serve_drain_done(sv);
+			if (sv->inflight)
+				serve_finish(sv, &sv->b[!sv->building]);
+			/* a held request may go now */
+			if (sv->has_held && serve_gather(sv, false) != 0)
+				return LD_EIO;
+		}
+		if ((it[0].revents & ZMQ_POLLIN) &&
+		    serve_gather(sv, !stopping) != 0)
 			return LD_EIO;
 	}
-	return LD_OK;
 }

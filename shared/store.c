@@ -791,7 +791,8 @@ store_reset_items(struct ld_store_item *items, size_t n, uint8_t *assigned)
 	for (size_t i = 0; i < n; i++) {
 		if (assigned[i] & 1)
 			items[i].ev->seq = 0;
-		if (assigned[i] & 2)
+		if (assigned[i] & 2)	/* an id the store gave, or one a
+					 * group check filled in */
 			items[i].ev->ticket[0] = '\0';
 		items[i].rc = 0;
 		err_clear(&items[i].err);
@@ -949,6 +950,28 @@ refused:
 	return rc;
 }
 
+void
+store_grow_in_commit(struct ld_store *s, bool yes)
+{
+	s->no_grow_in_commit = !yes;
+}
+
+bool
+store_grow_pending(const struct ld_store *s)
+{
+	return s->grow_pending;
+}
+
+int
+store_grow_map(struct ld_store *s, struct ld_err *err)
+{
+	int rc = store_grow(s, err);
+
+	if (rc == 0)
+		s->grow_pending = false;
+	return rc;
+}
+
 int
 store_commit(struct ld_store *s, struct ld_store_item *items, size_t n,
     int64_t now, struct ld_err *err)
@@ -970,8 +993,7 @@ store_commit(struct ld_store *s, struct ld_store_item *items, size_t n,
 	}
 	for (size_t i = 0; i < n; i++)
 		assigned[i] = (uint8_t)((items[i].ev->seq == 0 ? 1 : 0) |
-		    (items[i].ev->kind == LD_EV_TICKET_CREATED &&
-		    items[i].ev->ticket[0] == '\0' ? 2 : 0));
+		    (items[i].ev->ticket[0] == '\0' ? 2 : 0));
 retry:
 	rc = mdb_txn_begin(s->env, NULL, 0, &txn);
 	if (rc != 0) {
@@ -1025,6 +1047,13 @@ retry:
 		mdb_txn_abort(txn);
 	if (rc == MDB_MAP_FULL) {
 		store_reset_items(items, n, assigned);
+		if (s->no_grow_in_commit && s->map_size < s->map_max) {
+			s->grow_pending = true;
+			rc = err_set(err, LD_EFULL, "%s: map full at %zu MiB: "
+			    "grow it, then commit again", s->dir,
+			    s->map_size >> 20);
+			goto out;
+		}
 		rc = store_grow(s, err);
 		if (rc == 0)
 			goto retry;

@@ -111,6 +111,21 @@ struct ld_store_item {
 int store_commit(struct ld_store *s, struct ld_store_item *items, size_t n,
     int64_t now, struct ld_err *err);
 
+/*
+ * Threads.  Reads (below) may run in any thread, also while another thread
+ * is in store_commit (LMDB: one writer, many readers).  One exception:
+ * growing the map (mdb_env_set_mapsize) needs no read transaction open in
+ * the process.  A caller that reads while another thread commits turns
+ * store_commit's own growing off (store_grow_in_commit(s, false)): then a
+ * commit that finds the map full below map_max writes nothing, answers
+ * LD_EFULL and sets store_grow_pending(s); the caller grows the map with
+ * store_grow_map() at a moment no read is open, and commits the same
+ * items again.
+ */
+void store_grow_in_commit(struct ld_store *s, bool yes);
+bool store_grow_pending(const struct ld_store *s);
+int store_grow_map(struct ld_store *s, struct ld_err *err);
+
 /* Reads: each runs in its own read-only snapshot. */
 int store_get_ticket(struct ld_store *s, const char *id, struct ld_ticket *t,
     struct ld_err *err);

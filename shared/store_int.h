@@ -36,6 +36,8 @@ struct ld_store {
 	char node[LD_NODE_MAX + 1];
 	size_t map_size, map_max;
 	bool no_sync;
+	bool no_grow_in_commit;	/* store_grow_in_commit(s, false) */
+	bool grow_pending;	/* a commit found the map full */
 	int lockfd;
 	uint64_t applied_last;	/* last apply index committed */
 	uint64_t applied_txn;	/* ... within the open write transaction */

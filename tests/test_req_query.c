@@ -1006,10 +1006,15 @@ t_list_scope(void **state)
 	f->rq.q_present |= 1u << LD_Q_OVERDUE;
 	expect_list(f, &f->ly, &f->unicom, &f->rq, (const char *[]){ G2,
 	    NULL });
-	/* a unit filter AND the unit's own scope */
+	/* a unit never learns where another unit works: filtering by it
+	 * lists nothing, filtering by itself lists its own */
 	r = req(f, LD_OP_TICKET_LIST);
 	event_set_str(&r->args, LD_F_UNIT, "zhujian");
-	expect_list(f, &f->ly, &f->unicom, r, (const char *[]){ A, NULL });
+	expect_list(f, &f->ly, &f->unicom, r, (const char *[]){ NULL });
+	r = req(f, LD_OP_TICKET_LIST);
+	event_set_str(&r->args, LD_F_UNIT, "unicom");
+	expect_list(f, &f->ly, &f->unicom, r, (const char *[]){ H, E, G2, C,
+	    A, NULL });
 
 	expect_list(f, &f->xa, &f->op_xa, req(f, LD_OP_TICKET_LIST),
 	    (const char *[]){ X, NULL });
@@ -1055,10 +1060,14 @@ t_list_paging(void **state)
 	    NULL });
 	expect_pages(f, &f->unicom, req(f, LD_OP_TICKET_LIST), 2,
 	    (const char *[]){ H, E, G2, C, A, NULL });
-	/* after a ticket the caller does not list: still a position */
+	/* after a ticket the caller may not see: as if it did not exist
+	 * (nothing said about it, not even that it exists) */
 	r = *req(f, LD_OP_TICKET_LIST);
 	qs(&r, LD_Q_AFTER, B);
-	expect_list(f, &f->ly, &f->unicom, &r, (const char *[]){ A, NULL });
+	assert_int_equal(ask(f, &f->ly, &f->unicom, &r), LD_ENOTFOUND);
+	r = *req(f, LD_OP_TICKET_LIST);
+	qs(&r, LD_Q_AFTER, "LY-2011-000099");
+	assert_int_equal(ask(f, &f->ly, &f->unicom, &r), LD_ENOTFOUND);
 }
 
 /* ---- wo.queue ------------------------------------------------------------- */

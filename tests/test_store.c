@@ -521,6 +521,57 @@ t_map_full_and_growth(void **state)
 	assert_true(st.map_size > (1 << 20));
 	assert_int_equal(store_rebuild(s, false, &err), 0);
 	store_close(s);
+
+	/* growing left to the caller (a reader thread may be open): the
+	 * commit answers EFULL, nothing written, until store_grow_map */
+	s = open_store(dir, "XA", 1 << 20, 1 << 30);
+	store_grow_in_commit(s, false);
+	store_stats(s, &st);
+	size_t before = st.map_size;
+	uint64_t cur = store_cursor(s, "XA");
+	/* a request group (created + dispatched, ids left to the store) */
+	struct ld_event *d = malloc(sizeof(*d));
+	struct ld_store_item g[2];
+	for (int i = 0; i < 100000 && !store_grow_pending(s); i++) {
+		tg_created(e, "XA", T0 + i, "13900000000");
+		tg_dispatched(d, "XA", T0 + i, "", 1, "unicom");
+		memset(g, 0, sizeof(g));
+		g[0].ev = e;
+		g[1].ev = d;
+		g[1].joined = true;
+		rc = store_commit(s, g, 2, T0 + i, &err);
+		if (rc == 0)
+			cur += 2;
+	}
+	assert_true(store_grow_pending(s));
+	assert_int_equal(rc, LD_EFULL);
+	assert_int_equal(g[0].rc, LD_EFULL);
+	assert_int_equal(g[1].rc, LD_EFULL);
+	/* given back as they came: no seq, no ticket id (not even the one
+	 * the group check filled in) */
+	assert_int_equal(e->seq, 0);
+	assert_int_equal(d->seq, 0);
+	assert_string_equal(e->ticket, "");
+	assert_string_equal(d->ticket, "");
+	assert_int_equal(store_cursor(s, "XA"), cur);
+	store_stats(s, &st);
+	assert_int_equal(st.map_size, before);
+	assert_int_equal(store_grow_map(s, &err), 0);
+	assert_false(store_grow_pending(s));
+	/* another ticket first, then the same group again: it goes in */
+	struct ld_event *o = malloc(sizeof(*o));
+	tg_created(o, "XA", T0, "13900000001");
+	assert_int_equal(commit1(s, o, T0, &err), 0);
+	assert_int_equal(store_commit(s, g, 2, T0, &err), 0);
+	assert_int_equal(g[0].rc, 0);
+	assert_int_equal(g[1].rc, 0);
+	assert_string_equal(d->ticket, e->ticket);
+	assert_int_equal(store_cursor(s, "XA"), cur + 3);
+	free(o);
+	free(d);
+	store_stats(s, &st);
+	assert_true(st.map_size > before);
+	store_close(s);
 	free(e);
 	tu_rm_tree(dir);
 }
