@@ -4,17 +4,19 @@
  * answers them with group commit (docs/architecture.md "The request
  * path"; the wire format is docs/protocol.md).
  *
- * One thread (the node's main thread) does everything in turn:
+ * Two threads, two batches:
  *
- *   poll the ROUTER (and the stop flag)
- *   read every request that is waiting, up to SERVE_BATCH_MAX:
+ *   main thread: poll the ROUTER, the writer's "done" and the stop flag;
+ *   read what is waiting, up to SERVE_BATCH_MAX requests a batch:
  *     decode (proto_request_decode; a bad frame: error reply, logged)
  *     caller from the User-Id the ZAP handler set (auth.c), role check
  *     a query: answered at once from the store (req_query)
- *     a change: req_plan -> its events join the batch; a second request
- *       on a ticket already in the batch waits for the next batch
- *   store_commit(the batch's events)          one durable transaction
- *   a reply to every change (req_result, or the error), in order
+ *     a change: req_plan -> its events join the batch being gathered; a
+ *       request on a ticket in a batch not yet committed waits (held)
+ *   writer thread: store_commit(one batch)     one durable transaction,
+ *     while the main thread gathers the next
+ *   main thread, when the writer is done: a reply to every change of that
+ *     batch (req_result, or the error), then hands it the next batch
  *
  * A request is answered only after the transaction that holds its events
  * is durable.  Nothing a client sends can stop the loop: a frame that is
@@ -57,14 +59,15 @@ int serve_open(struct ld_serve **out, void *zctx, const struct ld_topo *t,
     const char *version, struct ld_err *err);
 
 /* Serve until *stop becomes non-zero (a signal handler sets it; the loop
- * sees it within SERVE_POLL_MS).  Returns 0, or LD_EIO when the socket
+ * sees it within SERVE_POLL_MS); then stop reading, commit and answer
+ * every request already taken, and return 0.  LD_EIO when the socket
  * fails for good. */
 int serve_run(struct ld_serve *sv, volatile sig_atomic_t *stop);
 
 void serve_counts(const struct ld_serve *sv, struct ld_serve_counts *c);
 
-/* Close the socket (pending replies are dropped: clients time out and
- * resend) and free sv.  NULL is a no-op. */
+/* Stop the writer thread (after its batch, if any), close the socket and
+ * free sv.  NULL is a no-op. */
 void serve_close(struct ld_serve *sv);
 
 #endif
