@@ -78,3 +78,41 @@ bench_machine_get(const char *dir, struct bench_machine *m)
 		snprintf(m->kernel, sizeof(m->kernel), "%s %s", u.sysname,
 		    u.release);
 }
+
+/* Print s as a JSON string. */
+static void
+bench_json_str(const char *s)
+{
+	putchar('"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", (unsigned char)*s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+void
+bench_json_num(const char *bench, const char *figure, double value,
+    const char *unit, double baseline)
+{
+	printf("{\"bench\":\"%s\",\"figure\":\"%s\",\"value\":%.3f,"
+	    "\"unit\":\"%s\",", bench, figure, value, unit);
+	if (baseline > 0)
+		printf("\"baseline\":%.3f,\"ratio\":%.3f}\n", baseline,
+		    value / baseline);
+	else
+		printf("\"baseline\":null,\"ratio\":null}\n");
+}
+
+void
+bench_json_text(const char *bench, const char *figure, const char *value)
+{
+	printf("{\"bench\":\"%s\",\"figure\":\"%s\",\"value\":", bench,
+	    figure);
+	bench_json_str(value);
+	printf(",\"unit\":\"\",\"baseline\":null,\"ratio\":null}\n");
+}

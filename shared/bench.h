@@ -1,7 +1,7 @@
 /*
  * bench.h - what the benchmarks (tools/bench-store.c, tools/bench-node.c)
- * share: the description of the machine their figures come from.  Not
- * used by the nodes.
+ * share: the description of the machine their figures come from, and
+ * their JSON lines.  Not used by the nodes.
  */
 #ifndef LD_BENCH_H
 #define LD_BENCH_H
@@ -18,5 +18,13 @@ struct bench_machine {
 
 /* Describe the machine, with the filesystem that holds dir. */
 void bench_machine_get(const char *dir, struct bench_machine *m);
+
+/* One JSON line on stdout: {"bench": bench, "figure": figure, "value":
+ * value, "unit": unit, "baseline": baseline, "ratio": value / baseline};
+ * baseline <= 0 gives null for both. */
+void bench_json_num(const char *bench, const char *figure, double value,
+    const char *unit, double baseline);
+/* The same with a string value, no unit, no baseline. */
+void bench_json_text(const char *bench, const char *figure, const char *value);
 
 #endif

@@ -231,11 +231,39 @@ store_scan_dbi(struct ld_store *s, const char *db, MDB_dbi *dbi)
 	return -1;
 }
 
-int
-store_scan(struct ld_store *s, const char *db, const void *prefix,
-    size_t plen, store_key_cb cb, void *arg, struct ld_err *err)
+/* Position cur for a walk: forward at the first key >= prefix; backward
+ * at the last key below bound (NULL: the last key). */
+static int
+store_walk_start(MDB_cursor *cur, bool back, const void *prefix,
+    size_t plen, const uint8_t *bound, size_t bnd_len, MDB_val *k)
 {
-	MDB_val k = { plen, (void *)prefix }, v;
+	MDB_val v;
+	int rc;
+
+	if (!back) {
+		k->mv_size = plen;
+		k->mv_data = (void *)prefix;
+		return plen ? mdb_cursor_get(cur, k, &v, MDB_SET_RANGE) :
+		    mdb_cursor_get(cur, k, &v, MDB_FIRST);
+	}
+	if (bound == NULL)
+		return mdb_cursor_get(cur, k, &v, MDB_LAST);
+	k->mv_size = bnd_len;
+	k->mv_data = (void *)bound;
+	rc = mdb_cursor_get(cur, k, &v, MDB_SET_RANGE);
+	if (rc == 0)
+		return mdb_cursor_get(cur, k, &v, MDB_PREV);
+	return rc == MDB_NOTFOUND ? mdb_cursor_get(cur, k, &v, MDB_LAST) : rc;
+}
+
+/* Visit the keys of db that start with prefix, from the walk's start
+ * (store_walk_start), forward or backward, in one snapshot. */
+static int
+store_walk(struct ld_store *s, const char *db, bool back, const void *prefix,
+    size_t plen, const uint8_t *bound, size_t bnd_len, store_key_cb cb,
+    void *arg, struct ld_err *err)
+{
+	MDB_val k, v;
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	MDB_dbi dbi = 0;
@@ -251,9 +279,9 @@ store_scan(struct ld_store *s, const char *db, const void *prefix,
 		mdb_txn_abort(txn);
 		return store_mdb_err(err, rc, db);
 	}
-	rc = plen ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) :
-	    mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+	for (rc = store_walk_start(cur, back, prefix, plen, bound, bnd_len, &k);
+	    rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, back ? MDB_PREV : MDB_NEXT)) {
 		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
 			break;
 		if (cb(k.mv_data, k.mv_size, arg) != 0)
@@ -264,6 +292,13 @@ store_scan(struct ld_store *s, const char *db, const void *prefix,
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return store_mdb_err(err, rc, db);
 	return LD_OK;
+}
+
+int
+store_scan(struct ld_store *s, const char *db, const void *prefix,
+    size_t plen, store_key_cb cb, void *arg, struct ld_err *err)
+{
+	return store_walk(s, db, false, prefix, plen, NULL, 0, cb, arg, err);
 }
 
 /* Is key a (alen bytes) below key b (blen bytes) in LMDB's default order? */
@@ -283,14 +318,7 @@ store_scan_back(struct ld_store *s, const char *db, const void *prefix,
 	uint8_t succ[512];
 	const uint8_t *bound = NULL;
 	size_t slen = plen, bnd_len = 0;
-	MDB_val k, v;
-	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_dbi dbi = 0;
-	int rc;
 
-	if (store_scan_dbi(s, db, &dbi) != 0)
-		return err_set(err, LD_EINVAL, "no index '%s'", db);
 	if (plen > sizeof(succ) || blen > 511)
 		return err_set(err, LD_ELIMIT, "scan of %s: key too long", db);
 	/* the first key past the prefix: the prefix with its last byte
@@ -308,35 +336,8 @@ store_scan_back(struct ld_store *s, const char *db, const void *prefix,
 		bound = below;
 		bnd_len = blen;
 	}
-	rc = store_rd_begin(s, &txn, err);
-	if (rc != 0)
-		return rc;
-	rc = mdb_cursor_open(txn, dbi, &cur);
-	if (rc != 0) {
-		mdb_txn_abort(txn);
-		return store_mdb_err(err, rc, db);
-	}
-	if (bound != NULL) {
-		k.mv_size = bnd_len;
-		k.mv_data = (void *)bound;
-		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-		rc = rc == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV) :
-		    rc == MDB_NOTFOUND ? mdb_cursor_get(cur, &k, &v, MDB_LAST) :
-		    rc;
-	} else {
-		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-	}
-	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_PREV)) {
-		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
-			break;
-		if (cb(k.mv_data, k.mv_size, arg) != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return store_mdb_err(err, rc, db);
-	return LD_OK;
+	return store_walk(s, db, true, prefix, plen, bound, bnd_len, cb, arg,
+	    err);
 }
 
 int

@@ -143,29 +143,43 @@ topo_sec_add(struct topo_ctx *c, int kind, const char *id)
 	return c->n_secs++;
 }
 
+
+void
+topo_header_split(const char **h, size_t *n, size_t *kind_len, size_t *id_at)
+{
+	const char *p = *h;
+	size_t len = *n, w = 0, i;
+
+	while (len > 0 && isspace((unsigned char)p[len - 1]))
+		len--;
+	while (len > 0 && isspace((unsigned char)*p))
+		p++, len--;
+	while (w < len && !isspace((unsigned char)p[w]))
+		w++;
+	for (i = w; i < len && isspace((unsigned char)p[i]); i++)
+		;
+	*h = p;
+	*n = len;
+	*kind_len = w;
+	*id_at = i;
+}
+
 /* Check the header "[...]" text between the brackets; start its section. */
 static int
 topo_header(struct topo_ctx *c, const char *h, size_t n)
 {
 	char id[LD_ID_MAX + 2];
-	size_t w = 0, i;
+	size_t w, i;
 	int kind;
 	bool ok;
 
-	while (n > 0 && isspace((unsigned char)h[n - 1]))
-		n--;
-	while (n > 0 && isspace((unsigned char)*h))
-		h++, n--;
-	while (w < n && !isspace((unsigned char)h[w]))
-		w++;
+	topo_header_split(&h, &n, &w, &i);
 	if ((kind = topo_kind_of(h, w)) < 0) {
 		topo_diag(c->t, c->lineno, false, "[%.*s] unknown section kind "
 		    "'%.*s'", (int)(n > 64 ? 64 : n), h, (int)(w > 32 ? 32 : w),
 		    h);
 		return -2;
 	}
-	for (i = w; i < n && isspace((unsigned char)h[i]); i++)
-		;
 	if (kind == TK_FEDERATION) {
 		if (i < n) {
 			topo_diag(c->t, c->lineno, false, "[%.*s] federation "
@@ -309,23 +323,29 @@ topo_handler(void *user, const char *section, const char *name,
 	return 1;
 }
 
+void
+topo_ini_dialect(int line_max)
+{
+	ini_use_stack = false;
+	ini_allow_realloc = false;
+	ini_initial_alloc = ini_max_line = line_max + 3;
+	ini_allow_multiline = false;
+	ini_allow_no_value = false;
+	ini_allow_bom = true;
+	ini_stop_on_first_error = false;
+	ini_allow_inline_comments = true;
+	ini_inline_comment_prefixes = ";";
+	ini_start_comment_prefixes = ";#";
+}
+
 /* Phase one: lines, sections and keys. */
 static void
 topo_read(struct topo_ctx *c)
 {
 	int rc;
 
-	ini_use_stack = false;
-	ini_allow_realloc = false;
-	ini_initial_alloc = ini_max_line = TOPO_LINE_MAX + 3;
-	ini_allow_multiline = false;
-	ini_allow_no_value = false;
-	ini_allow_bom = true;
-	ini_stop_on_first_error = false;
-	/* the line reader's classification assumes exactly these */
-	ini_allow_inline_comments = true;
-	ini_inline_comment_prefixes = ";";
-	ini_start_comment_prefixes = ";#";
+	/* the line reader's classification assumes exactly this dialect */
+	topo_ini_dialect(TOPO_LINE_MAX);
 	c->cur = -1;
 	rc = ini_parse_stream(topo_reader, c, topo_handler, c);
 	if (rc == -2)

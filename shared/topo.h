@@ -184,6 +184,19 @@ int topo_load_mem(const char *name, const char *text, size_t len,
     struct ld_topo **out);
 void topo_free(struct ld_topo *t);
 
+/* A section header's text h[0..*n) (between '[' and ']') as the reader
+ * splits it: trimmed (*h, *n updated), the kind h[0..*kind_len), blanks,
+ * the id h[*id_at..*n) (empty when *id_at == *n). */
+void topo_header_split(const char **h, size_t *n, size_t *kind_len,
+    size_t *id_at);
+
+/* Set inih (a process-wide setting) to liandong's INI dialect, the one
+ * the topology and linkctl's config file are written in: one line per
+ * reader call of at most line_max bytes, no multi-line values, no key
+ * without '=', a BOM allowed, ';' and '#' start comment lines, ';' starts
+ * an inline comment, every error reported (not only the first). */
+void topo_ini_dialect(int line_max);
+
 /* Print the diagnostics, "FILE:LINE: error: ..." one per line, and a
  * summary line; returns n_errors. */
 int topo_print_diags(const struct ld_topo *t, FILE *f);

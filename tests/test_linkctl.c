@@ -70,8 +70,8 @@ ctl(struct out *o, const char *cid, const char *const *args)
 	}
 	waitpid(pid, &st, 0);
 	o->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-	o->text = tn_slurp(op, NULL);
-	o->err = tn_slurp(ep, NULL);
+	o->text = tu_slurp(op, NULL);
+	o->err = tu_slurp(ep, NULL);
 	assert_non_null(o->text);
 	assert_non_null(o->err);
 }

@@ -687,7 +687,7 @@ t_kill9(void **state)
 	}
 	/* every acknowledged ticket is there */
 	struct ld_client *op = tn_client(&net, "LY", "op-ly-wang", 5000);
-	char *ids = tn_slurp(acked, NULL), *save = NULL;
+	char *ids = tu_slurp(acked, NULL), *save = NULL;
 	struct ld_request r;
 	struct call c = { 0 };
 	int n = 0;

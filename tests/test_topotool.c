@@ -33,27 +33,6 @@ struct tt_run {
 	char *err;		/* stderr */
 };
 
-/* The whole file at path (NUL-terminated), or NULL. */
-static char *
-tt_slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
 static void
 tt_write(const char *path, const char *text)
 {
@@ -112,8 +91,8 @@ tt_runv(const char *cwd, const char *const *args)
 	while (waitpid(pid, &st, 0) < 0)
 		assert_int_equal(errno, EINTR);
 	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	r.out = tt_slurp(out);
-	r.err = tt_slurp(err);
+	r.out = tu_slurp(out, NULL);
+	r.err = tu_slurp(err, NULL);
 	assert_non_null(r.out);
 	assert_non_null(r.err);
 	return r;
@@ -183,7 +162,7 @@ test_keygen_writes_0600(void **state)
 	assert_int_equal(strlen(pub), 40);
 	assert_int_equal(stat(key, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
-	text = tt_slurp(key);
+	text = tu_slurp(key, NULL);
 	assert_non_null(text);
 	assert_int_equal(text[0], '#');
 	tt_value(text, "\npublic-key = ", filepub, sizeof(filepub));
@@ -226,12 +205,12 @@ test_keygen_refuses_overwrite(void **state)
 	r = TT_RUN("keygen", "twice", "--out", key);
 	tt_status(&r, 0);
 	tt_free(&r);
-	before = tt_slurp(key);
+	before = tu_slurp(key, NULL);
 	r = TT_RUN("keygen", "twice", "--out", key);
 	tt_status(&r, 1);
 	tt_has(r.err, "already exists");
 	tt_has(r.err, key);
-	after = tt_slurp(key);
+	after = tu_slurp(key, NULL);
 	assert_string_equal(before, after);
 	free(before);
 	free(after);
@@ -521,7 +500,7 @@ test_draw_svg(void **state)
 	tt_path(svg, sizeof(svg), "federation.svg");
 	r = TT_RUN("draw", tt_example, "--svg", svg);
 	tt_status(&r, 0);
-	text = tt_slurp(svg);
+	text = tu_slurp(svg, NULL);
 	assert_non_null(text);
 	tt_has(text, "<svg");
 	free(text);
@@ -682,7 +661,7 @@ static void
 test_rekey_example(void **state)
 {
 	char keys[PATH_MAX], out[PATH_MAX], want[PATH_MAX + 64], path[PATH_MAX];
-	char *ex = tt_slurp(tt_example), *first;
+	char *ex = tu_slurp(tt_example, NULL), *first;
 	struct tt_run r;
 	struct stat st;
 
@@ -700,7 +679,7 @@ test_rekey_example(void **state)
 	assert_true(S_ISDIR(st.st_mode));
 	assert_int_equal(st.st_mode & 0777, 0700);
 	tt_check_rekeyed(out, keys);
-	first = tt_slurp(out);
+	first = tu_slurp(out, NULL);
 	tt_only_keys_differ(ex, first, 26);
 	r = TT_RUN("check", out);
 	tt_status(&r, 0);
@@ -731,7 +710,7 @@ static void
 test_rekey_in_place(void **state)
 {
 	char keys[PATH_MAX], file[PATH_MAX], tmp[PATH_MAX];
-	char *ex = tt_slurp(tt_example);
+	char *ex = tu_slurp(tt_example, NULL);
 	struct tt_run r;
 	struct stat st;
 
@@ -749,7 +728,7 @@ test_rekey_in_place(void **state)
 	r = TT_RUN("rekey", tt_example, "--keys", keys);
 	tt_status(&r, 0);
 	free(ex);
-	ex = tt_slurp(file);
+	ex = tu_slurp(file, NULL);
 	assert_string_equal(r.out, ex);	/* no temp file's bytes in it */
 	tt_free(&r);
 	free(ex);

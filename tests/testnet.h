@@ -45,39 +45,13 @@ tn_sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Read a whole file (NUL-terminated; free it). */
-static inline char *
-tn_slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		fclose(f);
-		return NULL;
-	}
-	buf[n] = '\0';
-	fclose(f);
-	if (len)
-		*len = (size_t)n;
-	return buf;
-}
-
 /* Every "tcp://127.0.0.1:P" with P in 7000..7999 becomes port_base + P -
  * 7000, so that concurrent test runs do not collide. */
 static inline void
 tn_move_ports(const char *in, const char *out, int base)
 {
 	size_t len;
-	char *s = tn_slurp(in, &len), *p;
+	char *s = tu_slurp(in, &len), *p;
 	FILE *f = fopen(out, "w");
 	const char *pat = "tcp://127.0.0.1:7";
 
@@ -141,7 +115,7 @@ struct tn_node {
 static inline bool
 tn_log_has(const struct tn_node *nd, const char *text)
 {
-	char *s = tn_slurp(nd->log, NULL);
+	char *s = tu_slurp(nd->log, NULL);
 	bool has = s != NULL && strstr(s, text) != NULL;
 
 	free(s);

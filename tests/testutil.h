@@ -27,6 +27,33 @@ tu_tmpdir(void)
 	return p;
 }
 
+/* The whole file at path, NUL-terminated (free it), its length in *len
+ * if len; NULL if it cannot be read. */
+static inline char *
+tu_slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+	if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		fclose(f);
+		return NULL;
+	}
+	buf[n] = '\0';
+	fclose(f);
+	if (len)
+		*len = (size_t)n;
+	return buf;
+}
+
 static inline void
 tu_rm_tree(char *p)
 {

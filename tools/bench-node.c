@@ -1331,44 +1331,6 @@ bench_request_sizes(struct bench_report *rep)
 
 /* ---- output -------------------------------------------------------------- */
 
-/* Print s as a JSON string. */
-static void
-bench_json_str(const char *s)
-{
-	putchar('"');
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", (unsigned char)*s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
-}
-
-/* One JSON line with a number value; baseline <= 0 prints null. */
-static void
-bench_json_num(const char *figure, double value, const char *unit,
-    double baseline)
-{
-	printf("{\"bench\":\"node\",\"figure\":\"%s\",\"value\":%.3f,"
-	    "\"unit\":\"%s\",", figure, value, unit);
-	if (baseline > 0)
-		printf("\"baseline\":%.3f,\"ratio\":%.3f}\n", baseline,
-		    value / baseline);
-	else
-		printf("\"baseline\":null,\"ratio\":null}\n");
-}
-
-/* One JSON line with a string value. */
-static void
-bench_json_text(const char *figure, const char *value)
-{
-	printf("{\"bench\":\"node\",\"figure\":\"%s\",\"value\":", figure);
-	bench_json_str(value);
-	printf(",\"unit\":\"\",\"baseline\":null,\"ratio\":null}\n");
-}
 
 /* The machine as one line. */
 static void
@@ -1605,8 +1567,8 @@ bench_print_json(const struct bench_report *rep)
 	struct bench_totals tot;
 
 	bench_machine_line(&rep->m, mline, sizeof(mline));
-	bench_json_text("machine", mline);
-	bench_json_text("ticket_list", rep->list_open ? "state=dispatched" :
+	bench_json_text("node", "machine", mline);
+	bench_json_text("node", "ticket_list", rep->list_open ? "state=dispatched" :
 	    "newest of all");
 	for (int i = 0; i <= BENCH_NLEVELS; i++) {
 		const struct bench_result *o = i < BENCH_NLEVELS ?
@@ -1622,34 +1584,34 @@ bench_print_json(const struct bench_report *rep)
 		else
 			snprintf(lv, sizeof(lv), "clients_%d", o->clients);
 		snprintf(fig, sizeof(fig), "req_per_s_%s", lv);
-		bench_json_num(fig, o->rps, "req/s", e->rps);
+		bench_json_num("node", fig, o->rps, "req/s", e->rps);
 		snprintf(fig, sizeof(fig), "p50_ms_%s", lv);
-		bench_json_num(fig, o->p50, "ms", e->p50);
+		bench_json_num("node", fig, o->p50, "ms", e->p50);
 		snprintf(fig, sizeof(fig), "p99_ms_%s", lv);
-		bench_json_num(fig, o->p99, "ms", e->p99);
+		bench_json_num("node", fig, o->p99, "ms", e->p99);
 		snprintf(fig, sizeof(fig), "max_ms_%s", lv);
-		bench_json_num(fig, o->max, "ms", e->max);
+		bench_json_num("node", fig, o->max, "ms", e->max);
 		snprintf(fig, sizeof(fig), "echo_req_per_s_%s", lv);
-		bench_json_num(fig, e->rps, "req/s", 0);
+		bench_json_num("node", fig, e->rps, "req/s", 0);
 		snprintf(fig, sizeof(fig), "echo_p50_ms_%s", lv);
-		bench_json_num(fig, e->p50, "ms", 0);
+		bench_json_num("node", fig, e->p50, "ms", 0);
 		snprintf(fig, sizeof(fig), "echo_p99_ms_%s", lv);
-		bench_json_num(fig, e->p99, "ms", 0);
+		bench_json_num("node", fig, e->p99, "ms", 0);
 		snprintf(fig, sizeof(fig), "tickets_made_%s", lv);
-		bench_json_num(fig, (double)o->creates, "tickets", 0);
+		bench_json_num("node", fig, (double)o->creates, "tickets", 0);
 		snprintf(fig, sizeof(fig), "group_commits_%s", lv);
-		bench_json_num(fig, (double)o->commits, "commits", 0);
+		bench_json_num("node", fig, (double)o->commits, "commits", 0);
 		snprintf(fig, sizeof(fig), "changes_per_commit_%s", lv);
-		bench_json_num(fig, bench_per_commit(o), "requests", 0);
+		bench_json_num("node", fig, bench_per_commit(o), "requests", 0);
 		snprintf(fig, sizeof(fig), "node_cpu_us_per_req_%s", lv);
-		bench_json_num(fig, o->replies ? o->node_cpu * 1e6 /
+		bench_json_num("node", fig, o->replies ? o->node_cpu * 1e6 /
 		    (double)o->replies : 0, "us", 0);
 		snprintf(fig, sizeof(fig), "bench_cpu_us_per_req_%s", lv);
-		bench_json_num(fig, o->replies ? o->bench_cpu * 1e6 /
+		bench_json_num("node", fig, o->replies ? o->bench_cpu * 1e6 /
 		    (double)o->replies : 0, "us", 0);
 		if (o->paced) {
 			snprintf(fig, sizeof(fig), "late_sends_%s", lv);
-			bench_json_num(fig, (double)o->late, "sends",
+			bench_json_num("node", fig, (double)o->late, "sends",
 			    0);
 		}
 	}
@@ -1678,26 +1640,26 @@ bench_print_json(const struct bench_report *rep)
 				if (*p == '.')
 					*p = '_';
 			snprintf(fig, sizeof(fig), "p50_ms_%s_%s", name, lv);
-			bench_json_num(fig, o->op_p50[op], "ms", 0);
+			bench_json_num("node", fig, o->op_p50[op], "ms", 0);
 			snprintf(fig, sizeof(fig), "p99_ms_%s_%s", name, lv);
-			bench_json_num(fig, o->op_p99[op], "ms", 0);
+			bench_json_num("node", fig, o->op_p99[op], "ms", 0);
 		}
 	}
 	if (t64 != NULL)
-		bench_json_text("target_req_per_s_clients_64",
+		bench_json_text("node", "target_req_per_s_clients_64",
 		    t64->rps >= BENCH_TARGET_RPS ? "met" : "NOT met");
 	if (rep->ours_paced.done)
-		bench_json_text("target_p99_ms_paced_1000",
+		bench_json_text("node", "target_p99_ms_paced_1000",
 		    rep->ours_paced.p99 < BENCH_TARGET_P99_MS ? "met" :
 		    "NOT met");
 	bench_totals(rep, &tot);
-	bench_json_num("errors", (double)tot.errors, "replies",
+	bench_json_num("node", "errors", (double)tot.errors, "replies",
 	    (double)tot.replies);
-	bench_json_num("echo_errors", (double)tot.echo_errors, "replies",
+	bench_json_num("node", "echo_errors", (double)tot.echo_errors, "replies",
 	    (double)tot.echo_replies);
-	bench_json_text("node_stop", tot.node_ok ? "ok" : "NOT clean");
+	bench_json_text("node", "node_stop", tot.node_ok ? "ok" : "NOT clean");
 	if (tot.first_err != NULL)
-		bench_json_text("first_error", tot.first_err);
+		bench_json_text("node", "first_error", tot.first_err);
 }
 
 /* ---- arguments and main -------------------------------------------------- */

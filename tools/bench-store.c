@@ -710,44 +710,6 @@ bench_profile_life(struct bench_profile *p)
 
 /* ---- output ------------------------------------------------------------ */
 
-/* Print s as a JSON string. */
-static void
-bench_json_str(const char *s)
-{
-	putchar('"');
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", (unsigned char)*s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
-}
-
-/* One JSON line with a number value; baseline <= 0 prints null. */
-static void
-bench_json_num(const char *figure, double value, const char *unit,
-    double baseline)
-{
-	printf("{\"bench\":\"store\",\"figure\":\"%s\",\"value\":%.2f,"
-	    "\"unit\":\"%s\",", figure, value, unit);
-	if (baseline > 0)
-		printf("\"baseline\":%.2f,\"ratio\":%.3f}\n", baseline,
-		    value / baseline);
-	else
-		printf("\"baseline\":null,\"ratio\":null}\n");
-}
-
-/* One JSON line with a string value. */
-static void
-bench_json_text(const char *figure, const char *value)
-{
-	printf("{\"bench\":\"store\",\"figure\":\"%s\",\"value\":", figure);
-	bench_json_str(value);
-	printf(",\"unit\":\"\",\"baseline\":null,\"ratio\":null}\n");
-}
 
 /* Events per second of a result. */
 static double
@@ -872,35 +834,35 @@ bench_print_json(const struct bench_report *rep)
 	char mline[1024], fig[64];
 
 	bench_machine_line(&rep->m, mline, sizeof(mline));
-	bench_json_text("machine", mline);
+	bench_json_text("store", "machine", mline);
 	for (int i = 0; i < BENCH_NBATCH; i++) {
 		if (rep->ours[i].batch == 0)
 			continue;	/* not measured (--batch) */
 		snprintf(fig, sizeof(fig), "events_per_s_batch_%zu",
 		    bench_batches[i]);
-		bench_json_num(fig, bench_rate(&rep->ours[i]), "events/s",
+		bench_json_num("store", fig, bench_rate(&rep->ours[i]), "events/s",
 		    bench_rate(&rep->raw[i]));
 		snprintf(fig, sizeof(fig), "raw_lmdb_events_per_s_batch_%zu",
 		    bench_batches[i]);
-		bench_json_num(fig, bench_rate(&rep->raw[i]), "events/s",
+		bench_json_num("store", fig, bench_rate(&rep->raw[i]), "events/s",
 		    i == 0 ? rep->syncs : 0);
 		snprintf(fig, sizeof(fig), "cpu_share_batch_%zu",
 		    bench_batches[i]);
-		bench_json_num(fig, bench_cpu_share(&rep->ours[i]), "share",
+		bench_json_num("store", fig, bench_cpu_share(&rep->ours[i]), "share",
 		    bench_cpu_share(&rep->raw[i]));
 	}
-	bench_json_num("fdatasync_per_s", rep->syncs, "syncs/s", 0);
-	bench_json_num("avg_event_bytes", rep->avg_bytes, "bytes", 0);
+	bench_json_num("store", "fdatasync_per_s", rep->syncs, "syncs/s", 0);
+	bench_json_num("store", "avg_event_bytes", rep->avg_bytes, "bytes", 0);
 	if (rep->prof.ok) {
-		bench_json_num("index_keys_per_event", rep->prof.index_keys,
+		bench_json_num("store", "index_keys_per_event", rep->prof.index_keys,
 		    "keys", 0);
-		bench_json_num("counters_per_event", rep->prof.counters,
+		bench_json_num("store", "counters_per_event", rep->prof.counters,
 		    "records", 0);
 	}
-	bench_json_num("db_bytes_per_million_events", rep->used_per_m, "bytes",
+	bench_json_num("store", "db_bytes_per_million_events", rep->used_per_m, "bytes",
 	    rep->raw_used_per_m);
-	bench_json_num("refused_events", (double)rep->refused, "events", 0);
-	bench_json_text("rebuild_check", rep->rebuild_rc == 0 ? "ok" :
+	bench_json_num("store", "refused_events", (double)rep->refused, "events", 0);
+	bench_json_text("store", "rebuild_check", rep->rebuild_rc == 0 ? "ok" :
 	    rep->rebuild_msg);
 }
 

@@ -352,16 +352,7 @@ lc_config_parse(struct lc *lc, const char *path, const char *text,
 	struct lc_ini c = { .lc = lc, .path = path, .text = text, .len = len };
 	int rc;
 
-	ini_use_stack = false;
-	ini_allow_realloc = false;
-	ini_initial_alloc = ini_max_line = LC_LINE_MAX + 3;
-	ini_allow_multiline = false;
-	ini_allow_no_value = false;
-	ini_allow_bom = true;
-	ini_stop_on_first_error = false;
-	ini_allow_inline_comments = true;
-	ini_inline_comment_prefixes = ";";
-	ini_start_comment_prefixes = ";#";
+	topo_ini_dialect(LC_LINE_MAX);
 	rc = ini_parse_stream(lc_ini_reader, &c, lc_ini_handler, &c);
 	if (rc == -2)
 		return lc_fail(LC_EXIT_LOCAL, "%s: out of memory", path);

@@ -903,17 +903,10 @@ tool_rekey_section(const struct tool_rekey *r, const char *h, size_t n)
 {
 	const struct ld_topo *t = r->t;
 	char id[LD_ID_MAX + 1];
-	size_t w = 0, i;
+	size_t w, i;
 	int k = -1;
 
-	while (n > 0 && isspace((unsigned char)h[n - 1]))
-		n--;
-	while (n > 0 && isspace((unsigned char)*h))
-		h++, n--;
-	while (w < n && !isspace((unsigned char)h[w]))
-		w++;
-	for (i = w; i < n && isspace((unsigned char)h[i]); i++)
-		;
+	topo_header_split(&h, &n, &w, &i);
 	if (n - i == 0 || n - i > LD_ID_MAX)
 		return -1;
 	memcpy(id, h + i, n - i);
