@@ -399,7 +399,25 @@ store_txn_cursor(struct ld_store *s, MDB_txn *txn, const char *origin,
 	return store_log_last(s, txn, origin, seq);
 }
 
-/* Remember origin's new last seq for the rest of the batch. */
+/* Does the log hold origin/seq? */
+static int
+store_txn_has_event(struct ld_store *s, MDB_txn *txn, const char *origin,
+    uint64_t seq, bool *held)
+{
+	uint8_t key[LD_NODE_MAX + 8];
+	MDB_val k = { sizeof(key), key }, v;
+	int rc;
+
+	store_origin_key(key, origin);
+	views_put_u64(key + LD_NODE_MAX, seq);
+	rc = mdb_get(txn, s->events, &k, &v);
+	*held = rc == 0;
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Remember origin's new last seq for the rest of the batch (the highest
+ * held: the caller passes max(cursor, seq), as sparse events may come
+ * below it). */
 static void
 store_txn_set_cursor(struct ld_store *s, const char *origin, uint64_t seq)
 {
@@ -598,7 +616,7 @@ store_txn_count(struct ld_store *s, MDB_txn *txn, uint32_t day,
  */
 int
 store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
-    int64_t now, bool replay, struct ld_err *err)
+    int64_t now, bool replay, bool sparse, struct ld_err *err)
 {
 	const struct ld_kind_def *kd;
 	struct ld_ticket *before = &s->t_before, *after = &s->t_after;
@@ -626,6 +644,17 @@ store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
 			    "its sequence number from the store (got %llu)",
 			    (unsigned long long)ev->seq);
 		ev->seq = cur + 1;
+	} else if (sparse || replay) {
+		/* held already?  (the parent's events come with gaps; the
+		 * log replayed by rebuild is taken as it is) */
+		bool held = false;
+
+		rc = store_txn_has_event(s, txn, ev->origin, ev->seq, &held);
+		if (rc != 0)
+			return rc;
+		if (held || ev->seq == 0)
+			return err_set(err, LD_EDUP, "event %s/%llu already "
+			    "held", ev->origin, (unsigned long long)ev->seq);
 	} else if (ev->seq <= cur) {
 		return err_set(err, LD_EDUP, "event %s/%llu already applied "
 		    "(have up to %llu)", ev->origin,
@@ -692,8 +721,17 @@ store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
 		/* another node (or our own log) already accepted it: its clock
 		 * is not ours to judge */
 		rc = ticket_apply(after, ev, local ? now : INT64_MAX, err);
-		if (rc != 0)
+		if (rc != 0 && local)
 			goto undo;
+		if (rc != 0) {
+			/* another node's event our state machine refuses: the
+			 * log is the truth, so it is kept (views unchanged) and
+			 * the disagreement reported; refusing it would stall
+			 * the link for ever */
+			s->disagreed = true;
+			rc = 0;
+			goto log_only;
+		}
 		if (details) {
 			/* encoded before anything is written: a failure refuses
 			 * this event only */
@@ -731,6 +769,7 @@ store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
 	if (rc != 0)
 		goto undo_mdb;
 
+log_only:
 	store_origin_key(key, ev->origin);
 	views_put_u64(key + LD_NODE_MAX, ev->seq);
 	k.mv_size = sizeof(key);
@@ -758,7 +797,7 @@ store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
 			goto undo_mdb;
 	}
 	s->applied_txn++;
-	store_txn_set_cursor(s, ev->origin, ev->seq);
+	store_txn_set_cursor(s, ev->origin, ev->seq > cur ? ev->seq : cur);
 	if (tid_n != 0)
 		rc = store_txn_put_tid(s, txn, tid_year, tid_n);
 	if (rc != 0)
@@ -976,17 +1015,58 @@ int
 store_commit(struct ld_store *s, struct ld_store_item *items, size_t n,
     int64_t now, struct ld_err *err)
 {
+	return store_commit_meta(s, items, n, NULL, 0, now, err);
+}
+
+/* Write the meta values into the open write transaction. */
+static int
+store_txn_put_meta(struct ld_store *s, MDB_txn *txn,
+    const struct ld_store_meta *meta, size_t n_meta)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < n_meta && rc == 0; i++) {
+		uint8_t vb[8];
+		MDB_val k = { strlen(meta[i].key), (void *)meta[i].key };
+		MDB_val v = { 8, vb };
+
+		views_put_u64(vb, meta[i].value);
+		rc = mdb_put(txn, s->meta, &k, &v, 0);
+	}
+	return rc;
+}
+
+uint64_t
+store_meta_u64(struct ld_store *s, const char *key)
+{
+	MDB_txn *txn;
+	MDB_val k = { strlen(key), (void *)key }, v;
+	uint64_t val = 0;
+
+	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0)
+		return 0;
+	if (mdb_get(txn, s->meta, &k, &v) == 0 && v.mv_size == 8)
+		val = views_get_u64(v.mv_data);
+	mdb_txn_abort(txn);
+	return val;
+}
+
+int
+store_commit_meta(struct ld_store *s, struct ld_store_item *items, size_t n,
+    const struct ld_store_meta *meta, size_t n_meta, int64_t now,
+    struct ld_err *err)
+{
 	uint8_t *assigned;
 	MDB_txn *txn;
 	int rc;
 
-	if (n == 0)
+	if (n == 0 && n_meta == 0)
 		return LD_OK;
 	for (size_t i = 0; i < n; i++) {	/* no stale answer survives */
 		items[i].rc = 0;
 		err_clear(&items[i].err);
 	}
-	assigned = calloc(n, 1);
+	assigned = calloc(n ? n : 1, 1);
 	if (assigned == NULL) {
 		rc = err_set(err, LD_ENOMEM, "store: out of memory");
 		goto out;	/* every item gets the error: nothing written */
@@ -1019,8 +1099,10 @@ retry:
 		}
 		for (size_t j = i; j < i + m; j++) {
 			err_clear(&items[j].err);
+			s->disagreed = false;
 			rc = store_apply_one(s, txn, items[j].ev, now, false,
-			    &items[j].err);
+			    items[j].sparse, &items[j].err);
+			items[j].kept = rc == 0 && s->disagreed;
 			items[j].rc = store_fatal(rc) ? 0 : rc;
 			if (store_fatal(rc))
 				break;
@@ -1041,6 +1123,8 @@ retry:
 	}
 	if (rc == 0)
 		rc = store_txn_flush(s, txn);
+	if (rc == 0)
+		rc = store_txn_put_meta(s, txn, meta, n_meta);
 	if (rc == 0)
 		rc = mdb_txn_commit(txn);
 	else

@@ -77,8 +77,13 @@ struct ld_store_item {
 	struct ld_event *ev;	/* in: the event; out: seq (and ticket id) set */
 	bool joined;		/* in: part of the same request as the item
 				 * before it (see store_commit) */
+	bool sparse;		/* in: a remote event taken if not held,
+				 * whatever its sequence (from the parent) */
 	int rc;			/* out: 0 applied, or why not */
-	struct ld_err err;	/* out: the reason, when rc != 0 */
+	bool kept;		/* out: a remote event the state machine
+				 * refused, kept in the log (views unchanged);
+				 * err says why */
+	struct ld_err err;	/* out: the reason, when rc != 0 or kept */
 };
 
 /*
@@ -88,7 +93,12 @@ struct ld_store_item {
  * number; a ticket.created with an empty ticket id gets the next id
  * ("XA-2011-000124", year from the event's local date).  A remote event
  * (another origin, seq > 0) must be the next of its origin: seq at or
- * below the cursor gives LD_EDUP, above cursor + 1 gives LD_EGAP.
+ * below the cursor gives LD_EDUP, above cursor + 1 gives LD_EGAP; or,
+ * with item.sparse (events from the parent, who sends only some of its
+ * log), it is taken if the log does not hold it yet (else LD_EDUP).  A
+ * remote event the state machine refuses is kept in the log without
+ * changing the views (item.kept, the reason in item.err): docs/federation.md
+ * §2.
  * Each ticket event goes through ticket_apply() (at time now); a refused
  * event is not written and does not use a sequence number.  Later events
  * in the batch see the effect of earlier ones.
@@ -125,6 +135,19 @@ int store_commit(struct ld_store *s, struct ld_store_item *items, size_t n,
 void store_grow_in_commit(struct ld_store *s, bool yes);
 bool store_grow_pending(const struct ld_store *s);
 int store_grow_map(struct ld_store *s, struct ld_err *err);
+
+/* store_commit, and in the same transaction meta[0 .. n_meta) (key ->
+ * u64): a link's position stored with the events it brought (DESIGN §3).
+ * Keys are "link:NODE:..." (never "schema", "node", "tid:..."). */
+struct ld_store_meta {
+	char key[48];
+	uint64_t value;
+};
+int store_commit_meta(struct ld_store *s, struct ld_store_item *items,
+    size_t n, const struct ld_store_meta *meta, size_t n_meta, int64_t now,
+    struct ld_err *err);
+/* A meta value (0 if absent). */
+uint64_t store_meta_u64(struct ld_store *s, const char *key);
 
 /* Reads: each runs in its own read-only snapshot. */
 int store_get_ticket(struct ld_store *s, const char *id, struct ld_ticket *t,

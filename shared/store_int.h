@@ -38,6 +38,7 @@ struct ld_store {
 	bool no_sync;
 	bool no_grow_in_commit;	/* store_grow_in_commit(s, false) */
 	bool grow_pending;	/* a commit found the map full */
+	bool disagreed;		/* the last event applied was kept refused */
 	int lockfd;
 	uint64_t applied_last;	/* last apply index committed */
 	uint64_t applied_txn;	/* ... within the open write transaction */
@@ -68,7 +69,7 @@ int store_log_last(struct ld_store *s, MDB_txn *txn, const char *origin,
     uint64_t *seq);
 int store_mdb_err(struct ld_err *err, int rc, const char *what);
 int store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
-    int64_t now, bool replay, struct ld_err *err);
+    int64_t now, bool replay, bool sparse, struct ld_err *err);
 /* Double the map (up to map_max); LD_EFULL at the maximum. */
 int store_grow(struct ld_store *s, struct ld_err *err);
 /* Load ticket id's state into *t (zeroed, details empty, if absent). */

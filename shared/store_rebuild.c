@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -49,6 +50,14 @@ rebuild_key_str(const MDB_val *k, char *out, size_t cap)
 }
 
 /* Compare database dbi_a of txn a with dbi_b of txn b, key and value. */
+/* A meta key of a link's position ("link:LY:down")? */
+static bool
+rebuild_link_key(const char *db, const MDB_val *k)
+{
+	return strcmp(db, "meta") == 0 && k->mv_size >= 5 &&
+	    memcmp(k->mv_data, "link:", 5) == 0;
+}
+
 static int
 rebuild_compare_db(MDB_txn *a, MDB_dbi da, MDB_txn *b, MDB_dbi db,
     const char *name, struct ld_err *err)
@@ -65,6 +74,11 @@ rebuild_compare_db(MDB_txn *a, MDB_dbi da, MDB_txn *b, MDB_dbi db,
 	ra = mdb_cursor_get(ca, &ka, &va, MDB_FIRST);
 	rb = mdb_cursor_get(cb, &kb, &vb, MDB_FIRST);
 	for (;;) {
+		/* links' positions are not made by events: not compared */
+		while (ra == 0 && rebuild_link_key(name, &ka))
+			ra = mdb_cursor_get(ca, &ka, &va, MDB_NEXT);
+		while (rb == 0 && rebuild_link_key(name, &kb))
+			rb = mdb_cursor_get(cb, &kb, &vb, MDB_NEXT);
 		if ((ra != 0 && ra != MDB_NOTFOUND) ||
 		    (rb != 0 && rb != MDB_NOTFOUND)) {
 			rc = store_mdb_err(err, ra != 0 && ra != MDB_NOTFOUND ?
@@ -189,7 +203,7 @@ again:
 			rc = LD_ECORRUPT;
 			goto abort;
 		}
-		rc = store_apply_one(r, wt, ev, INT64_MAX, true, err);
+		rc = store_apply_one(r, wt, ev, INT64_MAX, true, true, err);
 		if (rc == MDB_MAP_FULL) {
 			mdb_txn_abort(wt);
 			wt = NULL;

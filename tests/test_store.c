@@ -661,11 +661,78 @@ t_request_groups(void **state)
 	free(e);
 }
 
+/* Events from the parent come with gaps (sparse: taken if not held); a
+ * remote event the state machine refuses is kept in the log, views
+ * unchanged; a link's position is stored in the same transaction. */
+static void
+t_sparse_kept_meta(void **state)
+{
+	struct fx *f = *state;
+	struct ld_event *e = malloc(sizeof(*e));
+	struct ld_store_item it;
+	struct ld_store_meta m = { "link:LY:down", 42 };
+	struct ld_ticket t;
+	struct ld_err err;
+
+	/* LY's ticket 5, created as LY's event 7: taken, gaps and all */
+	tg_created(e, "LY", T0, "13900000009");
+	snprintf(e->ticket, sizeof(e->ticket), "LY-2011-000005");
+	e->seq = 7;
+	memset(&it, 0, sizeof(it));
+	it.ev = e;
+	it.sparse = true;
+	assert_int_equal(store_commit_meta(f->s, &it, 1, &m, 1, T0, &err), 0);
+	assert_int_equal(it.rc, 0);
+	assert_false(it.kept);
+	assert_int_equal(store_meta_u64(f->s, "link:LY:down"), 42);
+	assert_int_equal(store_cursor(f->s, "LY"), 7);
+	/* again: held */
+	memset(&it, 0, sizeof(it));
+	it.ev = e;
+	it.sparse = true;
+	assert_int_equal(store_commit(f->s, &it, 1, T0, &err), 0);
+	assert_int_equal(it.rc, LD_EDUP);
+	/* an earlier one of LY's, below the last held: taken */
+	tg_created(e, "LY", T0, "13900000009");
+	snprintf(e->ticket, sizeof(e->ticket), "LY-2011-000002");
+	e->seq = 3;
+	memset(&it, 0, sizeof(it));
+	it.ev = e;
+	it.sparse = true;
+	assert_int_equal(store_commit(f->s, &it, 1, T0, &err), 0);
+	assert_int_equal(it.rc, 0);
+	assert_int_equal(store_cursor(f->s, "LY"), 7);	/* the highest held */
+	/* without sparse the same origin must come in order */
+	tg_wo_event(e, LD_EV_SIGNED, "LY", T0, "LY-2011-000005", 1);
+	e->seq = 9;
+	assert_int_equal(commit1(f->s, e, T0, &err), LD_EGAP);
+
+	/* LY signs a work order the ticket does not have: kept, not applied */
+	tg_wo_event(e, LD_EV_SIGNED, "LY", T0 + 1000, "LY-2011-000005", 3);
+	e->seq = 8;
+	memset(&it, 0, sizeof(it));
+	it.ev = e;
+	assert_int_equal(store_commit(f->s, &it, 1, T0, &err), 0);
+	assert_int_equal(it.rc, 0);
+	assert_true(it.kept);
+	assert_true(it.err.msg[0] != '\0');
+	assert_int_equal(store_cursor(f->s, "LY"), 8);
+	assert_int_equal(store_get_ticket(f->s, "LY-2011-000005", &t, &err), 0);
+	assert_int_equal(t.n_wo, 0);
+	assert_int_equal(t.events, 1);
+	assert_int_equal(store_get_event(f->s, "LY", 8, e, &err), 0);
+	/* the replay agrees, byte for byte */
+	if (store_rebuild(f->s, false, &err) != 0)
+		fail_msg("rebuild: %s", err.msg);
+	free(e);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(t_request_groups, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_sparse_kept_meta, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_ids_and_seqs, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_history, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_refusal_keeps_seq, setup, teardown),
