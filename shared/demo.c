@@ -41,7 +41,7 @@ demo_ev(struct demo *d, enum ld_event_kind k, const char *actor,
 		demo_commit(d);	/* the batch is full: commit what we have */
 	e = &d->ev[d->n];
 	event_init(e, k, d->node, d->now, actor, ticket ? ticket : d->last_id);
-	d->it[d->n].ev = e;
+	d->it[d->n] = (struct ld_store_item){ .ev = e };
 	d->n++;
 	return e;
 }

@@ -65,8 +65,8 @@ crash_child(const char *dir, int fd, int round, unsigned seed)
 				tg_wo_event(e, LD_EV_COMPLETED, "XA", t, open_ids[k], 1);
 			}
 			snprintf(e->actor, sizeof(e->actor), "t:%d:%u", round, n++);
+			memset(&it[i], 0, sizeof(it[i]));
 			it[i].ev = e;
-			it[i].joined = false;
 		}
 		if (store_commit(s, it, (size_t)batch, t, &err) != 0) {
 			fprintf(stderr, "child: commit: %s\n", err.msg);
