@@ -56,6 +56,11 @@ enum ld_op {
 	LD_OP_EXT_GRANT,	/* ext.grant */
 	LD_OP_EXT_REFUSE,	/* ext.refuse */
 	LD_OP_WO_SETTLE,	/* wo.settle: responsibility after a default handler */
+	LD_OP_TICKET_DISPATCH,	/* ticket.dispatch: a new ticket to units */
+	LD_OP_TICKET_ESCALATE,	/* ticket.escalate: up to the parent node */
+	LD_OP_TICKET_HANDDOWN,	/* ticket.handdown: down to a child node */
+	LD_OP_TRANSFER_ACCEPT,	/* transfer.accept: take a ticket over */
+	LD_OP_TRANSFER_REFUSE,	/* transfer.refuse */
 	/* unit terminals */
 	LD_OP_WO_QUEUE,		/* wo.queue: own open work orders, soonest first */
 	LD_OP_WO_SIGN,		/* wo.sign */

@@ -67,6 +67,21 @@ const struct ld_op_def proto_ops[LD_OP__COUNT] = {
 	[LD_OP_WO_SETTLE] = { "wo.settle", R_OFFICE, F(WO) | F(UNIT), F(NOTE),
 	    Q(TICKET), 0, "settle responsibility for a work order a default "
 	    "handler completed" },
+	[LD_OP_TICKET_DISPATCH] = { "ticket.dispatch", R_OFFICE, 0,
+	    F(UNITS) | F(NOTE), Q(TICKET), 0,
+	    "dispatch a new ticket (a transfer was refused) by the topology, "
+	    "or to the units named" },
+	[LD_OP_TICKET_ESCALATE] = { "ticket.escalate", R_OFFICE, F(REASON), 0,
+	    Q(TICKET), 0, "hand a new or returned ticket up to the parent "
+	    "node (cross-jurisdiction)" },
+	[LD_OP_TICKET_HANDDOWN] = { "ticket.handdown", R_OFFICE, 0,
+	    F(NODE) | F(REASON), Q(TICKET), 0,
+	    "hand a new or returned ticket down to the county it belongs to" },
+	[LD_OP_TRANSFER_ACCEPT] = { "transfer.accept", R_OFFICE, 0, F(NOTE),
+	    Q(TICKET), 0, "take over a ticket handed to this node, and "
+	    "dispatch it" },
+	[LD_OP_TRANSFER_REFUSE] = { "transfer.refuse", R_OFFICE, F(REASON), 0,
+	    Q(TICKET), 0, "refuse a ticket handed to this node" },
 	[LD_OP_WO_QUEUE] = { "wo.queue", R_UNIT, 0, 0, 0, Q(LIMIT),
 	    "the unit's own open work orders, soonest deadline first" },
 	[LD_OP_WO_SIGN] = { "wo.sign", R_UNIT, F(WO), F(NOTE), Q(TICKET), 0,

@@ -42,6 +42,8 @@
 #include "ticket.h"
 #include "topo.h"
 
+struct fed;
+
 /* Most events one request becomes: ticket.create is created + routed +
  * one dispatched per unit. */
 #define LD_REQ_EVENTS_MAX (2 + LD_UNITS_MAX)
@@ -56,6 +58,7 @@ struct ld_req_env {
 	int64_t started;	/* UTC ms: when the node started (status) */
 	const char *version;	/* status */
 	uint64_t requests;	/* status: requests served so far */
+	const struct fed *fed;	/* status: the links (NULL: none) */
 };
 
 /* Who is asking: a [client] of this node in the topology. */
@@ -104,9 +107,10 @@ size_t req_events_max(const struct ld_request *r);
  * Scope (checked by req_plan and req_query, here for both):
  *  - an administrator: every ticket in this node's store;
  *  - an operator of a city-level node (province or city): every ticket in
- *    its store; of a county-level node (county or town): only tickets
- *    this node owns (ticket.owner == node id), and ticket.create only in
- *    an area whose route owner (topo_route) is this node;
+ *    its store; of a county-level node (county or town): the tickets this
+ *    node owns, those being handed to it, and those it created (also once
+ *    escalated); a ticket.create in another node's area goes to that node
+ *    (a transfer request in the same request: req_transfer_target);
  *  - a unit terminal: only tickets with a work order of its unit, and of
  *    those only its own work orders (acting on another unit's work order:
  *    LD_EREFUSED).

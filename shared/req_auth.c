@@ -86,7 +86,10 @@ req_events_max(const struct ld_request *r)
 	case LD_OP_TICKET_CREATE:
 		return LD_REQ_EVENTS_MAX;	/* created, routed, dispatched... */
 	case LD_OP_WO_REROUTE:
+	case LD_OP_TICKET_DISPATCH:
 		return 1 + LD_UNITS_MAX;	/* routed, dispatched... */
+	case LD_OP_TRANSFER_ACCEPT:
+		return LD_REQ_EVENTS_MAX;	/* accepted, routed, dispatched... */
 	default:
 		return req_is_query(r->op) ? 0 : 1;
 	}
@@ -111,6 +114,15 @@ req_has_unit(const struct ld_topo *top, const struct ld_ticket *t, int unit)
 	return false;
 }
 
+/* Did node self create ticket t (its id's prefix)? */
+static bool
+req_created_by(const struct ld_ticket *t, const char *self)
+{
+	size_t n = strlen(self);
+
+	return strncmp(t->id, self, n) == 0 && t->id[n] == '-';
+}
+
 int
 req_can_see(const struct ld_req_env *env, const struct ld_caller *c,
     const struct ld_ticket *t, struct ld_err *err)
@@ -121,7 +133,11 @@ req_can_see(const struct ld_req_env *env, const struct ld_caller *c,
 	case LD_ROLE_ADMIN:
 		return LD_OK;
 	case LD_ROLE_OPERATOR:
-		if (!req_county_scope(env) || strcmp(t->owner, self) == 0)
+		/* a county's: what it owns, what is handed to it, and what
+		 * it created (also once escalated) */
+		if (!req_county_scope(env) || strcmp(t->owner, self) == 0 ||
+		    strcmp(t->transfer_to, self) == 0 ||
+		    req_created_by(t, self))
 			return LD_OK;
 		return err_set(err, LD_EREFUSED, "ticket %s is not a ticket of "
 		    "node %s", t->id, self);

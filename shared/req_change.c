@@ -18,21 +18,11 @@
  * store applies them again in the commit and has the last word.
  */
 #include "req.h"
+#include "req_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* One req_plan call. */
-struct req_ctx {
-	const struct ld_req_env *env;
-	const struct ld_caller *c;
-	const struct ld_request *r;
-	struct ld_req_plan *p;
-	size_t cap;		/* room in p->ev */
-	struct ld_err *err;
-	struct ld_ticket t;	/* ops on a ticket: our copy, as read */
-};
 
 typedef int (*req_plan_fn)(struct req_ctx *x);
 
@@ -68,11 +58,20 @@ static const struct req_op {
 	[LD_OP_EXT_REQUEST] = { LD_EV_EXT_REQUESTED, req_plan_one, true },
 	[LD_OP_WO_PROGRESS] = { LD_EV_PROGRESS, req_plan_one, true },
 	[LD_OP_WO_COMPLETE] = { LD_EV_COMPLETED, req_plan_one, true },
+	[LD_OP_TICKET_ESCALATE] = { LD_EV_TRANSFER_REQUESTED,
+	    req_plan_escalate, true },
+	[LD_OP_TICKET_HANDDOWN] = { LD_EV_TRANSFER_REQUESTED,
+	    req_plan_handdown, true },
+	[LD_OP_TRANSFER_ACCEPT] = { LD_EV_TRANSFER_ACCEPTED, req_plan_accept,
+	    true },
+	[LD_OP_TRANSFER_REFUSE] = { LD_EV_TRANSFER_REFUSED, req_plan_refuse,
+	    true },
+	[LD_OP_TICKET_DISPATCH] = { LD_EV_ROUTED, req_plan_dispatch, true },
 };
 
 /* ---- building events ---------------------------------------------------- */
 
-static const char *
+const char *
 req_op_name(const struct req_ctx *x)
 {
 	return proto_op_name(x->r->op);
@@ -81,7 +80,7 @@ req_op_name(const struct req_ctx *x)
 /* The next event of the plan, its envelope set: origin this node, seq 0
  * (the store numbers it), time now, actor the caller, and ticket (""
  * where the store fills it in). */
-static int
+int
 req_next(struct req_ctx *x, enum ld_event_kind kind, const char *ticket,
     struct ld_event **out)
 {
@@ -135,7 +134,7 @@ req_copy_field(struct ld_event *ev, const struct ld_event *a, enum ld_field f)
 
 /* Fill ev's payload with the arguments its kind takes (required or
  * optional) that the request has. */
-static int
+int
 req_take_args(struct req_ctx *x, struct ld_event *ev)
 {
 	const struct ld_kind_def *k = &event_kinds[ev->kind];
@@ -164,7 +163,7 @@ req_event_from_args(struct req_ctx *x, struct ld_event **out)
 
 /* Set a work order's deadlines: now plus the durations the topology
  * gives. */
-static void
+void
 req_set_due(struct req_ctx *x, struct ld_event *ev, int64_t sign_ms,
     int64_t complete_ms)
 {
@@ -181,7 +180,7 @@ req_set_due(struct req_ctx *x, struct ld_event *ev, int64_t sign_ms,
  * (topo_route's own codes, ENOTFOUND and EINVAL, would say something else
  * on the wire).
  */
-static int
+int
 req_route(struct req_ctx *x, const char *category, const char *area,
     unsigned urgency, struct ld_topo_route *rt)
 {
@@ -205,16 +204,18 @@ req_route(struct req_ctx *x, const char *category, const char *area,
 
 /* The routed event's rule: the rule's id, or "default <id>" for a default
  * handler, saying so when responsibility is settled afterwards. */
-static void
+void
 req_rule_text(const struct ld_topo *top, const struct ld_topo_route *rt,
     char *buf, size_t cap)
 {
 	if (rt->rule >= 0)
 		snprintf(buf, cap, "%s", top->rules[rt->rule].id);
-	else
+	else if (rt->fallback >= 0)
 		snprintf(buf, cap, "default %s%s", top->defaults[rt->fallback].id,
 		    rt->settle ? " (unclear ownership: responsibility settled "
 		    "afterwards)" : "");
+	else
+		snprintf(buf, cap, "units named by the operator");
 }
 
 /* The durations of unit u in the route: its own if the route names it,
@@ -269,35 +270,47 @@ req_plan_call(struct req_ctx *x)
 
 /* ---- ticket.create ------------------------------------------------------ */
 
-/* An operator of a county-level node records tickets only for areas its
- * node owns (req.h, scope).  A city-level node records and dispatches a
- * county's request itself for now: handing it down comes with
- * federation. */
-static int
-req_create_scope(struct req_ctx *x, const struct ld_topo_route *rt)
+int
+req_plan_dispatch_route(struct req_ctx *x, const char *id,
+    const struct ld_topo_route *rt, unsigned wo)
 {
 	const struct ld_topo *top = x->env->t;
+	char rule[LD_RULE_MAX + 1];
+	struct ld_event *ev;
+	int rc;
 
-	if (x->c->role != LD_ROLE_OPERATOR ||
-	    top->nodes[x->env->self].level < LD_TL_COUNTY ||
-	    rt->node == x->env->self)
-		return LD_OK;
-	return err_set(x->err, LD_EREFUSED, "args.area: area %s belongs to "
-	    "node %s, not to this county", x->r->args.area,
-	    top->nodes[rt->node].id);
+	if ((rc = req_next(x, LD_EV_ROUTED, id, &ev)) != LD_OK)
+		return rc;
+	req_rule_text(top, rt, rule, sizeof(rule));
+	event_set_str(ev, LD_F_RULE, rule);
+	for (int i = 0; i < rt->n_units; i++)
+		event_add_unit(ev, top->units[rt->units[i]].id);
+	for (int i = 0; i < rt->n_units; i++) {
+		if ((rc = req_next(x, LD_EV_DISPATCHED, id, &ev)) != LD_OK)
+			return rc;
+		event_set_uint(ev, LD_F_WO, (uint64_t)wo + (uint64_t)i + 1);
+		event_set_str(ev, LD_F_UNIT, top->units[rt->units[i]].id);
+		req_set_due(x, ev, rt->sign_ms[i], rt->complete_ms[i]);
+	}
+	return LD_OK;
 }
 
-/* ticket.created, routed, and one dispatched per unit of the route, all
- * with an empty ticket id: the store gives the group the new one. */
+/*
+ * ticket.created, then either routed and one dispatched per unit of the
+ * route, or, when the area is another node's (req_transfer_target), a
+ * transfer request to the node it goes to: up to the parent (a county's
+ * cross-jurisdiction request) or down to the child towards the area's
+ * owner (the city hands it down).  All with an empty ticket id: the store
+ * gives the group the new one.
+ */
 static int
 req_plan_create(struct req_ctx *x)
 {
 	const struct ld_topo *top = x->env->t;
 	const struct ld_event *a = &x->r->args;
-	char rule[LD_RULE_MAX + 1];
 	struct ld_topo_route rt;
 	struct ld_event *ev;
-	int rc;
+	int rc, to;
 
 	if (topo_area(top, a->area) < 0)
 		return err_set(x->err, LD_EUNKNOWN, "args.area: unknown area "
@@ -305,26 +318,23 @@ req_plan_create(struct req_ctx *x)
 	if (topo_category(top, a->category) < 0)
 		return err_set(x->err, LD_EUNKNOWN, "args.category: unknown "
 		    "category '%s'", a->category);
-	if ((rc = req_route(x, a->category, a->area, a->urgency, &rt)) != 0 ||
-	    (rc = req_create_scope(x, &rt)) != 0)
+	if ((rc = req_route(x, a->category, a->area, a->urgency, &rt)) != 0)
 		return rc;
 
 	if ((rc = req_next(x, LD_EV_TICKET_CREATED, "", &ev)) != LD_OK ||
 	    (rc = req_take_args(x, ev)) != LD_OK)
 		return rc;
-	if ((rc = req_next(x, LD_EV_ROUTED, "", &ev)) != LD_OK)
+	to = req_transfer_target(x, &rt);
+	if (to < 0)
+		return req_plan_dispatch_route(x, "", &rt, 0);
+	if ((rc = req_next(x, LD_EV_TRANSFER_REQUESTED, "", &ev)) != LD_OK)
 		return rc;
-	req_rule_text(top, &rt, rule, sizeof(rule));
-	event_set_str(ev, LD_F_RULE, rule);
-	for (int i = 0; i < rt.n_units; i++)
-		event_add_unit(ev, top->units[rt.units[i]].id);
-	for (int i = 0; i < rt.n_units; i++) {
-		if ((rc = req_next(x, LD_EV_DISPATCHED, "", &ev)) != LD_OK)
-			return rc;
-		event_set_uint(ev, LD_F_WO, (uint64_t)i + 1);
-		event_set_str(ev, LD_F_UNIT, top->units[rt.units[i]].id);
-		req_set_due(x, ev, rt.sign_ms[i], rt.complete_ms[i]);
-	}
+	event_set_str(ev, LD_F_NODE, top->nodes[to].id);
+	event_set_uint(ev, LD_F_DIRECTION, top->nodes[to].parent ==
+	    x->env->self ? LD_DIR_DOWN : LD_DIR_UP);
+	event_set_str(ev, LD_F_REASON, top->nodes[to].parent == x->env->self ?
+	    "the area is the jurisdiction of a county: handed down" :
+	    "the area is not this county's: escalated");
 	return LD_OK;
 }
 

@@ -19,6 +19,7 @@
  * is small.
  */
 #include "req.h"
+#include "fed.h"
 #include "ltime.h"
 
 #include <stdlib.h>
@@ -827,6 +828,47 @@ q_figures(const struct ld_req_env *env, const struct ld_request *r,
 
 #define STATUS_KEYS 9
 
+/* {"node", "role": "parent"|"child", "up", "since", "heard", "lag",
+ * "received", "sent", "refused", "kept"} per link (docs/protocol.md §5);
+ * durations in ms, nil when never. */
+static void
+status_links(struct ld_pw *w, const struct fed *f)
+{
+	struct fed_link_status ls[FED_LINKS_MAX];
+	size_t n = fed_status(f, ls, FED_LINKS_MAX);
+
+	proto_w_array(w, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		proto_w_map(w, 10);
+		proto_w_str(w, "node");
+		proto_w_str(w, ls[i].node);
+		proto_w_str(w, "role");
+		proto_w_str(w, ls[i].parent ? "parent" : "child");
+		proto_w_str(w, "up");
+		proto_w_bool(w, ls[i].up);
+		proto_w_str(w, "since");
+		if (ls[i].since_ms < 0)
+			proto_w_nil(w);
+		else
+			proto_w_uint(w, (uint64_t)ls[i].since_ms);
+		proto_w_str(w, "heard");
+		if (ls[i].heard_ms < 0)
+			proto_w_nil(w);
+		else
+			proto_w_uint(w, (uint64_t)ls[i].heard_ms);
+		proto_w_str(w, "lag");
+		proto_w_uint(w, ls[i].lag_out);
+		proto_w_str(w, "received");
+		proto_w_uint(w, ls[i].received);
+		proto_w_str(w, "sent");
+		proto_w_uint(w, ls[i].sent);
+		proto_w_str(w, "refused");
+		proto_w_uint(w, ls[i].refused);
+		proto_w_str(w, "kept");
+		proto_w_uint(w, ls[i].kept);
+	}
+}
+
 static int
 q_status(const struct ld_req_env *env, const struct ld_caller *c,
     const struct ld_request *r, uint8_t *buf, size_t cap, struct ld_err *err)
@@ -858,7 +900,7 @@ q_status(const struct ld_req_env *env, const struct ld_caller *c,
 	proto_w_str(&w, "tickets");
 	proto_w_uint(&w, st.tickets);
 	proto_w_str(&w, "links");
-	proto_w_array(&w, 0);		/* federation: issue 5 */
+	status_links(&w, env->fed);
 	proto_w_str(&w, "started");
 	proto_w_uint(&w, env->started > 0 ? (uint64_t)env->started : 0);
 	proto_w_str(&w, "requests");

@@ -9,6 +9,7 @@
  */
 #include "serve.h"
 #include "auth.h"
+#include "fed.h"
 #include "log.h"
 #include "ltime.h"
 #include "proto.h"
@@ -27,11 +28,14 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define SERVE_EVENTS (SERVE_BATCH_MAX * 4)	/* events per batch */
+#define SERVE_EVENTS (SERVE_BATCH_MAX * 4)	/* client events per batch */
+#define SERVE_FED_EVENTS (2 * FED_BATCH_MAX)	/* replicated, beyond them */
+#define SERVE_ALL_EVENTS (SERVE_EVENTS + SERVE_FED_EVENTS)
 #define SERVE_RID_MAX 255	/* a ROUTER routing id */
 #define SERVE_MSG_MAX (1 << 20)	/* larger messages: libzmq drops the peer */
 enum { SERVE_ANSWERED, SERVE_WAIT, SERVE_PLANNED };
 
+#define SERVE_FED_POLL_MS 50	/* with links: their timers' grain */
 #define SERVE_LOG_PER_S 20	/* bad-frame lines per second, the rest
 				 * counted */
 
@@ -59,11 +63,17 @@ struct serve_slot {
 struct serve_batch {
 	struct serve_msg *msgs;		/* SERVE_BATCH_MAX: the planned ones */
 	struct serve_slot *slots;	/* SERVE_BATCH_MAX */
-	struct ld_event *events;	/* SERVE_EVENTS */
-	struct ld_store_item *items;	/* SERVE_EVENTS */
+	struct ld_event *events;	/* SERVE_ALL_EVENTS: clients', then
+					 * replicated */
+	struct ld_store_item *items;	/* SERVE_ALL_EVENTS */
 	size_t got;		/* msgs kept (== n: one per slot) */
 	size_t n;		/* slots used: change requests */
-	size_t used;		/* events used */
+	size_t used;		/* events used by client requests */
+	size_t total;		/* ... and by replicated batches */
+	struct ld_store_meta meta[FED_LINKS_MAX];	/* links' positions */
+	size_t n_meta;
+	struct fed_taken taken[FED_LINKS_MAX];	/* the replicated batches */
+	size_t n_taken;
 	int64_t now;		/* the commit's clock */
 	int rc;			/* store_commit's answer */
 	struct ld_err err;
@@ -71,6 +81,7 @@ struct serve_batch {
 
 struct ld_serve {
 	void *sock;
+	struct fed *fed;	/* links to the parent and children */
 	const struct ld_topo *t;
 	int self;
 	struct ld_store *s;
@@ -148,7 +159,8 @@ serve_writer(void *arg)
 		if (b == NULL)
 			return NULL;	/* quit, and no job left */
 		err_clear(&b->err);
-		b->rc = store_commit(sv->s, b->items, b->used, b->now, &b->err);
+		b->rc = store_commit_meta(sv->s, b->items, b->total, b->meta,
+		    b->n_meta, b->now, &b->err);
 		pthread_mutex_lock(&sv->mu);
 		sv->job = NULL;
 		pthread_mutex_unlock(&sv->mu);
@@ -162,8 +174,8 @@ serve_batch_alloc(struct serve_batch *b)
 {
 	b->msgs = calloc(SERVE_BATCH_MAX, sizeof(*b->msgs));
 	b->slots = calloc(SERVE_BATCH_MAX, sizeof(*b->slots));
-	b->events = calloc(SERVE_EVENTS, sizeof(*b->events));
-	b->items = calloc(SERVE_EVENTS, sizeof(*b->items));
+	b->events = calloc(SERVE_ALL_EVENTS, sizeof(*b->events));
+	b->items = calloc(SERVE_ALL_EVENTS, sizeof(*b->items));
 	return b->msgs && b->slots && b->events && b->items;
 }
 
@@ -200,6 +212,25 @@ serve_bind(struct ld_serve *sv, void *zctx, const struct ld_keypair *keys,
 	if (zmq_bind(sv->sock, ep) != 0)
 		return err_set(err, LD_EIO, "client endpoint %s: %s", ep,
 		    zmq_strerror(errno));
+	return LD_OK;
+}
+
+/* Start the writer thread with every signal blocked: stop signals go to
+ * the main thread, whose poll they interrupt. */
+static int
+serve_start_writer(struct ld_serve *sv, struct ld_err *err)
+{
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&sv->writer, NULL, serve_writer, sv);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0)
+		return err_set(err, LD_EIO, "serve: cannot start the writer "
+		    "thread: %s", strerror(rc));
+	sv->writer_started = true;
 	return LD_OK;
 }
 
@@ -244,12 +275,15 @@ serve_open(struct ld_serve **out, void *zctx, const struct ld_topo *t,
 		serve_close(sv);
 		return LD_EIO;
 	}
-	if (pthread_create(&sv->writer, NULL, serve_writer, sv) != 0) {
-		err_set(err, LD_EIO, "serve: cannot start the writer thread");
+	if (fed_open(&sv->fed, zctx, t, self, s, keys, err) != 0) {
 		serve_close(sv);
 		return LD_EIO;
 	}
-	sv->writer_started = true;
+	sv->env.fed = sv->fed;
+	if (serve_start_writer(sv, err) != 0) {
+		serve_close(sv);
+		return LD_EIO;
+	}
 	log_info("serve", "client endpoint %s (CURVE, clients of %s only)",
 	    t->nodes[self].client, t->nodes[self].id);
 	*out = sv;
@@ -268,8 +302,14 @@ serve_close(struct ld_serve *sv)
 		pthread_mutex_unlock(&sv->mu);
 		pthread_join(sv->writer, NULL);	/* after its job, if any */
 	}
-	if (sv->sock != NULL)
+	fed_close(sv->fed);
+	if (sv->sock != NULL) {
+		/* the last replies may still be on their way out */
+		int linger = 2000;
+
+		zmq_setsockopt(sv->sock, ZMQ_LINGER, &linger, sizeof(linger));
 		zmq_close(sv->sock);
+	}
 	if (sv->done_fd >= 0)
 		close(sv->done_fd);
 	if (sv->s != NULL)
@@ -479,11 +519,12 @@ serve_take(struct ld_serve *sv, struct serve_msg *m)
 	return SERVE_PLANNED;
 }
 
-/* Hand batch b to the writer thread. */
+/* Hand batch b to the writer thread (fresh: first build its items, and
+ * add the batches the links received). */
 static void
-serve_submit(struct ld_serve *sv, struct serve_batch *b)
+serve_submit(struct ld_serve *sv, struct serve_batch *b, bool fresh)
 {
-	for (size_t i = 0; i < b->n; i++) {
+	for (size_t i = 0; fresh && i < b->n; i++) {
 		const struct serve_slot *sl = &b->slots[i];
 
 		for (size_t j = 0; j < sl->plan.n; j++) {
@@ -492,6 +533,17 @@ serve_submit(struct ld_serve *sv, struct serve_batch *b)
 			memset(it, 0, sizeof(*it));
 			it->ev = &b->events[sl->first + j];
 			it->joined = j > 0;
+		}
+	}
+	if (fresh) {
+		b->total = b->used;
+		b->n_meta = b->n_taken = 0;
+		if (sv->fed != NULL) {
+			b->total += fed_take(sv->fed, b->events + b->used,
+			    b->items + b->used, SERVE_FED_EVENTS, b->meta,
+			    &b->n_meta, b->taken, &b->n_taken);
+			for (size_t i = 0; i < b->n_taken; i++)
+				b->taken[i].first += b->used;
 		}
 	}
 	b->now = ltime_now();
@@ -513,15 +565,23 @@ serve_finish(struct ld_serve *sv, struct serve_batch *b)
 	sv->inflight = false;
 	if (b->rc == LD_EFULL && store_grow_pending(sv->s)) {
 		if (store_grow_map(sv->s, &b->err) == 0) {
-			serve_submit(sv, b);
+			serve_submit(sv, b, false);
 			return false;
 		}
+		/* the real failure, not "grow it and commit again" */
 		b->rc = b->err.code;
+		for (size_t i = 0; i < b->total; i++) {
+			b->items[i].rc = b->rc;
+			b->items[i].err = b->err;
+		}
 	}
 	if (b->rc != 0)
-		log_error("serve", "commit of %zu requests failed: %s (%s)", b->n,
-		    b->err.msg, err_name(b->rc));
-	sv->n.commits++;
+		serve_log(sv, LD_LOG_ERROR, "commit of %zu requests failed: %s "
+		    "(%s)", b->n, b->err.msg, err_name(b->rc));
+	else
+		sv->n.commits++;
+	if (sv->fed != NULL)
+		fed_committed(sv->fed, b->taken, b->n_taken, b->items, b->rc);
 	for (size_t i = 0; i < b->n; i++) {
 		struct serve_slot *sl = &b->slots[i];
 		const char *op = proto_op_name(sl->req.op);
@@ -545,8 +605,18 @@ serve_finish(struct ld_serve *sv, struct serve_batch *b)
 		else
 			serve_send(sv, sl->msg, sv->reply, (size_t)len);
 	}
-	b->got = b->n = b->used = 0;
+	b->got = b->n = b->used = b->total = 0;
+	b->n_meta = b->n_taken = 0;
 	return true;
+}
+
+/* Has the writer finished its batch?  (Its "done" waits, unread.) */
+static bool
+serve_writer_done(const struct ld_serve *sv)
+{
+	zmq_pollitem_t it = { NULL, sv->done_fd, ZMQ_POLLIN, 0 };
+
+	return zmq_poll(&it, 1, 0) == 1;
 }
 
 /* Gather into the batch being built: the held message first, then what
@@ -586,6 +656,9 @@ serve_gather(struct ld_serve *sv, bool read_socket)
 			return 0;
 		}
 		b->got += took == SERVE_PLANNED;
+		/* the writer is free again: hand it this batch first */
+		if (sv->inflight && (reads & 15) == 15 && serve_writer_done(sv))
+			break;
 	}
 	return 0;
 }
@@ -607,15 +680,19 @@ serve_run(struct ld_serve *sv, volatile sig_atomic_t *stop)
 		struct serve_batch *b = &sv->b[sv->building];
 		bool stopping = *stop != 0;
 		bool room = !sv->has_held && b->got < SERVE_BATCH_MAX;
-		zmq_pollitem_t it[2] = {
+		zmq_pollitem_t it[4] = {
 			{ sv->sock, 0, ZMQ_POLLIN, 0 },
 			{ NULL, sv->done_fd, ZMQ_POLLIN, 0 },
 		};
-		int rc;
+		int rc, n = 2;
 
-		/* commit what was gathered as soon as the writer is free */
-		if (!sv->inflight && b->n > 0) {
-			serve_submit(sv, b);
+		if (sv->fed != NULL)
+			fed_tick(sv->fed);
+		/* commit what was gathered (requests, replicated batches) as
+		 * soon as the writer is free */
+		if (!sv->inflight && (b->n > 0 || (sv->fed != NULL &&
+		    fed_waiting(sv->fed)))) {
+			serve_submit(sv, b, true);
 			sv->building = !sv->building;
 			continue;
 		}
@@ -628,13 +705,19 @@ serve_run(struct ld_serve *sv, volatile sig_atomic_t *stop)
 			continue;
 		}
 		it[0].events = room && !stopping ? ZMQ_POLLIN : 0;
-		rc = zmq_poll(it, 2, stopping ? 10 : SERVE_POLL_MS);
+		if (sv->fed != NULL && !stopping)
+			n += fed_poll_items(sv->fed, &it[2]);
+		rc = zmq_poll(it, n, stopping ? 10 : sv->fed != NULL ?
+		    SERVE_FED_POLL_MS : SERVE_POLL_MS);
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc < 0) {
 			log_error("serve", "poll: %s", zmq_strerror(errno));
 			return LD_EIO;
 		}
+		if (n > 2 && ((it[2].revents | (n > 3 ? it[3].revents : 0)) &
+		    ZMQ_POLLIN))
+			fed_read(sv->fed);
 		if (it[1].revents & ZMQ_POLLIN) {
 			serve_drain_done(sv);
 			if (sv->inflight)
@@ -642,6 +725,7 @@ serve_run(struct ld_serve *sv, volatile sig_atomic_t *stop)
 			/* a held request may go now */
 			if (sv->has_held && serve_gather(sv, false) != 0)
 				return LD_EIO;
+			continue;	/* hand the gathered batch over first */
 		}
 		if ((it[0].revents & ZMQ_POLLIN) &&
 		    serve_gather(sv, !stopping) != 0)

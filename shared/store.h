@@ -162,7 +162,24 @@ typedef int (*store_event_cb)(const struct ld_event *ev, void *arg);
 int store_history(struct ld_store *s, const char *id, store_event_cb cb,
     void *arg, struct ld_err *err);
 
-/* Highest contiguous seq held from origin (0 if none). */
+/* The encoded events of origin with seq > after, in order, in one
+ * snapshot (replication: the up stream); stop when cb returns non-zero. */
+typedef int (*store_raw_cb)(uint64_t seq, const uint8_t *ev, size_t len,
+    void *arg);
+int store_events_after(struct ld_store *s, const char *origin,
+    uint64_t after, store_raw_cb cb, void *arg, struct ld_err *err);
+/* The applied log after index `after`, in order, with each event's
+ * origin, seq and encoded bytes, in one snapshot (the down stream). */
+typedef int (*store_applied_cb)(uint64_t idx, const char *origin,
+    uint64_t seq, const uint8_t *ev, size_t len, void *arg);
+int store_applied_after(struct ld_store *s, uint64_t after,
+    store_applied_cb cb, void *arg, struct ld_err *err);
+/* The last index of the applied log (0 if empty). */
+uint64_t store_applied_last(struct ld_store *s);
+
+/* Highest seq held from origin (0 if none): for this node's own events
+ * and those of its subtree, every seq up to it is held; events from the
+ * parent (sparse) may leave gaps below it. */
 uint64_t store_cursor(struct ld_store *s, const char *origin);
 
 enum ld_counter {

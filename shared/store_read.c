@@ -124,6 +124,111 @@ out:
 	return rc;
 }
 
+int
+store_events_after(struct ld_store *s, const char *origin, uint64_t after,
+    store_raw_cb cb, void *arg, struct ld_err *err)
+{
+	uint8_t key[LD_NODE_MAX + 8];
+	MDB_val k = { sizeof(key), key }, v;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	int rc;
+
+	if (!event_node_id_ok(origin))
+		return err_set(err, LD_EINVAL, "bad origin '%s'", origin);
+	if (after == UINT64_MAX)
+		return LD_OK;
+	memset(key, 0, sizeof(key));
+	memcpy(key, origin, strlen(origin));
+	views_put_u64(key + LD_NODE_MAX, after + 1);
+	rc = store_rd_begin(s, &txn, err);
+	if (rc != 0)
+		return rc;
+	rc = mdb_cursor_open(txn, s->events, &cur);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return store_mdb_err(err, rc, "events");
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != sizeof(key) || memcmp(k.mv_data, key,
+		    LD_NODE_MAX) != 0)
+			break;
+		if (cb(views_get_u64((uint8_t *)k.mv_data + LD_NODE_MAX),
+		    v.mv_data, v.mv_size, arg) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return rc == 0 || rc == MDB_NOTFOUND ? LD_OK :
+	    store_mdb_err(err, rc, "events");
+}
+
+int
+store_applied_after(struct ld_store *s, uint64_t after, store_applied_cb cb,
+    void *arg, struct ld_err *err)
+{
+	uint8_t ik[8];
+	MDB_val k = { 8, ik }, v, ev;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	int rc;
+
+	if (after == UINT64_MAX)
+		return LD_OK;
+	views_put_u64(ik, after + 1);
+	rc = store_rd_begin(s, &txn, err);
+	if (rc != 0)
+		return rc;
+	rc = mdb_cursor_open(txn, s->applied, &cur);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return store_mdb_err(err, rc, "applied");
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		char origin[LD_NODE_MAX + 1];
+
+		if (k.mv_size != 8 || v.mv_size != LD_NODE_MAX + 8 ||
+		    mdb_get(txn, s->events, &v, &ev) != 0) {
+			rc = err_set(err, LD_ECORRUPT, "applied log names an "
+			    "event that is missing");
+			break;
+		}
+		memcpy(origin, v.mv_data, LD_NODE_MAX);
+		origin[LD_NODE_MAX] = '\0';
+		if (cb(views_get_u64(k.mv_data), origin,
+		    views_get_u64((uint8_t *)v.mv_data + LD_NODE_MAX),
+		    ev.mv_data, ev.mv_size, arg) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	if (rc == LD_ECORRUPT)
+		return rc;
+	return rc == 0 || rc == MDB_NOTFOUND ? LD_OK :
+	    store_mdb_err(err, rc, "applied");
+}
+
+uint64_t
+store_applied_last(struct ld_store *s)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint64_t last = 0;
+
+	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0)
+		return 0;
+	if (mdb_cursor_open(txn, s->applied, &cur) == 0) {
+		if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
+			last = views_get_u64(k.mv_data);
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(txn);
+	return last;
+}
+
 uint64_t
 store_cursor(struct ld_store *s, const char *origin)
 {

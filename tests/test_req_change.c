@@ -931,24 +931,35 @@ t_county_scope(void **state)
 	char id[LD_TICKET_MAX + 1];
 	struct ld_ticket t;
 
+	/* the city records a request in Xin'an's area: handed down, not
+	 * dispatched by the city (docs/federation.md §5) */
 	create(f, OP, "13803790000", "xinan", "water.cut", 2, "新安县城停水",
 	    id);
+	assert_int_equal(f->p.n, 2);
+	assert_int_equal(f->ev[1].kind, LD_EV_TRANSFER_REQUESTED);
+	assert_string_equal(f->ev[1].node, "XA");
+	assert_int_equal(f->ev[1].direction, LD_DIR_DOWN);
 	view(f, id, &t);
 	assert_string_equal(t.owner, "LY");
-	expect_wo(f, id, 1, "xa.water", LD_WO_DISPATCHED, f->now + 30 * MIN,
-	    f->now + 8 * HOUR);
+	assert_string_equal(t.transfer_to, "XA");
+	assert_int_equal(t.n_wo, 0);
+	assert_int_equal(t.state, LD_TS_NEW);
 
+	/* a county operator records a request in the city's area: the
+	 * county creates it and escalates it to its parent */
 	fx_county(f);
-	rq(f, LD_OP_TICKET_CREATE, NULL);
-	a_str(f, LD_F_PHONE, "13803790000");
-	a_str(f, LD_F_PLACE, "洛龙区某路");
-	a_str(f, LD_F_AREA, "luolong");
-	a_str(f, LD_F_TEXT, "停水");
-	a_str(f, LD_F_CATEGORY, "water.cut");
-	a_uint(f, LD_F_URGENCY, 2);
-	refused(f, "op-xa-zhao", LD_EREFUSED, "args.area: area luolong "
-	    "belongs to node LY, not to this county");
+	create(f, "op-xa-zhao", "13803790000", "luolong", "water.cut", 2,
+	    "停水", id);
+	assert_int_equal(strncmp(id, "XA-2011-", 8), 0);
+	assert_int_equal(f->p.n, 2);
+	assert_int_equal(f->ev[1].kind, LD_EV_TRANSFER_REQUESTED);
+	assert_string_equal(f->ev[1].node, "LY");
+	assert_int_equal(f->ev[1].direction, LD_DIR_UP);
+	view(f, id, &t);
+	assert_string_equal(t.owner, "XA");
+	assert_string_equal(t.transfer_to, "LY");
 
+	/* its own area: its own ticket, dispatched to its units */
 	create(f, "op-xa-zhao", "13803790000", "xinan", "water.cut", 2,
 	    "新安县城停水", id);
 	assert_int_equal(strncmp(id, "XA-2011-", 8), 0);

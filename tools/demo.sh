@@ -8,8 +8,11 @@
 #  2. then, live, over the network with linkctl: an operator of the city
 #     records a missing manhole cover, Unicom's terminal signs for it and
 #     completes it, the operator tells the citizen, calls back and closes;
-#     an operator of Xin'an county records a water cut at her own node;
-#  3. both nodes keep serving until Ctrl-C (try the linkctl line printed).
+#  3. the federation: Xin'an records a request the city then sees; the
+#     city records one in Xin'an's area, handed down and accepted there;
+#     Xin'an records one in the city's area, escalated and accepted by the
+#     city; both nodes show the links;
+#  4. both nodes keep serving until Ctrl-C (try the linkctl line printed).
 set -eu
 b=$1
 d=demo
@@ -81,11 +84,55 @@ echo
 echo "== A unit may not close a ticket, and sees only its own work orders"
 ctl LY unit-water close "$id" || true
 ctl LY unit-water show "$id" || true
+# until the other node has the ticket (replication takes a moment)
+seen() {
+	node=$1 who=$2 id=$3 i=0
+	until "$b/linkctl" --topology "$d/topology.ini" --node "$node" \
+	    --key "$d/keys/$who.key" --json show "$id" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && { echo "demo: $id never reached $node" >&2; exit 1; }
+		sleep 0.1
+	done
+}
+create_json() {
+	node=$1 who=$2
+	shift 2
+	"$b/linkctl" --topology "$d/topology.ini" --node "$node" \
+	    --key "$d/keys/$who.key" --json create "$@" | ticket_id
+}
+
 echo
-echo "== Xin'an county records a water cut at its own node"
-ctl XA op-xa-zhao create phone=13703790001 place="新安县城关镇" area=xinan \
-    category=water.cut urgency=2 text="小区停水一天，无人通知"
-ctl XA op-xa-zhao list
+echo "== 3. Federation: Xin'an records a water cut at its own node; the city sees it"
+xa=$(create_json XA op-xa-zhao phone=13703790001 place="新安县城关镇" \
+    area=xinan category=water.cut urgency=2 text="小区停水一天，无人通知")
+echo "(created $xa at XA)"
+seen LY op-ly-wang "$xa"
+ctl LY op-ly-wang show "$xa"
+
+echo
+echo "== 4. Handed down: the city records a request in Xin'an's area"
+hd=$(create_json LY op-ly-li phone=13903790002 place="新安县铁门镇" \
+    area=xinan category=road urgency=3 text="县道路面塌陷")
+echo "(created $hd at LY: handed down to XA, waiting for its answer)"
+seen XA op-xa-zhao "$hd"
+ctl XA op-xa-zhao transfer.accept ticket="$hd" note="新安县联动办接收"
+sleep 0.5
+ctl LY op-ly-li show "$hd"
+
+echo
+echo "== 5. Escalated: Xin'an records a request in the city's area"
+up=$(create_json XA op-xa-chen phone=13703790003 place="洛龙区开元大道" \
+    area=luolong category=streetlight urgency=4 text="路灯成片不亮")
+echo "(created $up at XA: escalated to LY, waiting for its answer)"
+seen LY op-ly-wang "$up"
+ctl LY op-ly-wang transfer.accept ticket="$up"
+sleep 0.5
+ctl XA op-xa-chen show "$up"
+
+echo
+echo "== The links, from both sides"
+ctl LY admin-ly-liu status
+ctl XA admin-xa-sun status
 ctl LY op-ly-wang figures
 
 echo

@@ -1,0 +1,179 @@
+/*
+ * fed.h - the federation: links between a node and its parent and
+ * children, the messages on them, and what travels (docs/federation.md,
+ * the contract).
+ *
+ *   fed_wire.c   the peer messages: encode and decode (hostile input)
+ *   fed_scope.c  subtrees, and which events concern a child
+ *   fed_link.c   the links: the peer sockets (a ROUTER for the children,
+ *                a DEALER to the parent), heartbeats, pulls, batches sent
+ *                (read from the store) and batches received (handed to
+ *                the group commit as store items)
+ *
+ * serve.c runs the loop: it polls the peer sockets beside the client
+ * endpoint, and commits received batches with the clients' requests.
+ */
+#ifndef LD_FED_H
+#define LD_FED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "event.h"
+#include "store.h"
+#include "topo.h"
+
+#define FED_VERSION 1
+#define FED_FRAME_MAX (8u << 20)	/* largest peer frame */
+#define FED_BATCH_MAX 1000		/* events in one batch */
+#define FED_BATCH_BYTES (4u << 20)	/* encoded events in one batch */
+#define FED_ORIGINS_MAX 64		/* origins in an up pull's `have` */
+#define FED_PING_MS 1000		/* send a ping after this much silence */
+#define FED_DEAD_MS 3000		/* link down after this much silence */
+#define FED_PULL_IDLE_MS 100		/* re-pull after an empty batch */
+#define FED_PULL_RETRY_MS 2000		/* re-pull when no batch came */
+
+/* ---- messages (fed_wire.c) ---------------------------------------------- */
+
+enum fed_type { FED_HELLO = 1, FED_PULL, FED_BATCH, FED_PING, FED_REQ,
+		FED_REP };
+enum fed_stream { FED_UP = 1, FED_DOWN };
+
+/* One origin's position: the highest sequence held. */
+struct fed_have {
+	char origin[LD_NODE_MAX + 1];
+	uint64_t seq;
+};
+
+/*
+ * A decoded message.  Events of a batch are not decoded here: ev[i]
+ * points at the i-th event's bytes inside the frame (ev_len[i] bytes),
+ * for codec_event_decode; the frame must outlive the message.
+ */
+struct fed_msg {
+	enum fed_type type;
+	uint32_t v;				/* hello */
+	char node[LD_NODE_MAX + 1];		/* hello */
+	enum fed_stream stream;			/* pull, batch */
+	size_t n_have;				/* pull up */
+	struct fed_have have[FED_ORIGINS_MAX];
+	uint64_t from, to;			/* pull down: from; batch down */
+	size_t n_ev;				/* batch */
+	const uint8_t *ev[FED_BATCH_MAX];
+	uint32_t ev_len[FED_BATCH_MAX];
+	uint64_t id;				/* req, rep */
+	const uint8_t *body;			/* req: the request frame of
+						 * docs/protocol.md (v, id, op,
+						 * args) as it came; rep: the
+						 * reply frame */
+	size_t body_len;
+	char actor[LD_ACTOR_MAX + 1];		/* req */
+};
+
+/* Decode one frame: 0, or LD_E* with err naming the place ("batch.events[3]:
+ * expected binary, got string").  Checks types, limits (FED_*), node ids and
+ * UTF-8; a batch of the up stream has no from/to, of the down stream has
+ * both with to >= from. */
+int fed_decode(const uint8_t *buf, size_t len, struct fed_msg *m,
+    struct ld_err *err);
+
+/* Writers: each returns the frame's length, or LD_ELIMIT (cap too small,
+ * a count or length over its limit) or LD_EINVAL (what the decoder would
+ * refuse: a bad node id, a duplicate origin, an actor that is not UTF-8). */
+int fed_encode_hello(uint8_t *buf, size_t cap, const char *node);
+int fed_encode_ping(uint8_t *buf, size_t cap);
+int fed_encode_pull_up(uint8_t *buf, size_t cap, const struct fed_have *have,
+    size_t n_have);
+int fed_encode_pull_down(uint8_t *buf, size_t cap, uint64_t from);
+
+/* A batch is written in three steps: begin (the count of events must be
+ * known), each event's encoded bytes, end. */
+struct fed_batch_wr {
+	uint8_t *buf;
+	size_t cap, off;
+	bool over;
+};
+void fed_batch_begin(struct fed_batch_wr *w, uint8_t *buf, size_t cap,
+    enum fed_stream s, uint64_t from, uint64_t to, size_t n_ev);
+void fed_batch_event(struct fed_batch_wr *w, const uint8_t *ev, size_t len);
+int fed_batch_end(struct fed_batch_wr *w);	/* length or LD_ELIMIT */
+
+/* req carries a client request frame (body) and the actor who made it;
+ * rep carries the reply frame. */
+int fed_encode_req(uint8_t *buf, size_t cap, uint64_t id, const char *actor,
+    const uint8_t *body, size_t body_len);
+int fed_encode_rep(uint8_t *buf, size_t cap, uint64_t id,
+    const uint8_t *body, size_t body_len);
+
+/* ---- scope (fed_scope.c) ------------------------------------------------ */
+
+/* Is node a in the subtree of node root (indices into t->nodes; a node is
+ * in its own subtree)? */
+bool fed_in_subtree(const struct ld_topo *t, int a, int root);
+/* The same by ids; false for ids the topology does not know. */
+bool fed_id_in_subtree(const struct ld_topo *t, const char *id, int root);
+
+/* Does the event (held by the parent, with the parent's current view of
+ * its ticket t; t may be NULL for a call event) go down to child?
+ * docs/federation.md §2. */
+bool fed_concerns(const struct ld_topo *top, int child,
+    const struct ld_event *ev, const struct ld_ticket *t);
+
+/* ---- links (fed_link.c) ------------------------------------------------- */
+
+#define FED_LINKS_MAX 64
+
+struct fed;
+struct fed_link_status {
+	char node[LD_NODE_MAX + 1];	/* the peer */
+	bool parent;		/* the peer is this node's parent */
+	bool up;
+	int64_t since_ms;	/* up (or down) for this long; -1: never up */
+	int64_t heard_ms;	/* last heard this long ago; -1: never */
+	uint64_t lag_out;	/* events the peer had not acknowledged at its
+				 * last pull */
+	uint64_t received;	/* events taken from it */
+	uint64_t sent;		/* events sent to it (repeats included) */
+	uint64_t refused;	/* frames refused */
+	uint64_t kept;		/* its events our state machine refused (kept
+				 * in the log) */
+};
+
+/* A received batch in a commit: its link, and its items. */
+struct fed_taken {
+	int link;
+	size_t first, n;
+};
+
+/* Open the links of node self: bind the peer endpoint if it has running
+ * children (the ZAP handler must run: auth_start), connect to its parent
+ * if that one runs.  A node with neither gets a fed with no links. */
+struct ld_keypair;
+int fed_open(struct fed **out, void *zctx, const struct ld_topo *t, int self,
+    struct ld_store *s, const struct ld_keypair *keys, struct ld_err *err);
+void fed_close(struct fed *f);
+/* The sockets to poll for reading (up to 2 zmq_pollitem_t). */
+int fed_poll_items(const struct fed *f, void *zmq_pollitems);
+/* Read what came: answer pulls at once, keep a received batch for the
+ * next commit. */
+void fed_read(struct fed *f);
+/* Heartbeats, pulls, link up and down: call often (every poll). */
+void fed_tick(struct fed *f);
+/* Is a received batch waiting for a commit? */
+bool fed_waiting(const struct fed *f);
+/* Put the received batches into a commit being gathered: events into
+ * ev[0 .. cap), their items, the links' positions (meta, at most
+ * FED_LINKS_MAX); returns the events used; taken[] says whose. */
+size_t fed_take(struct fed *f, struct ld_event *ev, struct ld_store_item *items,
+    size_t cap, struct ld_store_meta *meta, size_t *n_meta,
+    struct fed_taken *taken, size_t *n_taken);
+/* After that commit (rc: store_commit_meta's): count, log, pull again. */
+void fed_committed(struct fed *f, const struct fed_taken *taken,
+    size_t n_taken, const struct ld_store_item *items, int rc);
+/* Each link's figures (status). */
+size_t fed_status(const struct fed *f, struct fed_link_status *out,
+    size_t cap);
+
+#endif

@@ -1,0 +1,829 @@
+/*
+ * fed_link.c - a node's links to its parent and children: the peer
+ * sockets, heartbeats, pulls, the batches it answers from its log, and
+ * the batches it receives, handed to the group commit (fed.h; the
+ * contract is docs/federation.md).
+ *
+ * Everything runs in the node's main thread (serve.c calls fed_read,
+ * fed_tick, fed_take and fed_committed); the store is only read here,
+ * and written by the commit the received batches join.
+ */
+#include "fed.h"
+#include "auth.h"
+#include "codec.h"
+#include "keyfile.h"
+#include "log.h"
+#include "ticket.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+#define FED_RID_MAX 255
+#define FED_READS 64		/* messages read per socket and call */
+#define FED_DOWN_EXAMINE 20000	/* applied entries examined per down pull */
+#define FED_LOG_PER_S 10	/* refused-frame lines a second */
+
+struct fed_link {
+	int peer;		/* index into t->nodes */
+	bool parent;		/* the peer is this node's parent */
+	uint8_t rid[FED_RID_MAX];	/* a child's routing id on the ROUTER */
+	size_t rid_len;		/* 0: not heard from yet */
+	bool up;
+	int64_t since;		/* up, or down, since */
+	int64_t heard;		/* last message received */
+	int64_t sent;		/* last message sent */
+	int64_t pulled;		/* our pull is out since (0: none) */
+	int64_t next_pull;	/* earliest next pull */
+	uint8_t *frame;		/* a batch received, waiting for a commit */
+	size_t frame_len;
+	bool applying;		/* ... and in the commit now */
+	uint64_t lag_out;	/* events the peer has not acknowledged */
+	struct fed_link_status st;
+};
+
+struct fed {
+	const struct ld_topo *t;
+	int self;
+	struct ld_store *s;
+	void *router;		/* children connect here */
+	void *dealer;		/* to the parent */
+	struct fed_link links[FED_LINKS_MAX];
+	int n_links;
+	uint8_t *out;		/* a frame being written (FED_FRAME_MAX) */
+	uint8_t *arena;		/* a batch's events (FED_BATCH_BYTES) */
+	size_t arena_off;
+	uint32_t ev_off[FED_BATCH_MAX], ev_len[FED_BATCH_MAX];
+	size_t n_ev;
+	struct fed_msg *in;	/* the message being read */
+	struct ld_event *ev;	/* scratch */
+	struct ld_ticket *tk;	/* scratch: the view of the ticket */
+	int64_t log_second;
+	int log_lines;
+};
+
+static int64_t
+fed_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A refused frame: logged, at most FED_LOG_PER_S lines a second. */
+static void
+fed_refuse(struct fed *f, struct fed_link *l, const char *what,
+    const struct ld_err *e)
+{
+	int64_t sec = fed_now() / 1000;
+
+	if (l != NULL)
+		l->st.refused++;
+	if (sec != f->log_second) {
+		f->log_second = sec;
+		f->log_lines = 0;
+	}
+	if (f->log_lines++ < FED_LOG_PER_S)
+		log_warn("fed", "%s %s: refused %s: %s",
+		    l ? (l->parent ? "parent" : "child") : "peer",
+		    l ? f->t->nodes[l->peer].id : "?", what,
+		    e ? e->msg : "");
+}
+
+static const char *
+fed_peer_id(const struct fed *f, const struct fed_link *l)
+{
+	return f->t->nodes[l->peer].id;
+}
+
+/* ---- sending ------------------------------------------------------------ */
+
+static void
+fed_send(struct fed *f, struct fed_link *l, const uint8_t *buf, int len,
+    int64_t now)
+{
+	int rc;
+
+	if (len < 0)
+		return;
+	if (l->parent) {
+		rc = zmq_send(f->dealer, buf, (size_t)len, ZMQ_DONTWAIT);
+	} else {
+		if (l->rid_len == 0)
+			return;	/* the child has not spoken yet */
+		rc = zmq_send(f->router, l->rid, l->rid_len,
+		    ZMQ_SNDMORE | ZMQ_DONTWAIT);
+		if (rc >= 0)
+			rc = zmq_send(f->router, buf, (size_t)len, ZMQ_DONTWAIT);
+	}
+	if (rc >= 0)
+		l->sent = now;
+	/* a send that fails (a full queue, no connection) is as good as
+	 * lost on the wire: the pull cycle asks again */
+}
+
+/* ---- the up stream: a child answers its parent's pull ------------------ */
+
+/* Add one event's bytes to the batch being gathered; 1 when full. */
+static int
+fed_arena_add(struct fed *f, const uint8_t *ev, size_t len)
+{
+	if (f->n_ev == FED_BATCH_MAX || len > FED_BATCH_BYTES - f->arena_off)
+		return 1;
+	memcpy(f->arena + f->arena_off, ev, len);
+	f->ev_off[f->n_ev] = (uint32_t)f->arena_off;
+	f->ev_len[f->n_ev] = (uint32_t)len;
+	f->arena_off += len;
+	f->n_ev++;
+	return 0;
+}
+
+static int
+fed_up_event(uint64_t seq, const uint8_t *ev, size_t len, void *arg)
+{
+	(void)seq;
+	return fed_arena_add(arg, ev, len);
+}
+
+/* Write the gathered events as a batch frame and send it. */
+static void
+fed_send_batch(struct fed *f, struct fed_link *l, enum fed_stream s,
+    uint64_t from, uint64_t to, int64_t now)
+{
+	struct fed_batch_wr w;
+
+	fed_batch_begin(&w, f->out, FED_FRAME_MAX, s, from, to, f->n_ev);
+	for (size_t i = 0; i < f->n_ev; i++)
+		fed_batch_event(&w, f->arena + f->ev_off[i], f->ev_len[i]);
+	fed_send(f, l, f->out, fed_batch_end(&w), now);
+	l->st.sent += f->n_ev;
+}
+
+/* The parent pulled the up stream with its positions: send what it lacks
+ * of every origin of this node's subtree, origins in topology order. */
+static void
+fed_answer_pull_up(struct fed *f, struct fed_link *l, const struct fed_msg *m,
+    int64_t now)
+{
+	struct ld_err err;
+
+	f->n_ev = 0;
+	f->arena_off = 0;
+	l->lag_out = 0;
+	for (int o = 0; o < f->t->n_nodes; o++) {
+		const char *id = f->t->nodes[o].id;
+		uint64_t have = 0, cur;
+
+		if (!fed_in_subtree(f->t, o, f->self))
+			continue;
+		for (size_t i = 0; i < m->n_have; i++)
+			if (strcmp(m->have[i].origin, id) == 0)
+				have = m->have[i].seq;
+		cur = store_cursor(f->s, id);
+		if (cur > have)
+			l->lag_out += cur - have;
+		if (cur <= have || f->n_ev == FED_BATCH_MAX)
+			continue;
+		if (store_events_after(f->s, id, have, fed_up_event, f,
+		    &err) != 0)
+			log_error("fed", "reading %s's events: %s", id, err.msg);
+	}
+	fed_send_batch(f, l, FED_UP, 0, 0, now);
+}
+
+/* ---- the down stream: a parent answers its child's pull ---------------- */
+
+struct fed_down {
+	struct fed *f;
+	int child;
+	uint64_t to;		/* last applied index examined */
+	size_t examined;
+	char last_ticket[LD_TICKET_MAX + 1];	/* f->tk holds its view */
+	bool have_view;
+	bool full;
+};
+
+/* Add a ticket's whole history (a hand-down: the child may never have seen
+ * the ticket); the child skips what it holds.  1 when it does not fit. */
+static int
+fed_down_history_ev(const struct ld_event *ev, void *arg)
+{
+	struct fed_down *d = arg;
+	uint8_t buf[LD_FRAME_MAX];
+	int len = codec_event_encode(ev, buf, sizeof(buf), NULL);
+
+	return len < 0 ? 0 : fed_arena_add(d->f, buf, (size_t)len);
+}
+
+static int
+fed_down_entry(uint64_t idx, const char *origin, uint64_t seq,
+    const uint8_t *bytes, size_t len, void *arg)
+{
+	struct fed_down *d = arg;
+	struct fed *f = d->f;
+	struct ld_event *ev = f->ev;
+	size_t mark_ev = f->n_ev, mark_off = f->arena_off;
+
+	(void)seq;
+	if (d->examined++ == FED_DOWN_EXAMINE)
+		return 1;
+	if (fed_id_in_subtree(f->t, origin, d->child) ||
+	    codec_event_decode(bytes, len, ev, NULL) != 0) {
+		d->to = idx;	/* the child has it, or it is not ours to send */
+		return 0;
+	}
+	if (event_kinds[ev->kind].ticket && ev->ticket[0] &&
+	    (!d->have_view || strcmp(d->last_ticket, ev->ticket) != 0)) {
+		d->have_view = store_get_ticket(f->s, ev->ticket, f->tk,
+		    NULL) == 0;
+		snprintf(d->last_ticket, sizeof(d->last_ticket), "%s",
+		    ev->ticket);
+	}
+	if (fed_concerns(f->t, d->child, ev, d->have_view ? f->tk : NULL)) {
+		int full = 0;
+
+		if (ev->kind == LD_EV_TRANSFER_REQUESTED &&
+		    fed_id_in_subtree(f->t, ev->node, d->child))
+			full = store_history(f->s, ev->ticket,
+			    fed_down_history_ev, d, NULL) != 0 ||
+			    f->n_ev == FED_BATCH_MAX;
+		else
+			full = fed_arena_add(f, bytes, len);
+		if (full) {
+			/* not this entry: the next pull starts at it */
+			f->n_ev = mark_ev;
+			f->arena_off = mark_off;
+			d->full = true;
+			return 1;
+		}
+	}
+	d->to = idx;
+	return 0;
+}
+
+static void
+fed_answer_pull_down(struct fed *f, struct fed_link *l, uint64_t from,
+    int64_t now)
+{
+	struct fed_down d = { .f = f, .child = l->peer, .to = from };
+	struct ld_err err;
+	uint64_t last = store_applied_last(f->s);
+
+	f->n_ev = 0;
+	f->arena_off = 0;
+	l->lag_out = last > from ? last - from : 0;
+	if (store_applied_after(f->s, from, fed_down_entry, &d, &err) != 0)
+		log_error("fed", "reading the applied log for %s: %s",
+		    fed_peer_id(f, l), err.msg);
+	if (d.full && f->n_ev == 0 && d.to == from)
+		log_error("fed", "an event for %s does not fit in a batch",
+		    fed_peer_id(f, l));
+	fed_send_batch(f, l, FED_DOWN, from, d.to, now);
+}
+
+/* ---- pulls -------------------------------------------------------------- */
+
+static char *
+fed_down_key(const struct fed *f, const struct fed_link *l, char *key,
+    size_t cap)
+{
+	snprintf(key, cap, "link:%s:down", fed_peer_id(f, l));
+	return key;
+}
+
+static void
+fed_pull(struct fed *f, struct fed_link *l, int64_t now)
+{
+	int len;
+
+	if (l->parent) {
+		char key[48];
+
+		len = fed_encode_pull_down(f->out, FED_FRAME_MAX,
+		    store_meta_u64(f->s, fed_down_key(f, l, key, sizeof(key))));
+	} else {
+		struct fed_have have[FED_ORIGINS_MAX];
+		size_t n = 0;
+
+		for (int o = 0; o < f->t->n_nodes && n < FED_ORIGINS_MAX; o++)
+			if (fed_in_subtree(f->t, o, l->peer)) {
+				snprintf(have[n].origin, sizeof(have[n].origin),
+				    "%s", f->t->nodes[o].id);
+				have[n].seq = store_cursor(f->s,
+				    f->t->nodes[o].id);
+				n++;
+			}
+		len = fed_encode_pull_up(f->out, FED_FRAME_MAX, have, n);
+	}
+	fed_send(f, l, f->out, len, now);
+	l->pulled = now;
+}
+
+/* ---- receiving ---------------------------------------------------------- */
+
+static void
+fed_heard(struct fed *f, struct fed_link *l, int64_t now)
+{
+	l->heard = now;
+	if (!l->up) {
+		l->up = true;
+		l->since = now;
+		log_info("fed", "link to %s %s is up", l->parent ? "parent" :
+		    "child", fed_peer_id(f, l));
+		l->next_pull = now;	/* catch up at once */
+		l->pulled = 0;
+	}
+}
+
+/* One decoded message from link l. */
+static void
+fed_on_msg(struct fed *f, struct fed_link *l, const uint8_t *buf,
+    size_t len, int64_t now)
+{
+	struct fed_msg *m = f->in;
+	struct ld_err err;
+	enum fed_stream in = l->parent ? FED_DOWN : FED_UP;
+
+	if (fed_decode(buf, len, m, &err) != 0) {
+		fed_refuse(f, l, "a frame", &err);
+		return;
+	}
+	fed_heard(f, l, now);
+	switch (m->type) {
+	case FED_HELLO:
+		if (strcmp(m->node, fed_peer_id(f, l)) != 0) {
+			err_set(&err, LD_EREFUSED, "hello from '%s' on the "
+			    "link of %s", m->node, fed_peer_id(f, l));
+			fed_refuse(f, l, "hello", &err);
+		}
+		break;
+	case FED_PING:
+		break;
+	case FED_PULL:
+		if (m->stream == in) {
+			err_set(&err, LD_EREFUSED, "a pull of the stream it "
+			    "sends");
+			fed_refuse(f, l, "pull", &err);
+		} else if (m->stream == FED_UP) {
+			fed_answer_pull_up(f, l, m, now);
+		} else {
+			fed_answer_pull_down(f, l, m->from, now);
+		}
+		break;
+	case FED_BATCH:
+		if (m->stream != in) {
+			err_set(&err, LD_EREFUSED, "a batch of the stream it "
+			    "receives");
+			fed_refuse(f, l, "batch", &err);
+			break;
+		}
+		if (l->frame != NULL)
+			break;	/* one at a time: a duplicate, asked again */
+		l->pulled = 0;
+		l->frame = malloc(len);
+		if (l->frame == NULL)
+			break;
+		memcpy(l->frame, buf, len);
+		l->frame_len = len;
+		break;
+	default:
+		err_set(&err, LD_EUNKNOWN, "message type %d is not served "
+		    "(yet)", (int)m->type);
+		fed_refuse(f, l, "a request", &err);
+		break;
+	}
+}
+
+/* The link of a child message, by the User-Id the ZAP handler set. */
+static struct fed_link *
+fed_child_link(struct fed *f, const char *user)
+{
+	for (int i = 0; user != NULL && i < f->n_links; i++)
+		if (!f->links[i].parent &&
+		    strcmp(fed_peer_id(f, &f->links[i]), user) == 0)
+			return &f->links[i];
+	return NULL;
+}
+
+/* Read one message from sock (ROUTER: routing id, body).  Returns 1 (a
+ * message handled), 0 (none waiting), -1 (socket error). */
+static int
+fed_read_one(struct fed *f, void *sock, bool router, int64_t now)
+{
+	zmq_msg_t part[3];
+	int n = 0, more = 1, rc = 1;
+
+	while (more) {
+		zmq_msg_t tmp;
+
+		zmq_msg_init(&tmp);
+		if (zmq_msg_recv(&tmp, sock, n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
+			zmq_msg_close(&tmp);
+			rc = n == 0 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+			goto out;
+		}
+		more = zmq_msg_more(&tmp);
+		if (n < 3)
+			part[n++] = tmp;
+		else
+			zmq_msg_close(&tmp);	/* extra frames: dropped */
+	}
+	if (router) {
+		const char *user = n == 2 ? zmq_msg_gets(&part[1], "User-Id") :
+		    NULL;
+		struct fed_link *l = fed_child_link(f, user);
+
+		if (l == NULL || zmq_msg_size(&part[0]) > FED_RID_MAX) {
+			fed_refuse(f, NULL, "a message of an unknown child",
+			    NULL);
+		} else {
+			l->rid_len = zmq_msg_size(&part[0]);
+			memcpy(l->rid, zmq_msg_data(&part[0]), l->rid_len);
+			fed_on_msg(f, l, zmq_msg_data(&part[1]),
+			    zmq_msg_size(&part[1]), now);
+		}
+	} else {
+		for (int i = 0; i < f->n_links; i++)
+			if (f->links[i].parent && n == 1)
+				fed_on_msg(f, &f->links[i], zmq_msg_data(&part[0]),
+				    zmq_msg_size(&part[0]), now);
+	}
+out:
+	for (int i = 0; i < n; i++)
+		zmq_msg_close(&part[i]);
+	return rc;
+}
+
+void
+fed_read(struct fed *f)
+{
+	int64_t now = fed_now();
+
+	for (int i = 0; f->router && i < FED_READS; i++)
+		if (fed_read_one(f, f->router, true, now) <= 0)
+			break;
+	for (int i = 0; f->dealer && i < FED_READS; i++)
+		if (fed_read_one(f, f->dealer, false, now) <= 0)
+			break;
+}
+
+/* ---- timers ------------------------------------------------------------- */
+
+void
+fed_tick(struct fed *f)
+{
+	int64_t now = fed_now();
+
+	for (int i = 0; i < f->n_links; i++) {
+		struct fed_link *l = &f->links[i];
+
+		if (l->up && now - l->heard > FED_DEAD_MS) {
+			l->up = false;
+			l->since = now;
+			l->pulled = 0;
+			log_warn("fed", "link to %s %s is down: nothing heard "
+			    "for %d ms", l->parent ? "parent" : "child",
+			    fed_peer_id(f, l), FED_DEAD_MS);
+		}
+		if (l->frame == NULL && !l->applying &&
+		    ((l->pulled == 0 && now >= l->next_pull) ||
+		    (l->pulled != 0 && now - l->pulled > FED_PULL_RETRY_MS)))
+			fed_pull(f, l, now);
+		if (now - l->sent > FED_PING_MS)
+			fed_send(f, l, f->out, fed_encode_ping(f->out,
+			    FED_FRAME_MAX), now);
+	}
+}
+
+/* ---- into the commit, and after it ------------------------------------- */
+
+/* Check and decode l's batch into ev[0 ..): every event must be one the
+ * link may bring.  Returns the number of events, or -1 (refused: the
+ * batch is dropped and the position stays). */
+static int
+fed_unpack(struct fed *f, struct fed_link *l, struct ld_event *ev,
+    size_t cap, uint64_t *to)
+{
+	struct fed_msg *m = f->in;
+	struct ld_err err;
+
+	if (fed_decode(l->frame, l->frame_len, m, &err) != 0 ||
+	    m->type != FED_BATCH) {
+		fed_refuse(f, l, "a batch", &err);
+		return -1;
+	}
+	if (m->n_ev > cap)
+		return -2;	/* no room in this commit: the next one */
+	if (l->parent) {
+		char key[48];
+
+		if (m->from != store_meta_u64(f->s, fed_down_key(f, l, key,
+		    sizeof(key))))
+			return -1;	/* an answer to an older pull */
+		*to = m->to;
+	}
+	for (size_t i = 0; i < m->n_ev; i++) {
+		bool ours;
+
+		if (codec_event_decode(m->ev[i], m->ev_len[i], &ev[i], &err)
+		    != 0) {
+			err_prefix(&err, "batch.events[%zu]", i);
+			fed_refuse(f, l, "a batch", &err);
+			return -1;
+		}
+		ours = fed_id_in_subtree(f->t, ev[i].origin, l->parent ?
+		    f->self : l->peer);
+		if (l->parent ? ours : !ours) {
+			err_set(&err, LD_EREFUSED, "batch.events[%zu]: origin "
+			    "%s may not come from %s %s", i, ev[i].origin,
+			    l->parent ? "the parent" : "child",
+			    fed_peer_id(f, l));
+			fed_refuse(f, l, "a batch", &err);
+			return -1;
+		}
+	}
+	return (int)m->n_ev;
+}
+
+static void
+fed_drop_frame(struct fed_link *l, int64_t now)
+{
+	free(l->frame);
+	l->frame = NULL;
+	l->frame_len = 0;
+	l->next_pull = now;
+}
+
+bool
+fed_waiting(const struct fed *f)
+{
+	for (int i = 0; i < f->n_links; i++)
+		if (f->links[i].frame != NULL && !f->links[i].applying)
+			return true;
+	return false;
+}
+
+size_t
+fed_take(struct fed *f, struct ld_event *ev, struct ld_store_item *items,
+    size_t cap, struct ld_store_meta *meta, size_t *n_meta,
+    struct fed_taken *taken, size_t *n_taken)
+{
+	int64_t now = fed_now();
+	size_t used = 0;
+
+	*n_meta = 0;
+	*n_taken = 0;
+	for (int i = 0; i < f->n_links; i++) {
+		struct fed_link *l = &f->links[i];
+		uint64_t to = 0;
+		int n;
+
+		if (l->frame == NULL || l->applying)
+			continue;
+		n = fed_unpack(f, l, ev + used, cap - used, &to);
+		if (n == -2)
+			continue;
+		if (n < 0) {
+			fed_drop_frame(l, now);
+			continue;
+		}
+		if (n == 0 && !l->parent) {
+			/* up to date: pull again in a while */
+			fed_drop_frame(l, now);
+			l->next_pull = now + FED_PULL_IDLE_MS;
+			continue;
+		}
+		for (int j = 0; j < n; j++) {
+			memset(&items[used + (size_t)j], 0, sizeof(items[0]));
+			items[used + (size_t)j].ev = &ev[used + (size_t)j];
+			items[used + (size_t)j].sparse = l->parent;
+		}
+		if (l->parent) {
+			fed_down_key(f, l, meta[*n_meta].key,
+			    sizeof(meta[0].key));
+			meta[*n_meta].value = to;
+			(*n_meta)++;
+		}
+		taken[*n_taken].link = i;
+		taken[*n_taken].first = used;
+		taken[*n_taken].n = (size_t)n;
+		(*n_taken)++;
+		l->applying = true;
+		used += (size_t)n;
+	}
+	return used;
+}
+
+void
+fed_committed(struct fed *f, const struct fed_taken *taken, size_t n_taken,
+    const struct ld_store_item *items, int rc)
+{
+	int64_t now = fed_now();
+
+	for (size_t i = 0; i < n_taken; i++) {
+		struct fed_link *l = &f->links[taken[i].link];
+		size_t applied = 0, dups = 0;
+
+		for (size_t j = 0; rc == 0 && j < taken[i].n; j++) {
+			const struct ld_store_item *it = &items[taken[i].first + j];
+
+			if (it->rc == 0)
+				applied++;
+			else if (it->rc == LD_EDUP)
+				dups++;
+			else
+				log_warn("fed", "event %s/%llu from %s not "
+				    "taken: %s", it->ev->origin,
+				    (unsigned long long)it->ev->seq,
+				    fed_peer_id(f, l), it->err.msg);
+			if (it->rc == 0 && it->kept) {
+				l->st.kept++;
+				log_warn("fed", "event %s/%llu from %s kept in "
+				    "the log, views unchanged: %s",
+				    it->ev->origin,
+				    (unsigned long long)it->ev->seq,
+				    fed_peer_id(f, l), it->err.msg);
+			}
+		}
+		l->st.received += applied;
+		l->applying = false;
+		fed_drop_frame(l, now);
+		if (taken[i].n == 0)	/* a down position moved, no event */
+			l->next_pull = now + FED_PULL_IDLE_MS;
+		(void)dups;
+	}
+}
+
+/* ---- open, close, status ------------------------------------------------ */
+
+static int
+fed_add_link(struct fed *f, int peer, bool parent)
+{
+	struct fed_link *l;
+
+	if (f->n_links == FED_LINKS_MAX)
+		return -1;
+	l = &f->links[f->n_links++];
+	memset(l, 0, sizeof(*l));
+	l->peer = peer;
+	l->parent = parent;
+	snprintf(l->st.node, sizeof(l->st.node), "%s", f->t->nodes[peer].id);
+	l->st.parent = parent;
+	return 0;
+}
+
+/* The socket options every peer socket has. */
+static int
+fed_sock_opts(void *sock)
+{
+	int linger = 0, ivl = 100, ivl_max = 1000;
+	int64_t max = FED_FRAME_MAX + 4096;
+
+	return zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger)) ||
+	    zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max, sizeof(max)) ||
+	    zmq_setsockopt(sock, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl)) ||
+	    zmq_setsockopt(sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max,
+	    sizeof(ivl_max));
+}
+
+static int
+fed_open_router(struct fed *f, void *zctx, const struct ld_keypair *keys,
+    struct ld_err *err)
+{
+	const char *ep = f->t->nodes[f->self].peer;
+
+	f->router = zmq_socket(zctx, ZMQ_ROUTER);
+	if (f->router == NULL || fed_sock_opts(f->router) != 0)
+		return err_set(err, LD_EIO, "peer endpoint: %s",
+		    zmq_strerror(errno));
+	if (auth_server_socket(f->router, AUTH_DOMAIN_PEER, keys->secret_key,
+	    err) != 0)
+		return LD_EIO;
+	if (zmq_bind(f->router, ep) != 0)
+		return err_set(err, LD_EIO, "peer endpoint %s: %s", ep,
+		    zmq_strerror(errno));
+	log_info("fed", "peer endpoint %s (CURVE, running children only)", ep);
+	return LD_OK;
+}
+
+static int
+fed_open_dealer(struct fed *f, void *zctx, const struct ld_keypair *keys,
+    struct ld_err *err)
+{
+	const struct ld_topo_node *p = &f->t->nodes[f->t->nodes[f->self].parent];
+	uint8_t server[32];
+
+	if (zmq_z85_decode(server, p->public_key) == NULL)
+		return err_set(err, LD_EINVAL, "node %s: bad public key", p->id);
+	f->dealer = zmq_socket(zctx, ZMQ_DEALER);
+	if (f->dealer == NULL || fed_sock_opts(f->dealer) != 0)
+		return err_set(err, LD_EIO, "parent link: %s",
+		    zmq_strerror(errno));
+	if (auth_client_socket(f->dealer, server, keys->public_key,
+	    keys->secret_key, err) != 0)
+		return LD_EIO;
+	if (zmq_connect(f->dealer, p->peer) != 0)
+		return err_set(err, LD_EIO, "parent %s at %s: %s", p->id,
+		    p->peer, zmq_strerror(errno));
+	log_info("fed", "parent %s at %s (CURVE, its key pinned)", p->id,
+	    p->peer);
+	return LD_OK;
+}
+
+int
+fed_open(struct fed **out, void *zctx, const struct ld_topo *t, int self,
+    struct ld_store *s, const struct ld_keypair *keys, struct ld_err *err)
+{
+	struct fed *f = calloc(1, sizeof(*f));
+	int parent = t->nodes[self].parent, rc = LD_OK;
+	bool children = false;
+
+	*out = NULL;
+	if (f == NULL)
+		return err_set(err, LD_ENOMEM, "fed: out of memory");
+	f->t = t;
+	f->self = self;
+	f->s = s;
+	f->out = malloc(FED_FRAME_MAX);
+	f->arena = malloc(FED_BATCH_BYTES);
+	f->in = malloc(sizeof(*f->in));
+	f->ev = malloc(sizeof(*f->ev));
+	f->tk = malloc(sizeof(*f->tk));
+	if (!f->out || !f->arena || !f->in || !f->ev || !f->tk) {
+		fed_close(f);
+		return err_set(err, LD_ENOMEM, "fed: out of memory");
+	}
+	if (parent >= 0 && t->nodes[parent].running)
+		fed_add_link(f, parent, true);
+	for (int i = 0; i < t->n_nodes; i++)
+		if (t->nodes[i].parent == self && t->nodes[i].running &&
+		    fed_add_link(f, i, false) == 0)
+			children = true;
+	if (children && t->nodes[self].peer[0] != '\0')
+		rc = fed_open_router(f, zctx, keys, err);
+	if (rc == 0 && parent >= 0 && t->nodes[parent].running)
+		rc = fed_open_dealer(f, zctx, keys, err);
+	if (rc != 0) {
+		fed_close(f);
+		return rc;
+	}
+	*out = f;
+	return LD_OK;
+}
+
+void
+fed_close(struct fed *f)
+{
+	if (f == NULL)
+		return;
+	if (f->router)
+		zmq_close(f->router);
+	if (f->dealer)
+		zmq_close(f->dealer);
+	for (int i = 0; i < f->n_links; i++)
+		free(f->links[i].frame);
+	free(f->out);
+	free(f->arena);
+	free(f->in);
+	free(f->ev);
+	free(f->tk);
+	free(f);
+}
+
+int
+fed_poll_items(const struct fed *f, void *pollitems)
+{
+	zmq_pollitem_t *items = pollitems;
+	int n = 0;
+
+	if (f->router)
+		items[n++] = (zmq_pollitem_t){ f->router, 0, ZMQ_POLLIN, 0 };
+	if (f->dealer)
+		items[n++] = (zmq_pollitem_t){ f->dealer, 0, ZMQ_POLLIN, 0 };
+	return n;
+}
+
+size_t
+fed_status(const struct fed *f, struct fed_link_status *out, size_t cap)
+{
+	int64_t now = fed_now();
+	size_t n = 0;
+
+	for (int i = 0; f != NULL && i < f->n_links && n < cap; i++) {
+		/* f is read while the main thread owns it: status is answered
+		 * there too */
+		const struct fed_link *l = &f->links[i];
+
+		out[n] = l->st;
+		out[n].up = l->up;
+		out[n].since_ms = l->since ? now - l->since : -1;
+		out[n].heard_ms = l->heard ? now - l->heard : -1;
+		out[n].lag_out = l->lag_out;
+		n++;
+	}
+	return n;
+}

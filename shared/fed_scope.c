@@ -1,0 +1,82 @@
+/*
+ * fed_scope.c - subtrees of the federation's tree, and which of a
+ * parent's events concern a child (docs/federation.md §2).
+ */
+#include "fed.h"
+#include "ticket.h"
+
+#include <string.h>
+
+bool
+fed_in_subtree(const struct ld_topo *t, int a, int root)
+{
+	/* walk up from a; the topology check guarantees a tree (no cycle),
+	 * the bound is for safety */
+	for (int hops = 0; a >= 0 && a < t->n_nodes && hops <= t->n_nodes;
+	    hops++) {
+		if (a == root)
+			return true;
+		a = t->nodes[a].parent;
+	}
+	return false;
+}
+
+bool
+fed_id_in_subtree(const struct ld_topo *t, const char *id, int root)
+{
+	int a = topo_node(t, id);
+
+	return a >= 0 && fed_in_subtree(t, a, root);
+}
+
+/* The node that created ticket id (its prefix "XA-2011-..."), -1 if none. */
+static int
+fed_creator(const struct ld_topo *t, const char *id)
+{
+	char node[LD_NODE_MAX + 1];
+
+	if (ticket_id_parse(id, node, NULL, NULL) != 0)
+		return -1;
+	return topo_node(t, node);
+}
+
+/* The node whose jurisdiction holds area (the node that lists it), -1 if
+ * none.  (Not the route's running ancestor: a planned county's area still
+ * concerns that county once it runs.) */
+static int
+fed_area_node(const struct ld_topo *t, const char *area)
+{
+	int a = topo_area(t, area);
+
+	return a >= 0 ? t->areas[a].node : -1;
+}
+
+bool
+fed_concerns(const struct ld_topo *top, int child, const struct ld_event *ev,
+    const struct ld_ticket *t)
+{
+	int n;
+
+	if (child < 0 || child >= top->n_nodes)
+		return false;
+	/* the child has what its own subtree made */
+	if (fed_id_in_subtree(top, ev->origin, child))
+		return false;
+	if (!event_kinds[ev->kind].ticket || ev->ticket[0] == '\0')
+		return false;	/* calls count where they were taken */
+	n = fed_creator(top, ev->ticket);
+	if (n >= 0 && fed_in_subtree(top, n, child))
+		return true;
+	if (t == NULL)
+		return false;
+	n = fed_area_node(top, t->area);
+	if (n >= 0 && fed_in_subtree(top, n, child))
+		return true;
+	if (t->owner[0] && fed_id_in_subtree(top, t->owner, child))
+		return true;
+	if (t->transfer_to[0] && fed_id_in_subtree(top, t->transfer_to, child))
+		return true;
+	/* a transfer to the child's subtree, even once answered */
+	return ev->kind == LD_EV_TRANSFER_REQUESTED &&
+	    fed_id_in_subtree(top, ev->node, child);
+}
