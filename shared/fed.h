@@ -145,6 +145,7 @@ struct fed_link_status {
 struct fed_taken {
 	int link;
 	size_t first, n;
+	uint64_t to;		/* a down batch: the position it brings */
 };
 
 /* Open the links of node self: bind the peer endpoint if it has running
@@ -172,6 +173,26 @@ size_t fed_take(struct fed *f, struct ld_event *ev, struct ld_store_item *items,
 /* After that commit (rc: store_commit_meta's): count, log, pull again. */
 void fed_committed(struct fed *f, const struct fed_taken *taken,
     size_t n_taken, const struct ld_store_item *items, int rc);
+/*
+ * Forwarded requests (docs/federation.md §5, urging across nodes).  The
+ * node that got the client's request forwards its frame to the ticket's
+ * owner over the link towards it (fed_forward: LD_EBUSY while that link
+ * is down) with an id of its own; the owner takes it (fed_next_req), runs
+ * it as a request of its own and answers (fed_answer); the answer comes
+ * back (fed_next_rep) and goes to the client as it is.  Pointers stay
+ * valid until the next call of the same function.
+ */
+int fed_forward(struct fed *f, const char *owner, uint64_t id,
+    const char *actor, const uint8_t *body, size_t len, struct ld_err *err);
+bool fed_next_req(struct fed *f, int *link, uint64_t *id, const char **actor,
+    const uint8_t **body, size_t *len);
+void fed_answer(struct fed *f, int link, uint64_t id, const uint8_t *body,
+    size_t len);
+bool fed_next_rep(struct fed *f, uint64_t *id, const uint8_t **body,
+    size_t *len);
+/* Does link lead to this node's parent? */
+bool fed_from_parent(const struct fed *f, int link);
+
 /* Each link's figures (status). */
 size_t fed_status(const struct fed *f, struct fed_link_status *out,
     size_t cap);

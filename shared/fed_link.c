@@ -26,6 +26,7 @@
 #define FED_READS 64		/* messages read per socket and call */
 #define FED_DOWN_EXAMINE 20000	/* applied entries examined per down pull */
 #define FED_LOG_PER_S 10	/* refused-frame lines a second */
+#define FED_QUEUE_MAX 64	/* forwarded requests / answers waiting */
 
 struct fed_link {
 	int peer;		/* index into t->nodes */
@@ -42,7 +43,21 @@ struct fed_link {
 	size_t frame_len;
 	bool applying;		/* ... and in the commit now */
 	uint64_t lag_out;	/* events the peer has not acknowledged */
+	uint64_t down_pos;	/* the parent link: our down position (stored
+				 * with the events it brought; a move past
+				 * events that do not concern us is kept in
+				 * memory only: after a restart the parent
+				 * looks at them again, harmlessly) */
 	struct fed_link_status st;
+};
+
+/* A forwarded request or its answer, waiting for serve.c. */
+struct fed_q {
+	int link;
+	uint64_t id;
+	char actor[LD_ACTOR_MAX + 1];
+	uint8_t *body;
+	size_t len;
 };
 
 struct fed {
@@ -63,6 +78,9 @@ struct fed {
 	struct ld_ticket *tk;	/* scratch: the view of the ticket */
 	int64_t log_second;
 	int log_lines;
+	struct fed_q reqs[FED_QUEUE_MAX], reps[FED_QUEUE_MAX];
+	int n_reqs, n_reps;
+	struct fed_q taken_req, taken_rep;	/* handed out, freed next call */
 };
 
 static int64_t
@@ -303,8 +321,8 @@ fed_pull(struct fed *f, struct fed_link *l, int64_t now)
 	if (l->parent) {
 		char key[48];
 
-		len = fed_encode_pull_down(f->out, FED_FRAME_MAX,
-		    store_meta_u64(f->s, fed_down_key(f, l, key, sizeof(key))));
+		(void)key;
+		len = fed_encode_pull_down(f->out, FED_FRAME_MAX, l->down_pos);
 	} else {
 		struct fed_have have[FED_ORIGINS_MAX];
 		size_t n = 0;
@@ -337,6 +355,124 @@ fed_heard(struct fed *f, struct fed_link *l, int64_t now)
 		l->next_pull = now;	/* catch up at once */
 		l->pulled = 0;
 	}
+}
+
+/* Keep a forwarded request (req) or an answer (rep) for serve.c.  A full
+ * queue drops it: the requester times out and says so. */
+static void
+fed_enqueue(struct fed *f, struct fed_link *l, const struct fed_msg *m)
+{
+	struct fed_q *q = m->type == FED_REQ ? f->reqs : f->reps;
+	int *n = m->type == FED_REQ ? &f->n_reqs : &f->n_reps;
+	struct fed_q *e;
+	struct ld_err err;
+
+	if (*n == FED_QUEUE_MAX) {
+		err_set(&err, LD_EBUSY, "too many forwarded requests waiting");
+		fed_refuse(f, l, "a forwarded request", &err);
+		return;
+	}
+	e = &q[*n];
+	e->body = malloc(m->body_len ? m->body_len : 1);
+	if (e->body == NULL)
+		return;
+	memcpy(e->body, m->body, m->body_len);
+	e->len = m->body_len;
+	e->link = (int)(l - f->links);
+	e->id = m->id;
+	snprintf(e->actor, sizeof(e->actor), "%s", m->type == FED_REQ ?
+	    m->actor : "");
+	(*n)++;
+}
+
+/* Take the oldest of queue q (n entries) into *out (freed at the next
+ * take). */
+static bool
+fed_dequeue(struct fed_q *q, int *n, struct fed_q *held)
+{
+	free(held->body);
+	memset(held, 0, sizeof(*held));
+	if (*n == 0)
+		return false;
+	*held = q[0];
+	memmove(q, q + 1, (size_t)(*n - 1) * sizeof(*q));
+	(*n)--;
+	return true;
+}
+
+bool
+fed_next_req(struct fed *f, int *link, uint64_t *id, const char **actor,
+    const uint8_t **body, size_t *len)
+{
+	if (!fed_dequeue(f->reqs, &f->n_reqs, &f->taken_req))
+		return false;
+	*link = f->taken_req.link;
+	*id = f->taken_req.id;
+	*actor = f->taken_req.actor;
+	*body = f->taken_req.body;
+	*len = f->taken_req.len;
+	return true;
+}
+
+bool
+fed_next_rep(struct fed *f, uint64_t *id, const uint8_t **body, size_t *len)
+{
+	if (!fed_dequeue(f->reps, &f->n_reps, &f->taken_rep))
+		return false;
+	*id = f->taken_rep.id;
+	*body = f->taken_rep.body;
+	*len = f->taken_rep.len;
+	return true;
+}
+
+bool
+fed_from_parent(const struct fed *f, int link)
+{
+	return link >= 0 && link < f->n_links && f->links[link].parent;
+}
+
+/* The link towards node id: the child whose subtree holds it, else the
+ * parent. */
+static struct fed_link *
+fed_towards(struct fed *f, const char *id)
+{
+	int n = topo_node(f->t, id);
+
+	for (int i = 0; n >= 0 && i < f->n_links; i++)
+		if (!f->links[i].parent && fed_in_subtree(f->t, n,
+		    f->links[i].peer))
+			return &f->links[i];
+	for (int i = 0; i < f->n_links; i++)
+		if (f->links[i].parent)
+			return &f->links[i];
+	return NULL;
+}
+
+int
+fed_forward(struct fed *f, const char *owner, uint64_t id, const char *actor,
+    const uint8_t *body, size_t len, struct ld_err *err)
+{
+	struct fed_link *l = fed_towards(f, owner);
+	int n;
+
+	if (l == NULL || !l->up || (!l->parent && l->rid_len == 0))
+		return err_set(err, LD_EBUSY, "the owner node %s cannot be "
+		    "reached now (its link is down); try again later", owner);
+	n = fed_encode_req(f->out, FED_FRAME_MAX, id, actor, body, len);
+	if (n < 0)
+		return err_set(err, n, "the request cannot be forwarded");
+	fed_send(f, l, f->out, n, fed_now());
+	return LD_OK;
+}
+
+void
+fed_answer(struct fed *f, int link, uint64_t id, const uint8_t *body,
+    size_t len)
+{
+	if (link < 0 || link >= f->n_links)
+		return;
+	fed_send(f, &f->links[link], f->out, fed_encode_rep(f->out,
+	    FED_FRAME_MAX, id, body, len), fed_now());
 }
 
 /* One decoded message from link l. */
@@ -390,10 +526,14 @@ fed_on_msg(struct fed *f, struct fed_link *l, const uint8_t *buf,
 		memcpy(l->frame, buf, len);
 		l->frame_len = len;
 		break;
+	case FED_REQ:
+	case FED_REP:
+		fed_enqueue(f, l, m);
+		break;
 	default:
-		err_set(&err, LD_EUNKNOWN, "message type %d is not served "
-		    "(yet)", (int)m->type);
-		fed_refuse(f, l, "a request", &err);
+		err_set(&err, LD_EUNKNOWN, "message type %d is not served",
+		    (int)m->type);
+		fed_refuse(f, l, "a message", &err);
 		break;
 	}
 }
@@ -519,10 +659,7 @@ fed_unpack(struct fed *f, struct fed_link *l, struct ld_event *ev,
 	if (m->n_ev > cap)
 		return -2;	/* no room in this commit: the next one */
 	if (l->parent) {
-		char key[48];
-
-		if (m->from != store_meta_u64(f->s, fed_down_key(f, l, key,
-		    sizeof(key))))
+		if (m->from != l->down_pos)
 			return -1;	/* an answer to an older pull */
 		*to = m->to;
 	}
@@ -591,10 +728,16 @@ fed_take(struct fed *f, struct ld_event *ev, struct ld_store_item *items,
 			fed_drop_frame(l, now);
 			continue;
 		}
-		if (n == 0 && !l->parent) {
-			/* up to date: pull again in a while */
+		if (n == 0) {
+			/* nothing to commit: up to date (pull again in a
+			 * while), or a down position moved past events that
+			 * do not concern us (pull on at once) */
+			bool moved = l->parent && to > l->down_pos;
+
+			if (moved)
+				l->down_pos = to;
 			fed_drop_frame(l, now);
-			l->next_pull = now + FED_PULL_IDLE_MS;
+			l->next_pull = moved ? now : now + FED_PULL_IDLE_MS;
 			continue;
 		}
 		for (int j = 0; j < n; j++) {
@@ -611,6 +754,7 @@ fed_take(struct fed *f, struct ld_event *ev, struct ld_store_item *items,
 		taken[*n_taken].link = i;
 		taken[*n_taken].first = used;
 		taken[*n_taken].n = (size_t)n;
+		taken[*n_taken].to = to;
 		(*n_taken)++;
 		l->applying = true;
 		used += (size_t)n;
@@ -651,9 +795,9 @@ fed_committed(struct fed *f, const struct fed_taken *taken, size_t n_taken,
 		}
 		l->st.received += applied;
 		l->applying = false;
+		if (rc == 0 && l->parent && taken[i].to > l->down_pos)
+			l->down_pos = taken[i].to;
 		fed_drop_frame(l, now);
-		if (taken[i].n == 0)	/* a down position moved, no event */
-			l->next_pull = now + FED_PULL_IDLE_MS;
 		(void)dups;
 	}
 }
@@ -757,8 +901,14 @@ fed_open(struct fed **out, void *zctx, const struct ld_topo *t, int self,
 		fed_close(f);
 		return err_set(err, LD_ENOMEM, "fed: out of memory");
 	}
-	if (parent >= 0 && t->nodes[parent].running)
-		fed_add_link(f, parent, true);
+	if (parent >= 0 && t->nodes[parent].running &&
+	    fed_add_link(f, parent, true) == 0) {
+		char key[48];
+		struct fed_link *l = &f->links[f->n_links - 1];
+
+		l->down_pos = store_meta_u64(s, fed_down_key(f, l, key,
+		    sizeof(key)));
+	}
 	for (int i = 0; i < t->n_nodes; i++)
 		if (t->nodes[i].parent == self && t->nodes[i].running &&
 		    fed_add_link(f, i, false) == 0)
@@ -786,6 +936,12 @@ fed_close(struct fed *f)
 		zmq_close(f->dealer);
 	for (int i = 0; i < f->n_links; i++)
 		free(f->links[i].frame);
+	for (int i = 0; i < f->n_reqs; i++)
+		free(f->reqs[i].body);
+	for (int i = 0; i < f->n_reps; i++)
+		free(f->reps[i].body);
+	free(f->taken_req.body);
+	free(f->taken_rep.body);
 	free(f->out);
 	free(f->arena);
 	free(f->in);

@@ -52,6 +52,7 @@ enum ld_op {
 	LD_OP_TICKET_REOPEN,	/* ticket.reopen */
 	LD_OP_TICKET_CLOSE,	/* ticket.close */
 	LD_OP_WO_URGE,		/* wo.urge */
+	LD_OP_WO_SUPERVISE,	/* wo.supervise: 督办, beyond urging */
 	LD_OP_WO_REROUTE,	/* wo.reroute: a returned work order to other units */
 	LD_OP_EXT_GRANT,	/* ext.grant */
 	LD_OP_EXT_REFUSE,	/* ext.refuse */

@@ -57,6 +57,9 @@ const struct ld_op_def proto_ops[LD_OP__COUNT] = {
 	    F(REASON) | F(NOTE), Q(TICKET), 0, "close a ticket" },
 	[LD_OP_WO_URGE] = { "wo.urge", R_OFFICE, F(WO), F(NOTE), Q(TICKET), 0,
 	    "urge the unit of a work order" },
+	[LD_OP_WO_SUPERVISE] = { "wo.supervise", R_OFFICE, F(WO), F(NOTE),
+	    Q(TICKET), 0, "put the unit of a late work order under "
+	    "supervision" },
 	[LD_OP_WO_REROUTE] = { "wo.reroute", R_OFFICE, F(WO),
 	    F(UNITS) | F(NOTE), Q(TICKET), 0,
 	    "send a returned work order to other units (or route again)" },

@@ -49,6 +49,7 @@ static const struct req_op {
 	[LD_OP_TICKET_REOPEN] = { LD_EV_REOPENED, req_plan_reopen, true },
 	[LD_OP_TICKET_CLOSE] = { LD_EV_CLOSED, req_plan_one, true },
 	[LD_OP_WO_URGE] = { LD_EV_URGED, req_plan_one, true },
+	[LD_OP_WO_SUPERVISE] = { LD_EV_SUPERVISED, req_plan_one, true },
 	[LD_OP_WO_REROUTE] = { LD_EV_DISPATCHED, req_plan_reroute, true },
 	[LD_OP_EXT_GRANT] = { LD_EV_EXT_GRANTED, req_plan_one, true },
 	[LD_OP_EXT_REFUSE] = { LD_EV_EXT_REFUSED, req_plan_one, true },

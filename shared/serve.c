@@ -35,6 +35,8 @@
 #define SERVE_MSG_MAX (1 << 20)	/* larger messages: libzmq drops the peer */
 enum { SERVE_ANSWERED, SERVE_WAIT, SERVE_PLANNED };
 
+#define SERVE_FWD_MAX 64	/* forwarded requests waiting */
+#define SERVE_FWD_MS 5000	/* how long for the owner's answer */
 #define SERVE_FED_POLL_MS 50	/* with links: their timers' grain */
 #define SERVE_LOG_PER_S 20	/* bad-frame lines per second, the rest
 				 * counted */
@@ -47,7 +49,20 @@ struct serve_msg {
 	char user[LD_ID_MAX + 1];	/* the ZAP User-Id: a client id */
 	size_t frames;		/* body frames */
 	size_t len;		/* body bytes */
+	bool from_fed;		/* forwarded by a peer (fed_next_req) */
+	int fed_link;		/* ... on this link */
+	uint64_t fed_id;	/* ... with this id */
+	char fed_actor[LD_ACTOR_MAX + 1];	/* ... made by */
 	uint8_t body[LD_PROTO_FRAME_MAX];	/* the first LD_PROTO_FRAME_MAX */
+};
+
+/* A client request forwarded to the ticket's owner, waiting for its
+ * answer. */
+struct serve_fwd {
+	bool used;
+	uint64_t id;
+	int64_t deadline;	/* ltime ms */
+	struct serve_msg msg;
 };
 
 /* A change request in the open batch. */
@@ -91,6 +106,9 @@ struct ld_serve {
 	bool inflight;		/* the writer has b[!building] */
 	struct serve_msg held;	/* waits until its ticket is committed */
 	bool has_held;
+	struct serve_fwd *fwd;	/* SERVE_FWD_MAX */
+	struct ld_request qreq;	/* scratch: a request timed out */
+	uint64_t fwd_next;	/* the next forward's id */
 	uint8_t *reply;		/* LD_PROTO_REPLY_MAX */
 	struct ld_serve_counts n;
 	int64_t log_second;	/* rate limit of error lines */
@@ -249,7 +267,9 @@ serve_open(struct ld_serve **out, void *zctx, const struct ld_topo *t,
 	pthread_mutex_init(&sv->mu, NULL);
 	pthread_cond_init(&sv->cv, NULL);
 	sv->reply = malloc(LD_PROTO_REPLY_MAX);
-	if (sv->reply == NULL || !serve_batch_alloc(&sv->b[0]) ||
+	sv->fwd = calloc(SERVE_FWD_MAX, sizeof(*sv->fwd));
+	if (sv->reply == NULL || sv->fwd == NULL ||
+	    !serve_batch_alloc(&sv->b[0]) ||
 	    !serve_batch_alloc(&sv->b[1])) {
 		serve_close(sv);
 		return err_set(err, LD_ENOMEM, "serve: out of memory");
@@ -319,6 +339,7 @@ serve_close(struct ld_serve *sv)
 	pthread_cond_destroy(&sv->cv);
 	pthread_mutex_destroy(&sv->mu);
 	free(sv->reply);
+	free(sv->fwd);
 	free(sv);
 }
 
@@ -384,6 +405,12 @@ static void
 serve_send(struct ld_serve *sv, const struct serve_msg *m,
     const uint8_t *reply, size_t len)
 {
+	if (m->from_fed) {	/* back over the link it came by */
+		fed_answer(sv->fed, m->fed_link, m->fed_id, reply, len);
+		sv->n.requests++;
+		sv->env.requests = sv->n.requests;
+		return;
+	}
 	if (zmq_send(sv->sock, m->rid, m->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
 	    (m->delim && zmq_send(sv->sock, "", 0, ZMQ_SNDMORE |
 	    ZMQ_DONTWAIT) < 0) ||
@@ -422,6 +449,39 @@ serve_error(struct ld_serve *sv, const struct serve_msg *m, uint64_t id,
 		serve_send(sv, m, sv->reply, (size_t)len);
 }
 
+/* Urging and supervising are what another node may ask of the owner of a
+ * ticket (docs/federation.md §5). */
+static bool
+serve_forwardable(enum ld_op op)
+{
+	return op == LD_OP_WO_URGE || op == LD_OP_WO_SUPERVISE;
+}
+
+/* The caller of a request a peer forwarded: only urging or supervising,
+ * only from the parent; it acts with the office's rights, as
+ * "<actor>@<node>". */
+static int
+serve_fed_caller(struct ld_serve *sv, const struct serve_msg *m,
+    const struct ld_request *req, struct ld_caller *c, struct ld_err *e)
+{
+	const char *peer = sv->t->nodes[sv->t->nodes[sv->self].parent >= 0 ?
+	    sv->t->nodes[sv->self].parent : sv->self].id;
+
+	if (!serve_forwardable(req->op) || !fed_from_parent(sv->fed,
+	    m->fed_link))
+		return err_set(e, LD_EREFUSED, "'%s' may not be forwarded "
+		    "here (only urging and supervising, by the parent node)",
+		    proto_op_name(req->op));
+	memset(c, 0, sizeof(*c));
+	c->client = -1;
+	c->role = LD_ROLE_ADMIN;
+	c->unit = -1;
+	if ((size_t)snprintf(c->actor, sizeof(c->actor), "%s@%s", m->fed_actor,
+	    peer) >= sizeof(c->actor))
+		snprintf(c->actor, sizeof(c->actor), "%s", peer);
+	return LD_OK;
+}
+
 /*
  * Decode m and find who asks and whether the role may: 0, or an error
  * reply was sent (returns -1).
@@ -444,12 +504,126 @@ serve_admit(struct ld_serve *sv, const struct serve_msg *m,
 		serve_error(sv, m, req->id, NULL, &e);
 		return -1;
 	}
-	if (req_caller(&sv->env, m->user, c, &e) != 0 ||
-	    req_allowed(c, req->op, &e) != 0) {
+	if (m->from_fed ? serve_fed_caller(sv, m, req, c, &e) != 0 :
+	    (req_caller(&sv->env, m->user, c, &e) != 0 ||
+	    req_allowed(c, req->op, &e) != 0)) {
 		serve_error(sv, m, req->id, proto_op_name(req->op), &e);
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * A request to urge or supervise a work order of a ticket another node
+ * owns goes to that owner (fed_forward); the answer comes back later
+ * (serve_forwarded).  Returns true when m was forwarded or answered.
+ */
+static bool
+serve_forward(struct ld_serve *sv, const struct serve_msg *m,
+    const struct ld_request *req, const struct ld_caller *c)
+{
+	struct serve_fwd *fw = NULL;
+	struct ld_err e;
+	static struct ld_ticket tk;	/* main thread only */
+
+	if (sv->fed == NULL || m->from_fed || !serve_forwardable(req->op) ||
+	    store_get_ticket(sv->s, req->ticket, &tk, NULL) != 0 ||
+	    strcmp(tk.owner, sv->t->nodes[sv->self].id) == 0)
+		return false;
+	err_clear(&e);
+	if (req_can_see(&sv->env, c, &tk, &e) != 0) {
+		serve_error(sv, m, req->id, proto_op_name(req->op), &e);
+		return true;
+	}
+	for (int i = 0; i < SERVE_FWD_MAX && fw == NULL; i++)
+		if (!sv->fwd[i].used)
+			fw = &sv->fwd[i];
+	if (fw == NULL) {
+		err_set(&e, LD_EBUSY, "too many requests waiting for other "
+		    "nodes; try again");
+		serve_error(sv, m, req->id, proto_op_name(req->op), &e);
+		return true;
+	}
+	fw->id = ++sv->fwd_next;
+	if (fed_forward(sv->fed, tk.owner, fw->id, c->actor, m->body, m->len,
+	    &e) != 0) {
+		serve_error(sv, m, req->id, proto_op_name(req->op), &e);
+		return true;
+	}
+	fw->used = true;
+	fw->deadline = ltime_now() + SERVE_FWD_MS;
+	fw->msg = *m;
+	return true;
+}
+
+/* Answers of owners to forwarded requests, and the ones that waited too
+ * long. */
+static void
+serve_forwarded(struct ld_serve *sv)
+{
+	const uint8_t *body;
+	size_t len;
+	uint64_t id;
+	int64_t now = ltime_now();
+	struct ld_err e;
+
+	while (fed_next_rep(sv->fed, &id, &body, &len))
+		for (int i = 0; i < SERVE_FWD_MAX; i++)
+			if (sv->fwd[i].used && sv->fwd[i].id == id) {
+				serve_send(sv, &sv->fwd[i].msg, body, len);
+				sv->fwd[i].used = false;
+			}
+	for (int i = 0; i < SERVE_FWD_MAX; i++) {
+		struct ld_request *r = &sv->qreq;
+
+		if (!sv->fwd[i].used || sv->fwd[i].deadline > now)
+			continue;
+		sv->fwd[i].used = false;
+		memset(r, 0, sizeof(*r));
+		proto_request_decode(sv->fwd[i].msg.body, sv->fwd[i].msg.len, r,
+		    NULL);
+		err_set(&e, LD_EBUSY, "no answer from the ticket's owner node "
+		    "within %d s; it may have recorded it: look before trying "
+		    "again", SERVE_FWD_MS / 1000);
+		serve_error(sv, &sv->fwd[i].msg, r->id, proto_op_name(r->op),
+		    &e);
+	}
+}
+
+static int serve_take(struct ld_serve *sv, struct serve_msg *m);
+
+/* Requests peers forwarded to this node, into the batch being gathered
+ * (as if a client had sent them). */
+static void
+serve_take_forwarded(struct ld_serve *sv)
+{
+	struct serve_batch *b = &sv->b[sv->building];
+	const uint8_t *body;
+	const char *actor;
+	size_t len;
+	uint64_t id;
+	int link;
+
+	while (!sv->has_held && b->got < SERVE_BATCH_MAX &&
+	    fed_next_req(sv->fed, &link, &id, &actor, &body, &len)) {
+		struct serve_msg *m = &b->msgs[b->got];
+		int took;
+
+		memset(m, 0, offsetof(struct serve_msg, body));
+		m->from_fed = true;
+		m->fed_link = link;
+		m->fed_id = id;
+		snprintf(m->fed_actor, sizeof(m->fed_actor), "%s", actor);
+		m->frames = 1;
+		m->len = len < sizeof(m->body) ? len : sizeof(m->body);
+		memcpy(m->body, body, m->len);
+		took = serve_take(sv, m);
+		if (took == SERVE_WAIT) {
+			sv->held = *m;
+			sv->has_held = true;
+		}
+		b->got += took == SERVE_PLANNED;
+	}
 }
 
 /* Is a request on ticket id in batch b? */
@@ -488,7 +662,8 @@ serve_take(struct ld_serve *sv, struct serve_msg *m)
 	struct ld_err e;
 	int len;
 
-	if (serve_admit(sv, m, &sl->req, &sl->caller) != 0)
+	if (serve_admit(sv, m, &sl->req, &sl->caller) != 0 ||
+	    serve_forward(sv, m, &sl->req, &sl->caller))
 		return SERVE_ANSWERED;
 	if (req_is_query(sl->req.op)) {
 		err_clear(&e);
@@ -520,8 +695,9 @@ serve_take(struct ld_serve *sv, struct serve_msg *m)
 }
 
 /* Hand batch b to the writer thread (fresh: first build its items, and
- * add the batches the links received). */
-static void
+ * add the batches the links received).  False when there is nothing to
+ * commit after all (the links' batches were empty). */
+static bool
 serve_submit(struct ld_serve *sv, struct serve_batch *b, bool fresh)
 {
 	for (size_t i = 0; fresh && i < b->n; i++) {
@@ -545,6 +721,8 @@ serve_submit(struct ld_serve *sv, struct serve_batch *b, bool fresh)
 			for (size_t i = 0; i < b->n_taken; i++)
 				b->taken[i].first += b->used;
 		}
+		if (b->n == 0 && b->total == 0 && b->n_meta == 0)
+			return false;
 	}
 	b->now = ltime_now();
 	pthread_mutex_lock(&sv->mu);
@@ -552,6 +730,7 @@ serve_submit(struct ld_serve *sv, struct serve_batch *b, bool fresh)
 	pthread_cond_signal(&sv->cv);
 	pthread_mutex_unlock(&sv->mu);
 	sv->inflight = true;
+	return true;
 }
 
 /* The writer committed b: answer each change request, empty b.  A map
@@ -691,8 +870,7 @@ serve_run(struct ld_serve *sv, volatile sig_atomic_t *stop)
 		/* commit what was gathered (requests, replicated batches) as
 		 * soon as the writer is free */
 		if (!sv->inflight && (b->n > 0 || (sv->fed != NULL &&
-		    fed_waiting(sv->fed)))) {
-			serve_submit(sv, b, true);
+		    fed_waiting(sv->fed))) && serve_submit(sv, b, true)) {
 			sv->building = !sv->building;
 			continue;
 		}
@@ -718,6 +896,10 @@ serve_run(struct ld_serve *sv, volatile sig_atomic_t *stop)
 		if (n > 2 && ((it[2].revents | (n > 3 ? it[3].revents : 0)) &
 		    ZMQ_POLLIN))
 			fed_read(sv->fed);
+		if (sv->fed != NULL) {
+			serve_forwarded(sv);
+			serve_take_forwarded(sv);
+		}
 		if (it[1].revents & ZMQ_POLLIN) {
 			serve_drain_done(sv);
 			if (sv->inflight)
