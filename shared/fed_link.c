@@ -232,8 +232,11 @@ fed_down_history_ev(const struct ld_event *ev, void *arg)
 {
 	struct fed_down *d = arg;
 	uint8_t buf[LD_FRAME_MAX];
-	int len = codec_event_encode(ev, buf, sizeof(buf), NULL);
+	int len;
 
+	if (fed_id_in_subtree(d->f->t, ev->origin, d->child))
+		return 0;	/* the child made it: it has it */
+	len = codec_event_encode(ev, buf, sizeof(buf), NULL);
 	return len < 0 ? 0 : fed_arena_add(d->f, buf, (size_t)len);
 }
 
