@@ -24,7 +24,8 @@
 
 #define FED_RID_MAX 255
 #define FED_READS 64		/* messages read per socket and call */
-#define FED_DOWN_EXAMINE 20000	/* applied entries examined per down pull */
+#define FED_DOWN_EXAMINE 4000	/* applied entries examined per down pull
+				 * (a few ms of the main thread) */
 #define FED_LOG_PER_S 10	/* refused-frame lines a second */
 #define FED_QUEUE_MAX 64	/* forwarded requests / answers waiting */
 
@@ -823,14 +824,20 @@ fed_add_link(struct fed *f, int peer, bool parent)
 	return 0;
 }
 
-/* The socket options every peer socket has. */
+/* The socket options every peer socket has.  ZMTP heartbeats make
+ * libzmq drop a connection nothing comes through (a silent black hole),
+ * so that the DEALER connects afresh once the line is back. */
 static int
 fed_sock_opts(void *sock)
 {
 	int linger = 0, ivl = 100, ivl_max = 1000;
+	int hb = FED_PING_MS, hb_timeout = FED_DEAD_MS;
 	int64_t max = FED_FRAME_MAX + 4096;
 
 	return zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger)) ||
+	    zmq_setsockopt(sock, ZMQ_HEARTBEAT_IVL, &hb, sizeof(hb)) ||
+	    zmq_setsockopt(sock, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout,
+	    sizeof(hb_timeout)) ||
 	    zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max, sizeof(max)) ||
 	    zmq_setsockopt(sock, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl)) ||
 	    zmq_setsockopt(sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max,
