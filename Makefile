@@ -5,6 +5,7 @@
 #   make demo       one node on an embedded default in ./demo
 #   make bench-store  the store benchmark (docs/performance.md)
 #   make bench-node   the node benchmark: clients over CURVE (same doc)
+#   make bench-fed    the federation benchmark: county -> city catch-up (same doc)
 #   make valgrind   the unit tests under valgrind (optimised build)
 #   make fuzz       libFuzzer on the decoders (needs clang)
 #   make deps       install the Debian packages we need, if missing
@@ -32,7 +33,7 @@ REL := build/release
 TST := build/test
 DEPS_OK := build/.deps-ok
 
-.PHONY: all test demo deps bench-store bench-node valgrind fuzz clean
+.PHONY: all test demo deps bench-store bench-node bench-fed valgrind fuzz clean
 .DELETE_ON_ERROR:
 
 all: $(REL)/city-node $(REL)/county-node $(addprefix $(REL)/,$(TOOLS))
@@ -114,6 +115,9 @@ bench-store: $(REL)/bench-store
 
 bench-node: $(REL)/bench-node $(REL)/city-node $(REL)/topology
 	$(REL)/bench-node $(BENCH_ARGS)
+
+bench-fed: $(REL)/bench-fed $(REL)/city-node $(REL)/county-node $(REL)/topology
+	$(REL)/bench-fed $(BENCH_ARGS)
 
 clean:
 	rm -rf build

@@ -190,8 +190,9 @@ void fed_answer(struct fed *f, int link, uint64_t id, const uint8_t *body,
     size_t len);
 bool fed_next_rep(struct fed *f, uint64_t *id, const uint8_t **body,
     size_t *len);
-/* Does link lead to this node's parent? */
+/* Does link lead to this node's parent?  The node at its other end. */
 bool fed_from_parent(const struct fed *f, int link);
+int fed_link_peer(const struct fed *f, int link);
 
 /* Each link's figures (status). */
 size_t fed_status(const struct fed *f, struct fed_link_status *out,

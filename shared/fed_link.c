@@ -435,6 +435,12 @@ fed_from_parent(const struct fed *f, int link)
 	return link >= 0 && link < f->n_links && f->links[link].parent;
 }
 
+int
+fed_link_peer(const struct fed *f, int link)
+{
+	return link >= 0 && link < f->n_links ? f->links[link].peer : -1;
+}
+
 /* The link towards node id: the child whose subtree holds it, else the
  * parent. */
 static struct fed_link *
@@ -729,7 +735,10 @@ fed_take(struct fed *f, struct ld_event *ev, struct ld_store_item *items,
 		if (n == -2)
 			continue;
 		if (n < 0) {
+			/* refused (or stale): ask again, but not at once, or a
+			 * peer that sends a bad batch keeps both sides busy */
 			fed_drop_frame(l, now);
+			l->next_pull = now + FED_PULL_IDLE_MS;
 			continue;
 		}
 		if (n == 0) {

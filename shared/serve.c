@@ -449,36 +449,79 @@ serve_error(struct ld_serve *sv, const struct serve_msg *m, uint64_t id,
 		serve_send(sv, m, sv->reply, (size_t)len);
 }
 
-/* Urging and supervising are what another node may ask of the owner of a
- * ticket (docs/federation.md §5). */
+static bool serve_unit_op(enum ld_op op);
+
+/* What another node may ask of the owner of a ticket (docs/federation.md
+ * §5): urging and supervising (the office above), and a unit acting on
+ * its own work order (the unit's terminal is a client of its home node,
+ * the ticket's owner may be another). */
 static bool
 serve_forwardable(enum ld_op op)
 {
-	return op == LD_OP_WO_URGE || op == LD_OP_WO_SUPERVISE;
+	return op == LD_OP_WO_URGE || op == LD_OP_WO_SUPERVISE ||
+	    serve_unit_op(op);
 }
 
-/* The caller of a request a peer forwarded: only urging or supervising,
- * only from the parent; it acts with the office's rights, as
- * "<actor>@<node>". */
+static bool
+serve_unit_op(enum ld_op op)
+{
+	return op == LD_OP_WO_SIGN || op == LD_OP_WO_RETURN ||
+	    op == LD_OP_EXT_REQUEST || op == LD_OP_WO_PROGRESS ||
+	    op == LD_OP_WO_COMPLETE;
+}
+
+/* The caller of a unit's request a child forwarded: "unit:<client id>",
+ * a unit terminal of a node in that child's subtree. */
+static int
+serve_fed_unit(struct ld_serve *sv, const struct serve_msg *m,
+    struct ld_caller *c, struct ld_err *e)
+{
+	const struct ld_topo *t = sv->t;
+	int peer = fed_link_peer(sv->fed, m->fed_link), cl = -1;
+	const char *id = strncmp(m->fed_actor, "unit:", 5) == 0 ?
+	    m->fed_actor + 5 : NULL;
+
+	for (int i = 0; id != NULL && i < t->n_clients; i++)
+		if (strcmp(t->clients[i].id, id) == 0)
+			cl = i;
+	if (cl < 0 || t->clients[cl].role != LD_ROLE_UNIT || peer < 0 ||
+	    !fed_in_subtree(t, t->clients[cl].node, peer))
+		return err_set(e, LD_EREFUSED, "'%s' is not a unit terminal "
+		    "below node %s", m->fed_actor, peer >= 0 ?
+		    t->nodes[peer].id : "?");
+	c->client = cl;
+	c->role = LD_ROLE_UNIT;
+	c->unit = t->clients[cl].unit;
+	return LD_OK;
+}
+
+/* The caller of a request a peer forwarded: from the parent, urging or
+ * supervising with the office's rights; from a child, a unit acting on
+ * its own work order, as that unit.  The actor is "<actor>@<node>". */
 static int
 serve_fed_caller(struct ld_serve *sv, const struct serve_msg *m,
     const struct ld_request *req, struct ld_caller *c, struct ld_err *e)
 {
-	const char *peer = sv->t->nodes[sv->t->nodes[sv->self].parent >= 0 ?
-	    sv->t->nodes[sv->self].parent : sv->self].id;
+	int peer = fed_link_peer(sv->fed, m->fed_link);
+	bool parent = fed_from_parent(sv->fed, m->fed_link);
+	int rc;
 
-	if (!serve_forwardable(req->op) || !fed_from_parent(sv->fed,
-	    m->fed_link))
-		return err_set(e, LD_EREFUSED, "'%s' may not be forwarded "
-		    "here (only urging and supervising, by the parent node)",
-		    proto_op_name(req->op));
 	memset(c, 0, sizeof(*c));
 	c->client = -1;
-	c->role = LD_ROLE_ADMIN;
 	c->unit = -1;
-	if ((size_t)snprintf(c->actor, sizeof(c->actor), "%s@%s", m->fed_actor,
-	    peer) >= sizeof(c->actor))
-		snprintf(c->actor, sizeof(c->actor), "%s", peer);
+	if (parent && (req->op == LD_OP_WO_URGE ||
+	    req->op == LD_OP_WO_SUPERVISE))
+		c->role = LD_ROLE_ADMIN;
+	else if (!parent && serve_unit_op(req->op)) {
+		if ((rc = serve_fed_unit(sv, m, c, e)) != 0)
+			return rc;
+	} else
+		return err_set(e, LD_EREFUSED, "'%s' may not be forwarded "
+		    "here (urging and supervising come from the parent node, "
+		    "a unit's own work from a child)", proto_op_name(req->op));
+	if (peer < 0 || (size_t)snprintf(c->actor, sizeof(c->actor), "%s@%s",
+	    m->fed_actor, sv->t->nodes[peer].id) >= sizeof(c->actor))
+		snprintf(c->actor, sizeof(c->actor), "%s", m->fed_actor);
 	return LD_OK;
 }
 

@@ -124,10 +124,12 @@ tn_log_has(const struct tn_node *nd, const char *text)
 
 /* Start node id (city-node or county-node by its level) on its data dir
  * under n->dir with extra arguments (NULL-terminated, may be NULL); wait
- * until it logs "ready;" (returns true) or exits (false). */
+ * until it logs "ready;" (returns true) or exits (false).  The node reads
+ * the topology at topo (tn_start: n->topo; a variant of it, e.g. with a
+ * peer endpoint moved behind a test relay). */
 static inline bool
-tn_start(struct tn *n, struct tn_node *nd, const char *id,
-    const char *const *extra)
+tn_start_topo(struct tn *n, struct tn_node *nd, const char *id,
+    const char *topo, const char *const *extra)
 {
 	int self = topo_node(n->t, id);
 	const char *bin = n->t->nodes[self].level <= LD_TL_CITY ?
@@ -145,7 +147,7 @@ tn_start(struct tn *n, struct tn_node *nd, const char *id,
 	nd->pid = fork();
 	assert_true(nd->pid >= 0);
 	if (nd->pid == 0) {
-		const char *argv[32] = { bin, "--topology", n->topo, "--id", id,
+		const char *argv[32] = { bin, "--topology", topo, "--id", id,
 			"--key", key, "--data", nd->data };
 		int a = 9;
 		int e = open(nd->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -171,6 +173,13 @@ tn_start(struct tn *n, struct tn_node *nd, const char *id,
 		tn_sleep_ms(10);
 	}
 	return false;
+}
+
+static inline bool
+tn_start(struct tn *n, struct tn_node *nd, const char *id,
+    const char *const *extra)
+{
+	return tn_start_topo(n, nd, id, n->topo, extra);
 }
 
 /* Stop a node with sig; its exit status (-1: killed by a signal). */
