@@ -42,7 +42,13 @@ struct fed_link {
 	int64_t next_pull;	/* earliest next pull */
 	uint8_t *frame;		/* a batch received, waiting for a commit */
 	size_t frame_len;
-	bool applying;		/* ... and in the commit now */
+	bool applying;		/* a batch of it is in the commit now */
+	/* while one is: the positions it will bring, so that the next pull
+	 * goes out at once (replication overlaps the commit); if the commit
+	 * fails, the next batch is stale or has a gap and is asked again */
+	uint64_t down_next;
+	struct fed_have next_have[FED_ORIGINS_MAX];
+	size_t n_next_have;
 	uint64_t lag_out;	/* events the peer has not acknowledged */
 	uint64_t down_pos;	/* the parent link: our down position (stored
 				 * with the events it brought; a move past
@@ -323,10 +329,8 @@ fed_pull(struct fed *f, struct fed_link *l, int64_t now)
 	int len;
 
 	if (l->parent) {
-		char key[48];
-
-		(void)key;
-		len = fed_encode_pull_down(f->out, FED_FRAME_MAX, l->down_pos);
+		len = fed_encode_pull_down(f->out, FED_FRAME_MAX, l->applying &&
+		    l->down_next > l->down_pos ? l->down_next : l->down_pos);
 	} else {
 		struct fed_have have[FED_ORIGINS_MAX];
 		size_t n = 0;
@@ -337,6 +341,12 @@ fed_pull(struct fed *f, struct fed_link *l, int64_t now)
 				    "%s", f->t->nodes[o].id);
 				have[n].seq = store_cursor(f->s,
 				    f->t->nodes[o].id);
+				for (size_t k = 0; l->applying &&
+				    k < l->n_next_have; k++)
+					if (strcmp(l->next_have[k].origin,
+					    have[n].origin) == 0 &&
+					    l->next_have[k].seq > have[n].seq)
+						have[n].seq = l->next_have[k].seq;
 				n++;
 			}
 		len = fed_encode_pull_up(f->out, FED_FRAME_MAX, have, n);
@@ -639,7 +649,7 @@ fed_tick(struct fed *f)
 			    "for %d ms", l->parent ? "parent" : "child",
 			    fed_peer_id(f, l), FED_DEAD_MS);
 		}
-		if (l->frame == NULL && !l->applying &&
+		if (l->frame == NULL &&
 		    ((l->pulled == 0 && now >= l->next_pull) ||
 		    (l->pulled != 0 && now - l->pulled > FED_PULL_RETRY_MS)))
 			fed_pull(f, l, now);
@@ -714,6 +724,33 @@ fed_waiting(const struct fed *f)
 	return false;
 }
 
+/* A batch of l goes into a commit: note the positions it brings. */
+static void
+fed_expect(struct fed_link *l, const struct ld_event *ev, size_t n,
+    uint64_t to)
+{
+	l->applying = true;
+	l->down_next = to;
+	l->n_next_have = 0;
+	for (size_t i = 0; !l->parent && i < n; i++) {
+		size_t k;
+
+		for (k = 0; k < l->n_next_have; k++)
+			if (strcmp(l->next_have[k].origin, ev[i].origin) == 0)
+				break;
+		if (k == l->n_next_have) {
+			if (k == FED_ORIGINS_MAX)
+				continue;
+			snprintf(l->next_have[k].origin,
+			    sizeof(l->next_have[k].origin), "%s", ev[i].origin);
+			l->next_have[k].seq = 0;
+			l->n_next_have++;
+		}
+		if (ev[i].seq > l->next_have[k].seq)
+			l->next_have[k].seq = ev[i].seq;
+	}
+}
+
 size_t
 fed_take(struct fed *f, struct ld_event *ev, struct ld_store_item *items,
     size_t cap, struct ld_store_meta *meta, size_t *n_meta,
@@ -769,7 +806,14 @@ fed_take(struct fed *f, struct ld_event *ev, struct ld_store_item *items,
 		taken[*n_taken].n = (size_t)n;
 		taken[*n_taken].to = to;
 		(*n_taken)++;
-		l->applying = true;
+		fed_expect(l, ev + used, (size_t)n, to);
+		/* its events are decoded into the commit: the frame's slot
+		 * takes the next batch, pulled at once */
+		free(l->frame);
+		l->frame = NULL;
+		l->frame_len = 0;
+		l->pulled = 0;
+		l->next_pull = now;
 		used += (size_t)n;
 	}
 	return used;
@@ -783,7 +827,7 @@ fed_committed(struct fed *f, const struct fed_taken *taken, size_t n_taken,
 
 	for (size_t i = 0; i < n_taken; i++) {
 		struct fed_link *l = &f->links[taken[i].link];
-		size_t applied = 0, dups = 0;
+		size_t applied = 0, dups = 0, other = 0;
 
 		for (size_t j = 0; rc == 0 && j < taken[i].n; j++) {
 			const struct ld_store_item *it = &items[taken[i].first + j];
@@ -792,7 +836,7 @@ fed_committed(struct fed *f, const struct fed_taken *taken, size_t n_taken,
 				applied++;
 			else if (it->rc == LD_EDUP)
 				dups++;
-			else
+			else if (other++ == 0)	/* the first says why */
 				log_warn("fed", "event %s/%llu from %s not "
 				    "taken: %s", it->ev->origin,
 				    (unsigned long long)it->ev->seq,
@@ -806,11 +850,16 @@ fed_committed(struct fed *f, const struct fed_taken *taken, size_t n_taken,
 				    fed_peer_id(f, l), it->err.msg);
 			}
 		}
+		if (other > 1)
+			log_warn("fed", "... and %zu more events of that batch "
+			    "from %s not taken", other - 1, fed_peer_id(f, l));
 		l->st.received += applied;
 		l->applying = false;
+		l->n_next_have = 0;
 		if (rc == 0 && l->parent && taken[i].to > l->down_pos)
 			l->down_pos = taken[i].to;
-		fed_drop_frame(l, now);
+		if (rc != 0)
+			l->next_pull = now + FED_PULL_IDLE_MS;
 		(void)dups;
 	}
 }
