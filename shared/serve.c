@@ -470,24 +470,28 @@ serve_unit_op(enum ld_op op)
 	    op == LD_OP_WO_COMPLETE;
 }
 
-/* The caller of a unit's request a child forwarded: "unit:<client id>",
- * a unit terminal of a node in that child's subtree. */
+/* The caller of a unit's request a peer forwarded: "unit:<client id>",
+ * a unit terminal of a node on that side of the link (a child's subtree;
+ * for the parent, anywhere outside this node's subtree). */
 static int
 serve_fed_unit(struct ld_serve *sv, const struct serve_msg *m,
     struct ld_caller *c, struct ld_err *e)
 {
 	const struct ld_topo *t = sv->t;
 	int peer = fed_link_peer(sv->fed, m->fed_link), cl = -1;
+	bool parent = fed_from_parent(sv->fed, m->fed_link), side;
 	const char *id = strncmp(m->fed_actor, "unit:", 5) == 0 ?
 	    m->fed_actor + 5 : NULL;
 
 	for (int i = 0; id != NULL && i < t->n_clients; i++)
 		if (strcmp(t->clients[i].id, id) == 0)
 			cl = i;
-	if (cl < 0 || t->clients[cl].role != LD_ROLE_UNIT || peer < 0 ||
-	    !fed_in_subtree(t, t->clients[cl].node, peer))
+	side = cl >= 0 && peer >= 0 && (parent ?
+	    !fed_in_subtree(t, t->clients[cl].node, sv->self) :
+	    fed_in_subtree(t, t->clients[cl].node, peer));
+	if (!side || t->clients[cl].role != LD_ROLE_UNIT)
 		return err_set(e, LD_EREFUSED, "'%s' is not a unit terminal "
-		    "below node %s", m->fed_actor, peer >= 0 ?
+		    "on the side of node %s", m->fed_actor, peer >= 0 ?
 		    t->nodes[peer].id : "?");
 	c->client = cl;
 	c->role = LD_ROLE_UNIT;
@@ -496,8 +500,8 @@ serve_fed_unit(struct ld_serve *sv, const struct serve_msg *m,
 }
 
 /* The caller of a request a peer forwarded: from the parent, urging or
- * supervising with the office's rights; from a child, a unit acting on
- * its own work order, as that unit.  The actor is "<actor>@<node>". */
+ * supervising with the office's rights; from either side, a unit acting
+ * on its own work order, as that unit.  The actor is "<actor>@<node>". */
 static int
 serve_fed_caller(struct ld_serve *sv, const struct serve_msg *m,
     const struct ld_request *req, struct ld_caller *c, struct ld_err *e)
@@ -512,13 +516,14 @@ serve_fed_caller(struct ld_serve *sv, const struct serve_msg *m,
 	if (parent && (req->op == LD_OP_WO_URGE ||
 	    req->op == LD_OP_WO_SUPERVISE))
 		c->role = LD_ROLE_ADMIN;
-	else if (!parent && serve_unit_op(req->op)) {
+	else if (serve_unit_op(req->op)) {
 		if ((rc = serve_fed_unit(sv, m, c, e)) != 0)
 			return rc;
 	} else
 		return err_set(e, LD_EREFUSED, "'%s' may not be forwarded "
-		    "here (urging and supervising come from the parent node, "
-		    "a unit's own work from a child)", proto_op_name(req->op));
+		    "here (urging and supervising come from the parent node; "
+		    "a unit's own work from the node it is a client of)",
+		    proto_op_name(req->op));
 	if (peer < 0 || (size_t)snprintf(c->actor, sizeof(c->actor), "%s@%s",
 	    m->fed_actor, sv->t->nodes[peer].id) >= sizeof(c->actor))
 		snprintf(c->actor, sizeof(c->actor), "%s", m->fed_actor);
