@@ -1877,7 +1877,8 @@ kill9_worker(bool county)
 				if (kop(&acc, "transfer.accept", pend[j], 0) &&
 				    n_done < 1024)
 					snprintf(done[n_done++], sizeof(done[0]),
-					    "%s", pend[j]);
+					    "%.*s", (int)sizeof(done[0]) - 1,
+					    pend[j]);
 		}
 	}
 	if (op.c)

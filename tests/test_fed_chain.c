@@ -427,7 +427,7 @@ t_two_counties(void **state)
 			}
 			memset(&r, 0, sizeof(r));
 			r.op = LD_OP_TRANSFER_ACCEPT;
-			snprintf(r.ticket, sizeof(r.ticket), "%s", ids[i]);
+			memcpy(r.ticket, ids[i], sizeof(r.ticket));
 			r.q_present |= 1u << LD_Q_TICKET;
 			if (!act(c.transfer, op, &r, NULL, why, sizeof(why)))
 				fail_msg("accept %s at %s: %s", ids[i],
@@ -461,7 +461,7 @@ t_two_counties(void **state)
 		}
 		memset(&r, 0, sizeof(r));
 		r.op = LD_OP_WO_SIGN;
-		snprintf(r.ticket, sizeof(r.ticket), "%s", ids[i]);
+		memcpy(r.ticket, ids[i], sizeof(r.ticket));
 		r.q_present |= 1u << LD_Q_TICKET;
 		event_set_uint(&r.args, LD_F_WO, 1);
 		if (!act(home, uc, &r, NULL, why, sizeof(why)))
