@@ -60,6 +60,9 @@ struct fed_msg {
 	size_t n_have;				/* pull up */
 	struct fed_have have[FED_ORIGINS_MAX];
 	uint64_t from, to;			/* pull down: from; batch down */
+	uint64_t left;				/* batch: events the sender
+						 * still held for the receiver
+						 * after it (down: at most) */
 	size_t n_ev;				/* batch */
 	const uint8_t *ev[FED_BATCH_MAX];
 	uint32_t ev_len[FED_BATCH_MAX];
@@ -75,7 +78,7 @@ struct fed_msg {
 /* Decode one frame: 0, or LD_E* with err naming the place ("batch.events[3]:
  * expected binary, got string").  Checks types, limits (FED_*), node ids and
  * UTF-8; a batch of the up stream has no from/to, of the down stream has
- * both with to >= from. */
+ * both with to >= from; every batch has `left`. */
 int fed_decode(const uint8_t *buf, size_t len, struct fed_msg *m,
     struct ld_err *err);
 
@@ -89,14 +92,16 @@ int fed_encode_pull_up(uint8_t *buf, size_t cap, const struct fed_have *have,
 int fed_encode_pull_down(uint8_t *buf, size_t cap, uint64_t from);
 
 /* A batch is written in three steps: begin (the count of events must be
- * known), each event's encoded bytes, end. */
+ * known, and `left`: the events the sender still holds for the receiver
+ * after this batch), each event's encoded bytes, end. */
 struct fed_batch_wr {
 	uint8_t *buf;
 	size_t cap, off;
 	bool over;
 };
 void fed_batch_begin(struct fed_batch_wr *w, uint8_t *buf, size_t cap,
-    enum fed_stream s, uint64_t from, uint64_t to, size_t n_ev);
+    enum fed_stream s, uint64_t from, uint64_t to, uint64_t left,
+    size_t n_ev);
 void fed_batch_event(struct fed_batch_wr *w, const uint8_t *ev, size_t len);
 int fed_batch_end(struct fed_batch_wr *w);	/* length or LD_ELIMIT */
 
@@ -134,6 +139,9 @@ struct fed_link_status {
 	int64_t heard_ms;	/* last heard this long ago; -1: never */
 	uint64_t lag_out;	/* events the peer had not acknowledged at its
 				 * last pull */
+	uint64_t behind;	/* events this node still lacks from the peer,
+				 * as the peer said in its last batch (`left`;
+				 * from a parent, an upper bound) */
 	uint64_t received;	/* events taken from it */
 	uint64_t sent;		/* events sent to it (repeats included) */
 	uint64_t refused;	/* frames refused */

@@ -167,21 +167,32 @@ fed_arena_add(struct fed *f, const uint8_t *ev, size_t len)
 	return 0;
 }
 
+/* One origin's events going up: the highest sequence put in the batch. */
+struct fed_up {
+	struct fed *f;
+	uint64_t last;
+};
+
 static int
 fed_up_event(uint64_t seq, const uint8_t *ev, size_t len, void *arg)
 {
-	(void)seq;
-	return fed_arena_add(arg, ev, len);
+	struct fed_up *u = arg;
+
+	if (fed_arena_add(u->f, ev, len) != 0)
+		return 1;
+	u->last = seq;
+	return 0;
 }
 
-/* Write the gathered events as a batch frame and send it. */
+/* Write the gathered events as a batch frame, with left: the events the
+ * peer still lacks after it, and send it. */
 static void
 fed_send_batch(struct fed *f, struct fed_link *l, enum fed_stream s,
-    uint64_t from, uint64_t to, int64_t now)
+    uint64_t from, uint64_t to, uint64_t left, int64_t now)
 {
 	struct fed_batch_wr w;
 
-	fed_batch_begin(&w, f->out, FED_FRAME_MAX, s, from, to, f->n_ev);
+	fed_batch_begin(&w, f->out, FED_FRAME_MAX, s, from, to, left, f->n_ev);
 	for (size_t i = 0; i < f->n_ev; i++)
 		fed_batch_event(&w, f->arena + f->ev_off[i], f->ev_len[i]);
 	fed_send(f, l, f->out, fed_batch_end(&w), now);
@@ -189,12 +200,15 @@ fed_send_batch(struct fed *f, struct fed_link *l, enum fed_stream s,
 }
 
 /* The parent pulled the up stream with its positions: send what it lacks
- * of every origin of this node's subtree, origins in topology order. */
+ * of every origin of this node's subtree, origins in topology order, and
+ * say how many it still lacks after this batch (`left`: per origin, our
+ * cursor less the highest sequence it holds or this batch brings). */
 static void
 fed_answer_pull_up(struct fed *f, struct fed_link *l, const struct fed_msg *m,
     int64_t now)
 {
 	struct ld_err err;
+	uint64_t left = 0;
 
 	f->n_ev = 0;
 	f->arena_off = 0;
@@ -202,6 +216,7 @@ fed_answer_pull_up(struct fed *f, struct fed_link *l, const struct fed_msg *m,
 	for (int o = 0; o < f->t->n_nodes; o++) {
 		const char *id = f->t->nodes[o].id;
 		uint64_t have = 0, cur;
+		struct fed_up u = { .f = f };
 
 		if (!fed_in_subtree(f->t, o, f->self))
 			continue;
@@ -211,13 +226,17 @@ fed_answer_pull_up(struct fed *f, struct fed_link *l, const struct fed_msg *m,
 		cur = store_cursor(f->s, id);
 		if (cur > have)
 			l->lag_out += cur - have;
-		if (cur <= have || f->n_ev == FED_BATCH_MAX)
+		if (cur <= have)
 			continue;
-		if (store_events_after(f->s, id, have, fed_up_event, f,
-		    &err) != 0)
+		u.last = have;
+		if (f->n_ev < FED_BATCH_MAX && store_events_after(f->s, id,
+		    have, fed_up_event, &u, &err) != 0)
 			log_error("fed", "reading %s's events: %s", id, err.msg);
+		/* the snapshot read may hold more than cur: none left then */
+		if (cur > u.last)
+			left += cur - u.last;
 	}
-	fed_send_batch(f, l, FED_UP, 0, 0, now);
+	fed_send_batch(f, l, FED_UP, 0, 0, left, now);
 }
 
 /* ---- the down stream: a parent answers its child's pull ---------------- */
@@ -293,6 +312,10 @@ fed_down_entry(uint64_t idx, const char *origin, uint64_t seq,
 	return 0;
 }
 
+/* The child pulled the down stream from an applied index: send what
+ * concerns it, and say how many entries lie beyond the last examined
+ * (`left`: an upper bound of the events it still lacks, since most of
+ * them may not concern it). */
 static void
 fed_answer_pull_down(struct fed *f, struct fed_link *l, uint64_t from,
     int64_t now)
@@ -310,7 +333,8 @@ fed_answer_pull_down(struct fed *f, struct fed_link *l, uint64_t from,
 	if (d.full && f->n_ev == 0 && d.to == from)
 		log_error("fed", "an event for %s does not fit in a batch",
 		    fed_peer_id(f, l));
-	fed_send_batch(f, l, FED_DOWN, from, d.to, now);
+	fed_send_batch(f, l, FED_DOWN, from, d.to, last > d.to ? last - d.to :
+	    0, now);
 }
 
 /* ---- pulls -------------------------------------------------------------- */
@@ -703,6 +727,8 @@ fed_unpack(struct fed *f, struct fed_link *l, struct ld_event *ev,
 			return -1;
 		}
 	}
+	/* taken: what the peer still held for us when it wrote it */
+	l->st.behind = m->left;
 	return (int)m->n_ev;
 }
 

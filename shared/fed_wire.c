@@ -34,9 +34,9 @@
 
 /* Every key of every message, in the documented order of each. */
 enum fed_key { FK_T, FK_V, FK_NODE, FK_S, FK_HAVE, FK_FROM, FK_TO,
-	FK_EVENTS, FK_ID, FK_ACTOR, FK_BODY, FK__COUNT };
+	FK_LEFT, FK_EVENTS, FK_ID, FK_ACTOR, FK_BODY, FK__COUNT };
 static const char *const fed_keys[FK__COUNT] = { "t", "v", "node", "s",
-	"have", "from", "to", "events", "id", "actor", "body" };
+	"have", "from", "to", "left", "events", "id", "actor", "body" };
 #define K(k) (1u << FK_##k)
 
 /* `t` and `s` values: index + 1 is the enum value. */
@@ -61,9 +61,9 @@ static const struct fed_shape fed_shapes[] = {
 	{ FED_HELLO, 0, K(T) | K(V) | K(NODE), "hello" },
 	{ FED_PULL, FED_UP, K(T) | K(S) | K(HAVE), "pull up" },
 	{ FED_PULL, FED_DOWN, K(T) | K(S) | K(FROM), "pull down" },
-	{ FED_BATCH, FED_UP, K(T) | K(S) | K(EVENTS), "batch up" },
-	{ FED_BATCH, FED_DOWN, K(T) | K(S) | K(FROM) | K(TO) | K(EVENTS),
-	    "batch down" },
+	{ FED_BATCH, FED_UP, K(T) | K(S) | K(LEFT) | K(EVENTS), "batch up" },
+	{ FED_BATCH, FED_DOWN, K(T) | K(S) | K(FROM) | K(TO) | K(LEFT) |
+	    K(EVENTS), "batch down" },
 	{ FED_PING, 0, K(T), "ping" },
 	{ FED_REQ, 0, K(T) | K(ID) | K(ACTOR) | K(BODY), "req" },
 	{ FED_REP, 0, K(T) | K(ID) | K(BODY), "rep" },
@@ -379,6 +379,7 @@ fed_rd_value(struct fed_rd *d, struct fed_msg *m, int k)
 	case FK_HAVE: return fed_rd_have(d, m);
 	case FK_FROM: return fed_rd_uint(d, 2, &m->from);
 	case FK_TO: return fed_rd_uint(d, 2, &m->to);
+	case FK_LEFT: return fed_rd_uint(d, 2, &m->left);
 	case FK_EVENTS: return fed_rd_events(d, m);
 	case FK_ID: return fed_rd_uint(d, 2, &m->id);
 	case FK_ACTOR:
@@ -613,13 +614,15 @@ fed_encode_pull_down(uint8_t *buf, size_t cap, uint64_t from)
 }
 
 /*
- * Start a batch of n_ev events.  A batch the decoder would refuse (more
- * than FED_BATCH_MAX events, an unknown stream, to < from on the down
- * stream) is marked over: fed_batch_end then gives LD_ELIMIT.
+ * Start a batch of n_ev events, after which the sender still holds left
+ * events for the receiver.  A batch the decoder would refuse (more than
+ * FED_BATCH_MAX events, an unknown stream, to < from on the down stream)
+ * is marked over: fed_batch_end then gives LD_ELIMIT.
  */
 void
 fed_batch_begin(struct fed_batch_wr *w, uint8_t *buf, size_t cap,
-    enum fed_stream s, uint64_t from, uint64_t to, size_t n_ev)
+    enum fed_stream s, uint64_t from, uint64_t to, uint64_t left,
+    size_t n_ev)
 {
 	struct codec_mp_wr m = fed_wr(buf, cap);
 	bool down = s == FED_DOWN;
@@ -629,12 +632,13 @@ fed_batch_begin(struct fed_batch_wr *w, uint8_t *buf, size_t cap,
 		    (down && to < from) };
 	if (s != FED_UP && !down)
 		return;
-	fed_put_head(&m, down ? 5 : 3, FED_BATCH);
+	fed_put_head(&m, down ? 6 : 4, FED_BATCH);
 	fed_put_stream(&m, s);
 	if (down) {
 		fed_put_uint(&m, "from", from);
 		fed_put_uint(&m, "to", to);
 	}
+	fed_put_uint(&m, "left", left);
 	fed_put_str(&m, "events");
 	codec_mp_put_array(&m, n_ev);
 	w->off = m.off;

@@ -829,8 +829,8 @@ q_figures(const struct ld_req_env *env, const struct ld_request *r,
 #define STATUS_KEYS 9
 
 /* {"node", "role": "parent"|"child", "up", "since", "heard", "lag",
- * "received", "sent", "refused", "kept"} per link (docs/protocol.md §5);
- * durations in ms, nil when never. */
+ * "behind", "received", "sent", "refused", "kept"} per link
+ * (docs/protocol.md §5); durations in ms, nil when never. */
 static void
 status_links(struct ld_pw *w, const struct fed *f)
 {
@@ -839,7 +839,7 @@ status_links(struct ld_pw *w, const struct fed *f)
 
 	proto_w_array(w, (uint32_t)n);
 	for (size_t i = 0; i < n; i++) {
-		proto_w_map(w, 10);
+		proto_w_map(w, 11);
 		proto_w_str(w, "node");
 		proto_w_str(w, ls[i].node);
 		proto_w_str(w, "role");
@@ -858,6 +858,8 @@ status_links(struct ld_pw *w, const struct fed *f)
 			proto_w_uint(w, (uint64_t)ls[i].heard_ms);
 		proto_w_str(w, "lag");
 		proto_w_uint(w, ls[i].lag_out);
+		proto_w_str(w, "behind");
+		proto_w_uint(w, ls[i].behind);
 		proto_w_str(w, "received");
 		proto_w_uint(w, ls[i].received);
 		proto_w_str(w, "sent");

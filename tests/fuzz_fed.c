@@ -72,7 +72,7 @@ fuzz_encode(const struct fed_msg *m, uint8_t *buf, size_t cap)
 		return fed_encode_pull_down(buf, cap, m->from);
 	default:
 		fed_batch_begin(&w, buf, cap, m->stream, m->from, m->to,
-		    m->n_ev);
+		    m->left, m->n_ev);
 		for (size_t i = 0; i < m->n_ev; i++)
 			fed_batch_event(&w, m->ev[i], m->ev_len[i]);
 		return fed_batch_end(&w);
@@ -85,9 +85,9 @@ fuzz_same(const struct fed_msg *a, const struct fed_msg *b)
 {
 	if (a->type != b->type || a->v != b->v || a->stream != b->stream ||
 	    strcmp(a->node, b->node) != 0 || a->n_have != b->n_have ||
-	    a->from != b->from || a->to != b->to || a->n_ev != b->n_ev ||
-	    a->id != b->id || a->body_len != b->body_len ||
-	    strcmp(a->actor, b->actor) != 0)
+	    a->from != b->from || a->to != b->to || a->left != b->left ||
+	    a->n_ev != b->n_ev || a->id != b->id ||
+	    a->body_len != b->body_len || strcmp(a->actor, b->actor) != 0)
 		return false;
 	if (a->body_len > 0 && memcmp(a->body, b->body, a->body_len) != 0)
 		return false;

@@ -526,7 +526,7 @@ struct tstatus {
 	char link[LD_NODE_MAX + 1];	/* the first link's peer */
 	char role[16];
 	int up;
-	uint64_t lag, received, sent, refused, kept;
+	uint64_t lag, behind, received, sent, refused, kept;
 };
 
 static void
@@ -550,6 +550,7 @@ status(const char *node, struct tstatus *s)
 	tm_str(p.res, "links.0.role", s->role, sizeof(s->role));
 	s->up = tm_bool(p.res, "links.0.up");
 	s->lag = tm_uint(p.res, "links.0.lag");
+	s->behind = tm_uint(p.res, "links.0.behind");
 	s->received = tm_uint(p.res, "links.0.received");
 	s->sent = tm_uint(p.res, "links.0.sent");
 	s->refused = tm_uint(p.res, "links.0.refused");
@@ -589,7 +590,9 @@ wait_link(const char *node, int up, int ms)
 	check_link_shape(node, &s);
 }
 
-/* Wait until both links are up with lag 0 on both sides. */
+/* Wait until both links are up with lag 0 and behind 0 on both sides
+ * (behind follows lag by a batch: the peer's `left` of its answer to the
+ * pull that made lag 0). */
 static void
 wait_quiet(int ms)
 {
@@ -600,13 +603,15 @@ wait_quiet(int ms)
 		status("LY", &a);
 		status("XA", &b);
 		if (a.rc == 0 && b.rc == 0 && a.up == 1 && b.up == 1 &&
-		    a.lag == 0 && b.lag == 0)
+		    a.lag == 0 && b.lag == 0 && a.behind == 0 && b.behind == 0)
 			break;
 		if (now_ms() > deadline)
-			fail_msg("links not quiet within %d ms: LY up %d lag %llu,"
-			    " XA up %d lag %llu", ms, a.up,
-			    (unsigned long long)a.lag, b.up,
-			    (unsigned long long)b.lag);
+			fail_msg("links not quiet within %d ms: LY up %d lag %llu"
+			    " behind %llu, XA up %d lag %llu behind %llu", ms,
+			    a.up, (unsigned long long)a.lag,
+			    (unsigned long long)a.behind, b.up,
+			    (unsigned long long)b.lag,
+			    (unsigned long long)b.behind);
 		tn_sleep_ms(50);
 	}
 	check_link_shape("LY", &a);
@@ -2106,13 +2111,14 @@ xa_events(struct evs *e)
  * last batch). */
 static bool pull_waiting;
 
-/* Send a batch of the up stream of the given encoded events in answer to
- * LY's pull; wait for the next pull: LY sends it once it has dealt with
- * the batch (committed or refused it), and not before (fed_link.c: no
- * pull while a received batch waits). */
+/* Send a batch of the up stream of the given encoded events, saying left
+ * more wait, in answer to LY's pull; wait for the next pull: LY sends it
+ * once it has dealt with the batch (taken it into a commit, where it also
+ * notes left as its `behind`, or refused it), and not before (fed_link.c:
+ * no pull while a received batch waits). */
 static void
 send_up_batch(void *d, uint8_t *frame, uint8_t *const *ev,
-    const size_t *len, size_t n, const char *what)
+    const size_t *len, size_t n, uint64_t left, const char *what)
 {
 	struct fed_batch_wr w;
 	int flen;
@@ -2120,7 +2126,7 @@ send_up_batch(void *d, uint8_t *frame, uint8_t *const *ev,
 	if (!pull_waiting && !wait_pull(d, 5000))
 		fail_msg("%s: no pull from LY", what);
 	pull_waiting = false;
-	fed_batch_begin(&w, frame, FED_FRAME_MAX, FED_UP, 0, 0, n);
+	fed_batch_begin(&w, frame, FED_FRAME_MAX, FED_UP, 0, 0, left, n);
 	for (size_t i = 0; i < n; i++)
 		fed_batch_event(&w, ev[i], len[i]);
 	flen = fed_batch_end(&w);
@@ -2206,6 +2212,7 @@ t_hostile_peer(void **state)
 	cursor = e.n;
 	status("LY", &s0);
 	assert_int_equal(s0.rc, 0);
+	assert_int_equal(s0.behind, 0);
 
 	zctx = zmq_ctx_new();
 	d = peer_dealer(zctx, "XA");
@@ -2218,11 +2225,12 @@ t_hostile_peer(void **state)
 	refused = s0.refused;
 	one[0] = ev1;
 	one_len[0] = reencode(e.bytes[0], e.len[0], "LY", s0.events + 1, ev1);
-	send_up_batch(d, frame, one, one_len, 1, "origin LY");
+	send_up_batch(d, frame, one, one_len, 1, 99, "origin LY");
 	wait_refused_above(refused, "origin LY");
 	wait_log(&ly, "origin LY may not come from child XA", 5000);
 	status("LY", &s);
 	assert_int_equal(s.events, s0.events);
+	assert_int_equal(s.behind, 0);	/* a refused batch says nothing */
 	refused = s.refused;
 
 	/* ... also one such event among good ones (a new XA event first) */
@@ -2232,27 +2240,30 @@ t_hostile_peer(void **state)
 
 		two_len[0] = reencode(e.bytes[0], e.len[0], "XA", cursor + 1, ev2);
 		two_len[1] = one_len[0];
-		send_up_batch(d, frame, two, two_len, 2, "mixed batch");
+		send_up_batch(d, frame, two, two_len, 2, 98, "mixed batch");
 		wait_refused_above(refused, "mixed batch");
 		status("LY", &s);
 		assert_int_equal(s.events, s0.events);	/* nothing of it */
 		refused = s.refused;
 	}
 
-	/* 2. a replayed old batch: every event LY holds already */
-	send_up_batch(d, frame, e.bytes, e.len, e.n, "replay");
+	/* 2. a replayed old batch: every event LY holds already; its `left`
+	 * is what LY shows as behind on the link, until the next batch */
+	send_up_batch(d, frame, e.bytes, e.len, e.n, 7, "replay");
 	status("LY", &s);
 	assert_int_equal(s.events, s0.events);
+	assert_int_equal(s.behind, 7);
 	/* twice, in a row */
-	send_up_batch(d, frame, e.bytes, e.len, e.n, "replay again");
+	send_up_batch(d, frame, e.bytes, e.len, e.n, 0, "replay again");
 	status("LY", &s);
 	assert_int_equal(s.events, s0.events);
+	assert_int_equal(s.behind, 0);
 
 	/* 3. a gap: the next sequence is cursor + 1; this is cursor + 5 */
 	one[0] = ev2;
 	one_len[0] = reencode(e.bytes[e.n - 1], e.len[e.n - 1], "XA",
 	    cursor + 5, ev2);
-	send_up_batch(d, frame, one, one_len, 1, "gap");
+	send_up_batch(d, frame, one, one_len, 1, 0, "gap");
 	snprintf(text, sizeof(text), "XA/%llu from XA not taken",
 	    (unsigned long long)(cursor + 5));
 	wait_log(&ly, text, 5000);
@@ -2278,13 +2289,14 @@ t_hostile_peer(void **state)
 
 		len = fed_encode_pull_up(frame, FED_FRAME_MAX, &h, 1);
 		zmq_send(d, frame, (size_t)len, 0);
-		fed_batch_begin(&w, frame, FED_FRAME_MAX, FED_DOWN, 0, 0, 0);
+		fed_batch_begin(&w, frame, FED_FRAME_MAX, FED_DOWN, 0, 0, 0, 0);
 		len = fed_batch_end(&w);
 		zmq_send(d, frame, (size_t)len, 0);
 		len = fed_encode_hello(frame, FED_FRAME_MAX, "JL");
 		zmq_send(d, frame, (size_t)len, 0);
 		/* 1,001 events: the encoder would refuse; patch its count */
-		fed_batch_begin(&w, frame, FED_FRAME_MAX, FED_UP, 0, 0, 1000);
+		fed_batch_begin(&w, frame, FED_FRAME_MAX, FED_UP, 0, 0, 0,
+		    1000);
 		assert_int_equal(frame[w.off - 3], 0xdc);
 		frame[w.off - 1] = 0xe9;	/* 1000 = 0x03e8 -> 1001 */
 		for (int i = 0; i < 1001; i++)

@@ -54,6 +54,7 @@ tw_assert_same(const struct fed_msg *a, const struct fed_msg *b)
 	}
 	assert_int_equal(a->from, b->from);
 	assert_int_equal(a->to, b->to);
+	assert_int_equal(a->left, b->left);
 	assert_int_equal(a->n_ev, b->n_ev);
 	for (size_t i = 0; i < a->n_ev; i++) {
 		assert_int_equal(a->ev_len[i], b->ev_len[i]);
@@ -89,15 +90,15 @@ tw_event(size_t i, size_t *len)
 	return tw_evbuf[i];
 }
 
-/* A batch of n sample events into buf. */
+/* A batch of n sample events into buf, left more after it. */
 static int
 tw_batch(uint8_t *buf, size_t cap, enum fed_stream s, uint64_t from,
-    uint64_t to, size_t n)
+    uint64_t to, uint64_t left, size_t n)
 {
 	struct fed_batch_wr w;
 	size_t len;
 
-	fed_batch_begin(&w, buf, cap, s, from, to, n);
+	fed_batch_begin(&w, buf, cap, s, from, to, left, n);
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *ev = tw_event(i, &len);
 
@@ -124,9 +125,10 @@ tw_encode(int which, uint8_t *buf, size_t cap)
 	case TW_PING: return fed_encode_ping(buf, cap);
 	case TW_PULL_UP: return fed_encode_pull_up(buf, cap, tw_have, 3);
 	case TW_PULL_DOWN: return fed_encode_pull_down(buf, cap, 70000);
-	case TW_BATCH_UP: return tw_batch(buf, cap, FED_UP, 0, 0, 3);
+	case TW_BATCH_UP: return tw_batch(buf, cap, FED_UP, 0, 0, 7, 3);
 	case TW_BATCH_DOWN:
-		return tw_batch(buf, cap, FED_DOWN, 300, 0x1ffffffffull, 20);
+		return tw_batch(buf, cap, FED_DOWN, 300, 0x1ffffffffull,
+		    UINT64_MAX, 20);
 	case TW_REQ:
 		return fed_encode_req(buf, cap, 9, "op:xa-王", tw_body,
 		    sizeof(tw_body));
@@ -251,7 +253,7 @@ tw_roundtrip(int which)
 		struct fed_batch_wr w;
 
 		fed_batch_begin(&w, b, sizeof(b), tw_m.stream, tw_m.from,
-		    tw_m.to, tw_m.n_ev);
+		    tw_m.to, tw_m.left, tw_m.n_ev);
 		for (size_t i = 0; i < tw_m.n_ev; i++)
 			fed_batch_event(&w, tw_m.ev[i], tw_m.ev_len[i]);
 		n2 = fed_batch_end(&w);
@@ -304,11 +306,13 @@ test_roundtrip_batch(void **state)
 	assert_int_equal(tw_m.type, FED_BATCH);
 	assert_int_equal(tw_m.stream, FED_UP);
 	assert_int_equal(tw_m.from, 0);
+	assert_int_equal(tw_m.left, 7);
 	assert_int_equal(tw_m.n_ev, 3);
 	copy = tw_roundtrip(TW_BATCH_DOWN);
 	assert_int_equal(tw_m.stream, FED_DOWN);
 	assert_int_equal(tw_m.from, 300);
 	assert_int_equal(tw_m.to, 0x1ffffffffull);
+	assert_int_equal(tw_m.left, UINT64_MAX);
 	assert_int_equal(tw_m.n_ev, 20);
 	for (size_t i = 0; i < 20; i++) {
 		const uint8_t *ev = tw_event(i, &len);
@@ -320,12 +324,36 @@ test_roundtrip_batch(void **state)
 	/* an empty batch: the receiver is up to date; from == to */
 	{
 		uint8_t buf[64];
-		int n = tw_batch(buf, sizeof(buf), FED_DOWN, 5, 5, 0);
+		int n = tw_batch(buf, sizeof(buf), FED_DOWN, 5, 5, 0, 0);
 
 		copy = tw_decode_ok(buf, n, &tw_m);
 		assert_int_equal(tw_m.n_ev, 0);
 		assert_int_equal(tw_m.from, 5);
 		assert_int_equal(tw_m.to, 5);
+		assert_int_equal(tw_m.left, 0);
+		free(copy);
+	}
+	/* byte for byte: an empty batch up, nothing left */
+	{
+		static const uint8_t frame[] = {
+			0x84,				/* map, 4 entries */
+			0xa1, 't',
+			0xa5, 'b', 'a', 't', 'c', 'h',
+			0xa1, 's',
+			0xa2, 'u', 'p',
+			0xa4, 'l', 'e', 'f', 't',
+			0x00,				/* 0 */
+			0xa6, 'e', 'v', 'e', 'n', 't', 's',
+			0x90 };				/* array, 0 */
+		uint8_t buf[64];
+		int n = tw_batch(buf, sizeof(buf), FED_UP, 0, 0, 0, 0);
+
+		assert_int_equal(n, sizeof(frame));
+		assert_memory_equal(buf, frame, sizeof(frame));
+		copy = tw_decode_ok(frame, (int)sizeof(frame), &tw_m);
+		assert_int_equal(tw_m.stream, FED_UP);
+		assert_int_equal(tw_m.left, 0);
+		assert_int_equal(tw_m.n_ev, 0);
 		free(copy);
 	}
 }
@@ -373,13 +401,15 @@ test_any_order_any_encoding(void **state)
 	int n;
 
 	(void)state;
-	tw_start(5);
+	tw_start(6);
 	tw_str("events");
 	codec_mp_put_hdr(&tw_w, 0xdd, 2, 4);	/* array 32 */
 	tw_bin(1);
 	tw_bin(300);
 	tw_str("to");
 	codec_mp_put_hdr(&tw_w, 0xcf, 7, 8);	/* uint 64 */
+	tw_str("left");
+	codec_mp_put_hdr(&tw_w, 0xcd, 3, 2);	/* uint 16 */
 	tw_kstr("s", "down");
 	tw_str("from");
 	codec_mp_put_hdr(&tw_w, 0xd3, 7, 8);	/* int 64, not negative */
@@ -391,18 +421,20 @@ test_any_order_any_encoding(void **state)
 	assert_int_equal(tw_m.stream, FED_DOWN);
 	assert_int_equal(tw_m.from, 7);
 	assert_int_equal(tw_m.to, 7);
+	assert_int_equal(tw_m.left, 3);
 	assert_int_equal(tw_m.n_ev, 2);
 	assert_int_equal(tw_m.ev_len[1], 300);
 	assert_memory_equal(tw_m.ev[0], "x", 1);
 	/* written again: the canonical frame, shorter, the same message */
-	fed_batch_begin(&w, canon, sizeof(canon), FED_DOWN, 7, 7, 2);
+	fed_batch_begin(&w, canon, sizeof(canon), FED_DOWN, 7, 7, 3, 2);
 	fed_batch_event(&w, tw_m.ev[0], tw_m.ev_len[0]);
 	fed_batch_event(&w, tw_m.ev[1], tw_m.ev_len[1]);
 	n = fed_batch_end(&w);
-	assert_int_equal(n, 340);
+	assert_int_equal(n, 346);
 	assert_true((size_t)n < tw_w.off);
-	assert_memory_equal(canon, "\x85\xa1t\xa5" "batch\xa1s\xa4" "down\xa4"
-	    "from\x07\xa2to\x07\xa6" "events\x92\xc4\x01x\xc5\x01\x2c", 40);
+	assert_memory_equal(canon, "\x86\xa1t\xa5" "batch\xa1s\xa4" "down\xa4"
+	    "from\x07\xa2to\x07\xa4" "left\x03\xa6" "events\x92\xc4\x01x"
+	    "\xc5\x01\x2c", 46);
 	c2 = tw_decode_ok(canon, n, &tw_m2);
 	tw_assert_same(&tw_m, &tw_m2);
 	free(c2);
@@ -645,9 +677,30 @@ test_shape_errors(void **state)
 	codec_mp_put_array(&tw_w, 0);
 	tw_expect(LD_EMISSING, "batch.to: missing (required by batch down)");
 
-	tw_head("batch", 2);
+	tw_head("batch", 3);
 	tw_kstr("s", "up");
+	tw_kuint("left", 0);
 	tw_expect(LD_EMISSING, "batch.events: missing (required by batch up)");
+
+	tw_head("batch", 3);
+	tw_kstr("s", "up");
+	tw_str("events");
+	codec_mp_put_array(&tw_w, 0);
+	tw_expect(LD_EMISSING, "batch.left: missing (required by batch up)");
+
+	tw_head("batch", 5);
+	tw_kstr("s", "down");
+	tw_kuint("from", 1);
+	tw_kuint("to", 1);
+	tw_str("events");
+	codec_mp_put_array(&tw_w, 0);
+	tw_expect(LD_EMISSING, "batch.left: missing (required by batch down)");
+
+	tw_head("pull", 4);
+	tw_kstr("s", "down");
+	tw_kuint("from", 1);
+	tw_kuint("left", 0);
+	tw_expect(LD_EUNKNOWN, "pull.left: not a key of pull down");
 
 	tw_head("req", 3);
 	tw_kuint("id", 1);
@@ -769,10 +822,11 @@ test_pull_errors(void **state)
 static void
 tw_batch_down(uint64_t from, uint64_t to, size_t n)
 {
-	tw_head("batch", 5);
+	tw_head("batch", 6);
 	tw_kstr("s", "down");
 	tw_kuint("from", from);
 	tw_kuint("to", to);
+	tw_kuint("left", 0);
 	tw_str("events");
 	codec_mp_put_array(&tw_w, n);
 }
@@ -784,11 +838,30 @@ test_batch_errors(void **state)
 	tw_batch_down(5, 4, 0);
 	tw_expect(LD_EINVAL, "batch.to: 4 is before from 5");
 
-	tw_head("batch", 3);
+	tw_head("batch", 4);
 	tw_kstr("s", "up");
+	tw_kuint("left", 0);
 	tw_str("events");
 	codec_mp_put_map(&tw_w, 0);
 	tw_expect(LD_ETYPE, "batch.events: expected array, got map");
+
+	/* `left` is a uint like the others, read before `events` */
+	tw_head("batch", 4);
+	tw_kstr("s", "up");
+	tw_kstr("left", "3");
+	tw_str("events");
+	codec_mp_put_map(&tw_w, 0);
+	tw_expect(LD_ETYPE, "batch.left: expected integer, got string");
+
+	tw_head("batch", 6);
+	tw_kstr("s", "down");
+	tw_kuint("from", 1);
+	tw_kuint("to", 2);
+	tw_str("left");
+	codec_mp_put_hdr(&tw_w, 0xff, 0, 0);	/* -1 */
+	tw_str("events");
+	codec_mp_put_array(&tw_w, 0);
+	tw_expect(LD_ELIMIT, "batch.left: -1 is negative");
 
 	tw_batch_down(1, 2, 4);
 	tw_bin(1);
@@ -923,7 +996,7 @@ test_batch_limits(void **state)
 	int n;
 
 	(void)state;
-	n = tw_batch(frame, sizeof(frame), FED_UP, 0, 0, FED_BATCH_MAX);
+	n = tw_batch(frame, sizeof(frame), FED_UP, 0, 0, 1, FED_BATCH_MAX);
 	copy = tw_decode_ok(frame, n, &tw_m);
 	assert_int_equal(tw_m.n_ev, FED_BATCH_MAX);
 	for (size_t i = 0; i < FED_BATCH_MAX; i++) {
@@ -935,10 +1008,11 @@ test_batch_limits(void **state)
 	tw_assert_inside(&tw_m, copy, (size_t)n);
 	free(copy);
 	/* one over: the writer refuses, and a hand-made frame is refused */
-	assert_int_equal(tw_batch(frame, sizeof(frame), FED_UP, 0, 0,
+	assert_int_equal(tw_batch(frame, sizeof(frame), FED_UP, 0, 0, 0,
 	    FED_BATCH_MAX + 1), LD_ELIMIT);
-	tw_head("batch", 3);
+	tw_head("batch", 4);
 	tw_kstr("s", "up");
+	tw_kuint("left", 0);
 	tw_str("events");
 	codec_mp_put_array(&tw_w, FED_BATCH_MAX + 1);
 	for (size_t i = 0; i <= FED_BATCH_MAX; i++)
@@ -961,7 +1035,7 @@ test_batch_bytes(void **state)
 	(void)state;
 	assert_int_equal(per * LD_FRAME_MAX, FED_BATCH_BYTES);
 	memset(ev, 'e', LD_FRAME_MAX);
-	fed_batch_begin(&w, buf, cap, FED_UP, 0, 0, per);
+	fed_batch_begin(&w, buf, cap, FED_UP, 0, 0, 0, per);
 	for (size_t i = 0; i < per; i++)
 		fed_batch_event(&w, ev, LD_FRAME_MAX);
 	n = fed_batch_end(&w);
@@ -969,7 +1043,7 @@ test_batch_bytes(void **state)
 	assert_int_equal(tw_m.n_ev, per);
 	free(copy);
 
-	fed_batch_begin(&w, buf, cap, FED_UP, 0, 0, per + 1);
+	fed_batch_begin(&w, buf, cap, FED_UP, 0, 0, 0, per + 1);
 	for (size_t i = 0; i <= per; i++)
 		fed_batch_event(&w, ev, LD_FRAME_MAX);
 	n = fed_batch_end(&w);
@@ -979,7 +1053,7 @@ test_batch_bytes(void **state)
 	    "events in all exceed limit 4194304");
 
 	/* 520 events of 16 KiB: more than a frame may hold */
-	fed_batch_begin(&w, buf, cap, FED_UP, 0, 0, 520);
+	fed_batch_begin(&w, buf, cap, FED_UP, 0, 0, 0, 520);
 	for (size_t i = 0; i < 520; i++)
 		fed_batch_event(&w, ev, LD_FRAME_MAX);
 	assert_true(w.off > FED_FRAME_MAX && w.off <= cap);
@@ -1099,17 +1173,17 @@ test_writer_refuses(void **state)
 	assert_int_equal(fed_encode_rep(buf, sizeof(buf), 1, body,
 	    LD_PROTO_REPLY_MAX + 1), LD_ELIMIT);
 
-	fed_batch_begin(&w, buf, sizeof(buf), FED_DOWN, 5, 4, 0);
+	fed_batch_begin(&w, buf, sizeof(buf), FED_DOWN, 5, 4, 0, 0);
 	assert_int_equal(fed_batch_end(&w), LD_ELIMIT);
-	fed_batch_begin(&w, buf, sizeof(buf), (enum fed_stream)0, 0, 0, 0);
+	fed_batch_begin(&w, buf, sizeof(buf), (enum fed_stream)0, 0, 0, 0, 0);
 	assert_int_equal(fed_batch_end(&w), LD_ELIMIT);
-	fed_batch_begin(&w, buf, sizeof(buf), FED_UP, 0, 0, 1);
+	fed_batch_begin(&w, buf, sizeof(buf), FED_UP, 0, 0, 0, 1);
 	fed_batch_event(&w, &one, 0);
 	assert_int_equal(fed_batch_end(&w), LD_ELIMIT);
-	fed_batch_begin(&w, buf, sizeof(buf), FED_UP, 0, 0, 1);
+	fed_batch_begin(&w, buf, sizeof(buf), FED_UP, 0, 0, 0, 1);
 	fed_batch_event(&w, body, LD_FRAME_MAX + 1);
 	assert_int_equal(fed_batch_end(&w), LD_ELIMIT);
-	fed_batch_begin(&w, buf, sizeof(buf), FED_UP, 0, 0, 1);
+	fed_batch_begin(&w, buf, sizeof(buf), FED_UP, 0, 0, 0, 1);
 	fed_batch_event(&w, body, LD_FRAME_MAX);
 	assert_true(fed_batch_end(&w) > LD_FRAME_MAX);
 }
