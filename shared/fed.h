@@ -172,15 +172,22 @@ void fed_read(struct fed *f);
 void fed_tick(struct fed *f);
 /* Is a received batch waiting for a commit? */
 bool fed_waiting(const struct fed *f);
-/* Put the received batches into a commit being gathered: events into
- * ev[0 .. cap), their items, the links' positions (meta, at most
- * FED_LINKS_MAX); returns the events used; taken[] says whose. */
+/* Put the received batches into a commit being gathered (also while the
+ * one before is committing): events into ev[0 .. cap), their items, the
+ * links' positions appended to meta (*n_meta of them so far; room for
+ * FED_LINKS_MAX), and what was taken appended to taken (*n_taken so far;
+ * `first` counts from ev); returns the events used. */
 size_t fed_take(struct fed *f, struct ld_event *ev, struct ld_store_item *items,
     size_t cap, struct ld_store_meta *meta, size_t *n_meta,
     struct fed_taken *taken, size_t *n_taken);
 /* After that commit (rc: store_commit_meta's): count, log, pull again. */
 void fed_committed(struct fed *f, const struct fed_taken *taken,
     size_t n_taken, const struct ld_store_item *items, int rc);
+/* A commit failed: the batches taken into the next one (whose positions
+ * assumed it) are dropped; the links ask again from their durable
+ * positions. */
+void fed_discard(struct fed *f, const struct fed_taken *taken,
+    size_t n_taken);
 /*
  * Forwarded requests (docs/federation.md §5, urging across nodes).  The
  * node that got the client's request forwards its frame to the ticket's

@@ -42,10 +42,13 @@ struct fed_link {
 	int64_t next_pull;	/* earliest next pull */
 	uint8_t *frame;		/* a batch received, waiting for a commit */
 	size_t frame_len;
-	bool applying;		/* a batch of it is in the commit now */
-	/* while one is: the positions it will bring, so that the next pull
-	 * goes out at once (replication overlaps the commit); if the commit
-	 * fails, the next batch is stale or has a gap and is asked again */
+	int taken;		/* its batches in commits not yet done (0..2:
+				 * one committing, the next one decoded into
+				 * the batch being gathered) */
+	/* while some are: the positions they will bring, so that the next
+	 * pull goes out at once (replication overlaps the commit); if a
+	 * commit fails, the batches after it are dropped (fed_discard) and
+	 * asked again */
 	uint64_t down_next;
 	struct fed_have next_have[FED_ORIGINS_MAX];
 	size_t n_next_have;
@@ -353,7 +356,7 @@ fed_pull(struct fed *f, struct fed_link *l, int64_t now)
 	int len;
 
 	if (l->parent) {
-		len = fed_encode_pull_down(f->out, FED_FRAME_MAX, l->applying &&
+		len = fed_encode_pull_down(f->out, FED_FRAME_MAX, l->taken > 0 &&
 		    l->down_next > l->down_pos ? l->down_next : l->down_pos);
 	} else {
 		struct fed_have have[FED_ORIGINS_MAX];
@@ -365,7 +368,7 @@ fed_pull(struct fed *f, struct fed_link *l, int64_t now)
 				    "%s", f->t->nodes[o].id);
 				have[n].seq = store_cursor(f->s,
 				    f->t->nodes[o].id);
-				for (size_t k = 0; l->applying &&
+				for (size_t k = 0; l->taken > 0 &&
 				    k < l->n_next_have; k++)
 					if (strcmp(l->next_have[k].origin,
 					    have[n].origin) == 0 &&
@@ -703,7 +706,7 @@ fed_unpack(struct fed *f, struct fed_link *l, struct ld_event *ev,
 	if (m->n_ev > cap)
 		return -2;	/* no room in this commit: the next one */
 	if (l->parent) {
-		if (m->from != l->down_pos)
+		if (m->from != (l->taken > 0 ? l->down_next : l->down_pos))
 			return -1;	/* an answer to an older pull */
 		*to = m->to;
 	}
@@ -745,7 +748,7 @@ bool
 fed_waiting(const struct fed *f)
 {
 	for (int i = 0; i < f->n_links; i++)
-		if (f->links[i].frame != NULL && !f->links[i].applying)
+		if (f->links[i].frame != NULL && f->links[i].taken < 2)
 			return true;
 	return false;
 }
@@ -755,9 +758,9 @@ static void
 fed_expect(struct fed_link *l, const struct ld_event *ev, size_t n,
     uint64_t to)
 {
-	l->applying = true;
+	if (l->taken++ == 0)
+		l->n_next_have = 0;
 	l->down_next = to;
-	l->n_next_have = 0;
 	for (size_t i = 0; !l->parent && i < n; i++) {
 		size_t k;
 
@@ -785,14 +788,12 @@ fed_take(struct fed *f, struct ld_event *ev, struct ld_store_item *items,
 	int64_t now = fed_now();
 	size_t used = 0;
 
-	*n_meta = 0;
-	*n_taken = 0;
-	for (int i = 0; i < f->n_links; i++) {
+	for (int i = 0; i < f->n_links && *n_taken < FED_LINKS_MAX; i++) {
 		struct fed_link *l = &f->links[i];
 		uint64_t to = 0;
 		int n;
 
-		if (l->frame == NULL || l->applying)
+		if (l->frame == NULL || l->taken >= 2)
 			continue;
 		n = fed_unpack(f, l, ev + used, cap - used, &to);
 		if (n == -2)
@@ -880,13 +881,35 @@ fed_committed(struct fed *f, const struct fed_taken *taken, size_t n_taken,
 			log_warn("fed", "... and %zu more events of that batch "
 			    "from %s not taken", other - 1, fed_peer_id(f, l));
 		l->st.received += applied;
-		l->applying = false;
-		l->n_next_have = 0;
+		if (l->taken > 0)
+			l->taken--;
+		if (l->taken == 0)
+			l->n_next_have = 0;
 		if (rc == 0 && l->parent && taken[i].to > l->down_pos)
 			l->down_pos = taken[i].to;
 		if (rc != 0)
 			l->next_pull = now + FED_PULL_IDLE_MS;
 		(void)dups;
+	}
+}
+
+void
+fed_discard(struct fed *f, const struct fed_taken *taken, size_t n_taken)
+{
+	int64_t now = fed_now();
+
+	for (size_t i = 0; i < n_taken; i++) {
+		struct fed_link *l = &f->links[taken[i].link];
+
+		if (l->taken > 0)
+			l->taken--;
+		/* back to the durable positions: ask again from there */
+		l->n_next_have = 0;
+		l->down_next = l->down_pos;
+		free(l->frame);	/* an answer to a pull from positions that */
+		l->frame = NULL;	/* did not come true */
+		l->pulled = 0;
+		l->next_pull = now + FED_PULL_IDLE_MS;
 	}
 }
 

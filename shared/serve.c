@@ -84,7 +84,9 @@ struct serve_batch {
 	size_t got;		/* msgs kept (== n: one per slot) */
 	size_t n;		/* slots used: change requests */
 	size_t used;		/* events used by client requests */
-	size_t total;		/* ... and by replicated batches */
+	size_t fed_used;	/* events of replicated batches, decoded into
+				 * events[SERVE_EVENTS ..] as they come */
+	size_t total;		/* all, once submitted */
 	struct ld_store_meta meta[FED_LINKS_MAX];	/* links' positions */
 	size_t n_meta;
 	struct fed_taken taken[FED_LINKS_MAX];	/* the replicated batches */
@@ -742,6 +744,24 @@ serve_take(struct ld_serve *sv, struct serve_msg *m)
 	return SERVE_PLANNED;
 }
 
+/* Decode the batches the links received into b (also while the batch
+ * before it commits: the decode overlaps the disk); their items wait at
+ * items[SERVE_EVENTS ..] until b is handed over. */
+static void
+serve_take_fed(struct ld_serve *sv, struct serve_batch *b)
+{
+	size_t before = b->n_taken, n;
+
+	if (sv->fed == NULL || !fed_waiting(sv->fed))
+		return;
+	n = fed_take(sv->fed, b->events + SERVE_EVENTS + b->fed_used,
+	    b->items + SERVE_EVENTS + b->fed_used, SERVE_FED_EVENTS - b->fed_used,
+	    b->meta, &b->n_meta, b->taken, &b->n_taken);
+	for (size_t i = before; i < b->n_taken; i++)
+		b->taken[i].first += b->fed_used;	/* from the region's start */
+	b->fed_used += n;
+}
+
 /* Hand batch b to the writer thread (fresh: first build its items, and
  * add the batches the links received).  False when there is nothing to
  * commit after all (the links' batches were empty). */
@@ -760,15 +780,13 @@ serve_submit(struct ld_serve *sv, struct serve_batch *b, bool fresh)
 		}
 	}
 	if (fresh) {
-		b->total = b->used;
-		b->n_meta = b->n_taken = 0;
-		if (sv->fed != NULL) {
-			b->total += fed_take(sv->fed, b->events + b->used,
-			    b->items + b->used, SERVE_FED_EVENTS, b->meta,
-			    &b->n_meta, b->taken, &b->n_taken);
-			for (size_t i = 0; i < b->n_taken; i++)
-				b->taken[i].first += b->used;
-		}
+		serve_take_fed(sv, b);
+		/* the replicated events' items follow the clients' */
+		memmove(b->items + b->used, b->items + SERVE_EVENTS,
+		    b->fed_used * sizeof(b->items[0]));
+		for (size_t i = 0; i < b->n_taken; i++)
+			b->taken[i].first += b->used;
+		b->total = b->used + b->fed_used;
 		if (b->n == 0 && b->total == 0 && b->n_meta == 0)
 			return false;
 	}
@@ -807,8 +825,16 @@ serve_finish(struct ld_serve *sv, struct serve_batch *b)
 		    "(%s)", b->n, b->err.msg, err_name(b->rc));
 	else
 		sv->n.commits++;
-	if (sv->fed != NULL)
+	if (sv->fed != NULL) {
+		struct serve_batch *next = &sv->b[sv->building];
+
 		fed_committed(sv->fed, b->taken, b->n_taken, b->items, b->rc);
+		if (b->rc != 0 && next != b && next->n_taken > 0) {
+			/* they assumed this commit */
+			fed_discard(sv->fed, next->taken, next->n_taken);
+			next->fed_used = next->n_taken = next->n_meta = 0;
+		}
+	}
 	for (size_t i = 0; i < b->n; i++) {
 		struct serve_slot *sl = &b->slots[i];
 		const char *op = proto_op_name(sl->req.op);
@@ -832,7 +858,7 @@ serve_finish(struct ld_serve *sv, struct serve_batch *b)
 		else
 			serve_send(sv, sl->msg, sv->reply, (size_t)len);
 	}
-	b->got = b->n = b->used = b->total = 0;
+	b->got = b->n = b->used = b->total = b->fed_used = 0;
 	b->n_meta = b->n_taken = 0;
 	return true;
 }
@@ -913,12 +939,15 @@ serve_run(struct ld_serve *sv, volatile sig_atomic_t *stop)
 		};
 		int rc, n = 2;
 
-		if (sv->fed != NULL)
+		if (sv->fed != NULL) {
 			fed_tick(sv->fed);
+			serve_take_fed(sv, b);
+		}
 		/* commit what was gathered (requests, replicated batches) as
 		 * soon as the writer is free */
-		if (!sv->inflight && (b->n > 0 || (sv->fed != NULL &&
-		    fed_waiting(sv->fed))) && serve_submit(sv, b, true)) {
+		if (!sv->inflight && (b->n > 0 || b->n_taken > 0 ||
+		    (sv->fed != NULL && fed_waiting(sv->fed))) &&
+		    serve_submit(sv, b, true)) {
 			sv->building = !sv->building;
 			continue;
 		}
