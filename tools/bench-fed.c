@@ -59,11 +59,8 @@
 #include "topo.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <lmdb.h>
 #include <math.h>
 #include <msgpack.h>
 #include <signal.h>
@@ -74,8 +71,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -97,7 +92,6 @@
 #define FB_MAX_SCALES 4
 #define FB_SCALE_MAX 1000
 #define FB_PORT_DEFAULT 62101
-#define FB_PORT_OLD 7101	/* LY's client port in topology.example */
 #define FB_POLL_MS_DEFAULT 5
 #define FB_TIMEOUT_MS 10000	/* per request */
 #define FB_START_WAIT_MS 30000
@@ -283,35 +277,6 @@ fb_die(const char *fmt, ...)
 	exit(1);
 }
 
-static void
-fb_path(char *out, size_t cap, const char *dir, const char *name)
-{
-	int n = snprintf(out, cap, "%s/%s", dir, name);
-
-	if (n < 0 || (size_t)n >= cap)
-		fb_die("path too long: %s/%s", dir, name);
-}
-
-/* Monotonic nanoseconds. */
-static int64_t
-fb_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* CPU seconds of this thread (user + system). */
-static double
-fb_thread_cpu(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Wall clock, UTC milliseconds with a fraction (the nodes' log clock). */
 static double
 fb_wall_ms(void)
@@ -320,37 +285,6 @@ fb_wall_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static void
-fb_sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-/* CPU seconds (user + system) of process pid so far, all its threads,
- * from /proc/PID/stat; -1 if it cannot be read. */
-static double
-fb_proc_cpu(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long ut, st;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2, "%*c %*d %*d "
-	    "%*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-		return -1;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
 /* splitmix64: a fixed hash, so every run has the same backlog. */
@@ -371,45 +305,12 @@ fb_between(uint64_t *s, int64_t lo, int64_t hi)
 	return hi <= lo ? lo : lo + (int64_t)(*s % (uint64_t)(hi - lo + 1));
 }
 
-static char *
-fb_slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
-	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) !=
-	    NULL) {
-		if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		} else {
-			buf[n] = '\0';
-		}
-	}
-	fclose(f);
-	return buf;
-}
-
-static bool
-fb_file_has(const char *path, const char *text)
-{
-	char *s = fb_slurp(path);
-	bool has = s != NULL && strstr(s, text) != NULL;
-
-	free(s);
-	return has;
-}
-
 /* The wall clock (UTC ms) of the first log line that holds text, from
  * the line's "YYYY-MM-DD HH:MM:SS.mmm" (local time); -1 if none. */
 static double
 fb_log_time(const char *path, const char *text)
 {
-	char *s = fb_slurp(path), *hit, *line, ts[24];
+	char *s = bench_slurp(path), *hit, *line, ts[24];
 	double ms = -1;
 	int64_t t;
 
@@ -428,41 +329,6 @@ fb_log_time(const char *path, const char *text)
 	}
 	free(s);
 	return ms;
-}
-
-static void
-fb_show_log(const char *path)
-{
-	char *s = fb_slurp(path);
-	const char *p;
-	int lines = 0;
-
-	if (s == NULL)
-		return;
-	p = s + strlen(s);
-	while (p > s && lines < 12)
-		if (*--p == '\n')
-			lines++;
-	fprintf(stderr, "--- %s ---\n%s", path, p);
-	free(s);
-}
-
-static int
-fb_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	if (remove(path) != 0)
-		fprintf(stderr, "bench-fed: cannot remove %s: %s\n", path,
-		    strerror(errno));
-	return 0;
-}
-
-static void
-fb_rm_tree(const char *dir)
-{
-	nftw(dir, fb_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* ---- the backlog ---------------------------------------------------------- */
@@ -573,29 +439,6 @@ fb_plan_free(struct fb_plan *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static void
-fb_set_str(struct ld_event *ev, enum ld_field f, const char *s)
-{
-	if (event_set_str(ev, f, s) != 0)
-		fb_die("field %s: '%s' is over its limit",
-		    event_fields[f].name, s);
-}
-
-static void
-fb_set_uint(struct ld_event *ev, enum ld_field f, uint64_t v)
-{
-	if (event_set_uint(ev, f, v) != 0)
-		fb_die("field %s: %" PRIu64 " out of range",
-		    event_fields[f].name, v);
-}
-
-static void
-fb_set_time(struct ld_event *ev, enum ld_field f, int64_t ms)
-{
-	if (event_set_time(ev, f, ms) != 0)
-		fb_die("field %s: bad time", event_fields[f].name);
-}
-
 /* The ticket id of planned ticket k. */
 static void
 fb_ticket_id(const struct fb_plan *p, uint64_t k, char *buf, size_t cap)
@@ -621,33 +464,37 @@ fb_phone(uint32_t c, char *buf, size_t cap)
 	    (unsigned)((h >> 8) % 100000000));
 }
 
-/* Build the event of record r into *ev. */
+/* The event of call record r into *ev (a field's failure into err). */
 static void
-fb_build(const struct fb_plan *p, const struct fb_rec *r, struct ld_event *ev)
+fb_build_call(const struct fb_plan *p, const struct fb_rec *r,
+    struct ld_event *ev, struct ld_err *err)
+{
+	char call[LD_ID_MAX + 1], phone[LD_PHONE_MAX + 1];
+
+	fb_call_id(r->who, call, sizeof(call));
+	event_init(ev, r->step == 0 ? LD_EV_CALL_RECEIVED : r->step == 1 ?
+	    LD_EV_CALL_ANSWERED : LD_EV_CALL_CLASSIFIED, FB_COUNTY, r->t,
+	    r->step == 0 ? "switch" : r->who % 2 ? FB_OP_B : FB_OP_A, "");
+	bench_set_str(ev, LD_F_CALL, call, err);
+	if (r->step == 0) {
+		fb_phone(r->who, phone, sizeof(phone));
+		bench_set_str(ev, LD_F_PHONE, phone, err);
+	} else if (r->step == 2) {
+		if (event_set_bool(ev, LD_F_VALID, p->cls[r->who] != 0))
+			fb_die("field valid");
+		if (p->cls[r->who] != 0)
+			bench_set_uint(ev, LD_F_CLASS, p->cls[r->who], err);
+	}
+}
+
+/* The event of ticket record r into *ev (a field's failure into err). */
+static void
+fb_build_ticket(const struct fb_plan *p, const struct fb_rec *r,
+    struct ld_event *ev, struct ld_err *err)
 {
 	char call[LD_ID_MAX + 1], phone[LD_PHONE_MAX + 1];
 	char id[LD_TICKET_MAX + 1], place[LD_PLACE_MAX + 1];
 	char actor[LD_ACTOR_MAX + 1];
-
-	if (r->type == FB_CALL) {
-		fb_call_id(r->who, call, sizeof(call));
-		event_init(ev, r->step == 0 ? LD_EV_CALL_RECEIVED : r->step == 1
-		    ? LD_EV_CALL_ANSWERED : LD_EV_CALL_CLASSIFIED, FB_COUNTY,
-		    r->t, r->step == 0 ? "switch" : r->who % 2 ? FB_OP_B :
-		    FB_OP_A, "");
-		fb_set_str(ev, LD_F_CALL, call);
-		if (r->step == 0) {
-			fb_phone(r->who, phone, sizeof(phone));
-			fb_set_str(ev, LD_F_PHONE, phone);
-		} else if (r->step == 2) {
-			if (event_set_bool(ev, LD_F_VALID, p->cls[r->who] != 0))
-				fb_die("field valid");
-			if (p->cls[r->who] != 0)
-				fb_set_uint(ev, LD_F_CLASS, p->cls[r->who]);
-		}
-		return;
-	}
-
 	const struct fb_ticket *tk = &p->tk[r->who];
 	const struct fb_theme *th = &fb_themes[tk->theme];
 	const char *op = tk->num % 2 ? FB_OP_B : FB_OP_A;
@@ -668,66 +515,81 @@ fb_build(const struct fb_plan *p, const struct fb_rec *r, struct ld_event *ev)
 		fb_phone(tk->call, phone, sizeof(phone));
 		snprintf(place, sizeof(place), th->place_fmt,
 		    (unsigned)(1 + h % 300));
-		fb_set_str(ev, LD_F_CALL, call);
-		fb_set_str(ev, LD_F_CALLER, fb_callers[(h >> 16) % FB_NCALLERS]);
-		fb_set_str(ev, LD_F_PHONE, phone);
-		fb_set_str(ev, LD_F_PLACE, place);
-		fb_set_str(ev, LD_F_AREA, FB_AREA);
-		fb_set_str(ev, LD_F_TEXT, th->text);
-		fb_set_str(ev, LD_F_CATEGORY, th->category);
-		fb_set_uint(ev, LD_F_URGENCY, tk->urgency);
+		bench_set_str(ev, LD_F_CALL, call, err);
+		bench_set_str(ev, LD_F_CALLER, fb_callers[(h >> 16) %
+		    FB_NCALLERS], err);
+		bench_set_str(ev, LD_F_PHONE, phone, err);
+		bench_set_str(ev, LD_F_PLACE, place, err);
+		bench_set_str(ev, LD_F_AREA, FB_AREA, err);
+		bench_set_str(ev, LD_F_TEXT, th->text, err);
+		bench_set_str(ev, LD_F_CATEGORY, th->category, err);
+		bench_set_uint(ev, LD_F_URGENCY, tk->urgency, err);
 		break;
 	case 1:
 		event_init(ev, LD_EV_ROUTED, FB_COUNTY, r->t, op, id);
-		fb_set_str(ev, LD_F_RULE, th->rule);
+		bench_set_str(ev, LD_F_RULE, th->rule, err);
 		if (event_add_unit(ev, th->unit) != 0)
 			fb_die("units: cannot add %s", th->unit);
 		break;
 	case 2:
 		event_init(ev, LD_EV_DISPATCHED, FB_COUNTY, r->t, op, id);
-		fb_set_uint(ev, LD_F_WO, 1);
-		fb_set_str(ev, LD_F_UNIT, th->unit);
-		fb_set_time(ev, LD_F_DUE_SIGN, r->t + 30 * 60000LL);
-		fb_set_time(ev, LD_F_DUE_DONE, r->t +
-		    fb_due_done_ms[tk->urgency]);
+		bench_set_uint(ev, LD_F_WO, 1, err);
+		bench_set_str(ev, LD_F_UNIT, th->unit, err);
+		bench_set_time(ev, LD_F_DUE_SIGN, r->t + 30 * 60000LL, err);
+		bench_set_time(ev, LD_F_DUE_DONE, r->t +
+		    fb_due_done_ms[tk->urgency], err);
 		break;
 	case 3:
 		event_init(ev, LD_EV_SIGNED, FB_COUNTY, r->t, actor, id);
-		fb_set_uint(ev, LD_F_WO, 1);
-		fb_set_str(ev, LD_F_NOTE, "已签收，正在安排值班人员和车辆前往"
-		    "现场，预计三十分钟内到达，到场后及时反馈情况。");
+		bench_set_uint(ev, LD_F_WO, 1, err);
+		bench_set_str(ev, LD_F_NOTE, "已签收，正在安排值班人员和车辆前往"
+		    "现场，预计三十分钟内到达，到场后及时反馈情况。", err);
 		break;
 	case 4:
 		event_init(ev, LD_EV_PROGRESS, FB_COUNTY, r->t, actor, id);
-		fb_set_uint(ev, LD_F_WO, 1);
-		fb_set_str(ev, LD_F_NOTE, th->progress);
+		bench_set_uint(ev, LD_F_WO, 1, err);
+		bench_set_str(ev, LD_F_NOTE, th->progress, err);
 		break;
 	case 5:
 		event_init(ev, LD_EV_COMPLETED, FB_COUNTY, r->t, actor, id);
-		fb_set_uint(ev, LD_F_WO, 1);
-		fb_set_str(ev, LD_F_RESULT, th->result);
+		bench_set_uint(ev, LD_F_WO, 1, err);
+		bench_set_str(ev, LD_F_RESULT, th->result, err);
 		break;
 	case 6:
 		event_init(ev, LD_EV_REPORTED, FB_COUNTY, r->t, op, id);
-		fb_set_str(ev, LD_F_NOTE, "已电话告知市民处理结果和后续注意事项，"
-		    "市民表示知晓，告知如有反复可再次拨打热线反映。");
-		fb_set_uint(ev, LD_F_METHOD, LD_METHOD_PHONE);
+		bench_set_str(ev, LD_F_NOTE, "已电话告知市民处理结果和后续注意事项，"
+		    "市民表示知晓，告知如有反复可再次拨打热线反映。", err);
+		bench_set_uint(ev, LD_F_METHOD, LD_METHOD_PHONE, err);
 		break;
 	case 7:
 		event_init(ev, LD_EV_CALLBACK, FB_COUNTY, r->t, op, id);
-		fb_set_uint(ev, LD_F_METHOD, LD_METHOD_PHONE);
-		fb_set_uint(ev, LD_F_SATISFACTION, (h >> 24) % 10 < 8 ?
+		bench_set_uint(ev, LD_F_METHOD, LD_METHOD_PHONE, err);
+		bench_set_uint(ev, LD_F_SATISFACTION, (h >> 24) % 10 < 8 ?
 		    LD_SAT_SATISFIED : (h >> 28) % 2 ? LD_SAT_BASIC :
-		    LD_SAT_UNSATISFIED);
-		fb_set_str(ev, LD_F_NOTE, "回访市民，反映的问题已经解决，对处理"
-		    "速度和工作人员的态度表示满意，没有其他诉求。");
+		    LD_SAT_UNSATISFIED, err);
+		bench_set_str(ev, LD_F_NOTE, "回访市民，反映的问题已经解决，对处理"
+		    "速度和工作人员的态度表示满意，没有其他诉求。", err);
 		break;
 	default:
 		event_init(ev, LD_EV_CLOSED, FB_COUNTY, r->t, op, id);
-		fb_set_str(ev, LD_F_NOTE, "承办单位处置完毕，市民回访满意，经审核"
-		    "符合办结条件，予以办结归档。");
+		bench_set_str(ev, LD_F_NOTE, "承办单位处置完毕，市民回访满意，经审核"
+		    "符合办结条件，予以办结归档。", err);
 		break;
 	}
+}
+
+/* Build the event of record r into *ev. */
+static void
+fb_build(const struct fb_plan *p, const struct fb_rec *r, struct ld_event *ev)
+{
+	struct ld_err err = { 0 };
+
+	if (r->type == FB_CALL)
+		fb_build_call(p, r, ev, &err);
+	else
+		fb_build_ticket(p, r, ev, &err);
+	if (err.code != 0)
+		fb_die("%s", err.msg);
 }
 
 /*
@@ -763,11 +625,11 @@ fb_make_backlog(const struct fb_plan *p, const char *dir, struct fb_result *r)
 			memset(&items[j], 0, sizeof(items[j]));
 			items[j].ev = &evs[j];
 		}
-		c0 = fb_thread_cpu();
-		t0 = fb_ns();
+		c0 = bench_thread_cpu();
+		t0 = bench_ns();
 		rc = store_commit(s, items, n, ltime_now(), &err);
-		ns += fb_ns() - t0;
-		cpu += fb_thread_cpu() - c0;
+		ns += bench_ns() - t0;
+		cpu += bench_thread_cpu() - c0;
 		if (rc != 0)
 			fb_die("store_commit: %s: %s", err_name(rc), err.msg);
 		r->commits++;
@@ -818,39 +680,52 @@ struct fb_node {
 	char log[PATH_MAX], data[PATH_MAX];
 };
 
+/* The node's data dir DIR/ID-<tag> and its log DIR/ID-<tag>.log. */
+static void
+fb_node_files(const struct fb_cfg *cfg, const char *tag, struct fb_node *nd)
+{
+	char data_name[64], log_name[64];
+	struct ld_err err;
+
+	snprintf(data_name, sizeof(data_name), "%s-%s", nd->id, tag);
+	snprintf(log_name, sizeof(log_name), "%s-%s.log", nd->id, tag);
+	if (bench_path(nd->data, sizeof(nd->data), cfg->dir, data_name,
+	    &err) || bench_path(nd->log, sizeof(nd->log), cfg->dir, log_name,
+	    &err))
+		fb_die("%s", err.msg);
+}
+
 /* Start node id (city-node for LY, county-node for XA) on data, its
  * stderr in log; it gets SIGKILL if this process dies first. */
 static void
 fb_node_start(const struct fb_cfg *cfg, struct fb_node *nd)
 {
 	char bin[PATH_MAX], key[PATH_MAX], name[64];
-	pid_t parent = getpid();
+	char *const argv[] = { bin, "--topology", (char *)cfg->topo, "--id",
+		(char *)nd->id, "--key", key, "--data", nd->data, NULL };
 	bool city = strcmp(nd->id, FB_CITY) == 0;
+	struct ld_err err;
 
-	fb_path(bin, sizeof(bin), cfg->bindir, city ? "city-node" :
-	    "county-node");
 	snprintf(name, sizeof(name), "keys/%s.key", nd->id);
-	fb_path(key, sizeof(key), cfg->dir, name);
-	fflush(NULL);
-	nd->pid = fork();
+	if (bench_path(bin, sizeof(bin), cfg->bindir, city ? "city-node" :
+	    "county-node", &err) || bench_path(key, sizeof(key), cfg->dir,
+	    name, &err))
+		fb_die("%s", err.msg);
+	nd->pid = bench_spawn(argv, nd->log, true, &err);
 	if (nd->pid < 0)
-		fb_die("fork: %s", strerror(errno));
-	if (nd->pid == 0) {
-		char *const argv[] = { bin, "--topology", (char *)cfg->topo,
-			"--id", (char *)nd->id, "--key", key, "--data",
-			nd->data, NULL };
-		int fd = open(nd->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent || fd < 0)
-			_exit(127);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		close(fd);
-		execv(bin, argv);
-		_exit(127);
-	}
+		fb_die("%s", err.msg);
 	fb_pids[nd->slot] = nd->pid;
+}
+
+/* The node exited (wait status st): say how, and die. */
+static void __attribute__((noreturn))
+fb_node_exited(struct fb_node *nd, int st, const char *when)
+{
+	fb_pids[nd->slot] = 0;
+	bench_show_log(nd->log);
+	fb_die("node %s exited %s (%s %d)", nd->id, when, WIFEXITED(st) ?
+	    "status" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) :
+	    WIFSIGNALED(st) ? WTERMSIG(st) : -1);
 }
 
 /* Has the node exited?  Then say how, and die. */
@@ -859,26 +734,26 @@ fb_node_alive(struct fb_node *nd, const char *when)
 {
 	int st;
 
-	if (waitpid(nd->pid, &st, WNOHANG) != nd->pid)
-		return;
-	fb_pids[nd->slot] = 0;
-	fb_show_log(nd->log);
-	fb_die("node %s exited %s (%s %d)", nd->id, when, WIFEXITED(st) ?
-	    "status" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) :
-	    WIFSIGNALED(st) ? WTERMSIG(st) : -1);
+	if (waitpid(nd->pid, &st, WNOHANG) == nd->pid)
+		fb_node_exited(nd, st, when);
 }
 
 static void
 fb_node_wait_ready(struct fb_node *nd)
 {
-	for (int waited = 0; waited < FB_START_WAIT_MS; waited += 5) {
-		if (fb_file_has(nd->log, "ready;"))
-			return;
-		fb_node_alive(nd, "before it was ready; if a port is in use, "
-		    "give another with --port");
-		fb_sleep_ms(5);
+	int st;
+
+	switch (bench_wait_log(nd->pid, nd->log, "ready;", FB_START_WAIT_MS, 5,
+	    &st)) {
+	case BENCH_READY:
+		return;
+	case BENCH_EXITED:
+		fb_node_exited(nd, st, "before it was ready; if a port is in "
+		    "use, give another with --port");
+	case BENCH_LATE:
+		break;
 	}
-	fb_show_log(nd->log);
+	bench_show_log(nd->log);
 	fb_die("node %s: not ready after %d s", nd->id, FB_START_WAIT_MS / 1000);
 }
 
@@ -887,54 +762,25 @@ fb_node_wait_ready(struct fb_node *nd)
 static int
 fb_node_stop(struct fb_node *nd)
 {
-	int st = 0;
-	pid_t got = 0;
-	bool killed = false;
+	int st;
+	bool killed;
 
 	if (nd->pid <= 0)
 		return -1;
-	kill(nd->pid, SIGTERM);
-	for (int waited = 0; waited < FB_STOP_WAIT_MS; waited += 10) {
-		got = waitpid(nd->pid, &st, WNOHANG);
-		if (got == nd->pid)
-			break;
-		fb_sleep_ms(10);
-	}
-	if (got != nd->pid) {
-		kill(nd->pid, SIGKILL);
-		waitpid(nd->pid, &st, 0);
-		killed = true;
-	}
+	killed = bench_stop(nd->pid, FB_STOP_WAIT_MS, &st, NULL);
 	fb_pids[nd->slot] = 0;
 	nd->pid = 0;
 	if (killed || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		fprintf(stderr, "bench-fed: node %s %s\n", nd->id, killed ?
 		    "did not stop within 10 s of SIGTERM: killed" :
 		    "did not exit with status 0");
-		fb_show_log(nd->log);
+		bench_show_log(nd->log);
 		return -1;
 	}
 	return 0;
 }
 
 /* ---- requests ------------------------------------------------------------ */
-
-static const msgpack_object *
-fb_mp_get(const msgpack_object *o, const char *key)
-{
-	size_t n = strlen(key);
-
-	if (o == NULL || o->type != MSGPACK_OBJECT_MAP)
-		return NULL;
-	for (uint32_t i = 0; i < o->via.map.size; i++) {
-		const msgpack_object *k = &o->via.map.ptr[i].key;
-
-		if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
-		    memcmp(k->via.str.ptr, key, n) == 0)
-			return &o->via.map.ptr[i].val;
-	}
-	return NULL;
-}
 
 static uint64_t
 fb_mp_uint(const msgpack_object *o)
@@ -991,15 +837,15 @@ fb_status(struct ld_client *c, const char *peer, struct fb_status *st)
 	if (msgpack_unpack_next(&u, (const char *)rep.result, rep.result_len,
 	    NULL) != MSGPACK_UNPACK_SUCCESS)
 		fb_die("status: the result does not decode");
-	st->events = fb_mp_uint(fb_mp_get(&u.data, "events"));
-	st->tickets = fb_mp_uint(fb_mp_get(&u.data, "tickets"));
-	links = fb_mp_get(&u.data, "links");
+	st->events = fb_mp_uint(bench_mp_get(&u.data, "events"));
+	st->tickets = fb_mp_uint(bench_mp_get(&u.data, "tickets"));
+	links = bench_mp_get(&u.data, "links");
 	for (uint32_t i = 0; peer != NULL && links != NULL &&
 	    links->type == MSGPACK_OBJECT_ARRAY && i < links->via.array.size;
 	    i++) {
 		const msgpack_object *l = &links->via.array.ptr[i];
-		const msgpack_object *node = fb_mp_get(l, "node");
-		const msgpack_object *up = fb_mp_get(l, "up");
+		const msgpack_object *node = bench_mp_get(l, "node");
+		const msgpack_object *up = bench_mp_get(l, "up");
 
 		if (node == NULL || node->type != MSGPACK_OBJECT_STR ||
 		    node->via.str.size != strlen(peer) ||
@@ -1008,9 +854,9 @@ fb_status(struct ld_client *c, const char *peer, struct fb_status *st)
 		st->has_link = true;
 		st->up = up != NULL && up->type == MSGPACK_OBJECT_BOOLEAN &&
 		    up->via.boolean;
-		st->received = fb_mp_uint(fb_mp_get(l, "received"));
-		st->refused = fb_mp_uint(fb_mp_get(l, "refused"));
-		st->kept = fb_mp_uint(fb_mp_get(l, "kept"));
+		st->received = fb_mp_uint(bench_mp_get(l, "received"));
+		st->refused = fb_mp_uint(bench_mp_get(l, "refused"));
+		st->kept = fb_mp_uint(bench_mp_get(l, "kept"));
 	}
 	msgpack_unpacked_destroy(&u);
 }
@@ -1127,7 +973,7 @@ fb_run(const struct fb_cfg *cfg, int scale, struct fb_result *r)
 	struct fb_plan p;
 	struct ld_client *city;
 	struct fb_status st;
-	char tag[32], name[64];
+	char tag[32];
 	int64_t t0, last_progress, prev_poll = 0;
 	double wall0, city_cpu0, t_link, t_ready;
 	uint64_t last_received = 0;
@@ -1141,14 +987,8 @@ fb_run(const struct fb_cfg *cfg, int scale, struct fb_result *r)
 	r->calls = p.calls;
 	r->tickets = p.tickets;
 	r->events = p.events;
-	snprintf(name, sizeof(name), "%s-%s", FB_CITY, tag);
-	fb_path(ly.data, sizeof(ly.data), cfg->dir, name);
-	snprintf(name, sizeof(name), "%s-%s.log", FB_CITY, tag);
-	fb_path(ly.log, sizeof(ly.log), cfg->dir, name);
-	snprintf(name, sizeof(name), "%s-%s", FB_COUNTY, tag);
-	fb_path(xa.data, sizeof(xa.data), cfg->dir, name);
-	snprintf(name, sizeof(name), "%s-%s.log", FB_COUNTY, tag);
-	fb_path(xa.log, sizeof(xa.log), cfg->dir, name);
+	fb_node_files(cfg, tag, &ly);
+	fb_node_files(cfg, tag, &xa);
 
 	if (!cfg->o.json)
 		fprintf(stderr, "backlog %s: %" PRIu64 " events, committed at "
@@ -1165,18 +1005,18 @@ fb_run(const struct fb_cfg *cfg, int scale, struct fb_result *r)
 	if (!st.has_link || st.received != 0 || st.events != 0)
 		fb_die("LY: no link to XA in its status, or not empty");
 
-	city_cpu0 = fb_proc_cpu(ly.pid);
+	city_cpu0 = bench_proc_cpu(ly.pid);
 	wall0 = fb_wall_ms();
-	t0 = fb_ns();
+	t0 = bench_ns();
 	fb_node_start(cfg, &xa);
 	last_progress = t0;
 	for (;;) {
-		int64_t now = fb_ns();
+		int64_t now = bench_ns();
 
 		fb_status(city, FB_COUNTY, &st);
 		r->polls++;
 		if (st.received >= p.events) {
-			r->done_s = (double)(fb_ns() - t0) / 1e9;
+			r->done_s = (double)(bench_ns() - t0) / 1e9;
 			r->poll_before_s = prev_poll ? (double)(prev_poll -
 			    t0) / 1e9 : 0;
 			r->complete = true;
@@ -1193,16 +1033,16 @@ fb_run(const struct fb_cfg *cfg, int scale, struct fb_result *r)
 			    "nothing for %d s (%" PRIu64 " of %" PRIu64
 			    " events)\n", tag, FB_STALL_MS / 1000,
 			    st.received, p.events);
-			fb_show_log(ly.log);
-			fb_show_log(xa.log);
+			bench_show_log(ly.log);
+			bench_show_log(xa.log);
 			break;
 		}
 		prev_poll = now;
-		fb_sleep_ms(cfg->o.poll_ms);
+		bench_sleep_ms(cfg->o.poll_ms);
 	}
 	r->received = st.received;
-	r->city_cpu = fb_proc_cpu(ly.pid) - city_cpu0;
-	r->county_cpu = fb_proc_cpu(xa.pid);
+	r->city_cpu = bench_proc_cpu(ly.pid) - city_cpu0;
+	r->county_cpu = bench_proc_cpu(xa.pid);
 	t_ready = fb_log_time(xa.log, "ready;");
 	t_link = fb_log_time(ly.log, "link to child " FB_COUNTY " is up");
 	r->ready_s = t_ready < 0 ? -1 : (t_ready - wall0) / 1e3;
@@ -1224,111 +1064,13 @@ fb_run(const struct fb_cfg *cfg, int scale, struct fb_result *r)
 		fb_fail(r, "a node did not stop cleanly");
 	r->done = true;
 	if (!cfg->o.keep && r->checked) {	/* a failure keeps them */
-		fb_rm_tree(xa.data);
-		fb_rm_tree(ly.data);
+		bench_rm_tree("bench-fed", xa.data);
+		bench_rm_tree("bench-fed", ly.data);
 	}
 	fb_plan_free(&p);
 }
 
 /* ---- setup --------------------------------------------------------------- */
-
-static void
-fb_find_bindir(const char *argv0, char *out, size_t cap)
-{
-	static const char *const need[] = { "city-node", "county-node",
-		"topology" };
-	char self[PATH_MAX], *slash;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n > 0)
-		self[n] = '\0';
-	else if (realpath(argv0, self) == NULL)
-		fb_die("cannot find this binary's directory (%s)", argv0);
-	if ((slash = strrchr(self, '/')) == NULL)
-		fb_die("cannot find this binary's directory (%s)", self);
-	*slash = '\0';
-	snprintf(out, cap, "%s", self[0] ? self : "/");
-	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
-		char bin[PATH_MAX];
-
-		fb_path(bin, sizeof(bin), out, need[i]);
-		if (access(bin, X_OK) != 0)
-			fb_die("%s: %s (build it: make)", bin, strerror(errno));
-	}
-}
-
-static int
-fb_system(char *const argv[], const char *log)
-{
-	pid_t pid;
-	int st;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		fb_die("fork: %s", strerror(errno));
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-		if (fd < 0)
-			_exit(127);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		close(fd);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* Every "tcp://127.0.0.1:P" with P in 7000..7999 becomes P - 7101 + port
- * (as bench-node does, on ports of its own). */
-static void
-fb_move_ports(const char *in, const char *out, int port)
-{
-	const char *pat = "tcp://127.0.0.1:7";
-	char *s = fb_slurp(in), *p;
-	FILE *f;
-
-	if (s == NULL)
-		fb_die("%s: %s", in, strerror(errno));
-	if ((f = fopen(out, "w")) == NULL)
-		fb_die("%s: %s", out, strerror(errno));
-	for (p = s;;) {
-		char *q = strstr(p, pat), *end;
-		long old;
-
-		if (q == NULL) {
-			fputs(p, f);
-			break;
-		}
-		q += strlen(pat) - 1;
-		old = strtol(q, &end, 10);
-		fwrite(p, 1, (size_t)(q - p), f);
-		if (old >= 7000 && old <= 7999)
-			fprintf(f, "%ld", old - FB_PORT_OLD + port);
-		else
-			fwrite(q, 1, (size_t)(end - q), f);
-		p = end;
-	}
-	if (fclose(f) != 0)
-		fb_die("%s: %s", out, strerror(errno));
-	free(s);
-}
-
-static void
-fb_read_key(const struct fb_cfg *cfg, const char *id, struct ld_keypair *kp)
-{
-	char path[PATH_MAX], name[64];
-	struct ld_err err;
-
-	snprintf(name, sizeof(name), "keys/%s.key", id);
-	fb_path(path, sizeof(path), cfg->dir, name);
-	if (keyfile_read(path, kp, &err) != 0)
-		fb_die("%s", err.msg);
-}
 
 static void
 fb_node_ep(const struct ld_topo *t, const char *id, char *ep, size_t cap,
@@ -1346,37 +1088,17 @@ fb_node_ep(const struct ld_topo *t, const char *id, char *ep, size_t cap,
 static void
 fb_setup(struct fb_cfg *cfg)
 {
-	char tool[PATH_MAX], keys[PATH_MAX], raw[PATH_MAX], log[PATH_MAX];
-	const char *base = getenv("TMPDIR");
-	struct ld_topo *t = NULL;
+	struct ld_topo *t;
+	struct ld_err err;
 	int city, county;
 
-	snprintf(cfg->dir, sizeof(cfg->dir), "%s/liandong-bench-fed-XXXXXX",
-	    base != NULL && base[0] != '\0' ? base : "/tmp");
-	if (mkdtemp(cfg->dir) == NULL)
-		fb_die("mkdtemp %s: %s", cfg->dir, strerror(errno));
+	if (bench_workdir("liandong-bench-fed", cfg->dir, sizeof(cfg->dir),
+	    &err) != 0)
+		fb_die("%s", err.msg);
 	snprintf(fb_dir_shown, sizeof(fb_dir_shown), "%s", cfg->dir);
-	fb_path(tool, sizeof(tool), cfg->bindir, "topology");
-	fb_path(keys, sizeof(keys), cfg->dir, "keys");
-	fb_path(raw, sizeof(raw), cfg->dir, "rekeyed.ini");
-	fb_path(log, sizeof(log), cfg->dir, "rekey.log");
-	fb_path(cfg->topo, sizeof(cfg->topo), cfg->dir, "topo.ini");
-	{
-		char *const argv[] = { tool, "rekey", (char *)cfg->o.topology,
-			"--keys", keys, "--out", raw, NULL };
-
-		if (fb_system(argv, log) != 0) {
-			fb_show_log(log);
-			fb_die("%s rekey %s failed", tool, cfg->o.topology);
-		}
-	}
-	fb_move_ports(raw, cfg->topo, cfg->o.port);
-	if (topo_load(cfg->topo, &t) != 0) {
-		if (t != NULL)
-			topo_print_diags(t, stderr);
-		topo_free(t);
-		fb_die("%s: not a valid topology", cfg->topo);
-	}
+	if (bench_topology(cfg->bindir, cfg->dir, cfg->o.topology, cfg->o.port,
+	    cfg->topo, sizeof(cfg->topo), &t, &err) != 0)
+		fb_die("%s", err.msg);
 	fb_node_ep(t, FB_CITY, cfg->ep_city, sizeof(cfg->ep_city),
 	    cfg->key_city);
 	fb_node_ep(t, FB_COUNTY, cfg->ep_county, sizeof(cfg->ep_county),
@@ -1387,21 +1109,12 @@ fb_setup(struct fb_cfg *cfg)
 		fb_die("%s: %s is not a child of %s with a peer endpoint",
 		    cfg->topo, FB_COUNTY, FB_CITY);
 	topo_free(t);
-	fb_read_key(cfg, FB_ADMIN_CITY, &cfg->admin_city);
-	fb_read_key(cfg, FB_ADMIN_COUNTY, &cfg->admin_county);
+	if (bench_read_key(cfg->dir, FB_ADMIN_CITY, &cfg->admin_city, &err) ||
+	    bench_read_key(cfg->dir, FB_ADMIN_COUNTY, &cfg->admin_county, &err))
+		fb_die("%s", err.msg);
 }
 
 /* ---- output -------------------------------------------------------------- */
-
-static void
-fb_machine_line(const struct bench_machine *m, char *out, size_t cap)
-{
-	snprintf(out, cap, "%s, %ld cores, %ld MiB RAM, %s, data dir on %s "
-	    "(%s), libzmq %d.%d.%d, libsodium %s, LMDB %d.%d.%d", m->cpu,
-	    m->cores, m->mem_mib, m->kernel, m->dev, m->fs, ZMQ_VERSION_MAJOR,
-	    ZMQ_VERSION_MINOR, ZMQ_VERSION_PATCH, sodium_version_string(),
-	    MDB_VERSION_MAJOR, MDB_VERSION_MINOR, MDB_VERSION_PATCH);
-}
 
 static double
 fb_ratio(const struct fb_result *r)
@@ -1452,7 +1165,7 @@ fb_print_table(const struct bench_machine *m, const struct fb_cfg *cfg,
 {
 	char mline[1024], tg[32];
 
-	fb_machine_line(m, mline, sizeof(mline));
+	bench_machine_line(m, true, mline, sizeof(mline));
 	printf("liandong federation benchmark: county node %s -> city node %s "
 	    "over CURVE on loopback\n          (both nodes on this machine); "
 	    "every batch durable (LMDB, default sync)\n          before the "
@@ -1558,7 +1271,7 @@ fb_print_json(const struct bench_machine *m, const struct fb_cfg *cfg,
 {
 	char mline[1024], fig[96], lv[16];
 
-	fb_machine_line(m, mline, sizeof(mline));
+	bench_machine_line(m, true, mline, sizeof(mline));
 	bench_json_text("fed", "machine", mline);
 	bench_json_num("fed", "poll_ms", cfg->o.poll_ms, "ms", 0);
 	for (int i = 0; i < n; i++) {
@@ -1640,22 +1353,6 @@ fb_usage(FILE *f)
 	    FB_SCALE_MAX, FB_MAX_SCALES, FB_PORT_DEFAULT, FB_POLL_MS_DEFAULT);
 }
 
-static long
-fb_parse_long(const char *opt, const char *s, long lo, long hi)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (s[0] == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi) {
-		fprintf(stderr, "bench-fed: %s: '%s' is not a whole number "
-		    "from %ld to %ld\n", opt, s, lo, hi);
-		exit(2);
-	}
-	return v;
-}
-
 static void
 fb_parse_args(int argc, char **argv, struct fb_opts *o)
 {
@@ -1665,6 +1362,9 @@ fb_parse_args(int argc, char **argv, struct fb_opts *o)
 	o->topology = "topology.example";
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
+		struct ld_err err;
+		long n = 0;
+		int rc = 0;
 
 		if (strcmp(a, "--json") == 0) {
 			o->json = true;
@@ -1696,17 +1396,24 @@ fb_parse_args(int argc, char **argv, struct fb_opts *o)
 				    FB_MAX_SCALES);
 				exit(2);
 			}
-			o->scales[o->n_scales++] = (int)fb_parse_long(a, v, 1,
-			    FB_SCALE_MAX);
+			rc = bench_parse_long(a, v, 1, FB_SCALE_MAX, &n, &err);
+			o->scales[o->n_scales++] = (int)n;
 		} else if (strcmp(a, "--port") == 0) {
-			o->port = (int)fb_parse_long(a, v, 1125, 65535 - 898);
+			rc = bench_parse_long(a, v, 1125, 65535 - 898, &n,
+			    &err);
+			o->port = (int)n;
 		} else if (strcmp(a, "--poll") == 0) {
-			o->poll_ms = (int)fb_parse_long(a, v, 1, 100);
+			rc = bench_parse_long(a, v, 1, 100, &n, &err);
+			o->poll_ms = (int)n;
 		} else if (v[0] == '\0') {
 			fprintf(stderr, "bench-fed: --topology: empty path\n");
 			exit(2);
 		} else {
 			o->topology = v;
+		}
+		if (rc != 0) {
+			fprintf(stderr, "bench-fed: %s\n", err.msg);
+			exit(2);
 		}
 	}
 	if (o->n_scales > 0 && o->quick) {
@@ -1726,16 +1433,21 @@ fb_parse_args(int argc, char **argv, struct fb_opts *o)
 int
 main(int argc, char **argv)
 {
+	static const char *const need[] = { "city-node", "county-node",
+		"topology", NULL };
 	static struct fb_cfg cfg;
 	static struct fb_result res[FB_MAX_SCALES];
 	struct bench_machine m;
+	struct ld_err err;
 	bool ok;
 
 	fb_parse_args(argc, argv, &cfg.o);
 	signal(SIGPIPE, SIG_IGN);
 	if (sodium_init() < 0)
 		fb_die("sodium_init failed");
-	fb_find_bindir(argv[0], cfg.bindir, sizeof(cfg.bindir));
+	if (bench_find_bindir(argv[0], need, cfg.bindir, sizeof(cfg.bindir),
+	    &err) != 0)
+		fb_die("%s", err.msg);
 	fb_setup(&cfg);
 	bench_machine_get(cfg.dir, &m);
 	if (!cfg.o.json)
@@ -1758,6 +1470,6 @@ main(int argc, char **argv)
 		fprintf(stderr, "work dir %s: %s\n", cfg.dir, cfg.o.keep ?
 		    "kept" : "kept (a check failed; logs inside)");
 	else
-		fb_rm_tree(cfg.dir);
+		bench_rm_tree("bench-fed", cfg.dir);
 	return ok ? 0 : 1;
 }

@@ -52,11 +52,8 @@
 #include "topo.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <lmdb.h>
 #include <msgpack.h>
 #include <pthread.h>
 #include <signal.h>
@@ -68,9 +65,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -90,7 +85,6 @@
 #define BENCH_PACED_RATE 1000	/* requests per second, all clients */
 #define BENCH_SECONDS_DEFAULT 5
 #define BENCH_PORT_DEFAULT 61101
-#define BENCH_PORT_OLD 7101	/* LY's client port in topology.example */
 #define BENCH_TIMEOUT_MS 10000	/* per request: never hang */
 #define BENCH_ECHO_BYTES 300
 #define BENCH_START_WAIT_MS 30000
@@ -246,34 +240,6 @@ bench_die(const char *fmt, ...)
 	exit(1);
 }
 
-/* dir/name into out, or exit if it does not fit. */
-static void
-bench_path(char *out, size_t cap, const char *dir, const char *name)
-{
-	int n = snprintf(out, cap, "%s/%s", dir, name);
-
-	if (n < 0 || (size_t)n >= cap)
-		bench_die("path too long: %s/%s", dir, name);
-}
-
-/* Monotonic nanoseconds. */
-static int64_t
-bench_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void
-bench_sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /* CPU seconds (user + system) of this process so far. */
 static double
 bench_self_cpu(void)
@@ -286,101 +252,12 @@ bench_self_cpu(void)
 	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
-/* CPU seconds (user + system) of process pid so far, from
- * /proc/PID/stat; -1 if it cannot be read. */
-static double
-bench_proc_cpu(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long ut, st;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* after the command name in parentheses: state is field 3, utime
-	 * and stime are fields 14 and 15 */
-	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2, "%*c %*d %*d "
-	    "%*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-		return -1;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-/* xorshift64*: the clients' texts and phones. */
-static uint64_t
-bench_rand(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545F4914F6CDD1DULL;
-}
-
-/* Read a whole file (NUL-terminated; free it), NULL if it cannot. */
-static char *
-bench_slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
-	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) !=
-	    NULL) {
-		if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		} else {
-			buf[n] = '\0';
-		}
-	}
-	fclose(f);
-	return buf;
-}
-
 /* ---- the node as a child process ---------------------------------------- */
 
 struct bench_node {
 	pid_t pid;
 	char log[PATH_MAX];
 };
-
-/* Does the file at path hold text? */
-static bool
-bench_file_has(const char *path, const char *text)
-{
-	char *s = bench_slurp(path);
-	bool has = s != NULL && strstr(s, text) != NULL;
-
-	free(s);
-	return has;
-}
-
-/* The last lines of the node's log on stderr (for a failure). */
-static void
-bench_show_log(const char *path)
-{
-	char *s = bench_slurp(path);
-	size_t len;
-	const char *p;
-	int lines = 0;
-
-	if (s == NULL)
-		return;
-	len = strlen(s);
-	p = s + len;
-	while (p > s && lines < 12)
-		if (*--p == '\n')
-			lines++;
-	fprintf(stderr, "--- %s ---\n%s", path, p);
-	free(s);
-}
 
 /*
  * Start city-node for LY on cfg's topology with a fresh data dir
@@ -392,49 +269,38 @@ static void
 bench_node_start(const struct bench_cfg *cfg, const char *tag,
     struct bench_node *nd)
 {
-	char bin[PATH_MAX], key[PATH_MAX], data[PATH_MAX], name[64];
-	pid_t parent = getpid();
+	char bin[PATH_MAX], key[PATH_MAX], data[PATH_MAX];
+	char log_name[64], data_name[64];
+	char *const argv[] = { bin, "--topology", (char *)cfg->topo, "--id",
+		BENCH_NODE_ID, "--key", key, "--data", data, NULL };
+	struct ld_err err;
+	int st;
 
-	snprintf(name, sizeof(name), "%s-%s.log", BENCH_NODE_ID, tag);
-	bench_path(nd->log, sizeof(nd->log), cfg->dir, name);
-	snprintf(name, sizeof(name), "%s-%s", BENCH_NODE_ID, tag);
-	bench_path(data, sizeof(data), cfg->dir, name);
-	bench_path(bin, sizeof(bin), cfg->bindir, "city-node");
-	bench_path(key, sizeof(key), cfg->dir, "keys/" BENCH_NODE_ID ".key");
-	fflush(NULL);
-	nd->pid = fork();
+	snprintf(log_name, sizeof(log_name), "%s-%s.log", BENCH_NODE_ID, tag);
+	snprintf(data_name, sizeof(data_name), "%s-%s", BENCH_NODE_ID, tag);
+	if (bench_path(nd->log, sizeof(nd->log), cfg->dir, log_name, &err) ||
+	    bench_path(data, sizeof(data), cfg->dir, data_name, &err) ||
+	    bench_path(bin, sizeof(bin), cfg->bindir, "city-node", &err) ||
+	    bench_path(key, sizeof(key), cfg->dir, "keys/" BENCH_NODE_ID ".key",
+	    &err))
+		bench_die("%s", err.msg);
+	nd->pid = bench_spawn(argv, nd->log, true, &err);
 	if (nd->pid < 0)
-		bench_die("fork: %s", strerror(errno));
-	if (nd->pid == 0) {
-		char *const argv[] = { bin, "--topology", (char *)cfg->topo,
-			"--id", BENCH_NODE_ID, "--key", key, "--data", data,
-			NULL };
-		int fd = open(nd->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent || fd < 0)
-			_exit(127);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		close(fd);
-		execv(bin, argv);
-		_exit(127);
-	}
+		bench_die("%s", err.msg);
 	bench_node_pid = nd->pid;
-	for (int waited = 0; waited < BENCH_START_WAIT_MS; waited += 10) {
-		int st;
-
-		if (bench_file_has(nd->log, "ready;"))
-			return;
-		if (waitpid(nd->pid, &st, WNOHANG) == nd->pid) {
-			bench_node_pid = 0;
-			bench_show_log(nd->log);
-			bench_die("%s did not start (exit status %d)%s", bin,
-			    WIFEXITED(st) ? WEXITSTATUS(st) : -1, WIFEXITED(st) &&
-			    WEXITSTATUS(st) == 1 ? "; if the client port is in "
-			    "use, give another with --port" : "");
-		}
-		bench_sleep_ms(10);
+	switch (bench_wait_log(nd->pid, nd->log, "ready;", BENCH_START_WAIT_MS,
+	    10, &st)) {
+	case BENCH_READY:
+		return;
+	case BENCH_EXITED:
+		bench_node_pid = 0;
+		bench_show_log(nd->log);
+		bench_die("%s did not start (exit status %d)%s", bin,
+		    WIFEXITED(st) ? WEXITSTATUS(st) : -1, WIFEXITED(st) &&
+		    WEXITSTATUS(st) == 1 ? "; if the client port is in use, "
+		    "give another with --port" : "");
+	case BENCH_LATE:
+		break;
 	}
 	bench_show_log(nd->log);
 	bench_die("%s: not ready after %d s", bin, BENCH_START_WAIT_MS / 1000);
@@ -449,23 +315,10 @@ static void
 bench_node_stop(struct bench_node *nd, struct bench_result *r)
 {
 	struct rusage ru;
-	int st = 0;
-	pid_t got = 0;
+	int st;
 	char *log, *p, *last = NULL;
 
-	memset(&ru, 0, sizeof(ru));
-	kill(nd->pid, SIGTERM);
-	for (int waited = 0; waited < BENCH_STOP_WAIT_MS; waited += 10) {
-		got = wait4(nd->pid, &st, WNOHANG, &ru);
-		if (got == nd->pid)
-			break;
-		bench_sleep_ms(10);
-	}
-	if (got != nd->pid) {
-		kill(nd->pid, SIGKILL);
-		wait4(nd->pid, &st, 0, &ru);
-		r->node_killed = true;
-	}
+	r->node_killed = bench_stop(nd->pid, BENCH_STOP_WAIT_MS, &st, &ru);
 	bench_node_pid = 0;
 	r->node_exit = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 	r->node_cpu_all = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
@@ -727,24 +580,6 @@ bench_build(struct ld_request *r, int op, const char *ticket, bool list_open,
 		r->q_present |= 1u << LD_Q_LIMIT;
 		break;
 	}
-}
-
-/* The value of key in msgpack map o, or NULL. */
-static const msgpack_object *
-bench_mp_get(const msgpack_object *o, const char *key)
-{
-	size_t n = strlen(key);
-
-	if (o == NULL || o->type != MSGPACK_OBJECT_MAP)
-		return NULL;
-	for (uint32_t i = 0; i < o->via.map.size; i++) {
-		const msgpack_object *k = &o->via.map.ptr[i].key;
-
-		if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
-		    memcmp(k->via.str.ptr, key, n) == 0)
-			return &o->via.map.ptr[i].val;
-	}
-	return NULL;
 }
 
 /* The new ticket's id from a ticket.create result ({"ticket": VIEW,
@@ -1133,170 +968,22 @@ bench_run_echo(const struct bench_cfg *cfg, int clients, int rate,
 
 /* ---- setup --------------------------------------------------------------- */
 
-/* nftw callback: remove one entry. */
-static int
-bench_rm_one(const char *path, const struct stat *st, int flag,
-    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	if (remove(path) != 0)
-		fprintf(stderr, "bench-node: cannot remove %s: %s\n", path,
-		    strerror(errno));
-	return 0;
-}
-
-static void
-bench_rm_tree(const char *dir)
-{
-	nftw(dir, bench_rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* The directory of this binary (city-node and topology are there). */
-static void
-bench_find_bindir(const char *argv0, char *out, size_t cap)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
-
-	if (n > 0) {
-		self[n] = '\0';
-	} else if (realpath(argv0, self) == NULL) {
-		bench_die("cannot find this binary's directory (%s)", argv0);
-	}
-	slash = strrchr(self, '/');
-	if (slash == NULL)
-		bench_die("cannot find this binary's directory (%s)", self);
-	*slash = '\0';
-	snprintf(out, cap, "%s", self[0] ? self : "/");
-	for (int i = 0; i < 2; i++) {
-		char bin[PATH_MAX];
-
-		bench_path(bin, sizeof(bin), out, i ? "topology" : "city-node");
-		if (access(bin, X_OK) != 0)
-			bench_die("%s: %s (build it: make)", bin, strerror(errno));
-	}
-}
-
-/* Run argv (argv[0] a path) with its stdout and stderr in log; its exit
- * status, -1 if it could not run or was killed. */
-static int
-bench_system(char *const argv[], const char *log)
-{
-	pid_t pid;
-	int st;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		bench_die("fork: %s", strerror(errno));
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-		if (fd < 0)
-			_exit(127);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		close(fd);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/*
- * Every "tcp://127.0.0.1:P" with P in 7000..7999 becomes P - 7101 + port,
- * so that LY's client endpoint (7101) is on port and no endpoint of the
- * file collides with the example's ports (or the tests', which move them
- * to 20000..59999).
- */
-static void
-bench_move_ports(const char *in, const char *out, int port)
-{
-	const char *pat = "tcp://127.0.0.1:7";
-	char *s = bench_slurp(in), *p;
-	FILE *f;
-
-	if (s == NULL)
-		bench_die("%s: %s", in, strerror(errno));
-	if ((f = fopen(out, "w")) == NULL)
-		bench_die("%s: %s", out, strerror(errno));
-	for (p = s;;) {
-		char *q = strstr(p, pat), *end;
-		long old;
-
-		if (q == NULL) {
-			fputs(p, f);
-			break;
-		}
-		q += strlen(pat) - 1;	/* at the port's first digit */
-		old = strtol(q, &end, 10);
-		fwrite(p, 1, (size_t)(q - p), f);
-		if (old >= 7000 && old <= 7999)
-			fprintf(f, "%ld", old - BENCH_PORT_OLD + port);
-		else
-			fwrite(q, 1, (size_t)(end - q), f);
-		p = end;
-	}
-	if (fclose(f) != 0)
-		bench_die("%s: %s", out, strerror(errno));
-	free(s);
-}
-
-/* Read a client's key file from DIR/keys. */
-static void
-bench_read_key(const struct bench_cfg *cfg, const char *id,
-    struct ld_keypair *kp)
-{
-	char path[PATH_MAX], name[64];
-	struct ld_err err;
-
-	snprintf(name, sizeof(name), "keys/%s.key", id);
-	bench_path(path, sizeof(path), cfg->dir, name);
-	if (keyfile_read(path, kp, &err) != 0)
-		bench_die("%s", err.msg);
-}
-
 /* The work dir, the rekeyed topology on our ports, the node's endpoint
  * and public key, the clients' keys. */
 static void
 bench_setup(struct bench_cfg *cfg)
 {
-	char tool[PATH_MAX], keys[PATH_MAX], raw[PATH_MAX], log[PATH_MAX];
-	const char *base = getenv("TMPDIR");
-	struct ld_topo *t = NULL;
+	struct ld_topo *t;
+	struct ld_err err;
 	int self;
 
-	snprintf(cfg->dir, sizeof(cfg->dir), "%s/liandong-bench-node-XXXXXX",
-	    base != NULL && base[0] != '\0' ? base : "/tmp");
-	if (mkdtemp(cfg->dir) == NULL)
-		bench_die("mkdtemp %s: %s", cfg->dir, strerror(errno));
+	if (bench_workdir("liandong-bench-node", cfg->dir, sizeof(cfg->dir),
+	    &err) != 0)
+		bench_die("%s", err.msg);
 	snprintf(bench_dir_shown, sizeof(bench_dir_shown), "%s", cfg->dir);
-	bench_path(tool, sizeof(tool), cfg->bindir, "topology");
-	bench_path(keys, sizeof(keys), cfg->dir, "keys");
-	bench_path(raw, sizeof(raw), cfg->dir, "rekeyed.ini");
-	bench_path(log, sizeof(log), cfg->dir, "rekey.log");
-	bench_path(cfg->topo, sizeof(cfg->topo), cfg->dir, "topo.ini");
-	{
-		char *const argv[] = { tool, "rekey", (char *)cfg->o.topology,
-			"--keys", keys, "--out", raw, NULL };
-
-		if (bench_system(argv, log) != 0) {
-			bench_show_log(log);
-			bench_die("%s rekey %s failed", tool, cfg->o.topology);
-		}
-	}
-	bench_move_ports(raw, cfg->topo, cfg->o.port);
-	if (topo_load(cfg->topo, &t) != 0) {
-		if (t != NULL)
-			topo_print_diags(t, stderr);
-		topo_free(t);
-		bench_die("%s: not a valid topology", cfg->topo);
-	}
+	if (bench_topology(cfg->bindir, cfg->dir, cfg->o.topology, cfg->o.port,
+	    cfg->topo, sizeof(cfg->topo), &t, &err) != 0)
+		bench_die("%s", err.msg);
 	self = topo_node(t, BENCH_NODE_ID);
 	if (self < 0)
 		bench_die("%s: no node %s", cfg->topo, BENCH_NODE_ID);
@@ -1306,8 +993,9 @@ bench_setup(struct bench_cfg *cfg)
 		bench_die("%s: node %s: public key is not Z85", cfg->topo,
 		    BENCH_NODE_ID);
 	topo_free(t);
-	bench_read_key(cfg, BENCH_OPERATOR, &cfg->op_keys);
-	bench_read_key(cfg, BENCH_UNIT_CLIENT, &cfg->unit_keys);
+	if (bench_read_key(cfg->dir, BENCH_OPERATOR, &cfg->op_keys, &err) ||
+	    bench_read_key(cfg->dir, BENCH_UNIT_CLIENT, &cfg->unit_keys, &err))
+		bench_die("%s", err.msg);
 }
 
 /* Encoded size of each request of a round (with a typical ticket id). */
@@ -1331,17 +1019,6 @@ bench_request_sizes(struct bench_report *rep)
 
 /* ---- output -------------------------------------------------------------- */
 
-
-/* The machine as one line. */
-static void
-bench_machine_line(const struct bench_machine *m, char *out, size_t cap)
-{
-	snprintf(out, cap, "%s, %ld cores, %ld MiB RAM, %s, data dir on %s "
-	    "(%s), libzmq %d.%d.%d, libsodium %s, LMDB %d.%d.%d", m->cpu,
-	    m->cores, m->mem_mib, m->kernel, m->dev, m->fs, ZMQ_VERSION_MAJOR,
-	    ZMQ_VERSION_MINOR, ZMQ_VERSION_PATCH, sodium_version_string(),
-	    MDB_VERSION_MAJOR, MDB_VERSION_MINOR, MDB_VERSION_PATCH);
-}
 
 /* Every measurement of the node, for the totals. */
 static int
@@ -1434,7 +1111,7 @@ bench_print_table(const struct bench_report *rep, const struct bench_cfg *cfg)
 	struct bench_totals tot;
 	double rq = 0, rp = 0;
 
-	bench_machine_line(&rep->m, mline, sizeof(mline));
+	bench_machine_line(&rep->m, true, mline, sizeof(mline));
 	for (int i = 0; i < BENCH_NLEVELS; i++)
 		if (rep->ours[i].done)
 			last = &rep->ours[i];
@@ -1566,7 +1243,7 @@ bench_print_json(const struct bench_report *rep)
 	char mline[1024], fig[96];
 	struct bench_totals tot;
 
-	bench_machine_line(&rep->m, mline, sizeof(mline));
+	bench_machine_line(&rep->m, true, mline, sizeof(mline));
 	bench_json_text("node", "machine", mline);
 	bench_json_text("node", "ticket_list", rep->list_open ? "state=dispatched" :
 	    "newest of all");
@@ -1695,22 +1372,6 @@ bench_usage(FILE *f)
 	    BENCH_MAX_CLIENTS);
 }
 
-static long
-bench_parse_long(const char *opt, const char *s, long lo, long hi)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (s[0] == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi) {
-		fprintf(stderr, "bench-node: %s: '%s' is not a whole number "
-		    "from %ld to %ld\n", opt, s, lo, hi);
-		exit(2);
-	}
-	return v;
-}
-
 static void
 bench_parse_args(int argc, char **argv, struct bench_opts *o)
 {
@@ -1734,6 +1395,9 @@ bench_parse_args(int argc, char **argv, struct bench_opts *o)
 		    strcmp(a, "--port") == 0 || strcmp(a, "--clients") == 0 ||
 		    strcmp(a, "--topology") == 0 || strcmp(a, "--list") == 0) {
 			const char *v;
+			struct ld_err err;
+			long n = 0;
+			int rc = 0;
 
 			if (i + 1 >= argc) {
 				fprintf(stderr, "bench-node: %s needs a value\n",
@@ -1741,15 +1405,18 @@ bench_parse_args(int argc, char **argv, struct bench_opts *o)
 				exit(2);
 			}
 			v = argv[++i];
-			if (strcmp(a, "--seconds") == 0)
-				o->seconds = (int)bench_parse_long(a, v, 1, 3600);
-			else if (strcmp(a, "--port") == 0)
-				o->port = (int)bench_parse_long(a, v, 1125,
-				    65535 - 898);
-			else if (strcmp(a, "--clients") == 0)
-				o->only = (int)bench_parse_long(a, v, 1,
-				    BENCH_MAX_CLIENTS);
-			else if (strcmp(a, "--list") == 0) {
+			if (strcmp(a, "--seconds") == 0) {
+				rc = bench_parse_long(a, v, 1, 3600, &n, &err);
+				o->seconds = (int)n;
+			} else if (strcmp(a, "--port") == 0) {
+				rc = bench_parse_long(a, v, 1125, 65535 - 898,
+				    &n, &err);
+				o->port = (int)n;
+			} else if (strcmp(a, "--clients") == 0) {
+				rc = bench_parse_long(a, v, 1,
+				    BENCH_MAX_CLIENTS, &n, &err);
+				o->only = (int)n;
+			} else if (strcmp(a, "--list") == 0) {
 				if (strcmp(v, "day") != 0 &&
 				    strcmp(v, "open") != 0) {
 					fprintf(stderr, "bench-node: --list: "
@@ -1757,13 +1424,17 @@ bench_parse_args(int argc, char **argv, struct bench_opts *o)
 					exit(2);
 				}
 				o->list_open = strcmp(v, "open") == 0;
-			}
-			else if (v[0] == '\0') {
+			} else if (v[0] == '\0') {
 				fprintf(stderr, "bench-node: --topology: empty "
 				    "path\n");
 				exit(2);
-			} else
+			} else {
 				o->topology = v;
+			}
+			if (rc != 0) {
+				fprintf(stderr, "bench-node: %s\n", err.msg);
+				exit(2);
+			}
 		} else {
 			fprintf(stderr, "bench-node: unknown argument '%s'\n", a);
 			bench_usage(stderr);
@@ -1777,16 +1448,20 @@ bench_parse_args(int argc, char **argv, struct bench_opts *o)
 int
 main(int argc, char **argv)
 {
+	static const char *const need[] = { "city-node", "topology", NULL };
 	static struct bench_cfg cfg;
 	static struct bench_report rep;
 	struct bench_echo echo;
 	struct bench_totals tot;
+	struct ld_err err;
 
 	bench_parse_args(argc, argv, &cfg.o);
 	signal(SIGPIPE, SIG_IGN);
 	if (sodium_init() < 0)
 		bench_die("sodium_init failed");
-	bench_find_bindir(argv[0], cfg.bindir, sizeof(cfg.bindir));
+	if (bench_find_bindir(argv[0], need, cfg.bindir, sizeof(cfg.bindir),
+	    &err) != 0)
+		bench_die("%s", err.msg);
 	bench_setup(&cfg);
 	bench_machine_get(cfg.dir, &rep.m);
 	rep.list_open = cfg.o.list_open;
@@ -1834,6 +1509,6 @@ main(int argc, char **argv)
 	if (cfg.o.keep)
 		fprintf(stderr, "work dir kept: %s\n", cfg.dir);
 	else
-		bench_rm_tree(cfg.dir);
+		bench_rm_tree("bench-node", cfg.dir);
 	return tot.errors + tot.echo_errors == 0 && tot.node_ok ? 0 : 1;
 }

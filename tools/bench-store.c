@@ -39,7 +39,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <lmdb.h>
 #include <stdarg.h>
@@ -193,78 +192,20 @@ bench_die(const char *fmt, ...)
 	exit(1);
 }
 
-/* dir/name into out, or exit if it does not fit. */
-static void
-bench_path(char *out, size_t cap, const char *dir, const char *name)
-{
-	int n = snprintf(out, cap, "%s/%s", dir, name);
-
-	if (n < 0 || (size_t)n >= cap)
-		bench_die("path too long: %s/%s", dir, name);
-}
-
 /* Seconds on the monotonic clock. */
 static double
 bench_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* CPU seconds used by this thread (user + system). */
-static double
-bench_cpu(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* xorshift64*: a fixed-seed generator, so every run has the same load. */
-static uint64_t
-bench_rand(struct bench_gen *g)
-{
-	g->rng ^= g->rng >> 12;
-	g->rng ^= g->rng << 25;
-	g->rng ^= g->rng >> 27;
-	return g->rng * 2685821657736338717ULL;
-}
-
-/* Set a string field; a failure is a bug of this program. */
-static void
-bench_set_str(struct ld_event *ev, enum ld_field f, const char *s)
-{
-	if (event_set_str(ev, f, s) != 0)
-		bench_die("field %s: '%s' is over its limit",
-		    event_fields[f].name, s);
-}
-
-/* Set an unsigned field; a failure is a bug of this program. */
-static void
-bench_set_uint(struct ld_event *ev, enum ld_field f, uint64_t v)
-{
-	if (event_set_uint(ev, f, v) != 0)
-		bench_die("field %s: %llu out of range", event_fields[f].name,
-		    (unsigned long long)v);
-}
-
-/* Set a time field; a failure is a bug of this program. */
-static void
-bench_set_time(struct ld_event *ev, enum ld_field f, int64_t ms)
-{
-	if (event_set_time(ev, f, ms) != 0)
-		bench_die("field %s: bad time", event_fields[f].name);
+	return (double)bench_ns() * 1e-9;
 }
 
 /* ---- the workload ------------------------------------------------------ */
 
-/* Fill *ev with the ticket.created of slot sl at time t. */
+/* Fill *ev with the ticket.created of slot sl at time t (a field's
+ * failure into err). */
 static void
 bench_ev_created(struct bench_gen *g, struct bench_slot *sl,
-    struct ld_event *ev, int64_t t)
+    struct ld_event *ev, int64_t t, struct ld_err *err)
 {
 	const struct bench_theme *th = &bench_themes[sl->theme];
 	char buf[LD_PLACE_MAX + 1];
@@ -272,25 +213,26 @@ bench_ev_created(struct bench_gen *g, struct bench_slot *sl,
 	event_init(ev, LD_EV_TICKET_CREATED, BENCH_NODE, t, "op:ly-wang", "");
 	snprintf(buf, sizeof(buf), "C%u-%06llu", ltime_day(t),
 	    (unsigned long long)++g->calls);
-	bench_set_str(ev, LD_F_CALL, buf);
+	bench_set_str(ev, LD_F_CALL, buf, err);
 	bench_set_str(ev, LD_F_CALLER,
-	    bench_callers[bench_rand(g) % BENCH_NCALLERS]);
+	    bench_callers[bench_rand(&g->rng) % BENCH_NCALLERS], err);
 	snprintf(buf, sizeof(buf), "13%09llu",
-	    (unsigned long long)(bench_rand(g) % 1000000000ULL));
-	bench_set_str(ev, LD_F_PHONE, buf);
+	    (unsigned long long)(bench_rand(&g->rng) % 1000000000ULL));
+	bench_set_str(ev, LD_F_PHONE, buf, err);
 	snprintf(buf, sizeof(buf), th->place_fmt,
-	    (unsigned)(1 + bench_rand(g) % 300));
-	bench_set_str(ev, LD_F_PLACE, buf);
-	bench_set_str(ev, LD_F_AREA, th->area);
-	bench_set_str(ev, LD_F_TEXT, th->text);
-	bench_set_str(ev, LD_F_CATEGORY, th->category);
-	bench_set_uint(ev, LD_F_URGENCY, sl->urgency);
+	    (unsigned)(1 + bench_rand(&g->rng) % 300));
+	bench_set_str(ev, LD_F_PLACE, buf, err);
+	bench_set_str(ev, LD_F_AREA, th->area, err);
+	bench_set_str(ev, LD_F_TEXT, th->text, err);
+	bench_set_str(ev, LD_F_CATEGORY, th->category, err);
+	bench_set_uint(ev, LD_F_URGENCY, sl->urgency, err);
 }
 
-/* Fill *ev with the event at sl->step (> 0) of the slot's ticket. */
+/* Fill *ev with the event at sl->step (> 0) of the slot's ticket (a
+ * field's failure into err). */
 static void
 bench_ev_step(struct bench_gen *g, struct bench_slot *sl, struct ld_event *ev,
-    int64_t t)
+    int64_t t, struct ld_err *err)
 {
 	const struct bench_theme *th = &bench_themes[sl->theme];
 	char unit_actor[LD_ACTOR_MAX + 1];
@@ -299,65 +241,66 @@ bench_ev_step(struct bench_gen *g, struct bench_slot *sl, struct ld_event *ev,
 	switch (sl->step) {
 	case 1:
 		event_init(ev, LD_EV_ROUTED, BENCH_NODE, t, "system", sl->id);
-		bench_set_str(ev, LD_F_RULE, th->rule);
-		bench_set_str(ev, LD_F_CATEGORY, th->category);
-		bench_set_str(ev, LD_F_AREA, th->area);
+		bench_set_str(ev, LD_F_RULE, th->rule, err);
+		bench_set_str(ev, LD_F_CATEGORY, th->category, err);
+		bench_set_str(ev, LD_F_AREA, th->area, err);
 		if (event_add_unit(ev, th->unit) != 0)
 			bench_die("units: cannot add %s", th->unit);
 		break;
 	case 2:
 		event_init(ev, LD_EV_DISPATCHED, BENCH_NODE, t, "op:ly-wang",
 		    sl->id);
-		bench_set_uint(ev, LD_F_WO, 1);
-		bench_set_str(ev, LD_F_UNIT, th->unit);
-		bench_set_time(ev, LD_F_DUE_SIGN, t + 3600 * 1000LL);
+		bench_set_uint(ev, LD_F_WO, 1, err);
+		bench_set_str(ev, LD_F_UNIT, th->unit, err);
+		bench_set_time(ev, LD_F_DUE_SIGN, t + 3600 * 1000LL, err);
 		bench_set_time(ev, LD_F_DUE_DONE,
-		    t + (int64_t)sl->urgency * 12 * 3600 * 1000LL);
+		    t + (int64_t)sl->urgency * 12 * 3600 * 1000LL, err);
 		bench_set_str(ev, LD_F_NOTE, "请于一小时内签收并尽快安排人员到场处置，"
 		    "注意现场安全，处置过程和结果请及时反馈市联动中心，"
-		    "超时未签收将自动催办。");
+		    "超时未签收将自动催办。", err);
 		break;
 	case 3:
 		event_init(ev, LD_EV_SIGNED, BENCH_NODE, t, unit_actor, sl->id);
-		bench_set_uint(ev, LD_F_WO, 1);
+		bench_set_uint(ev, LD_F_WO, 1, err);
 		bench_set_str(ev, LD_F_NOTE, "已签收，正在安排值班人员和抢修车辆"
 		    "前往现场，预计三十分钟内到达，到场后及时反馈情况，"
-		    "如需其他部门配合将另行报告，请中心协调。");
+		    "如需其他部门配合将另行报告，请中心协调。", err);
 		break;
 	case 4:
 		event_init(ev, LD_EV_PROGRESS, BENCH_NODE, t, unit_actor, sl->id);
-		bench_set_uint(ev, LD_F_WO, 1);
-		bench_set_str(ev, LD_F_NOTE, th->progress);
+		bench_set_uint(ev, LD_F_WO, 1, err);
+		bench_set_str(ev, LD_F_NOTE, th->progress, err);
 		break;
 	case 5:
 		event_init(ev, LD_EV_COMPLETED, BENCH_NODE, t, unit_actor,
 		    sl->id);
-		bench_set_uint(ev, LD_F_WO, 1);
-		bench_set_str(ev, LD_F_RESULT, th->result);
+		bench_set_uint(ev, LD_F_WO, 1, err);
+		bench_set_str(ev, LD_F_RESULT, th->result, err);
 		break;
 	case 6:
 		event_init(ev, LD_EV_REPORTED, BENCH_NODE, t, "op:ly-li", sl->id);
 		bench_set_str(ev, LD_F_NOTE, "已电话告知市民处理结果和后续注意事项，"
 		    "市民表示知晓，并留下了方便回访的时间段，"
-		    "告知如有反复可再次拨打热线，或通过网站留言反映。");
-		bench_set_uint(ev, LD_F_METHOD, LD_METHOD_PHONE);
+		    "告知如有反复可再次拨打热线，或通过网站留言反映。", err);
+		bench_set_uint(ev, LD_F_METHOD, LD_METHOD_PHONE, err);
 		break;
 	case 7:
 		event_init(ev, LD_EV_CALLBACK, BENCH_NODE, t, "op:ly-li", sl->id);
-		bench_set_uint(ev, LD_F_METHOD, LD_METHOD_PHONE);
+		bench_set_uint(ev, LD_F_METHOD, LD_METHOD_PHONE, err);
 		bench_set_uint(ev, LD_F_SATISFACTION,
-		    bench_rand(g) % 10 < 8 ? LD_SAT_SATISFIED :
-		    bench_rand(g) % 2 ? LD_SAT_BASIC : LD_SAT_UNSATISFIED);
+		    bench_rand(&g->rng) % 10 < 8 ? LD_SAT_SATISFIED :
+		    bench_rand(&g->rng) % 2 ? LD_SAT_BASIC : LD_SAT_UNSATISFIED,
+		    err);
 		bench_set_str(ev, LD_F_NOTE, "回访市民，反映的问题已经解决，"
 		    "对处理速度和工作人员的态度表示满意，没有其他诉求，"
-		    "建议相关单位继续保持。");
+		    "建议相关单位继续保持。", err);
 		break;
 	default:
 		event_init(ev, LD_EV_CLOSED, BENCH_NODE, t, "op:ly-li", sl->id);
 		bench_set_str(ev, LD_F_NOTE, "承办单位处置完毕，市民回访满意，"
 		    "经审核符合办结条件，予以办结归档，"
 		    "相关材料已同步至案卷系统，"
-		    "纳入本月考核统计。");
+		    "纳入本月考核统计。", err);
 		break;
 	}
 }
@@ -381,7 +324,7 @@ bench_gen_init(struct bench_gen *g, size_t window)
 static size_t
 bench_gen_pick(struct bench_gen *g)
 {
-	size_t i = (size_t)(bench_rand(g) % g->window);
+	size_t i = (size_t)(bench_rand(&g->rng) % g->window);
 
 	for (size_t n = 0; n < g->window; n++, i = (i + 1) % g->window)
 		if (!g->slots[i].pending)
@@ -396,16 +339,20 @@ bench_gen_next(struct bench_gen *g, struct ld_event *ev, size_t *slot_out)
 {
 	size_t i = bench_gen_pick(g);
 	struct bench_slot *sl = &g->slots[i];
+	struct ld_err err = { 0 };
 
-	g->clock_ms += 500 + (int64_t)(bench_rand(g) % 1000);
+	g->clock_ms += 500 + (int64_t)(bench_rand(&g->rng) % 1000);
 	if (sl->step == 0) {
-		sl->theme = (unsigned)(bench_rand(g) % BENCH_NTHEMES);
-		sl->urgency = 1 + (unsigned)(bench_rand(g) % LD_URGENCY_MAX);
-		bench_ev_created(g, sl, ev, g->clock_ms);
+		sl->theme = (unsigned)(bench_rand(&g->rng) % BENCH_NTHEMES);
+		sl->urgency = 1 + (unsigned)(bench_rand(&g->rng) %
+		    LD_URGENCY_MAX);
+		bench_ev_created(g, sl, ev, g->clock_ms, &err);
 		sl->pending = true;
 	} else {
-		bench_ev_step(g, sl, ev, g->clock_ms);
+		bench_ev_step(g, sl, ev, g->clock_ms, &err);
 	}
+	if (err.code != 0)
+		bench_die("%s", err.msg);
 	sl->step = (sl->step + 1) % BENCH_STEPS;
 	*slot_out = i;
 }
@@ -480,9 +427,9 @@ bench_run_ours(struct ld_store *s, struct bench_gen *g, size_t batch,
 			bench_gen_next(g, &evs[i], &slot_of[i]);
 			items[i].ev = &evs[i];
 		}
-		double t0 = bench_now(), c0 = bench_cpu();
+		double t0 = bench_now(), c0 = bench_thread_cpu();
 		int rc = store_commit(s, items, batch, g->clock_ms + 1000, &err);
-		r->cpu += bench_cpu() - c0;
+		r->cpu += bench_thread_cpu() - c0;
 		r->seconds += bench_now() - t0;
 		if (rc != 0)
 			bench_die("store_commit: %s: %s", err_name(rc), err.msg);
@@ -561,7 +508,7 @@ bench_run_raw(struct bench_raw *raw, size_t batch, const uint32_t *lens,
 	while (i < n) {
 		MDB_txn *txn;
 		uint64_t end = i + batch < n ? i + batch : n;
-		double t0 = bench_now(), c0 = bench_cpu();
+		double t0 = bench_now(), c0 = bench_thread_cpu();
 		int rc = mdb_txn_begin(raw->env, NULL, 0, &txn);
 
 		for (; rc == 0 && i < end; i++) {
@@ -575,7 +522,7 @@ bench_run_raw(struct bench_raw *raw, size_t batch, const uint32_t *lens,
 			rc = mdb_txn_commit(txn);
 		else
 			mdb_txn_abort(txn);
-		r->cpu += bench_cpu() - c0;
+		r->cpu += bench_thread_cpu() - c0;
 		r->seconds += bench_now() - t0;
 		if (rc != 0)
 			bench_die("raw LMDB put/commit: %s", mdb_strerror(rc));
@@ -605,10 +552,12 @@ bench_fdatasync_slice(const char *dir, double seconds, long *n_out,
 {
 	char path[PATH_MAX];
 	static uint8_t block[4096];
+	struct ld_err err;
 	long n = 0;
 	int fd;
 
-	bench_path(path, sizeof(path), dir, "fdatasync.dat");
+	if (bench_path(path, sizeof(path), dir, "fdatasync.dat", &err) != 0)
+		bench_die("%s", err.msg);
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		bench_die("%s: %s", path, strerror(errno));
@@ -754,23 +703,13 @@ struct bench_report {
 	double rebuild_s;
 };
 
-/* The machine as one line. */
-static void
-bench_machine_line(const struct bench_machine *m, char *out, size_t cap)
-{
-	snprintf(out, cap, "%s, %ld cores, %ld MiB RAM, %s, data dir on %s "
-	    "(%s), LMDB %d.%d.%d", m->cpu, m->cores, m->mem_mib, m->kernel,
-	    m->dev, m->fs, MDB_VERSION_MAJOR, MDB_VERSION_MINOR,
-	    MDB_VERSION_PATCH);
-}
-
 /* The readable table. */
 static void
 bench_print_table(const struct bench_report *rep)
 {
 	char mline[1024];
 
-	bench_machine_line(&rep->m, mline, sizeof(mline));
+	bench_machine_line(&rep->m, false, mline, sizeof(mline));
 	printf("liandong store benchmark (durable: one LMDB write transaction "
 	    "per batch, default sync)\n");
 	printf("machine:  %s\n", mline);
@@ -833,7 +772,7 @@ bench_print_json(const struct bench_report *rep)
 {
 	char mline[1024], fig[64];
 
-	bench_machine_line(&rep->m, mline, sizeof(mline));
+	bench_machine_line(&rep->m, false, mline, sizeof(mline));
 	bench_json_text("store", "machine", mline);
 	for (int i = 0; i < BENCH_NBATCH; i++) {
 		if (rep->ours[i].batch == 0)
@@ -868,27 +807,6 @@ bench_print_json(const struct bench_report *rep)
 
 /* ---- setup and main ---------------------------------------------------- */
 
-/* nftw callback: remove one entry. */
-static int
-bench_rm_one(const char *path, const struct stat *st, int flag,
-    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	if (remove(path) != 0)
-		fprintf(stderr, "bench-store: cannot remove %s: %s\n", path,
-		    strerror(errno));
-	return 0;
-}
-
-/* Remove the directory tree at dir. */
-static void
-bench_rm_tree(const char *dir)
-{
-	nftw(dir, bench_rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* Usage on stream f. */
 static void
 bench_usage(FILE *f)
@@ -912,35 +830,14 @@ bench_usage(FILE *f)
 	    bench_default_events[3], BENCH_WINDOW_DEFAULT, BENCH_BATCH_MAX);
 }
 
-/* A positive integer argument in [lo, hi], or exit with a clear error. */
-static long
-bench_parse_long(const char *opt, const char *s, long lo, long hi)
+/* Is b one of the batch sizes? */
+static bool
+bench_is_batch(long b)
 {
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (s[0] == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi) {
-		fprintf(stderr, "bench-store: %s: '%s' is not a whole number "
-		    "from %ld to %ld\n", opt, s, lo, hi);
-		exit(2);
-	}
-	return v;
-}
-
-/* The argument of --batch: one of the batch sizes, or exit. */
-static long
-bench_batch_arg(const char *v)
-{
-	long b = bench_parse_long("--batch", v, 1, BENCH_BATCH_MAX);
-
 	for (int i = 0; i < BENCH_NBATCH; i++)
 		if ((size_t)b == bench_batches[i])
-			return b;
-	fprintf(stderr, "bench-store: --batch: %ld is not one of 1, 10, 100, "
-	    "1000\n", b);
-	exit(2);
+			return true;
+	return false;
 }
 
 /* Parse the command line into *o (exit 2 on a bad one, 0 on --help). */
@@ -966,6 +863,9 @@ bench_parse_args(int argc, char **argv, struct bench_opts *o)
 				exit(2);
 			}
 			const char *v = argv[++i];
+			struct ld_err err;
+			int rc = 0;
+
 			if (strcmp(a, "--dir") == 0) {
 				if (v[0] == '\0') {
 					fprintf(stderr, "bench-store: --dir: "
@@ -974,13 +874,24 @@ bench_parse_args(int argc, char **argv, struct bench_opts *o)
 				}
 				o->dir = v;
 			} else if (strcmp(a, "--events") == 0) {
-				o->events = bench_parse_long(a, v, 1,
-				    BENCH_EVENTS_MAX);
+				rc = bench_parse_long(a, v, 1, BENCH_EVENTS_MAX,
+				    &o->events, &err);
 			} else if (strcmp(a, "--window") == 0) {
-				o->window = bench_parse_long(a, v,
-				    BENCH_BATCH_MAX, BENCH_WINDOW_MAX);
+				rc = bench_parse_long(a, v, BENCH_BATCH_MAX,
+				    BENCH_WINDOW_MAX, &o->window, &err);
 			} else {
-				o->only = bench_batch_arg(v);
+				rc = bench_parse_long(a, v, 1, BENCH_BATCH_MAX,
+				    &o->only, &err);
+			}
+			if (rc != 0) {
+				fprintf(stderr, "bench-store: %s\n", err.msg);
+				exit(2);
+			}
+			if (strcmp(a, "--batch") == 0 &&
+			    !bench_is_batch(o->only)) {
+				fprintf(stderr, "bench-store: --batch: %ld is "
+				    "not one of 1, 10, 100, 1000\n", o->only);
+				exit(2);
 			}
 		} else {
 			fprintf(stderr, "bench-store: unknown argument '%s'\n", a);
@@ -996,15 +907,12 @@ static bool
 bench_make_dir(const struct bench_opts *o, char *dir, size_t cap)
 {
 	char sub[PATH_MAX];
+	struct ld_err err;
 	struct stat st;
 
 	if (o->dir == NULL) {
-		const char *base = getenv("TMPDIR");
-
-		snprintf(dir, cap, "%s/liandong-bench-XXXXXX",
-		    base != NULL && base[0] != '\0' ? base : "/tmp");
-		if (mkdtemp(dir) == NULL)
-			bench_die("mkdtemp %s: %s", dir, strerror(errno));
+		if (bench_workdir("liandong-bench", dir, cap, &err) != 0)
+			bench_die("%s", err.msg);
 		return true;
 	}
 	if (strlen(o->dir) > PATH_MAX - 64)
@@ -1014,11 +922,13 @@ bench_make_dir(const struct bench_opts *o, char *dir, size_t cap)
 		bench_die("--dir %s: %s", dir, strerror(errno));
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
 		bench_die("--dir %s: not a directory", dir);
-	bench_path(sub, sizeof(sub), dir, "store");
+	if (bench_path(sub, sizeof(sub), dir, "store", &err) != 0)
+		bench_die("%s", err.msg);
 	if (access(sub, F_OK) == 0)
 		bench_die("--dir %s: holds a previous run (store/); give an "
 		    "empty or new directory", dir);
-	bench_path(sub, sizeof(sub), dir, "raw");
+	if (bench_path(sub, sizeof(sub), dir, "raw", &err) != 0)
+		bench_die("%s", err.msg);
 	if (access(sub, F_OK) == 0)
 		bench_die("--dir %s: holds a previous run (raw/); give an "
 		    "empty or new directory", dir);
@@ -1035,6 +945,7 @@ bench_measure(const struct bench_opts *o, const char *dir,
 	struct bench_raw raw;
 	struct ld_store *s;
 	struct ld_store_stats st;
+	struct ld_err err;
 	uint32_t *lens;
 	long most = 0, syncs = 0;
 	double bytes = 0, sync_s = 0;
@@ -1047,8 +958,9 @@ bench_measure(const struct bench_opts *o, const char *dir,
 	lens = calloc((size_t)most + BENCH_BATCH_MAX, sizeof(*lens));
 	if (lens == NULL)
 		bench_die("out of memory");
-	bench_path(sdir, sizeof(sdir), dir, "store");
-	bench_path(rdir, sizeof(rdir), dir, "raw");
+	if (bench_path(sdir, sizeof(sdir), dir, "store", &err) != 0 ||
+	    bench_path(rdir, sizeof(rdir), dir, "raw", &err) != 0)
+		bench_die("%s", err.msg);
 	s = bench_store_open(sdir);
 	bench_raw_open(&raw, rdir);
 	bench_gen_init(&g, (size_t)o->window);
@@ -1102,7 +1014,8 @@ bench_check_rebuild(const char *dir, struct bench_report *rep)
 	struct ld_err err = { 0 };
 	struct ld_store *s;
 
-	bench_path(sdir, sizeof(sdir), dir, "store");
+	if (bench_path(sdir, sizeof(sdir), dir, "store", &err) != 0)
+		bench_die("%s", err.msg);
 	s = bench_store_open(sdir);
 	double t0 = bench_now();
 	rep->rebuild_rc = store_rebuild(s, false, &err);
@@ -1136,6 +1049,6 @@ main(int argc, char **argv)
 	else
 		bench_print_table(&rep);
 	if (ours_dir)
-		bench_rm_tree(dir);
+		bench_rm_tree("bench-store", dir);
 	return rep.rebuild_rc == 0 && rep.refused == 0 ? 0 : 1;
 }
