@@ -30,7 +30,7 @@
  *      directory of this binary).  XA connects to LY's peer endpoint, LY
  *      pulls, XA answers batches from its log, LY commits each durably and
  *      pulls again.  LY's `status` (admin-ly-liu, shared/client.h) is
- *      polled every --poll ms (default 5) until its link to XA has
+ *      polled every --poll ms (default 1) until its link to XA has
  *      received every event of the backlog.  Catch-up is timed from XA's
  *      start (fork) and from the moment the link came up (LY's log line
  *      "link to child XA is up"; the log's wall clock, in ms).
@@ -92,7 +92,8 @@
 #define FB_MAX_SCALES 4
 #define FB_SCALE_MAX 1000
 #define FB_PORT_DEFAULT 62101
-#define FB_POLL_MS_DEFAULT 5
+#define FB_POLL_MS_DEFAULT 1	/* the catch-up at 1x takes ~30 ms: the poll
+				 * must be fine beside it */
 #define FB_TIMEOUT_MS 10000	/* per request */
 #define FB_START_WAIT_MS 30000
 #define FB_STOP_WAIT_MS 10000	/* then SIGKILL */
