@@ -49,7 +49,7 @@ for n in LY XA; do
 	done
 done
 
-echo "== 1. The article's cases, replayed by LY on a simulated clock (2011)"
+echo "#### Part A. The article's cases, replayed by LY on a simulated clock (2011)"
 cat "$d/LY.out"
 
 ctl() {
@@ -65,7 +65,7 @@ ticket_id() {
 }
 
 echo
-echo "== 2. Live, over CURVE: a missing manhole cover on 王城大道"
+echo "#### Part B. Live, over CURVE: a missing manhole cover on 王城大道"
 ctl LY op-ly-wang call call=C-0101 phone=13903791234 valid=yes
 id=$("$b/linkctl" --topology "$d/topology.ini" --node LY \
     --key "$d/keys/op-ly-wang.key" --json create caller=张女士 \
@@ -102,7 +102,7 @@ create_json() {
 }
 
 echo
-echo "== 3. Federation: Xin'an records a water cut at its own node; the city sees it"
+echo "#### Part C. Federation: Xin'an records a water cut at its own node; the city sees it"
 xa=$(create_json XA op-xa-zhao phone=13703790001 place="新安县城关镇" \
     area=xinan category=water.cut urgency=2 text="小区停水一天，无人通知")
 echo "(created $xa at XA)"
@@ -110,7 +110,7 @@ seen LY op-ly-wang "$xa"
 ctl LY op-ly-wang show "$xa"
 
 echo
-echo "== 4. Handed down: the city records a request in Xin'an's area"
+echo "== Handed down: the city records a request in Xin'an's area"
 hd=$(create_json LY op-ly-li phone=13903790002 place="新安县铁门镇" \
     area=xinan category=road urgency=3 text="县道路面塌陷")
 echo "(created $hd at LY: handed down to XA, waiting for its answer)"
@@ -120,7 +120,7 @@ sleep 0.5
 ctl LY op-ly-li show "$hd"
 
 echo
-echo "== 5. Escalated: Xin'an records a request in the city's area"
+echo "== Escalated: Xin'an records a request in the city's area"
 up=$(create_json XA op-xa-chen phone=13703790003 place="洛龙区开元大道" \
     area=luolong category=streetlight urgency=4 text="路灯成片不亮")
 echo "(created $up at XA: escalated to LY, waiting for its answer)"
