@@ -198,13 +198,16 @@ void fed_discard(struct fed *f, const struct fed_taken *taken,
  * valid until the next call of the same function.
  */
 int fed_forward(struct fed *f, const char *owner, uint64_t id,
-    const char *actor, const uint8_t *body, size_t len, struct ld_err *err);
+    const char *actor, const uint8_t *body, size_t len, int *link,
+    struct ld_err *err);
 bool fed_next_req(struct fed *f, int *link, uint64_t *id, const char **actor,
     const uint8_t **body, size_t *len);
 void fed_answer(struct fed *f, int link, uint64_t id, const uint8_t *body,
     size_t len);
-bool fed_next_rep(struct fed *f, uint64_t *id, const uint8_t **body,
-    size_t *len);
+/* An answer: its link (only the link the request went by may answer
+ * it), id and body. */
+bool fed_next_rep(struct fed *f, int *link, uint64_t *id,
+    const uint8_t **body, size_t *len);
 /* Does link lead to this node's parent?  The node at its other end. */
 bool fed_from_parent(const struct fed *f, int link);
 int fed_link_peer(const struct fed *f, int link);

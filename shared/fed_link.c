@@ -53,6 +53,7 @@ struct fed_link {
 	struct fed_have next_have[FED_ORIGINS_MAX];
 	size_t n_next_have;
 	uint64_t lag_out;	/* events the peer has not acknowledged */
+	bool answered;		/* a pull of it answered in this fed_read */
 	uint64_t down_pos;	/* the parent link: our down position (stored
 				 * with the events it brought; a move past
 				 * events that do not concern us is kept in
@@ -252,6 +253,7 @@ struct fed_down {
 	char last_ticket[LD_TICKET_MAX + 1];	/* f->tk holds its view */
 	bool have_view;
 	bool full;
+	bool hist_full;		/* a ticket's history did not fit */
 };
 
 /* Add a ticket's whole history (a hand-down: the child may never have seen
@@ -266,7 +268,11 @@ fed_down_history_ev(const struct ld_event *ev, void *arg)
 	if (fed_id_in_subtree(d->f->t, ev->origin, d->child))
 		return 0;	/* the child made it: it has it */
 	len = codec_event_encode(ev, buf, sizeof(buf), NULL);
-	return len < 0 ? 0 : fed_arena_add(d->f, buf, (size_t)len);
+	if (len >= 0 && fed_arena_add(d->f, buf, (size_t)len) != 0) {
+		d->hist_full = true;	/* store_history stops, "ok" */
+		return 1;
+	}
+	return 0;
 }
 
 static int
@@ -297,12 +303,28 @@ fed_down_entry(uint64_t idx, const char *origin, uint64_t seq,
 		int full = 0;
 
 		if (ev->kind == LD_EV_TRANSFER_REQUESTED &&
-		    fed_id_in_subtree(f->t, ev->node, d->child))
+		    fed_id_in_subtree(f->t, ev->node, d->child)) {
+			d->hist_full = false;
 			full = store_history(f->s, ev->ticket,
-			    fed_down_history_ev, d, NULL) != 0 ||
-			    f->n_ev == FED_BATCH_MAX;
-		else
+			    fed_down_history_ev, d, NULL) != 0 || d->hist_full;
+		} else {
 			full = fed_arena_add(f, bytes, len);
+		}
+		if (full && mark_ev == 0) {
+			/* a history no batch can hold: send the transfer
+			 * alone rather than stall the stream for ever (the
+			 * child keeps what its rules cannot apply, and logs
+			 * it) */
+			f->n_ev = 0;
+			f->arena_off = 0;
+			log_warn("fed", "ticket %s: its history does not fit in "
+			    "a batch for %s; the transfer goes alone",
+			    ev->ticket, f->t->nodes[d->child].id);
+			fed_arena_add(f, bytes, len);
+			d->to = idx;
+			d->full = true;
+			return 1;
+		}
 		if (full) {
 			/* not this entry: the next pull starts at it */
 			f->n_ev = mark_ev;
@@ -456,10 +478,12 @@ fed_next_req(struct fed *f, int *link, uint64_t *id, const char **actor,
 }
 
 bool
-fed_next_rep(struct fed *f, uint64_t *id, const uint8_t **body, size_t *len)
+fed_next_rep(struct fed *f, int *link, uint64_t *id, const uint8_t **body,
+    size_t *len)
 {
 	if (!fed_dequeue(f->reps, &f->n_reps, &f->taken_rep))
 		return false;
+	*link = f->taken_rep.link;
 	*id = f->taken_rep.id;
 	*body = f->taken_rep.body;
 	*len = f->taken_rep.len;
@@ -497,10 +521,12 @@ fed_towards(struct fed *f, const char *id)
 
 int
 fed_forward(struct fed *f, const char *owner, uint64_t id, const char *actor,
-    const uint8_t *body, size_t len, struct ld_err *err)
+    const uint8_t *body, size_t len, int *link, struct ld_err *err)
 {
 	struct fed_link *l = fed_towards(f, owner);
 	int n;
+
+	*link = l != NULL ? (int)(l - f->links) : -1;
 
 	if (l == NULL || !l->up || (!l->parent && l->rid_len == 0))
 		return err_set(err, LD_EBUSY, "the owner node %s cannot be "
@@ -551,9 +577,13 @@ fed_on_msg(struct fed *f, struct fed_link *l, const uint8_t *buf,
 			err_set(&err, LD_EREFUSED, "a pull of the stream it "
 			    "sends");
 			fed_refuse(f, l, "pull", &err);
+		} else if (l->answered) {
+			/* one at a time: a peer pulls again after a batch */
 		} else if (m->stream == FED_UP) {
+			l->answered = true;
 			fed_answer_pull_up(f, l, m, now);
 		} else {
+			l->answered = true;
 			fed_answer_pull_down(f, l, m->from, now);
 		}
 		break;
@@ -650,6 +680,9 @@ fed_read(struct fed *f)
 {
 	int64_t now = fed_now();
 
+	for (int i = 0; i < f->n_links; i++)
+		f->links[i].answered = false;
+
 	for (int i = 0; f->router && i < FED_READS; i++)
 		if (fed_read_one(f, f->router, true, now) <= 0)
 			break;
@@ -688,6 +721,29 @@ fed_tick(struct fed *f)
 
 /* ---- into the commit, and after it ------------------------------------- */
 
+/* Would the store refuse this remote event outright (not a state-machine
+ * refusal, which it keeps)?  Such an event refuses its whole batch, so
+ * that no position moves past it. */
+static bool
+fed_store_would_refuse(const struct ld_event *ev, struct ld_err *err)
+{
+	if (ev->seq == 0) {
+		err_set(err, LD_EINVAL, "seq 0");
+		return true;
+	}
+	if (ev->kind == LD_EV_CALL_CLASSIFIED && ev->valid &&
+	    !event_has(ev, LD_F_CLASS)) {
+		err_set(err, LD_EINVAL, "a valid call without a class");
+		return true;
+	}
+	if (event_kinds[ev->kind].ticket &&
+	    ticket_id_parse(ev->ticket, NULL, NULL, NULL) != 0) {
+		err_set(err, LD_EINVAL, "ticket: bad id '%s'", ev->ticket);
+		return true;
+	}
+	return false;
+}
+
 /* Check and decode l's batch into ev[0 ..): every event must be one the
  * link may bring.  Returns the number of events, or -1 (refused: the
  * batch is dropped and the position stays). */
@@ -715,6 +771,11 @@ fed_unpack(struct fed *f, struct fed_link *l, struct ld_event *ev,
 
 		if (codec_event_decode(m->ev[i], m->ev_len[i], &ev[i], &err)
 		    != 0) {
+			err_prefix(&err, "batch.events[%zu]", i);
+			fed_refuse(f, l, "a batch", &err);
+			return -1;
+		}
+		if (fed_store_would_refuse(&ev[i], &err)) {
 			err_prefix(&err, "batch.events[%zu]", i);
 			fed_refuse(f, l, "a batch", &err);
 			return -1;
@@ -809,10 +870,12 @@ fed_take(struct fed *f, struct ld_event *ev, struct ld_store_item *items,
 			/* nothing to commit: up to date (pull again in a
 			 * while), or a down position moved past events that
 			 * do not concern us (pull on at once) */
-			bool moved = l->parent && to > l->down_pos;
+			uint64_t *pos = l->taken > 0 ? &l->down_next :
+			    &l->down_pos;	/* never past an uncommitted one */
+			bool moved = l->parent && to > *pos;
 
 			if (moved)
-				l->down_pos = to;
+				*pos = to;
 			fed_drop_frame(l, now);
 			l->next_pull = moved ? now : now + FED_PULL_IDLE_MS;
 			continue;
@@ -941,7 +1004,11 @@ fed_sock_opts(void *sock)
 	int hb = FED_PING_MS, hb_timeout = FED_DEAD_MS;
 	int64_t max = FED_FRAME_MAX + 4096;
 
+	int hwm = 16;	/* a peer that pulls and never reads gets little
+			 * queued: the rest is dropped and asked again */
+
 	return zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger)) ||
+	    zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof(hwm)) ||
 	    zmq_setsockopt(sock, ZMQ_HEARTBEAT_IVL, &hb, sizeof(hb)) ||
 	    zmq_setsockopt(sock, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout,
 	    sizeof(hb_timeout)) ||

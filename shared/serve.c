@@ -60,6 +60,7 @@ struct serve_msg {
  * answer. */
 struct serve_fwd {
 	bool used;
+	int link;		/* the link it went by: only it may answer */
 	uint64_t id;
 	int64_t deadline;	/* ltime ms */
 	struct serve_msg msg;
@@ -283,6 +284,9 @@ serve_open(struct ld_serve **out, void *zctx, const struct ld_topo *t,
 	sv->env.t = t;
 	sv->env.self = self;
 	sv->env.started = ltime_now();
+	/* forwarded requests' ids start from the clock, so that a late
+	 * answer to one made before a restart matches none made after */
+	sv->fwd_next = (uint64_t)sv->env.started << 16;
 	sv->env.version = version;
 	/* the main thread reads while the writer commits: the map grows
 	 * only between commits, with no read open (store.h) */
@@ -596,7 +600,7 @@ serve_forward(struct ld_serve *sv, const struct serve_msg *m,
 	}
 	fw->id = ++sv->fwd_next;
 	if (fed_forward(sv->fed, tk.owner, fw->id, c->actor, m->body, m->len,
-	    &e) != 0) {
+	    &fw->link, &e) != 0) {
 		serve_error(sv, m, req->id, proto_op_name(req->op), &e);
 		return true;
 	}
@@ -617,9 +621,12 @@ serve_forwarded(struct ld_serve *sv)
 	int64_t now = ltime_now();
 	struct ld_err e;
 
-	while (fed_next_rep(sv->fed, &id, &body, &len))
+	int link;
+
+	while (fed_next_rep(sv->fed, &link, &id, &body, &len))
 		for (int i = 0; i < SERVE_FWD_MAX; i++)
-			if (sv->fwd[i].used && sv->fwd[i].id == id) {
+			if (sv->fwd[i].used && sv->fwd[i].id == id &&
+			    sv->fwd[i].link == link) {
 				serve_send(sv, &sv->fwd[i].msg, body, len);
 				sv->fwd[i].used = false;
 			}

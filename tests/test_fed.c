@@ -2247,6 +2247,33 @@ t_hostile_peer(void **state)
 		refused = s.refused;
 	}
 
+	/* ... and an event the store would refuse outright (a valid call
+	 * without a class, next in XA's numbering): the whole batch is
+	 * refused, so that no position moves past it */
+	{
+		static struct ld_event bad;
+		static uint8_t bb[LD_FRAME_MAX];
+		uint8_t *b1[1] = { bb };
+		size_t b1_len[1];
+		struct ld_err err;
+		int n;
+
+		event_init(&bad, LD_EV_CALL_CLASSIFIED, "XA", ltime_now(),
+		    "op:op-xa-zhao", "");
+		event_set_str(&bad, LD_F_CALL, "C-9999");
+		event_set_bool(&bad, LD_F_VALID, true);
+		bad.seq = cursor + 1;
+		n = codec_event_encode(&bad, bb, sizeof(bb), &err);
+		assert_true(n > 0);
+		b1_len[0] = (size_t)n;
+		send_up_batch(d, frame, b1, b1_len, 1, 0, "call without class");
+		wait_refused_above(refused, "call without class");
+		wait_log(&ly, "a valid call without a class", 5000);
+		status("LY", &s);
+		assert_int_equal(s.events, s0.events);
+		refused = s.refused;
+	}
+
 	/* 2. a replayed old batch: every event LY holds already; its `left`
 	 * is what LY shows as behind on the link, until the next batch */
 	send_up_batch(d, frame, e.bytes, e.len, e.n, 7, "replay");
