@@ -27,6 +27,9 @@ int64_t ltime_parse(const char *s);
 /* "2011-11-16 11:05:00" local; buf of at least 20 bytes. */
 void ltime_format(int64_t utc_ms, char *buf, size_t cap);
 /* Wall clock now, UTC ms. */
+/* Now (UTC ms).  The environment variable LD_CLOCK_OFFSET_MS (read once,
+ * 0 .. 100 years) moves it forward: tests and simulations run a node
+ * later than the wall clock. */
 int64_t ltime_now(void);
 
 #endif

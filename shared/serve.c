@@ -9,6 +9,7 @@
  */
 #include "serve.h"
 #include "auth.h"
+#include "due.h"
 #include "fed.h"
 #include "log.h"
 #include "ltime.h"
@@ -88,7 +89,8 @@ struct serve_batch {
 	size_t fed_used;	/* events of replicated batches, decoded into
 				 * events[SERVE_EVENTS ..] as they come */
 	size_t total;		/* all, once submitted */
-	struct ld_store_meta meta[FED_LINKS_MAX];	/* links' positions */
+	struct ld_store_meta meta[FED_LINKS_MAX + 1];	/* links' positions,
+							 * the deadline cursor */
 	size_t n_meta;
 	struct fed_taken taken[FED_LINKS_MAX];	/* the replicated batches */
 	size_t n_taken;
@@ -111,6 +113,7 @@ struct ld_serve {
 	bool has_held;
 	struct serve_fwd *fwd;	/* SERVE_FWD_MAX */
 	struct ld_request qreq;	/* scratch: a request timed out */
+	int64_t due_cursor;	/* deadlines up to here were looked at */
 	uint64_t fwd_next;	/* the next forward's id */
 	uint8_t *reply;		/* LD_PROTO_REPLY_MAX */
 	struct ld_serve_counts n;
@@ -284,6 +287,9 @@ serve_open(struct ld_serve **out, void *zctx, const struct ld_topo *t,
 	sv->env.t = t;
 	sv->env.self = self;
 	sv->env.started = ltime_now();
+	/* deadlines: from where the last run left off (a store that never
+	 * looked: every open deadline already passed is acted on once) */
+	sv->due_cursor = (int64_t)store_meta_u64(s, DUE_CURSOR_KEY);
 	/* forwarded requests' ids start from the clock, so that a late
 	 * answer to one made before a restart matches none made after */
 	sv->fwd_next = (uint64_t)sv->env.started << 16;
@@ -842,11 +848,21 @@ serve_finish(struct ld_serve *sv, struct serve_batch *b)
 			next->fed_used = next->n_taken = next->n_meta = 0;
 		}
 	}
+	if (b->rc != 0)	/* deadlines not acted on: look again */
+		sv->due_cursor = store_meta_u64(sv->s, DUE_CURSOR_KEY);
 	for (size_t i = 0; i < b->n; i++) {
 		struct serve_slot *sl = &b->slots[i];
 		const char *op = proto_op_name(sl->req.op);
 		int len;
 
+		if (sl->msg == NULL) {	/* a deadline's urge: no client */
+			if (b->rc == 0 && b->items[sl->first].rc != 0)
+				log_info("due", "%s of %s not recorded: %s",
+				    event_kind_name(sl->plan.ev[0].kind),
+				    sl->plan.ev[0].ticket,
+				    b->items[sl->first].err.msg);
+			continue;
+		}
 		if (sl->plan.n > 0 && b->items[sl->first].rc != 0) {
 			serve_error(sv, sl->msg, sl->req.id, op,
 			    &b->items[sl->first].err);
@@ -923,6 +939,43 @@ serve_gather(struct ld_serve *sv, bool read_socket)
 	return 0;
 }
 
+/* Deadlines that passed since the cursor: an urge or a supervision each,
+ * one slot each (no client), with the cursor committed beside them
+ * (due.h). */
+static void
+serve_due(struct ld_serve *sv, struct serve_batch *b)
+{
+	size_t room = SERVE_BATCH_MAX - b->n, n;
+	int64_t covered;
+	struct ld_event *ev = b->events + b->used;
+
+	if (room > SERVE_EVENTS - b->used)
+		room = SERVE_EVENTS - b->used;
+	if (room == 0 || sv->has_held)
+		return;
+	sv->env.now = ltime_now();
+	n = due_plan(&sv->env, sv->due_cursor, sv->env.now, ev, room, &covered);
+	for (size_t i = 0; i < n; i++) {
+		struct serve_slot *sl = &b->slots[b->n++];
+
+		memset(&sl->req, 0, sizeof(sl->req));
+		sl->msg = NULL;
+		sl->plan.ev = ev + i;
+		sl->plan.n = 1;
+		snprintf(sl->plan.ticket, sizeof(sl->plan.ticket), "%s",
+		    ev[i].ticket);
+		sl->first = b->used++;
+	}
+	if (n > 0) {
+		snprintf(b->meta[b->n_meta].key, sizeof(b->meta[0].key), "%s",
+		    DUE_CURSOR_KEY);
+		b->meta[b->n_meta].value = (uint64_t)covered;
+		b->n_meta++;
+		log_info("due", "%zu deadlines passed: urged or supervised", n);
+	}
+	sv->due_cursor = covered;
+}
+
 /* Read the writer's "done" (the eventfd's counter). */
 static void
 serve_drain_done(struct ld_serve *sv)
@@ -944,12 +997,16 @@ serve_run(struct ld_serve *sv, volatile sig_atomic_t *stop)
 			{ sv->sock, 0, ZMQ_POLLIN, 0 },
 			{ NULL, sv->done_fd, ZMQ_POLLIN, 0 },
 		};
-		int rc, n = 2;
+		int rc, n = 2, timeout;
+		int64_t next_due;
 
 		if (sv->fed != NULL) {
 			fed_tick(sv->fed);
 			serve_take_fed(sv, b);
 		}
+		next_due = stopping ? 0 : due_next(sv->s, sv->due_cursor);
+		if (next_due > 0 && next_due <= ltime_now())
+			serve_due(sv, b);
 		/* commit what was gathered (requests, replicated batches) as
 		 * soon as the writer is free */
 		if (!sv->inflight && (b->n > 0 || b->n_taken > 0 ||
@@ -969,8 +1026,12 @@ serve_run(struct ld_serve *sv, volatile sig_atomic_t *stop)
 		it[0].events = room && !stopping ? ZMQ_POLLIN : 0;
 		if (sv->fed != NULL && !stopping)
 			n += fed_poll_items(sv->fed, &it[2]);
-		rc = zmq_poll(it, n, stopping ? 10 : sv->fed != NULL ?
-		    SERVE_FED_POLL_MS : SERVE_POLL_MS);
+		timeout = stopping ? 10 : sv->fed != NULL ? SERVE_FED_POLL_MS :
+		    SERVE_POLL_MS;
+		if (next_due > ltime_now() && next_due - ltime_now() < timeout)
+			timeout = (int)(next_due - ltime_now());	/* wake for
+								 * it */
+		rc = zmq_poll(it, n, timeout);
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc < 0) {

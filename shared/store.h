@@ -233,6 +233,10 @@ uint64_t store_count_state(struct ld_store *s, enum ld_ticket_state st);
 typedef int (*store_key_cb)(const uint8_t *key, size_t len, void *arg);
 int store_scan(struct ld_store *s, const char *db, const void *prefix,
     size_t prefix_len, store_key_cb cb, void *arg, struct ld_err *err);
+/* Visit the keys of db from the first one >= from (len bytes), in key
+ * order, whatever they start with; stop when cb returns non-zero. */
+int store_scan_from(struct ld_store *s, const char *db, const void *from,
+    size_t len, store_key_cb cb, void *arg, struct ld_err *err);
 /* The same backwards (descending key order), starting at the greatest key
  * with that prefix that is below `below` (below_len bytes; NULL: no bound),
  * for newest-first lists and paging. */

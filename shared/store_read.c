@@ -336,8 +336,8 @@ store_scan_dbi(struct ld_store *s, const char *db, MDB_dbi *dbi)
 	return -1;
 }
 
-/* Position cur for a walk: forward at the first key >= prefix; backward
- * at the last key below bound (NULL: the last key). */
+/* Position cur for a walk: forward at the first key >= bound (NULL: >=
+ * prefix); backward at the last key below bound (NULL: the last key). */
 static int
 store_walk_start(MDB_cursor *cur, bool back, const void *prefix,
     size_t plen, const uint8_t *bound, size_t bnd_len, MDB_val *k)
@@ -345,10 +345,10 @@ store_walk_start(MDB_cursor *cur, bool back, const void *prefix,
 	MDB_val v;
 	int rc;
 
-	if (!back) {
-		k->mv_size = plen;
-		k->mv_data = (void *)prefix;
-		return plen ? mdb_cursor_get(cur, k, &v, MDB_SET_RANGE) :
+	if (!back) {	/* from bound if given, else from the prefix */
+		k->mv_size = bound ? bnd_len : plen;
+		k->mv_data = bound ? (void *)bound : (void *)prefix;
+		return k->mv_size ? mdb_cursor_get(cur, k, &v, MDB_SET_RANGE) :
 		    mdb_cursor_get(cur, k, &v, MDB_FIRST);
 	}
 	if (bound == NULL)
@@ -404,6 +404,13 @@ store_scan(struct ld_store *s, const char *db, const void *prefix,
     size_t plen, store_key_cb cb, void *arg, struct ld_err *err)
 {
 	return store_walk(s, db, false, prefix, plen, NULL, 0, cb, arg, err);
+}
+
+int
+store_scan_from(struct ld_store *s, const char *db, const void *from,
+    size_t len, store_key_cb cb, void *arg, struct ld_err *err)
+{
+	return store_walk(s, db, false, "", 0, from, len, cb, arg, err);
 }
 
 /* Is key a (alen bytes) below key b (blen bytes) in LMDB's default order? */

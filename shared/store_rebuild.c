@@ -50,12 +50,14 @@ rebuild_key_str(const MDB_val *k, char *out, size_t cap)
 }
 
 /* Compare database dbi_a of txn a with dbi_b of txn b, key and value. */
-/* A meta key of a link's position ("link:LY:down")? */
+/* A meta key that no event makes: a link's position ("link:LY:down"),
+ * the deadline cursor ("due:cursor")? */
 static bool
 rebuild_link_key(const char *db, const MDB_val *k)
 {
-	return strcmp(db, "meta") == 0 && k->mv_size >= 5 &&
-	    memcmp(k->mv_data, "link:", 5) == 0;
+	return strcmp(db, "meta") == 0 && ((k->mv_size >= 5 &&
+	    memcmp(k->mv_data, "link:", 5) == 0) || (k->mv_size >= 4 &&
+	    memcmp(k->mv_data, "due:", 4) == 0));
 }
 
 static int
@@ -74,7 +76,8 @@ rebuild_compare_db(MDB_txn *a, MDB_dbi da, MDB_txn *b, MDB_dbi db,
 	ra = mdb_cursor_get(ca, &ka, &va, MDB_FIRST);
 	rb = mdb_cursor_get(cb, &kb, &vb, MDB_FIRST);
 	for (;;) {
-		/* links' positions are not made by events: not compared */
+		/* positions (links', deadlines') are not made by events:
+		 * not compared */
 		while (ra == 0 && rebuild_link_key(name, &ka))
 			ra = mdb_cursor_get(ca, &ka, &va, MDB_NEXT);
 		while (rb == 0 && rebuild_link_key(name, &kb))
