@@ -63,25 +63,8 @@ codec_kind_rules(const struct ld_event *ev, struct ld_err *err)
 	return LD_OK;
 }
 
-/* A string in a struct buffer of max + 1 bytes: NUL-terminated within it,
- * valid UTF-8.  *n gets its length. */
-static int
-codec_check_str(struct codec_mp_pctx *c, const char *s, uint32_t max, size_t *n)
-{
-	size_t bad;
-
-	*n = strnlen(s, (size_t)max + 1);
-	if (*n > max)
-		return codec_mp_fail(&c->r, LD_ELIMIT, "string exceeds limit %"
-		    PRIu32 " (no NUL within the buffer)", max);
-	if (!utf8_valid(s, *n, &bad))
-		return codec_mp_utf8_fail(&c->r, s, bad);
-	return LD_OK;
-}
-
-/* Check the value of present payload field f of ev. */
-static int
-codec_check_field(struct codec_mp_pctx *c, const struct ld_event *ev, int f)
+int
+codec_event_check_field(struct codec_mp_pctx *c, const struct ld_event *ev, int f)
 {
 	const struct ld_field_def *d = &event_fields[f];
 	const char *p = (const char *)ev + d->offset;
@@ -92,7 +75,7 @@ codec_check_field(struct codec_mp_pctx *c, const struct ld_event *ev, int f)
 
 	switch (d->type) {
 	case LD_T_STR:
-		return codec_check_str(c, p, d->max, &n);
+		return codec_mp_check_str(&c->r, p, d->max, &n);
 	case LD_T_UINT:
 	case LD_T_ENUM:
 		memcpy(&u, p, sizeof(u));
@@ -120,7 +103,7 @@ codec_check_field(struct codec_mp_pctx *c, const struct ld_event *ev, int f)
 			    LD_UNITS_MAX);
 		for (uint32_t i = 0; i < ev->n_units; i++) {
 			c->idx = (int)i;
-			rc = codec_check_str(c, ev->units[i], d->max, &n);
+			rc = codec_mp_check_str(&c->r, ev->units[i], d->max, &n);
 			if (rc != 0)
 				return rc;
 		}
@@ -147,7 +130,7 @@ codec_check(const struct ld_event *ev, struct ld_err *err)
 		return codec_mp_fail(&c.r, LD_EUNKNOWN, "unknown event kind %d",
 		    (int)ev->kind);
 	c.name = "origin";
-	if ((rc = codec_check_str(&c, ev->origin, LD_NODE_MAX, &n)) != 0)
+	if ((rc = codec_mp_check_str(&c.r, ev->origin, LD_NODE_MAX, &n)) != 0)
 		return rc;
 	if (!event_node_id_ok(ev->origin))
 		return codec_mp_fail(&c.r, LD_EINVAL,
@@ -161,10 +144,10 @@ codec_check(const struct ld_event *ev, struct ld_err *err)
 		    "limit %" PRId64 " (the end of year 9999)", ev->time_ms,
 		    LD_TIME_MAX);
 	c.name = "actor";
-	if ((rc = codec_check_str(&c, ev->actor, LD_ACTOR_MAX, &n)) != 0)
+	if ((rc = codec_mp_check_str(&c.r, ev->actor, LD_ACTOR_MAX, &n)) != 0)
 		return rc;
 	c.name = "ticket";
-	if ((rc = codec_check_str(&c, ev->ticket, LD_TICKET_MAX, &n)) != 0)
+	if ((rc = codec_mp_check_str(&c.r, ev->ticket, LD_TICKET_MAX, &n)) != 0)
 		return rc;
 	c.name = "body";
 	if ((ev->present >> LD_F__COUNT) != 0)
@@ -175,7 +158,7 @@ codec_check(const struct ld_event *ev, struct ld_err *err)
 		if (!event_has(ev, (enum ld_field)f))
 			continue;
 		c.name = event_fields[f].name;
-		if ((rc = codec_check_field(&c, ev, f)) != 0)
+		if ((rc = codec_event_check_field(&c, ev, f)) != 0)
 			return rc;
 	}
 	return codec_kind_rules(ev, err);
@@ -289,9 +272,8 @@ codec_event_encode(const struct ld_event *ev, uint8_t *buf, size_t cap,
 
 /* ---- decoder ----------------------------------------------------------- */
 
-/* Read payload field f into ev (its bit is set by the caller). */
-static int
-codec_rd_field(struct codec_mp_pctx *c, struct ld_event *ev, int f)
+int
+codec_event_read_field(struct codec_mp_pctx *c, struct ld_event *ev, int f)
 {
 	const struct ld_field_def *d = &event_fields[f];
 	char *p = (char *)ev + d->offset;
@@ -388,7 +370,7 @@ codec_rd_body(struct codec_mp_pctx *c, struct ld_event *ev)
 		if (event_has(ev, (enum ld_field)f))
 			return codec_mp_fail(&c->r, LD_EMALFORMED,
 			    "duplicate key");
-		if ((rc = codec_rd_field(c, ev, f)) != 0)
+		if ((rc = codec_event_read_field(c, ev, f)) != 0)
 			return rc;
 		ev->present |= 1u << f;
 	}

@@ -324,3 +324,19 @@ codec_mp_pctx_path(const struct codec_mp_rd *r, char *buf, size_t cap)
 	snprintf(buf, cap, "%s%s%s", c->sect, c->name, ix);
 	return true;
 }
+
+int
+codec_mp_check_str(struct codec_mp_rd *r, const char *s, uint32_t max,
+    size_t *n)
+{
+	size_t len = strnlen(s, (size_t)max + 1), bad;
+
+	if (n != NULL)
+		*n = len;
+	if (len > max)
+		return codec_mp_fail(r, LD_ELIMIT, "string exceeds limit %"
+		    PRIu32 " (no NUL within the buffer)", max);
+	if (!utf8_valid(s, len, &bad))
+		return codec_mp_utf8_fail(r, s, bad);
+	return LD_OK;
+}

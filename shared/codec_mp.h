@@ -257,6 +257,21 @@ struct ld_field_def;
 int codec_mp_read_enum(struct codec_mp_rd *r, int depth,
     const struct ld_field_def *d, uint32_t *out);
 
+/* A string in a struct's buffer of max + 1 bytes (what an encoder is
+ * given): NUL-terminated within it, valid UTF-8.  *n (if n) gets its
+ * length. */
+int codec_mp_check_str(struct codec_mp_rd *r, const char *s, uint32_t max,
+    size_t *n);
+
+/* Event payload field f (event.h), as events and client requests carry
+ * it (codec_event.c): read it from r into ev (the caller sets its bit),
+ * or check ev's value before it is written (limits, ranges, UTF-8). */
+struct ld_event;
+int codec_event_read_field(struct codec_mp_pctx *c, struct ld_event *ev,
+    int f);
+int codec_event_check_field(struct codec_mp_pctx *c,
+    const struct ld_event *ev, int f);
+
 /* Read a map key (a string): *s points at its n bytes.  LD_ETYPE "key
  * must be a string" otherwise. */
 int codec_mp_read_key(struct codec_mp_rd *r, int depth, const uint8_t **s,

@@ -165,58 +165,6 @@ proto_rd_bool(struct codec_mp_pctx *c, bool *out)
 	return LD_OK;
 }
 
-/* Read event field f into ev (the caller sets its bit). */
-static int
-proto_rd_field(struct codec_mp_pctx *c, struct ld_event *ev, int f)
-{
-	const struct ld_field_def *d = &event_fields[f];
-	char *p = (char *)ev + d->offset;
-	struct codec_mp_val v;
-	uint32_t u = 0;
-	int64_t t = 0;
-	bool b = false;
-	int rc;
-
-	switch (d->type) {
-	case LD_T_STR:
-		return codec_mp_read_str(&c->r, 3, d->max, p, NULL);
-	case LD_T_UINT:
-		rc = proto_rd_uint(c, d->min, d->max, &u);
-		break;
-	case LD_T_ENUM:
-		rc = codec_mp_read_enum(&c->r, 3, d, &u);
-		break;
-	case LD_T_TIME:
-		if ((rc = codec_mp_read_time(&c->r, 3, &t)) == 0)
-			memcpy(p, &t, sizeof(t));
-		return rc;
-	case LD_T_BOOL:
-		if ((rc = proto_rd_bool(c, &b)) == 0)
-			memcpy(p, &b, sizeof(b));
-		return rc;
-	default:	/* LD_T_STRARR: units */
-		if ((rc = codec_mp_next(&c->r, &v, 3)) != 0)
-			return rc;
-		if (v.type != CODEC_MP_ARRAY)
-			return codec_mp_want(&c->r, &v, "array");
-		if (v.u < 1 || v.u > LD_UNITS_MAX)
-			return codec_mp_fail(&c->r, LD_ELIMIT, "%" PRIu64
-			    " entries, expected 1..%d", v.u, LD_UNITS_MAX);
-		for (uint32_t i = 0; i < v.u; i++) {
-			c->idx = (int)i;
-			if ((rc = codec_mp_read_str(&c->r, 4, d->max,
-			    ev->units[i], NULL)) != 0)
-				return rc;
-		}
-		c->idx = -1;
-		ev->n_units = (uint32_t)v.u;
-		return LD_OK;
-	}
-	if (rc == 0)
-		memcpy(p, &u, sizeof(u));
-	return rc;
-}
-
 /* Read query argument q into req and check it (proto_q_check). */
 static int
 proto_rd_q(struct codec_mp_pctx *c, struct ld_request *req, int q)
@@ -272,7 +220,7 @@ proto_rd_args(struct codec_mp_pctx *c, struct ld_request *req)
 			if (req->args.present >> f & 1u)
 				return codec_mp_fail(&c->r, LD_EMALFORMED,
 				    "duplicate key");
-			if ((rc = proto_rd_field(c, &req->args, f)) != 0)
+			if ((rc = codec_event_read_field(c, &req->args, f)) != 0)
 				return rc;
 			req->args.present |= 1u << f;
 		} else {

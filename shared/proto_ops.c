@@ -193,65 +193,6 @@ proto_q_from_name(const uint8_t *s, size_t n)
 	return -1;
 }
 
-/* A string in a buffer of max + 1 bytes: NUL within it, valid UTF-8. */
-static int
-proto_check_str(struct codec_mp_rd *r, const char *s, uint32_t max)
-{
-	size_t n = strnlen(s, (size_t)max + 1), bad;
-
-	if (n > max)
-		return codec_mp_fail(r, LD_ELIMIT, "string exceeds limit %"
-		    PRIu32 " (no NUL within the buffer)", max);
-	if (!utf8_valid(s, n, &bad))
-		return codec_mp_utf8_fail(r, s, bad);
-	return LD_OK;
-}
-
-/* Check the value of event field f of ev as the decoder would (encoder). */
-static int
-proto_check_field(struct codec_mp_pctx *c, const struct ld_event *ev, int f)
-{
-	const struct ld_field_def *d = &event_fields[f];
-	const char *p = (const char *)ev + d->offset;
-	uint32_t u;
-	int64_t t;
-	int rc;
-
-	switch (d->type) {
-	case LD_T_STR:
-		return proto_check_str(&c->r, p, d->max);
-	case LD_T_UINT:
-	case LD_T_ENUM:
-		memcpy(&u, p, sizeof(u));
-		if (u < d->min || u > d->max)
-			return codec_mp_fail(&c->r, LD_ELIMIT, "%" PRIu32
-			    " out of range %" PRIu32 "..%" PRIu32, u, d->min,
-			    d->max);
-		return LD_OK;
-	case LD_T_TIME:
-		memcpy(&t, p, sizeof(t));
-		if (t < 0 || t > LD_TIME_MAX)
-			return codec_mp_fail(&c->r, LD_ELIMIT, "%" PRId64
-			    " out of range 0..%" PRId64, t, LD_TIME_MAX);
-		return LD_OK;
-	case LD_T_BOOL:
-		return LD_OK;
-	default:
-		if (ev->n_units < 1 || ev->n_units > LD_UNITS_MAX)
-			return codec_mp_fail(&c->r, LD_ELIMIT, "%" PRIu32
-			    " entries, expected 1..%d", ev->n_units,
-			    LD_UNITS_MAX);
-		for (uint32_t i = 0; i < ev->n_units; i++) {
-			c->idx = (int)i;
-			rc = proto_check_str(&c->r, ev->units[i], d->max);
-			if (rc != 0)
-				return rc;
-		}
-		c->idx = -1;
-		return LD_OK;
-	}
-}
-
 /* Is s "YYYY-MM-DD", a real date? */
 static bool
 proto_day_ok(const char *s)
@@ -282,7 +223,7 @@ proto_q_check(struct codec_mp_rd *r, const struct ld_request *req, int q)
 	size_t o = 0;
 	int rc;
 
-	if (d->type == LD_T_STR && (rc = proto_check_str(r, s, d->max)) != 0)
+	if (d->type == LD_T_STR && (rc = codec_mp_check_str(r, s, d->max, NULL)) != 0)
 		return rc;
 	switch (q) {
 	case LD_Q_STATE:
@@ -380,7 +321,7 @@ proto_request_check(const struct ld_request *req, struct ld_err *err)
 		if (!(req->args.present >> f & 1u))
 			continue;
 		c.name = event_fields[f].name;
-		if ((rc = proto_check_field(&c, &req->args, f)) != 0)
+		if ((rc = codec_event_check_field(&c, &req->args, f)) != 0)
 			return rc;
 	}
 	for (int q = 0; q < LD_Q__COUNT; q++) {
