@@ -18,20 +18,9 @@
 
 #include "codec.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzzutil.h"
 
-/* Abort with a note if an error came without a proper message. */
-static void
-fuzz_check_err(int rc, const struct ld_err *err, const char *what)
-{
-	if (rc >= 0)
-		return;
-	if (err->code != rc || err->msg[0] == '\0' ||
-	    memchr(err->msg, '\0', sizeof(err->msg)) == NULL) {
-		fprintf(stderr, "%s: error %d without message\n", what, rc);
-		abort();
-	}
-}
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
 fuzz_event(const uint8_t *data, size_t size)

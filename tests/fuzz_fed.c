@@ -21,6 +21,8 @@
 
 #include "fed.h"
 
+#include "fuzzutil.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* fed_msg is large: static, not on the stack. */
@@ -31,17 +33,6 @@ fuzz_fail(const char *what)
 {
 	fprintf(stderr, "fuzz_fed: %s\n", what);
 	abort();
-}
-
-/* Abort if an error came without a proper message. */
-static void
-fuzz_check_err(int rc, const struct ld_err *err)
-{
-	if (rc >= 0)
-		return;
-	if (err->code != rc || err->msg[0] == '\0' ||
-	    memchr(err->msg, '\0', sizeof(err->msg)) == NULL)
-		fuzz_fail("error without code or message");
 }
 
 /* Does p[0..n) lie inside data[0..size)? */
@@ -140,7 +131,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	err_clear(&err);
 	rc = fed_decode(data, size, &fuzz_m1, &err);
-	fuzz_check_err(rc, &err);
+	fuzz_check_err(rc, &err, "fed");
 	if (rc == 0)
 		fuzz_roundtrip(data, size);
 	return 0;

@@ -27,6 +27,8 @@
 #include "ticket.h"
 #include "topo.h"
 
+#include "fuzzutil.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_REQ_RESET 5000
@@ -54,14 +56,6 @@ fuzz_die(const char *what, const struct ld_err *err)
 {
 	fprintf(stderr, "fuzz_req: %s: %s\n", what, err ? err->msg : "");
 	abort();
-}
-
-/* The error came with its code and a message. */
-static void
-fuzz_check_err(int rc, const struct ld_err *err, const char *what)
-{
-	if (rc < 0 && (err->code != rc || err->msg[0] == '\0'))
-		fuzz_die(what, err);
 }
 
 /* Plan, commit and answer r by caller c; returns the reply length. */
