@@ -114,6 +114,9 @@ struct ld_serve {
 	struct serve_fwd *fwd;	/* SERVE_FWD_MAX */
 	struct ld_request qreq;	/* scratch: a request timed out */
 	int64_t due_cursor;	/* deadlines up to here were looked at */
+	int64_t due_at;		/* the first open deadline after it (0: none);
+				 * deadlines change only by commits: found
+				 * again after each, not on every turn */
 	uint64_t fwd_next;	/* the next forward's id */
 	uint8_t *reply;		/* LD_PROTO_REPLY_MAX */
 	struct ld_serve_counts n;
@@ -290,6 +293,7 @@ serve_open(struct ld_serve **out, void *zctx, const struct ld_topo *t,
 	/* deadlines: from where the last run left off (a store that never
 	 * looked: every open deadline already passed is acted on once) */
 	sv->due_cursor = (int64_t)store_meta_u64(s, DUE_CURSOR_KEY);
+	sv->due_at = due_next(s, sv->due_cursor);
 	/* forwarded requests' ids start from the clock, so that a late
 	 * answer to one made before a restart matches none made after */
 	sv->fwd_next = (uint64_t)sv->env.started << 16;
@@ -850,6 +854,7 @@ serve_finish(struct ld_serve *sv, struct serve_batch *b)
 	}
 	if (b->rc != 0)	/* deadlines not acted on: look again */
 		sv->due_cursor = store_meta_u64(sv->s, DUE_CURSOR_KEY);
+	sv->due_at = due_next(sv->s, sv->due_cursor);
 	for (size_t i = 0; i < b->n; i++) {
 		struct serve_slot *sl = &b->slots[i];
 		const char *op = proto_op_name(sl->req.op);
@@ -974,6 +979,7 @@ serve_due(struct ld_serve *sv, struct serve_batch *b)
 		log_info("due", "%zu deadlines passed: urged or supervised", n);
 	}
 	sv->due_cursor = covered;
+	sv->due_at = due_next(sv->s, covered);
 }
 
 /* Read the writer's "done" (the eventfd's counter). */
@@ -1004,7 +1010,7 @@ serve_run(struct ld_serve *sv, volatile sig_atomic_t *stop)
 			fed_tick(sv->fed);
 			serve_take_fed(sv, b);
 		}
-		next_due = stopping ? 0 : due_next(sv->s, sv->due_cursor);
+		next_due = stopping ? 0 : sv->due_at;
 		if (next_due > 0 && next_due <= ltime_now())
 			serve_due(sv, b);
 		/* commit what was gathered (requests, replicated batches) as
