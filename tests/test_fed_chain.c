@@ -14,7 +14,9 @@
  *                     steady mixed load (own tickets, hand-downs to each
  *                     county, a cross-county escalation, units acting
  *                     wherever their terminals are); at the end every
- *                     node's copy of every ticket it holds is identical.
+ *                     node's copy of every ticket it holds is identical;
+ *   t_city_urges_county  the city urges and supervises a county's late
+ *                     unit: the owner records it, the answer comes back.
  */
 #include "testnet.h"
 #include "testmp.h"
@@ -502,6 +504,65 @@ t_two_counties(void **state)
 		client_close(adm[k]);
 }
 
+/* The city urges, then supervises, a county's late unit: the requests go
+ * to the owner XA over the link, XA records them as its own events (the
+ * actor says who, and where), and the answers come back to the city's
+ * operator. */
+static void
+t_city_urges_county(void **state)
+{
+	struct ld_client *county = tn_client(&net, "XA", "op-xa-zhao", 5000);
+	struct ld_client *city = tn_client(&net, "LY", "op-ly-wang", 5000);
+	struct ld_client *xadm = tn_client(&net, "XA", "admin-xa-sun", 5000);
+	static const enum ld_op ops[2] = { LD_OP_WO_URGE, LD_OP_WO_SUPERVISE };
+	struct ld_request r;
+	struct ld_reply rep;
+	msgpack_unpacked u;
+	const msgpack_object *o;
+	char id[LD_TICKET_MAX + 1], actor[64], path[64];
+	long n;
+
+	(void)state;
+	create_req(&r, "xinan", "water.cut");
+	o = call(county, &r, &u, &rep);
+	if (o == NULL)
+		fail_msg("create at XA: %s %s", rep.code, rep.message);
+	tm_str(o, "ticket.id", id, sizeof(id));
+	msgpack_unpacked_destroy(&u);
+	assert_true(wait_ticket(city, id, "XA", 1));
+	for (int k = 0; k < 2; k++) {
+		memset(&r, 0, sizeof(r));
+		r.op = ops[k];
+		memcpy(r.ticket, id, sizeof(r.ticket));
+		r.q_present |= 1u << LD_Q_TICKET;
+		event_set_uint(&r.args, LD_F_WO, 1);
+		event_set_str(&r.args, LD_F_NOTE, "请尽快处理");
+		o = call(city, &r, &u, &rep);
+		if (o == NULL)
+			fail_msg("%s at LY: %s %s", proto_op_name(ops[k]),
+			    rep.code, rep.message);
+		/* the owner's answer: its view after recording it */
+		assert_int_equal(tm_uint(o, k == 0 ?
+		    "ticket.work_orders.0.urges" :
+		    "ticket.work_orders.0.supervisions"), 1);
+		msgpack_unpacked_destroy(&u);
+	}
+	/* recorded at the owner, by the city's operator */
+	show_req(&r, id);
+	o = call(xadm, &r, &u, &rep);
+	assert_non_null(o);
+	n = tm_len(o, "history");
+	snprintf(path, sizeof(path), "history.%ld.actor", n - 1);
+	assert_string_equal(tm_str(o, path, actor, sizeof(actor)),
+	    "op:op-ly-wang@LY");
+	snprintf(path, sizeof(path), "history.%ld.origin", n - 1);
+	assert_string_equal(tm_str(o, path, actor, sizeof(actor)), "XA");
+	msgpack_unpacked_destroy(&u);
+	client_close(county);
+	client_close(city);
+	client_close(xadm);
+}
+
 int
 main(void)
 {
@@ -509,6 +570,7 @@ main(void)
 		cmocka_unit_test(t_up_the_chain),
 		cmocka_unit_test(t_down_the_chain),
 		cmocka_unit_test(t_two_counties),
+		cmocka_unit_test(t_city_urges_county),
 	};
 
 	return cmocka_run_group_tests_name("fed_chain", tests, setup,
