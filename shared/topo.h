@@ -17,8 +17,20 @@
  *                         status = running|planned, areas = AREA, ...
  *   [area luolong]        name (the node that lists it in areas owns it)
  *   [unit zhujian]        name, node = NODE (home), categories = CAT, ...
+ *   [federation]          calendar = FILE (working-day calendar, wcal.h;
+ *                         relative to the topology file; default:
+ *                         Monday to Friday are working days)
  *   [category manhole]    name, urgency.1 .. urgency.5 = "sign DUR, complete DUR"
- *                         (at least urgency.1)
+ *                         (at least urgency.1); complete may be "<n>wd"
+ *                         (n working days, 1..60); ext_max = DUR or "<n>wd"
+ *                         (the furthest an extension may move the deadline
+ *                         to complete, counted from dispatch; default none)
+ *   [assessment]          weight.sign, weight.ontime, weight.complete,
+ *                         weight.satisfaction, penalty.return,
+ *                         penalty.urge, penalty.supervise (integers
+ *                         0..1000, points), spot.sample (1..100 tickets per
+ *                         unit per day), spot.seed (0..2^63-1);
+ *                         docs/assessment.md
  *   [rule manhole-unicom] category = CAT, areas = AREA, ... | *, units = UNIT, ...
  *   [default manhole]     category = CAT, unit = UNIT, sign = DUR,
  *                         complete = DUR, settle = yes|no (responsibility
@@ -47,6 +59,8 @@
 
 #include "err.h"
 #include "event.h"
+
+struct ld_wcal;
 
 #define LD_TOPO_NAME_MAX 128	/* display names, bytes */
 #define LD_TOPO_EP_MAX 128	/* endpoints */
@@ -89,13 +103,16 @@ struct ld_topo_unit {
 
 struct ld_topo_limit {
 	int64_t sign_ms;	/* 0: this urgency is not defined */
-	int64_t complete_ms;
+	int64_t complete_ms;	/* clock time (0 when complete_wd is set) */
+	uint16_t complete_wd;	/* working days (0: clock time) */
 };
 
 struct ld_topo_category {
 	char id[LD_ID_MAX + 1];
 	char name[LD_TOPO_NAME_MAX + 1];
 	struct ld_topo_limit limit[LD_URGENCY_MAX + 1];	/* [1..5] */
+	int64_t ext_max_ms;	/* ext_max as clock time, 0 if not */
+	uint16_t ext_max_wd;	/* ext_max in working days, 0 if not */
 	int line;
 };
 
@@ -115,6 +132,7 @@ struct ld_topo_default {
 	int category;
 	int unit;
 	int64_t sign_ms, complete_ms;
+	uint16_t complete_wd;	/* complete = "<n>wd" */
 	bool settle;
 	int line;
 };
@@ -139,6 +157,18 @@ struct ld_topo_client {
 	int unit;		/* role unit: index; else -1 */
 	char public_key[LD_TOPO_KEY_Z85 + 1];
 	int line;
+};
+
+/* [assessment]: the score's weights and penalties and the daily spot
+ * check (docs/assessment.md).  Defaults when the section is absent:
+ * weights sign 20, ontime 30, complete 20, satisfaction 30; penalties
+ * return 10, urge 20, supervise 40; spot.sample 2, spot.seed 2011. */
+struct ld_topo_assess {
+	int w_sign, w_ontime, w_complete, w_satisfaction;
+	int p_return, p_urge, p_supervise;
+	unsigned spot_sample;
+	uint64_t spot_seed;
+	int line;		/* 0: defaults */
 };
 
 struct ld_topo_diag {
@@ -166,6 +196,9 @@ struct ld_topo {
 	int n_plans;
 	struct ld_topo_client *clients;
 	int n_clients;
+	struct ld_wcal *cal;	/* never NULL after topo_load */
+	char cal_path[512];	/* "" when none is named */
+	struct ld_topo_assess assess;
 	struct ld_topo_diag *diags;
 	int n_diags;		/* kept */
 	int n_errors, n_warnings;	/* all, kept or not */
@@ -216,6 +249,8 @@ struct ld_topo_route {
 	int units[LD_UNITS_MAX];
 	int64_t sign_ms[LD_UNITS_MAX];	/* time allowed to sign for */
 	int64_t complete_ms[LD_UNITS_MAX];	/* time allowed to complete */
+	uint16_t complete_wd[LD_UNITS_MAX];	/* ... in working days (then
+						 * complete_ms is 0) */
 	int rule;		/* index of the rule that matched, -1 if none */
 	int fallback;		/* index of the default handler used, -1 */
 	bool settle;		/* responsibility to be settled afterwards */
@@ -232,6 +267,12 @@ struct ld_topo_route {
 int topo_route(const struct ld_topo *t, const char *category,
     const char *area, unsigned urgency, struct ld_topo_route *r,
     struct ld_err *err);
+
+/* The deadline to complete of work dispatched at from_ms: from_ms + ms,
+ * or with wd > 0 the end of the wd-th working day after from_ms's local
+ * day (wcal_add on t->cal). */
+int64_t topo_due(const struct ld_topo *t, int64_t from_ms, int64_t ms,
+    unsigned wd);
 
 /* The federation as Graphviz dot: nodes, parent links, units per node. */
 void topo_draw_dot(const struct ld_topo *t, FILE *f);
