@@ -333,7 +333,7 @@ topo_build_category(struct topo_ctx *c, const struct topo_sec *s, int i)
 
 	topo_name(c, s, cat->name);
 	for (int u = 1; u <= LD_URGENCY_MAX; u++) {
-		struct ld_topo_limit *l = &cat->limit[u], tmp = { 0, 0 };
+		struct ld_topo_limit *l = &cat->limit[u], tmp = { 0, 0, 0 };
 		const struct topo_ent *e;
 		int r;
 
