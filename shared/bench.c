@@ -419,10 +419,58 @@ bench_stop(pid_t pid, int wait_ms, int *status, struct rusage *ru)
 
 /* ---- the topology of the nodes ------------------------------------------- */
 
-/* Copy the file in to out with every "tcp://127.0.0.1:P", P in 7000..7999,
- * moved to P - BENCH_EXAMPLE_PORT + port (bench_topology). */
+/* The calendar the topology at path names, as an absolute path into
+ * abs[PATH_MAX] ("" if it names none): a copy of the topology in another
+ * directory must read the same one. */
 static int
-bench_move_ports(const char *in, const char *out, int port,
+bench_calendar(const char *path, char *abs, struct ld_err *err)
+{
+	struct ld_topo *t = NULL;
+	int rc = topo_load(path, &t);
+
+	abs[0] = '\0';
+	if (rc == 0 && t->cal_path[0] != '\0' && realpath(t->cal_path, abs) ==
+	    NULL)
+		rc = err_set(err, LD_EIO, "%s: %s", t->cal_path,
+		    strerror(errno));
+	else if (rc != 0)
+		rc = err_set(err, rc, "%s: not a valid topology", path);
+	topo_free(t);
+	return rc;
+}
+
+/* s (malloc'd) with its "calendar = ..." line (the [federation] key), if
+ * any, naming cal instead; s itself if cal is "". */
+static char *
+bench_put_calendar(char *s, const char *cal)
+{
+	for (char *line = s; cal[0] != '\0' && line != NULL;
+	    line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		const char *p = line + strspn(line, " \t");
+		size_t n;
+		char *out;
+
+		if (strncmp(p, "calendar", 8) != 0)
+			continue;
+		p += 8 + strspn(p + 8, " \t");
+		if (*p != '=' && *p != ':')
+			continue;
+		n = strlen(s) + strlen(cal) + sizeof("calendar = ");
+		if ((out = malloc(n)) == NULL)
+			return s;
+		snprintf(out, n, "%.*scalendar = %s%s", (int)(line - s), s, cal,
+		    line + strcspn(line, "\r\n"));
+		free(s);
+		return out;
+	}
+	return s;
+}
+
+/* Copy the file in to out with every "tcp://127.0.0.1:P", P in 7000..7999,
+ * moved to P - BENCH_EXAMPLE_PORT + port, and its calendar named by the
+ * absolute path cal (bench_topology). */
+static int
+bench_move_ports(const char *in, const char *out, int port, const char *cal,
     struct ld_err *err)
 {
 	const char *pat = "tcp://127.0.0.1:7";
@@ -431,6 +479,7 @@ bench_move_ports(const char *in, const char *out, int port,
 
 	if (s == NULL)
 		return err_set(err, LD_EIO, "%s: %s", in, strerror(errno));
+	s = bench_put_calendar(s, cal);
 	if ((f = fopen(out, "w")) == NULL) {
 		err_set(err, LD_EIO, "%s: %s", out, strerror(errno));
 		free(s);
@@ -464,6 +513,7 @@ bench_topology(const char *bindir, const char *dir, const char *topology,
     int port, char *out, size_t cap, struct ld_topo **t, struct ld_err *err)
 {
 	char tool[PATH_MAX], keys[PATH_MAX], raw[PATH_MAX], log[PATH_MAX];
+	char cal[PATH_MAX];
 	char *const argv[] = { tool, "rekey", (char *)topology, "--keys", keys,
 		"--out", raw, NULL };
 	pid_t pid;
@@ -484,7 +534,8 @@ bench_topology(const char *bindir, const char *dir, const char *topology,
 		return err_set(err, LD_EIO, "%s rekey %s failed", tool,
 		    topology);
 	}
-	if ((rc = bench_move_ports(raw, out, port, err)) != 0)
+	if ((rc = bench_calendar(topology, cal, err)) != 0 ||
+	    (rc = bench_move_ports(raw, out, port, cal, err)) != 0)
 		return rc;
 	if (topo_load(out, t) != 0) {
 		if (*t != NULL)

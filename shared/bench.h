@@ -146,8 +146,10 @@ bool bench_stop(pid_t pid, int wait_ms, int *status, struct rusage *ru);
  * "tcp://127.0.0.1:P" with P in 7000..7999 becomes P - 7101 + port in
  * DIR/topo.ini, so that LY's client endpoint (7101 in topology.example) is
  * on port and no endpoint collides with the example's ports (or the
- * tests', which move them to 20000..59999).  That file's path goes into
- * out and the topology loaded from it into *t (topo_free it).  0, or an
+ * tests', which move them to 20000..59999); its working-day calendar
+ * ([federation] calendar, relative to TOPOLOGY) is named there by its
+ * absolute path.  That file's path goes into out and the topology loaded
+ * from it into *t (topo_free it).  0, or an
  * LD_E* code with err (a topology that does not load has its diagnostics
  * on stderr: "DIR/topo.ini: not a valid topology").
  */

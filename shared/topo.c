@@ -11,6 +11,9 @@
  * struct ld_topo, every value is checked and every reference resolved
  * (topo_build.c), and topo_check_all (topo_check.c) checks the file as a
  * whole.  Every problem becomes a diagnostic; none stops the reading.
+ * The working-day calendar a topology names is read while building
+ * (wcal_load, its problems reported as the topology's); a relative path is
+ * taken from the topology file's directory.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -21,6 +24,7 @@
 
 #include "topo_int.h"
 #include "utf8.h"
+#include "wcal.h"
 
 #define TOPO_FILE_MAX (4 << 20)	/* bytes in one file */
 #define TOPO_LINE_MAX 4096	/* bytes in one line */
@@ -28,7 +32,8 @@
 #define TOPO_KEYS_MAX 64	/* keys in one section */
 
 const char *const topo_kind_name[TK_N] = { "federation", "node",
-	"area", "unit", "category", "rule", "default", "plan", "client" };
+	"area", "unit", "category", "rule", "default", "plan", "client",
+	"assessment" };
 
 /* Make msg printable: control characters, and bytes of UTF-8 sequences
  * cut by a precision in a format, become '?'. */
@@ -180,10 +185,11 @@ topo_header(struct topo_ctx *c, const char *h, size_t n)
 		    h);
 		return -2;
 	}
-	if (kind == TK_FEDERATION) {
+	if (kind == TK_FEDERATION || kind == TK_ASSESSMENT) {
 		if (i < n) {
-			topo_diag(c->t, c->lineno, false, "[%.*s] federation "
-			    "takes no id", (int)(n > 64 ? 64 : n), h);
+			topo_diag(c->t, c->lineno, false, "[%.*s] %s takes no "
+			    "id", (int)(n > 64 ? 64 : n), h,
+			    topo_kind_name[kind]);
 			return -2;
 		}
 		return topo_sec_add(c, kind, "");
@@ -420,14 +426,17 @@ topo_sort_diags(struct ld_topo *t)
 	free(d);
 }
 
-/* Read text[0..len) into t; the code topo_load returns. */
+/* Read text[0..len) into t, a relative calendar path taken from dir
+ * (NULL: the current directory); the code topo_load returns. */
 static int
-topo_load_text(struct ld_topo *t, const char *text, size_t len)
+topo_load_text(struct ld_topo *t, const char *dir, const char *text,
+    size_t len)
 {
 	struct topo_ctx c;
 
 	memset(&c, 0, sizeof(c));
 	c.t = t;
+	c.dir = dir != NULL && dir[0] != '\0' ? dir : NULL;
 	c.text = text;
 	c.len = len;
 	if (len > TOPO_FILE_MAX) {
@@ -451,24 +460,53 @@ topo_load_text(struct ld_topo *t, const char *text, size_t len)
 	return t->n_errors > 0 ? LD_EINVAL : 0;
 }
 
+/* An empty topology named name: Monday to Friday, the default
+ * assessment. */
 static struct ld_topo *
 topo_new(const char *name)
 {
 	struct ld_topo *t = calloc(1, sizeof(*t));
 
-	if (t != NULL)
-		snprintf(t->path, sizeof(t->path), "%s", name ? name : "-");
+	if (t == NULL)
+		return NULL;
+	snprintf(t->path, sizeof(t->path), "%s", name ? name : "-");
+	t->cal = wcal_default();
+	t->assess = (struct ld_topo_assess){ .w_sign = 20, .w_ontime = 30,
+		.w_complete = 20, .w_satisfaction = 30, .p_return = 10,
+		.p_urge = 20, .p_supervise = 40, .spot_sample = 2,
+		.spot_seed = 2011, .line = 0 };
 	return t;
 }
 
 /* Parse and check text[0..len) (not NUL-terminated); see topo.h. */
 int
-topo_load_mem(const char *name, const char *text, size_t len,
-    struct ld_topo **out)
+topo_load_mem_at(const char *name, const char *dir, const char *text,
+    size_t len, struct ld_topo **out)
 {
 	if ((*out = topo_new(name)) == NULL)
 		return LD_ENOMEM;
-	return topo_load_text(*out, text ? text : "", text ? len : 0);
+	return topo_load_text(*out, dir, text ? text : "", text ? len : 0);
+}
+
+int
+topo_load_mem(const char *name, const char *text, size_t len,
+    struct ld_topo **out)
+{
+	return topo_load_mem_at(name, NULL, text, len, out);
+}
+
+/* The directory of path into buf[cap] ("" for none: a bare file name). */
+static void
+topo_dir_of(const char *path, char *buf, size_t cap)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		buf[0] = '\0';
+	else if (slash == path)
+		snprintf(buf, cap, "/");
+	else
+		snprintf(buf, cap, "%.*s", (int)(slash - path), path);
 }
 
 /* Read and check the file at path; see topo.h. */
@@ -476,13 +514,14 @@ int
 topo_load(const char *path, struct ld_topo **out)
 {
 	struct ld_topo *t;
-	char *buf;
+	char *buf, dir[sizeof(t->path)];
 	size_t n;
 	FILE *f;
 	int rc;
 
 	if ((*out = t = topo_new(path)) == NULL)
 		return LD_ENOMEM;
+	topo_dir_of(t->path, dir, sizeof(dir));
 	if ((f = fopen(path, "rb")) == NULL) {
 		topo_diag(t, 0, false, "cannot open: %s", strerror(errno));
 		return LD_EIO;
@@ -497,7 +536,7 @@ topo_load(const char *path, struct ld_topo **out)
 		topo_diag(t, 0, false, "cannot read: %s", strerror(errno));
 		rc = LD_EIO;
 	} else {
-		rc = topo_load_text(t, buf, n);
+		rc = topo_load_text(t, dir, buf, n);
 	}
 	fclose(f);
 	free(buf);
@@ -519,6 +558,7 @@ topo_free(struct ld_topo *t)
 	free(t->plans);
 	free(t->clients);
 	free(t->diags);
+	wcal_free(t->cal);
 	free(t);
 }
 

@@ -212,9 +212,15 @@ struct ld_topo {
  * diagnostic says why).
  */
 int topo_load(const char *path, struct ld_topo **out);
-/* The same from a buffer (tests, fuzzing); name is used in messages. */
+/* The same from a buffer (tests, fuzzing); name is used in messages.  A
+ * relative calendar path is taken from the current directory. */
 int topo_load_mem(const char *name, const char *text, size_t len,
     struct ld_topo **out);
+/* topo_load_mem, a relative calendar path taken from dir instead (NULL or
+ * "": the current directory), as topo_load takes it from the file's own
+ * directory: for a file's text read by the caller (`topology rekey`). */
+int topo_load_mem_at(const char *name, const char *dir, const char *text,
+    size_t len, struct ld_topo **out);
 void topo_free(struct ld_topo *t);
 
 /* A section header's text h[0..*n) (between '[' and ']') as the reader

@@ -2,28 +2,37 @@
  * topo_build.c - phase two of reading a topology file: every kept section
  * (indexed by topo_index.c) into its object of struct ld_topo, one builder
  * per kind (federation, node, area, unit, category, rule, default, plan,
- * client).  Reports unknown and repeated keys, checks every value and
- * resolves every reference; each problem becomes a diagnostic.
+ * client, assessment).  Reports unknown and repeated keys, checks every
+ * value and resolves every reference; each problem becomes a diagnostic.
+ * The federation's working-day calendar is read here (wcal_load), its
+ * problems reported as the topology's, on the line of its key.
  */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "topo_int.h"
+#include "wcal.h"
+
+#define TOPO_WEIGHT_MAX 1000	/* [assessment] weights and penalties */
+#define TOPO_SAMPLE_MAX 100	/* spot.sample */
 
 static const char *const topo_kind_keys[TK_N][9] = {
-	[TK_FEDERATION] = { "name" },
+	[TK_FEDERATION] = { "name", "calendar" },
 	[TK_NODE] = { "name", "level", "parent", "peer", "client",
 		"public_key", "status", "areas" },
 	[TK_AREA] = { "name" },
 	[TK_UNIT] = { "name", "node", "categories" },
 	[TK_CATEGORY] = { "name", "urgency.1", "urgency.2", "urgency.3",
-		"urgency.4", "urgency.5" },
+		"urgency.4", "urgency.5", "ext_max" },
 	[TK_RULE] = { "category", "areas", "units" },
 	[TK_DEFAULT] = { "category", "unit", "sign", "complete", "settle" },
 	[TK_PLAN] = { "name", "category", "units", "report_gov",
 		"channels" },
 	[TK_CLIENT] = { "name", "role", "node", "unit", "public_key" },
+	[TK_ASSESSMENT] = { "weight.sign", "weight.ontime", "weight.complete",
+		"weight.satisfaction", "penalty.return", "penalty.urge",
+		"penalty.supervise", "spot.sample", "spot.seed" },
 };
 
 /* Report unknown and repeated keys of s. */
@@ -200,17 +209,33 @@ topo_enum(struct topo_ctx *c, const struct topo_sec *s, const char *key,
 	return -1;
 }
 
-/* A required duration under key, into *ms. */
+/* A required duration under key, into *ms; with wd, "<n>wd" too (into
+ * *wd, *ms 0). */
 static void
 topo_dur(struct topo_ctx *c, const struct topo_sec *s, const char *key,
-    int64_t *ms)
+    int64_t *ms, uint16_t *wd)
 {
 	const struct topo_ent *e = topo_get(c, s, key, true);
+	uint16_t n;
+	int r;
 
-	if (e != NULL && !topo_parse_duration(e->val, ms))
-		topo_sdiag(c, s, e->line, false, "%s: '%.40s' is not a "
-		    "duration from 1m to 365d (30m, 1h, 1h30m, 2d)", key,
-		    e->val);
+	if (e == NULL)
+		return;
+	if ((r = topo_parse_wd(e->val, &n)) == 0) {
+		if (!topo_parse_duration(e->val, ms))
+			topo_sdiag(c, s, e->line, false, "%s: '%.40s' is not a "
+			    "duration from 1m to 365d (30m, 1h, 1h30m, 2d)",
+			    key, e->val);
+	} else if (wd == NULL) {
+		topo_sdiag(c, s, e->line, false, "%s: '%.40s': %s is a clock "
+		    "time (30m, 1h, 1d), not working days", key, e->val, key);
+	} else if (r < 0) {
+		topo_sdiag(c, s, e->line, false, "%s: '%.40s': working days "
+		    "are from 1wd to %dwd", key, e->val, TOPO_WD_MAX);
+	} else {
+		*wd = n;
+		*ms = 0;
+	}
 }
 
 /* An endpoint under key into dst[LD_TOPO_EP_MAX + 1]. */
@@ -308,21 +333,107 @@ topo_build_unit(struct topo_ctx *c, const struct topo_sec *s, int i)
 		u->n_categories = 0;
 }
 
-/* "sign DUR, complete DUR" into *l: 0, or 1 (form), 2 (sign), 3
- * (complete) for what is wrong. */
+enum { TOPO_LIMIT_OK, TOPO_LIMIT_FORM, TOPO_LIMIT_DUR, TOPO_LIMIT_SIGN_WD,
+	TOPO_LIMIT_WD };
+
+/* "sign DUR, complete DUR" (complete may be "<n>wd") into *l: what is
+ * wrong, TOPO_LIMIT_OK if nothing. */
 static int
 topo_parse_limit(const char *v, struct ld_topo_limit *l)
 {
 	char sign[32], complete[32], rest[2];
+	uint16_t wd;
 
 	if (strlen(v) > 64 || sscanf(v, " sign %31[^, \t] , complete %31s "
 	    "%1s", sign, complete, rest) != 2)
-		return 1;
+		return TOPO_LIMIT_FORM;
+	if (topo_parse_wd(sign, &wd) != 0)
+		return TOPO_LIMIT_SIGN_WD;
 	if (!topo_parse_duration(sign, &l->sign_ms))
-		return 2;
+		return TOPO_LIMIT_DUR;
+	switch (topo_parse_wd(complete, &l->complete_wd)) {
+	case 1:
+		l->complete_ms = 0;
+		return TOPO_LIMIT_OK;
+	case -1:
+		return TOPO_LIMIT_WD;
+	default:
+		break;
+	}
 	if (!topo_parse_duration(complete, &l->complete_ms))
-		return 3;
-	return 0;
+		return TOPO_LIMIT_DUR;
+	return TOPO_LIMIT_OK;
+}
+
+/* The message for what topo_parse_limit found wrong (r), about key. */
+static void
+topo_limit_err(struct topo_ctx *c, const struct topo_sec *s,
+    const struct topo_ent *e, int r)
+{
+	switch (r) {
+	case TOPO_LIMIT_FORM:
+		topo_sdiag(c, s, e->line, false, "%s: '%.40s' is not 'sign "
+		    "DUR, complete DUR'", e->key, e->val);
+		break;
+	case TOPO_LIMIT_SIGN_WD:
+		topo_sdiag(c, s, e->line, false, "%s: '%.40s': sign is a clock "
+		    "time (30m, 1h, 1d), not working days", e->key, e->val);
+		break;
+	case TOPO_LIMIT_WD:
+		topo_sdiag(c, s, e->line, false, "%s: '%.40s': working days "
+		    "are from 1wd to %dwd", e->key, e->val, TOPO_WD_MAX);
+		break;
+	default:
+		topo_sdiag(c, s, e->line, false, "%s: '%.40s': a duration is "
+		    "not from 1m to 365d", e->key, e->val);
+		break;
+	}
+}
+
+/* ext_max = DUR | <n>wd: an extension moves the deadline to complete at
+ * most that far from dispatch, so it is at least every complete of the
+ * same kind (working days: an error; a clock time: a warning, as a
+ * deadline may well not be extended). */
+static void
+topo_ext_max(struct topo_ctx *c, const struct topo_sec *s,
+    struct ld_topo_category *cat)
+{
+	const struct topo_ent *e = topo_get(c, s, "ext_max", false);
+	const struct ld_topo_limit *most = NULL;
+	char a[24], b[24];
+	int r, mu = 0;
+
+	if (e == NULL)
+		return;
+	if ((r = topo_parse_wd(e->val, &cat->ext_max_wd)) < 0) {
+		topo_sdiag(c, s, e->line, false, "ext_max: '%.40s': working "
+		    "days are from 1wd to %dwd", e->val, TOPO_WD_MAX);
+		return;
+	}
+	if (r == 0 && !topo_parse_duration(e->val, &cat->ext_max_ms)) {
+		topo_sdiag(c, s, e->line, false, "ext_max: '%.40s' is not a "
+		    "duration from 1m to 365d (30m, 1h, 2d) or working days "
+		    "from 1wd to %dwd (15wd)", e->val, TOPO_WD_MAX);
+		return;
+	}
+	for (int u = 1; u <= LD_URGENCY_MAX; u++) {
+		const struct ld_topo_limit *l = &cat->limit[u];
+
+		if (l->sign_ms == 0 || (l->complete_wd > 0) != (r > 0))
+			continue;
+		if (most == NULL || topo_limit_cmp(l->complete_ms,
+		    l->complete_wd, most->complete_ms, most->complete_wd) > 0) {
+			most = l;
+			mu = u;
+		}
+	}
+	if (most == NULL || topo_limit_cmp(cat->ext_max_ms, cat->ext_max_wd,
+	    most->complete_ms, most->complete_wd) >= 0)
+		return;
+	topo_format_limit(cat->ext_max_ms, cat->ext_max_wd, a, sizeof(a));
+	topo_format_limit(most->complete_ms, most->complete_wd, b, sizeof(b));
+	topo_sdiag(c, s, e->line, r == 0, "ext_max %s is shorter than "
+	    "complete %s of urgency.%d", a, b, mu);
 }
 
 static void
@@ -340,20 +451,21 @@ topo_build_category(struct topo_ctx *c, const struct topo_sec *s, int i)
 		snprintf(key, sizeof(key), "urgency.%d", u);
 		if ((e = topo_get(c, s, key, u == 1)) == NULL)
 			continue;
-		if ((r = topo_parse_limit(e->val, &tmp)) != 0) {
-			topo_sdiag(c, s, e->line, false, r == 1 ? "%s: '%.40s' "
-			    "is not 'sign DUR, complete DUR'" : "%s: '%.40s': "
-			    "a duration is not from 1m to 365d", key, e->val);
+		if ((r = topo_parse_limit(e->val, &tmp)) != TOPO_LIMIT_OK) {
+			topo_limit_err(c, s, e, r);
 			continue;
 		}
 		*l = tmp;
-		if (l->sign_ms > l->complete_ms) {
+		if (topo_limit_cmp(l->sign_ms, 0, l->complete_ms,
+		    l->complete_wd) > 0) {
 			topo_format_duration(l->sign_ms, a, sizeof(a));
-			topo_format_duration(l->complete_ms, b, sizeof(b));
+			topo_format_limit(l->complete_ms, l->complete_wd, b,
+			    sizeof(b));
 			topo_sdiag(c, s, e->line, false, "%s: sign %s is longer "
 			    "than complete %s", key, a, b);
 		}
 	}
+	topo_ext_max(c, s, cat);
 }
 
 /* areas = * | AREA, ... */
@@ -402,12 +514,13 @@ topo_build_default(struct topo_ctx *c, const struct topo_sec *s, int i)
 
 	d->category = topo_ref_key(c, s, "category", true, TK_CATEGORY);
 	d->unit = topo_ref_key(c, s, "unit", true, TK_UNIT);
-	topo_dur(c, s, "sign", &d->sign_ms);
-	topo_dur(c, s, "complete", &d->complete_ms);
+	topo_dur(c, s, "sign", &d->sign_ms, NULL);
+	topo_dur(c, s, "complete", &d->complete_ms, &d->complete_wd);
 	topo_bool(c, s, "settle", &d->settle);
-	if (d->sign_ms > d->complete_ms && d->complete_ms > 0) {
+	if ((d->complete_ms > 0 || d->complete_wd > 0) && topo_limit_cmp(
+	    d->sign_ms, 0, d->complete_ms, d->complete_wd) > 0) {
 		topo_format_duration(d->sign_ms, a, sizeof(a));
-		topo_format_duration(d->complete_ms, b, sizeof(b));
+		topo_format_limit(d->complete_ms, d->complete_wd, b, sizeof(b));
 		topo_sdiag(c, s, s->line, false, "sign %s is longer than "
 		    "complete %s", a, b);
 	}
@@ -469,6 +582,125 @@ topo_build_client(struct topo_ctx *c, const struct topo_sec *s, int i)
 	topo_pubkey(c, s, cl->public_key);
 }
 
+/* What the calendar's diagnostics are about: the calendar key. */
+struct topo_cal_diag {
+	struct topo_ctx *c;
+	const char *path;
+	int line;
+};
+
+/* A diagnostic of the calendar file: "calendar FILE:LINE: what". */
+static void
+topo_cal_diag(void *arg, int line, const char *msg)
+{
+	struct topo_cal_diag *d = arg;
+
+	if (line > 0)
+		topo_diag(d->c->t, d->line, false, "calendar %s:%d: %s",
+		    d->path, line, msg);
+	else
+		topo_diag(d->c->t, d->line, false, "calendar %s: %s", d->path,
+		    msg);
+}
+
+/* calendar = FILE: relative to the topology file's directory.  Read at
+ * once; t->cal stays the default unless it reads without error. */
+static void
+topo_calendar(struct topo_ctx *c, const struct topo_sec *s)
+{
+	const struct topo_ent *e = topo_get(c, s, "calendar", false);
+	struct ld_topo *t = c->t;
+	struct topo_cal_diag d = { c, t->cal_path, 0 };
+	struct ld_wcal *cal = NULL;
+	int n;
+
+	if (e == NULL)
+		return;
+	d.line = e->line;
+	if (e->val[0] == '\0') {
+		topo_sdiag(c, s, e->line, false, "calendar: empty");
+		return;
+	}
+	if (c->dir != NULL && e->val[0] != '/')
+		n = snprintf(t->cal_path, sizeof(t->cal_path), "%s%s%s",
+		    c->dir, c->dir[strlen(c->dir) - 1] == '/' ? "" : "/",
+		    e->val);
+	else
+		n = snprintf(t->cal_path, sizeof(t->cal_path), "%s", e->val);
+	if (n < 0 || (size_t)n >= sizeof(t->cal_path)) {
+		t->cal_path[0] = '\0';
+		topo_sdiag(c, s, e->line, false, "calendar: path longer than "
+		    "%zu bytes", sizeof(t->cal_path) - 1);
+		return;
+	}
+	n = wcal_load(t->cal_path, &cal, topo_cal_diag, &d);
+	if (n == LD_ENOMEM)
+		c->nomem = true;
+	if (n != 0 || cal == NULL)
+		return;
+	wcal_free(t->cal);
+	t->cal = cal;
+}
+
+/* An integer lo..hi under key (absent: *dst unchanged). */
+static void
+topo_uint(struct topo_ctx *c, const struct topo_sec *s, const char *key,
+    uint64_t lo, uint64_t hi, uint64_t *dst)
+{
+	const struct topo_ent *e = topo_get(c, s, key, false);
+	uint64_t v = 0;
+	const char *p;
+
+	if (e == NULL)
+		return;
+	for (p = e->val; isdigit((unsigned char)*p) && p - e->val < 19; p++)
+		v = v * 10 + (uint64_t)(*p - '0');	/* < 10^19: no wrap */
+	if (p == e->val || *p != '\0' || v < lo || v > hi) {
+		topo_sdiag(c, s, e->line, false, "%s: '%.40s' is not an "
+		    "integer from %llu to %llu", key, e->val,
+		    (unsigned long long)lo, (unsigned long long)hi);
+		return;
+	}
+	*dst = v;
+}
+
+/* One weight or penalty: 0..1000 points. */
+static void
+topo_points(struct topo_ctx *c, const struct topo_sec *s, const char *key,
+    int *dst)
+{
+	uint64_t v = (uint64_t)*dst;
+
+	topo_uint(c, s, key, 0, TOPO_WEIGHT_MAX, &v);
+	*dst = (int)v;
+}
+
+/* [assessment]: the score's weights and penalties, the daily spot
+ * check; each key absent keeps its default (topo_new). */
+static void
+topo_build_assessment(struct topo_ctx *c, const struct topo_sec *s)
+{
+	struct ld_topo_assess *a = &c->t->assess;
+	uint64_t v;
+
+	a->line = s->line;
+	topo_points(c, s, "weight.sign", &a->w_sign);
+	topo_points(c, s, "weight.ontime", &a->w_ontime);
+	topo_points(c, s, "weight.complete", &a->w_complete);
+	topo_points(c, s, "weight.satisfaction", &a->w_satisfaction);
+	topo_points(c, s, "penalty.return", &a->p_return);
+	topo_points(c, s, "penalty.urge", &a->p_urge);
+	topo_points(c, s, "penalty.supervise", &a->p_supervise);
+	v = a->spot_sample;
+	topo_uint(c, s, "spot.sample", 1, TOPO_SAMPLE_MAX, &v);
+	a->spot_sample = (unsigned)v;
+	topo_uint(c, s, "spot.seed", 0, INT64_MAX, &a->spot_seed);
+	if (a->w_sign + a->w_ontime + a->w_complete + a->w_satisfaction == 0)
+		topo_sdiag(c, s, s->line, false, "weights: all 0 (weight.sign, "
+		    "weight.ontime, weight.complete, weight.satisfaction): at "
+		    "least one must count");
+}
+
 /* Phase two: every kept section into its object. */
 void
 topo_build(struct topo_ctx *c)
@@ -484,6 +716,10 @@ topo_build(struct topo_ctx *c)
 		switch (s->kind) {
 		case TK_FEDERATION:
 			topo_name(c, s, t->name);
+			topo_calendar(c, s);
+			break;
+		case TK_ASSESSMENT:
+			topo_build_assessment(c, s);
 			break;
 		case TK_NODE:
 			topo_build_node(c, s, s->slot);

@@ -1,9 +1,10 @@
 /*
  * topo_check.c - the checks of a topology file (see docs/topology.md):
- * the syntax of single values (ids, durations, endpoints, keys), used
- * while reading, and the checks of the file as a whole (the tree of
- * nodes, unique endpoints and keys, every category routed in every area,
- * time limits that can hold, units without work), run by topo_load after
+ * the syntax of single values (ids, durations and working days "<n>wd",
+ * endpoints, keys) and the comparison of two time limits, used while
+ * reading, and the checks of the file as a whole (the tree of nodes,
+ * unique endpoints and keys, every category routed in every area, time
+ * limits that can hold, units without work), run by topo_load after
  * reading.
  */
 #include <arpa/inet.h>
@@ -80,6 +81,45 @@ topo_parse_duration(const char *s, int64_t *ms)
 		return false;
 	*ms = total;
 	return true;
+}
+
+/* "<n>wd", n working days: 1 if it is one from 1 to TOPO_WD_MAX (into
+ * *wd), -1 if it is one out of that range, 0 if it is not of that form. */
+int
+topo_parse_wd(const char *s, uint16_t *wd)
+{
+	unsigned n = 0;
+	int digits = 0;
+
+	while (isdigit((unsigned char)*s)) {
+		if (digits++ < 7)
+			n = n * 10 + (unsigned)(*s - '0');
+		s++;
+	}
+	if (digits == 0 || strcmp(s, "wd") != 0)
+		return 0;
+	if (digits > 7 || n < 1 || n > TOPO_WD_MAX)
+		return -1;
+	*wd = (uint16_t)n;
+	return 1;
+}
+
+/* Compare two limits (a clock time ms, or wd working days when wd > 0):
+ * < 0, 0, > 0 as a is shorter, as long, longer than b.  Working days
+ * compare with working days; against a clock time, n working days count
+ * as n days and a little more: the end of the n-th working day after the
+ * dispatch day is always more than n days away. */
+int
+topo_limit_cmp(int64_t a_ms, unsigned a_wd, int64_t b_ms, unsigned b_wd)
+{
+	int64_t a = a_wd > 0 ? (int64_t)a_wd * 86400000LL : a_ms;
+	int64_t b = b_wd > 0 ? (int64_t)b_wd * 86400000LL : b_ms;
+
+	if (a_wd > 0 && b_wd > 0)
+		return (a_wd > b_wd) - (a_wd < b_wd);
+	if (a != b)
+		return a < b ? -1 : 1;
+	return (a_wd > 0) - (b_wd > 0);
 }
 
 /* A host name (letters, digits, '-', '.'), dotted IPv4 or [IPv6]. */
@@ -353,7 +393,7 @@ topo_check_keys(struct ld_topo *t)
 }
 
 /* A more urgent level should not allow more time than a less urgent one
- * (warning). */
+ * (warning; topo_limit_cmp compares working days with clock times). */
 static void
 topo_check_urgencies(struct ld_topo *t)
 {
@@ -369,11 +409,12 @@ topo_check_urgencies(struct ld_topo *t)
 			if (l->sign_ms == 0)
 				continue;
 			p = &c->limit[prev];
-			if (prev > 0 && p->complete_ms > l->complete_ms) {
-				topo_format_duration(p->complete_ms, a,
-				    sizeof(a));
-				topo_format_duration(l->complete_ms, b,
-				    sizeof(b));
+			if (prev > 0 && topo_limit_cmp(p->complete_ms,
+			    p->complete_wd, l->complete_ms, l->complete_wd) > 0) {
+				topo_format_limit(p->complete_ms,
+				    p->complete_wd, a, sizeof(a));
+				topo_format_limit(l->complete_ms,
+				    l->complete_wd, b, sizeof(b));
 				topo_diag(t, c->line, true, "[category %s] "
 				    "urgency.%d: complete %s is longer than at "
 				    "the less urgent urgency.%d (%s)", c->id,
@@ -450,7 +491,7 @@ topo_check_defaults(struct ld_topo *t, bool *used)
 	for (int i = 0; i < t->n_defaults; i++) {
 		const struct ld_topo_default *d = &t->defaults[i];
 		const struct ld_topo_category *c;
-		int64_t most = 0;
+		const struct ld_topo_limit *most = NULL;
 
 		if (d->unit >= 0)
 			used[d->unit] = true;
@@ -469,12 +510,23 @@ topo_check_defaults(struct ld_topo *t, bool *used)
 			topo_diag(t, d->line, true, "[default %s] unit: %s does "
 			    "not list category %s", d->id, t->units[d->unit].id,
 			    c->id);
-		for (int u = 1; u <= LD_URGENCY_MAX; u++)
-			if (c->limit[u].complete_ms > most)
-				most = c->limit[u].complete_ms;
-		if (most > 0 && d->complete_ms > most) {
-			topo_format_duration(d->complete_ms, a, sizeof(a));
-			topo_format_duration(most, b, sizeof(b));
+		for (int u = 1; u <= LD_URGENCY_MAX; u++) {
+			const struct ld_topo_limit *l = &c->limit[u];
+
+			if (l->sign_ms > 0 && (most == NULL ||
+			    topo_limit_cmp(l->complete_ms, l->complete_wd,
+			    most->complete_ms, most->complete_wd) > 0))
+				most = l;
+		}
+		if (most == NULL || (d->complete_ms <= 0 &&
+		    d->complete_wd == 0))
+			continue;
+		if (topo_limit_cmp(d->complete_ms, d->complete_wd,
+		    most->complete_ms, most->complete_wd) > 0) {
+			topo_format_limit(d->complete_ms, d->complete_wd, a,
+			    sizeof(a));
+			topo_format_limit(most->complete_ms, most->complete_wd,
+			    b, sizeof(b));
 			topo_diag(t, d->line, false, "[default %s] complete %s "
 			    "is longer than category %s allows at any urgency "
 			    "(at most %s)", d->id, a, c->id, b);

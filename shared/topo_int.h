@@ -1,6 +1,7 @@
 /*
  * topo_int.h - internals shared by the topology files (topo.c,
- * topo_index.c, topo_build.c, topo_check.c); included by them only.
+ * topo_index.c, topo_build.c, topo_check.c, topo_route.c); included by
+ * them only.
  *
  * The reading context: the sections and keys topo.c reads from the text,
  * the index of them by kind and id (topo_index.c), and the functions one
@@ -18,7 +19,7 @@
 #define TOPO_KEYNAME_MAX 49	/* inih keeps 49 bytes of a key name */
 
 enum topo_kind { TK_FEDERATION, TK_NODE, TK_AREA, TK_UNIT, TK_CATEGORY,
-	TK_RULE, TK_DEFAULT, TK_PLAN, TK_CLIENT, TK_N };
+	TK_RULE, TK_DEFAULT, TK_PLAN, TK_CLIENT, TK_ASSESSMENT, TK_N };
 
 extern const char *const topo_kind_name[TK_N];
 
@@ -44,6 +45,8 @@ struct topo_idx {
 
 struct topo_ctx {
 	struct ld_topo *t;
+	const char *dir;	/* a relative calendar path is in it; NULL:
+				 * the current directory */
 	const char *text;
 	size_t len, pos;
 	int lineno;
@@ -74,9 +77,16 @@ void topo_ids(struct topo_ctx *c);
 void topo_build(struct topo_ctx *c);
 
 /* topo_check.c: the syntax of values, and the file as a whole. */
+#define TOPO_WD_MAX 60		/* working days in a "<n>wd" duration */
 bool topo_valid_id(const char *s);
 bool topo_valid_node_id(const char *s);
 bool topo_parse_duration(const char *s, int64_t *ms);
+int topo_parse_wd(const char *s, uint16_t *wd);
+int topo_limit_cmp(int64_t a_ms, unsigned a_wd, int64_t b_ms,
+    unsigned b_wd);
+
+/* topo_route.c: a limit as people read it ("1h30m", "7wd"). */
+void topo_format_limit(int64_t ms, unsigned wd, char *buf, size_t cap);
 bool topo_valid_endpoint(const char *s);
 bool topo_valid_z85(const char *s);
 void topo_check_all(struct ld_topo *t, const bool *has_parent);

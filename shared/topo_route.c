@@ -1,13 +1,16 @@
 /*
  * topo_route.c - answers from a loaded topology (see topo.h): lookups by
  * id or key, routing a request (category, area, urgency) to its owner
- * node and units with deadlines, the federation as Graphviz dot, and the
- * names and durations shown to people.
+ * node and units with deadlines, the deadline itself (clock time or
+ * working days by the federation's calendar), the federation as Graphviz
+ * dot, and the names and durations shown to people.
  */
 #include <inttypes.h>
 #include <string.h>
 
-#include "topo.h"
+#include "ltime.h"
+#include "topo_int.h"
+#include "wcal.h"
 
 /* The level's name ("city"); "?" if out of range. */
 const char *
@@ -64,6 +67,29 @@ topo_format_duration(int64_t ms, char *buf, size_t cap)
 	}
 	if (o == 0 || (o == 1 && ms < 0))
 		snprintf(buf + o, cap - o, "0m");
+}
+
+/* A limit as people read it: ms as topo_format_duration writes it, or
+ * "7wd" for wd working days. */
+void
+topo_format_limit(int64_t ms, unsigned wd, char *buf, size_t cap)
+{
+	if (wd > 0)
+		snprintf(buf, cap, "%uwd", wd);
+	else
+		topo_format_duration(ms, buf, cap);
+}
+
+/* The deadline to complete; see topo.h. */
+int64_t
+topo_due(const struct ld_topo *t, int64_t from_ms, int64_t ms, unsigned wd)
+{
+	if (wd > 0)
+		return wcal_add(t->cal != NULL ? t->cal : wcal_default(),
+		    from_ms, wd);
+	if (ms > 0 && from_ms > LD_TIME_MAX - ms)
+		return LD_TIME_MAX;
+	return from_ms + ms;
 }
 
 /* Index of the node with this id; -1 if none. */
@@ -166,6 +192,18 @@ topo_limit(const struct ld_topo *t, int c, unsigned u)
 	return NULL;
 }
 
+/* Say in r->why that unit k's time to complete counts working days. */
+static void
+topo_why_wd(struct ld_topo_route *r, int k)
+{
+	size_t len = strlen(r->why);
+
+	if (r->complete_wd[k] > 0)
+		snprintf(r->why + len, sizeof(r->why) - len, "; complete within "
+		    "%u working day%s", r->complete_wd[k],
+		    r->complete_wd[k] == 1 ? "" : "s");
+}
+
 /* Route by rule ri. */
 static int
 topo_route_rule(const struct ld_topo *t, int c, int a, unsigned u, int ri,
@@ -183,10 +221,12 @@ topo_route_rule(const struct ld_topo *t, int c, int a, unsigned u, int ri,
 		r->units[k] = ru->units[k];
 		r->sign_ms[k] = l->sign_ms;
 		r->complete_ms[k] = l->complete_ms;
+		r->complete_wd[k] = l->complete_wd;
 	}
 	snprintf(r->why, sizeof(r->why), "rule %s (line %d): category %s in "
 	    "%s", ru->id, ru->line, t->categories[c].id, ru->all_areas ?
 	    "every area (*)" : t->areas[a].id);
+	topo_why_wd(r, 0);
 	return 0;
 }
 
@@ -203,7 +243,7 @@ topo_route_default(const struct ld_topo *t, int c, int a, unsigned u,
 		const struct ld_topo_default *d = &t->defaults[i];
 
 		if (d->category != c || d->unit < 0 || d->sign_ms <= 0 ||
-		    d->complete_ms <= 0)
+		    (d->complete_ms <= 0 && d->complete_wd == 0))
 			continue;
 		r->fallback = i;
 		r->settle = d->settle;
@@ -211,16 +251,22 @@ topo_route_default(const struct ld_topo *t, int c, int a, unsigned u,
 		r->units[0] = d->unit;
 		r->sign_ms[0] = d->sign_ms;
 		r->complete_ms[0] = d->complete_ms;
-		/* never more time than the category allows at this urgency */
+		r->complete_wd[0] = d->complete_wd;
+		/* never more time than the category allows at this urgency
+		 * (working days against a clock time: topo_limit_cmp) */
 		if (l != NULL && l->sign_ms < r->sign_ms[0])
 			r->sign_ms[0] = l->sign_ms;
-		if (l != NULL && l->complete_ms < r->complete_ms[0])
+		if (l != NULL && topo_limit_cmp(l->complete_ms,
+		    l->complete_wd, d->complete_ms, d->complete_wd) < 0) {
 			r->complete_ms[0] = l->complete_ms;
+			r->complete_wd[0] = l->complete_wd;
+		}
 		snprintf(r->why, sizeof(r->why), "default handler %s (line "
 		    "%d): no rule routes category %s in area %s (unclear "
 		    "ownership)%s", d->id, d->line, t->categories[c].id,
 		    t->areas[a].id, d->settle ? "; responsibility settled "
 		    "afterwards" : "");
+		topo_why_wd(r, 0);
 		return 0;
 	}
 	return err_set(err, LD_ENOTFOUND, "no rule or default handler routes "

@@ -6,8 +6,11 @@
  * sanitizers watch for crashes, leaks and reads outside the input.  What
  * loaded is then exercised: diagnostics printed, every category routed in
  * every area at every urgency (a route must name existing units and
- * deadlines within limits), and the dot drawing written.  A violated
- * invariant abort()s.
+ * deadlines within limits: a clock time or working days, never both, and
+ * a due time after dispatch), and the dot drawing written.  A violated
+ * invariant abort()s.  An input may name a calendar file (relative to the
+ * current directory): it is read like any other; the replay runs from the
+ * repository root, where calendar.example is.
  *
  * Built with clang -fsanitize=fuzzer and, for the corpus replay in
  * `make test`, linked with tests/fuzz_replay.c (corpus: tests/corpus/topo).
@@ -49,10 +52,18 @@ fuzz_route_one(const struct ld_topo *t, int c, int a, unsigned u)
 	    r.n_units > LD_UNITS_MAX || (r.rule < 0) == (r.fallback < 0) ||
 	    r.why[0] == '\0')
 		fuzz_fail("bad route");
-	for (int k = 0; k < r.n_units; k++)
+	for (int k = 0; k < r.n_units; k++) {
+		int64_t from = 1317366000000LL;	/* 2011-09-30 15:00 +08:00 */
+
 		if (r.units[k] < 0 || r.units[k] >= t->n_units ||
-		    r.sign_ms[k] <= 0 || r.complete_ms[k] <= 0)
+		    r.sign_ms[k] <= 0 || (r.complete_ms[k] > 0) ==
+		    (r.complete_wd[k] > 0))
 			fuzz_fail("bad routed unit");
+		if (topo_due(t, from, r.complete_ms[k], r.complete_wd[k]) <=
+		    from + (r.complete_wd[k] > 0 ? 86400000LL *
+		    r.complete_wd[k] : 0))
+			fuzz_fail("due too soon");
+	}
 }
 
 /* Route some categories in some areas; a few lookups. */
@@ -94,6 +105,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rc != LD_ENOMEM)
 			fuzz_fail("no topology without ENOMEM");
 	} else {
+		if (t->cal == NULL)
+			fuzz_fail("no calendar");
 		if ((rc == 0) != (t->n_errors == 0) || t->n_diags >
 		    LD_TOPO_DIAG_MAX || t->n_diags > t->n_errors +
 		    t->n_warnings)

@@ -61,6 +61,7 @@ chain_topology(struct tn *n)
 		snprintf(path, sizeof(path), "%s/%s.key", n->keys, ids[i]);
 		assert_int_equal(access(path, R_OK), 0);
 	}
+	tn_copy_calendar(n->dir);	/* the example names it */
 	snprintf(src, sizeof(src), "%s/chain.ini", n->dir);
 	f = fopen(src, "w");
 	assert_non_null(f);

@@ -3,11 +3,15 @@
  *
  * One small sound file (BASE) loads without a diagnostic; each test
  * breaks it in one way (appending sections or replacing text) and asserts
- * the exact diagnostic, with its line, that the break must produce.
+ * the exact diagnostic, with its line, that the break must produce.  The
+ * working-day calendar, "<n>wd" limits, ext_max and [assessment] too
+ * (calendar.example is read from the repository root, where tests run).
  */
 #include "testutil.h"
 
+#include "ltime.h"
 #include "topo.h"
+#include "wcal.h"
 
 static const char BASE[] =
 	"[federation]\n"				/* 1 */
@@ -827,6 +831,427 @@ test_draw(void **state)
 	topo_free(t);
 }
 
+
+/* --- the working-day calendar, "<n>wd", ext_max, [assessment] ------------ */
+
+/* BASE naming calendar path on line 3 (the blank line after the name, so
+ * that every other line keeps its number); tail appended. */
+static char *
+with_calendar(const char *path, const char *tail)
+{
+	char to[600];
+
+	snprintf(to, sizeof(to), "\ncalendar = %s\n[node LY]", path);
+	return variant("\n\n[node LY]", to, tail);
+}
+
+/* s (malloc'd, freed) with the first from replaced by to. */
+static char *
+replace(char *s, const char *from, const char *to)
+{
+	char *at = strstr(s, from), *r;
+	size_t cap = strlen(s) + strlen(to) + 1;
+
+	assert_non_null(at);
+	r = malloc(cap);
+	assert_non_null(r);
+	snprintf(r, cap, "%.*s%s%s", (int)(at - s), s, to, at + strlen(from));
+	free(s);
+	return r;
+}
+
+/* A file at dir/name holding text; its path into buf. */
+static void
+write_file(const char *dir, const char *name, const char *text, char *buf,
+    size_t cap)
+{
+	FILE *f;
+
+	snprintf(buf, cap, "%s/%s", dir, name);
+	f = fopen(buf, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void
+test_calendar(void **state)
+{
+	char *s = with_calendar("calendar.example", "");
+	struct ld_topo *t = load(s);
+
+	(void)state;
+	if (t->n_errors + t->n_warnings)
+		dump(t);
+	assert_int_equal(t->n_errors + t->n_warnings, 0);
+	/* topo_load_mem: relative to the current directory */
+	assert_string_equal(t->cal_path, "calendar.example");
+	assert_false(wcal_workday(t->cal, 20111003));	/* 国庆 */
+	assert_true(wcal_workday(t->cal, 20111008));	/* worked Saturday */
+	topo_free(t);
+	free(s);
+	/* none named: Monday to Friday, never NULL */
+	t = load(BASE);
+	assert_non_null(t->cal);
+	assert_string_equal(t->cal_path, "");
+	assert_true(wcal_workday(t->cal, 20111003));
+	assert_false(wcal_workday(t->cal, 20111008));
+	topo_free(t);
+	t = NULL;
+	assert_int_equal(topo_load("/nonexistent/topo.ini", &t), LD_EIO);
+	assert_non_null(t->cal);
+	topo_free(t);
+}
+
+/* The calendar's problems are the topology's, on the calendar key's line,
+ * naming the calendar file and its line; t->cal is then the default. */
+static void
+test_calendar_errors(void **state)
+{
+	char *dir = tu_tmpdir(), path[400], want[600], *s;
+	struct ld_topo *t;
+
+	(void)state;
+	write_file(dir, "bad.cal", "# 日历\nholiday 2011-02-30  春节\n"
+	    "workday 2011-10-08\nholiday 2011-10-01 .. 2011-10-08\n", path,
+	    sizeof(path));
+	s = with_calendar(path, "");
+	t = load(s);
+	snprintf(want, sizeof(want), "calendar %s:2: holiday 2011-02-30: not "
+	    "a date", path);
+	expect(t, 3, false, want);
+	snprintf(want, sizeof(want), "calendar %s:3: workday 2011-10-08: also "
+	    "a holiday (line 4)", path);
+	expect(t, 3, false, want);
+	assert_int_equal(t->n_errors, 2);
+	assert_non_null(t->cal);
+	assert_true(wcal_workday(t->cal, 20111003));	/* the default */
+	assert_string_equal(t->cal_path, path);
+	topo_free(t);
+	free(s);
+	/* a calendar that is not there, or not a file */
+	only_error("\n\n[node LY]", "\ncalendar = /nonexistent/china.cal\n"
+	    "[node LY]", "", 3, "calendar /nonexistent/china.cal: cannot "
+	    "open: No such file or directory");
+	only_error("\n\n[node LY]", "\ncalendar = \n[node LY]", "", 3,
+	    "[federation] calendar: empty");
+	only_error("\n\n[node LY]", "\ncalendar = /tmp\n[node LY]", "", 3,
+	    "calendar /tmp: cannot read: a directory");
+	/* topo_load: relative to the topology file's directory */
+	write_file(dir, "good.cal", "workday 2011-10-08\n", path,
+	    sizeof(path));
+	s = with_calendar("good.cal", "");
+	write_file(dir, "t.ini", s, path, sizeof(path));
+	assert_int_equal(topo_load(path, &t), 0);
+	snprintf(want, sizeof(want), "%s/good.cal", dir);
+	assert_string_equal(t->cal_path, want);
+	assert_true(wcal_workday(t->cal, 20111008));
+	topo_free(t);
+	/* topo_load_mem_at: relative to the directory given */
+	assert_int_equal(topo_load_mem_at("x.ini", dir, s, strlen(s), &t), 0);
+	assert_string_equal(t->cal_path, want);
+	topo_free(t);
+	/* topo_load_mem: to the current one, where there is no good.cal */
+	t = load(s);
+	expect(t, 3, false, "calendar good.cal: cannot open: No such file or "
+	    "directory");
+	topo_free(t);
+	free(s);
+	tu_rm_tree(dir);
+}
+
+/* "<n>wd": working days for complete (categories, default handlers),
+ * never for sign. */
+static void
+test_working_days(void **state)
+{
+	char *s = variant("urgency.4 = sign 1h, complete 1d",
+	    "urgency.4 = sign 1h, complete 1d\nurgency.5 = sign 1d, "
+	    "complete 7wd", "");
+	struct ld_topo *t = load(s);
+
+	(void)state;
+	if (t->n_errors + t->n_warnings)
+		dump(t);
+	assert_int_equal(t->n_errors + t->n_warnings, 0);
+	assert_int_equal(t->categories[0].limit[5].complete_wd, 7);
+	assert_int_equal(t->categories[0].limit[5].complete_ms, 0);
+	assert_int_equal(t->categories[0].limit[5].sign_ms, 86400000);
+	assert_int_equal(t->categories[0].limit[4].complete_wd, 0);
+	topo_free(t);
+	free(s);
+	only_error("urgency.4 = sign 1h, complete 1d",
+	    "urgency.4 = sign 1wd, complete 7wd", "", 42,
+	    "[category manhole] urgency.4: 'sign 1wd, complete 7wd': sign is "
+	    "a clock time (30m, 1h, 1d), not working days");
+	only_error("urgency.4 = sign 1h, complete 1d",
+	    "urgency.4 = sign 1h, complete 61wd", "", 42,
+	    "[category manhole] urgency.4: 'sign 1h, complete 61wd': working "
+	    "days are from 1wd to 60wd");
+	only_error("urgency.4 = sign 1h, complete 1d",
+	    "urgency.4 = sign 1h, complete 0wd", "", 42,
+	    "[category manhole] urgency.4: 'sign 1h, complete 0wd': working "
+	    "days are from 1wd to 60wd");
+	only_error("urgency.4 = sign 1h, complete 1d",
+	    "urgency.4 = sign 1h, complete 7 wd", "", 42,
+	    "[category manhole] urgency.4: 'sign 1h, complete 7 wd' is not "
+	    "'sign DUR, complete DUR'");
+	/* sign 2d may outlast 1 working day (from a Thursday morning) */
+	only_error("urgency.4 = sign 1h, complete 1d",
+	    "urgency.4 = sign 2d, complete 1wd", "", 42,
+	    "[category manhole] urgency.4: sign 2d is longer than complete "
+	    "1wd");
+	sound("urgency.4 = sign 1h, complete 1d",
+	    "urgency.4 = sign 1d, complete 1wd", "");
+	/* 8 days for urgency 3, 7 working days for the less urgent 4: a
+	 * more urgent request would get more time (a working day counts as
+	 * a day against a clock time) */
+	only_warning("urgency.3 = sign 30m, complete 4h\nurgency.4 = sign 1h, "
+	    "complete 1d", "urgency.3 = sign 30m, complete 8d\nurgency.4 = "
+	    "sign 1h, complete 7wd", "", 38,
+	    "[category manhole] urgency.3: complete 8d is longer than at the "
+	    "less urgent urgency.4 (7wd)");
+	sound("urgency.3 = sign 30m, complete 4h\nurgency.4 = sign 1h, "
+	    "complete 1d", "urgency.3 = sign 30m, complete 7d\nurgency.4 = "
+	    "sign 1h, complete 7wd", "");
+	only_warning("urgency.3 = sign 30m, complete 4h\nurgency.4 = sign 1h, "
+	    "complete 1d", "urgency.3 = sign 30m, complete 3wd\nurgency.4 = "
+	    "sign 1h, complete 2wd", "", 38,
+	    "[category manhole] urgency.3: complete 3wd is longer than at the "
+	    "less urgent urgency.4 (2wd)");
+}
+
+static void
+test_default_working_days(void **state)
+{
+	struct ld_topo *t;
+	struct ld_topo_route r;
+	struct ld_err err;
+	char *s;
+
+	(void)state;
+	/* no "*" rule: the default handler routes baimasi; the category
+	 * allows 7 working days at urgency 5, the handler takes 3 */
+	s = variant("areas = *\nunits = xa.water, unicom\n", "areas = xinan\n"
+	    "units = xa.water, unicom\n", "");
+	s = replace(s, "urgency.4 = sign 1h, complete 1d\n", "urgency.4 = "
+	    "sign 1h, complete 1d\nurgency.5 = sign 1d, complete 7wd\n");
+	s = replace(s, "complete = 1h\n", "complete = 3wd\n");
+	t = load(s);
+	if (t->n_errors + t->n_warnings)
+		dump(t);
+	assert_int_equal(t->n_errors + t->n_warnings, 0);
+	assert_int_equal(t->defaults[0].complete_wd, 3);
+	assert_int_equal(t->defaults[0].complete_ms, 0);
+	/* urgency 5 allows 7wd: the handler's own 3wd */
+	assert_int_equal(topo_route(t, "manhole", "baimasi", 5, &r, &err), 0);
+	assert_int_equal(r.fallback, 0);
+	assert_int_equal(r.complete_wd[0], 3);
+	assert_int_equal(r.complete_ms[0], 0);
+	assert_non_null(strstr(r.why, "; complete within 3 working days"));
+	/* urgency 4 allows 1d, less than 3 working days: 1d */
+	assert_int_equal(topo_route(t, "manhole", "baimasi", 4, &r, &err), 0);
+	assert_int_equal(r.complete_wd[0], 0);
+	assert_int_equal(r.complete_ms[0], 86400000);
+	assert_null(strstr(r.why, "working day"));
+	topo_free(t);
+	free(s);
+	only_error("sign = 10m", "sign = 1wd", "", 56,
+	    "[default manhole] sign: '1wd': sign is a clock time (30m, 1h, "
+	    "1d), not working days");
+	only_error("complete = 1h\n", "complete = 99wd\n", "", 57,
+	    "[default manhole] complete: '99wd': working days are from 1wd to "
+	    "60wd");
+	/* 2 working days are more than the category's 1d at any urgency */
+	only_error("complete = 1h\n", "complete = 2wd\n", "", 53,
+	    "[default manhole] complete 2wd is longer than category manhole "
+	    "allows at any urgency (at most 1d)");
+	only_error("sign = 10m", "sign = 3d", "", 53,
+	    "[default manhole] sign 3d is longer than complete 1h");
+}
+
+static void
+test_ext_max(void **state)
+{
+	char *s = variant("urgency.4 = sign 1h, complete 1d\n",
+	    "urgency.4 = sign 1h, complete 1d\nurgency.5 = sign 1d, complete "
+	    "7wd\next_max = 15wd\n", "");
+	struct ld_topo *t = load(s);
+
+	(void)state;
+	if (t->n_errors + t->n_warnings)
+		dump(t);
+	assert_int_equal(t->n_errors + t->n_warnings, 0);
+	assert_int_equal(t->categories[0].ext_max_wd, 15);
+	assert_int_equal(t->categories[0].ext_max_ms, 0);
+	topo_free(t);
+	free(s);
+	sound("urgency.4 = sign 1h, complete 1d\n", "urgency.4 = sign 1h, "
+	    "complete 1d\next_max = 2d\n", "");
+	s = variant("urgency.4 = sign 1h, complete 1d\n", "urgency.4 = sign "
+	    "1h, complete 1d\next_max = 2d\n", "");
+	t = load(s);
+	assert_int_equal(t->categories[0].ext_max_ms, 2 * 86400000LL);
+	assert_int_equal(t->categories[0].ext_max_wd, 0);
+	topo_free(t);
+	free(s);
+	/* working days: an error below a working-day complete */
+	only_error("urgency.4 = sign 1h, complete 1d\n", "urgency.4 = sign "
+	    "1h, complete 1d\nurgency.5 = sign 1d, complete 7wd\n"
+	    "ext_max = 5wd\n", "", 44,
+	    "[category manhole] ext_max 5wd is shorter than complete 7wd of "
+	    "urgency.5");
+	/* a clock time: a warning below a clock-time complete */
+	only_warning("urgency.4 = sign 1h, complete 1d\n", "urgency.4 = sign "
+	    "1h, complete 1d\next_max = 12h\n", "", 43,
+	    "[category manhole] ext_max 12h is shorter than complete 1d of "
+	    "urgency.4");
+	/* of the other kind: not compared */
+	sound("urgency.4 = sign 1h, complete 1d\n", "urgency.4 = sign 1h, "
+	    "complete 1d\next_max = 1wd\n", "");
+	only_error("urgency.4 = sign 1h, complete 1d\n", "urgency.4 = sign "
+	    "1h, complete 1d\next_max = 61wd\n", "", 43,
+	    "[category manhole] ext_max: '61wd': working days are from 1wd to "
+	    "60wd");
+	only_error("urgency.4 = sign 1h, complete 1d\n", "urgency.4 = sign "
+	    "1h, complete 1d\next_max = soon\n", "", 43,
+	    "[category manhole] ext_max: 'soon' is not a duration from 1m to "
+	    "365d (30m, 1h, 2d) or working days from 1wd to 60wd (15wd)");
+}
+
+static void
+test_assessment(void **state)
+{
+	struct ld_topo *t = load(BASE);
+	char *s;
+
+	(void)state;
+	/* absent: the defaults */
+	assert_int_equal(t->assess.w_sign, 20);
+	assert_int_equal(t->assess.w_ontime, 30);
+	assert_int_equal(t->assess.w_complete, 20);
+	assert_int_equal(t->assess.w_satisfaction, 30);
+	assert_int_equal(t->assess.p_return, 10);
+	assert_int_equal(t->assess.p_urge, 20);
+	assert_int_equal(t->assess.p_supervise, 40);
+	assert_int_equal(t->assess.spot_sample, 2);
+	assert_int_equal(t->assess.spot_seed, 2011);
+	assert_int_equal(t->assess.line, 0);
+	topo_free(t);
+	/* some keys: those change, the others keep their defaults */
+	s = variant(NULL, NULL, "[assessment]\nweight.sign = 0\n"
+	    "weight.satisfaction = 1000\npenalty.supervise = 55\n"
+	    "spot.sample = 100\nspot.seed = 9223372036854775807\n");
+	t = load(s);
+	if (t->n_errors + t->n_warnings)
+		dump(t);
+	assert_int_equal(t->n_errors + t->n_warnings, 0);
+	assert_int_equal(t->assess.line, BASE_LINES + 1);
+	assert_int_equal(t->assess.w_sign, 0);
+	assert_int_equal(t->assess.w_ontime, 30);
+	assert_int_equal(t->assess.w_satisfaction, 1000);
+	assert_int_equal(t->assess.p_supervise, 55);
+	assert_int_equal(t->assess.p_urge, 20);
+	assert_int_equal(t->assess.spot_sample, 100);
+	assert_true(t->assess.spot_seed == 9223372036854775807ULL);
+	topo_free(t);
+	free(s);
+	sound(NULL, NULL, "[assessment]\n");
+	only_error(NULL, NULL, "[assessment]\nweight.sign = 1001\n",
+	    BASE_LINES + 2, "[assessment] weight.sign: '1001' is not an "
+	    "integer from 0 to 1000");
+	only_error(NULL, NULL, "[assessment]\npenalty.urge = -1\n",
+	    BASE_LINES + 2, "[assessment] penalty.urge: '-1' is not an "
+	    "integer from 0 to 1000");
+	only_error(NULL, NULL, "[assessment]\nspot.sample = 0\n",
+	    BASE_LINES + 2, "[assessment] spot.sample: '0' is not an integer "
+	    "from 1 to 100");
+	only_error(NULL, NULL, "[assessment]\nspot.sample = 101\n",
+	    BASE_LINES + 2, "[assessment] spot.sample: '101' is not an "
+	    "integer from 1 to 100");
+	only_error(NULL, NULL, "[assessment]\nspot.seed = 9223372036854775808"
+	    "\n", BASE_LINES + 2, "[assessment] spot.seed: "
+	    "'9223372036854775808' is not an integer from 0 to "
+	    "9223372036854775807");
+	only_error(NULL, NULL, "[assessment]\nspot.seed = 1e3\n",
+	    BASE_LINES + 2, "[assessment] spot.seed: '1e3' is not an integer "
+	    "from 0 to 9223372036854775807");
+	only_error(NULL, NULL, "[assessment]\nweight.sign = 0\n"
+	    "weight.ontime = 0\nweight.complete = 0\n"
+	    "weight.satisfaction = 0\n", BASE_LINES + 1, "[assessment] "
+	    "weights: all 0 (weight.sign, weight.ontime, weight.complete, "
+	    "weight.satisfaction): at least one must count");
+	only_error(NULL, NULL, "[assessment]\ncolour = red\n", BASE_LINES + 2,
+	    "[assessment] colour: unknown key");
+	only_error(NULL, NULL, "[assessment]\nspot.seed = 1\nspot.seed = 2\n",
+	    BASE_LINES + 3, "[assessment] spot.seed: repeated (first at line "
+	    "79)");
+	only_error(NULL, NULL, "[assessment x]\n", BASE_LINES + 1,
+	    "[assessment x] assessment takes no id");
+	only_error(NULL, NULL, "[assessment]\n[assessment]\n",
+	    BASE_LINES + 2, "[assessment] duplicate: already defined at line "
+	    "78");
+}
+
+/* topology.example's ordinary requests: 7 working days by its calendar. */
+static void
+test_route_working_days(void **state)
+{
+	struct ld_topo *t = NULL;
+	struct ld_topo_route r;
+	struct ld_err err;
+	int64_t from = ltime_parse("2011-09-30 15:00");
+
+	(void)state;
+	assert_int_equal(topo_load("topology.example", &t), 0);
+	assert_string_equal(t->cal_path, "calendar.example");
+	assert_int_equal(t->categories[topo_category(t, "general")].ext_max_wd,
+	    15);
+	assert_int_equal(topo_route(t, "general", "baimasi", 5, &r, &err), 0);
+	assert_int_equal(r.n_units, 1);
+	assert_int_equal(r.units[0], topo_unit(t, "cityguan"));
+	assert_int_equal(r.sign_ms[0], 86400000);
+	assert_int_equal(r.complete_wd[0], 7);
+	assert_int_equal(r.complete_ms[0], 0);
+	assert_non_null(strstr(r.why, "rule general (line "));
+	assert_non_null(strstr(r.why, "; complete within 7 working days"));
+	/* Fri 2011-09-30 15:00 + 7 wd: Oct 8 (worked Sat), 9 (worked Sun),
+	 * 10, 11, 12, 13, 14: due at the end of Oct 14 = Oct 15 00:00 local */
+	assert_int_equal(topo_due(t, from, r.complete_ms[0], r.complete_wd[0]),
+	    ltime_parse("2011-10-15 00:00"));
+	/* urgency 2: a clock time, 2 days */
+	assert_int_equal(topo_route(t, "general", "xinan", 2, &r, &err), 0);
+	assert_int_equal(r.complete_wd[0], 0);
+	assert_int_equal(r.complete_ms[0], 2 * 86400000LL);
+	assert_null(strstr(r.why, "working day"));
+	assert_int_equal(topo_due(t, from, r.complete_ms[0], r.complete_wd[0]),
+	    from + 2 * 86400000LL);
+	/* other categories keep clock times */
+	assert_int_equal(topo_route(t, "road", "xinan", 5, &r, &err), 0);
+	assert_int_equal(r.complete_wd[0], 0);
+	assert_int_equal(r.complete_ms[0], 7 * 86400000LL);
+	topo_free(t);
+}
+
+static void
+test_due(void **state)
+{
+	struct ld_topo *t = load(BASE);
+	int64_t from = ltime_parse("2011-09-30 15:00");
+
+	(void)state;
+	assert_int_equal(topo_due(t, from, 3600000, 0), from + 3600000);
+	/* no calendar: Monday to Friday: Oct 3..7, 10, 11 = 7: Oct 12 */
+	assert_int_equal(topo_due(t, from, 0, 7),
+	    ltime_parse("2011-10-12 00:00"));
+	/* working days win over a clock time given with them */
+	assert_int_equal(topo_due(t, from, 3600000, 1),
+	    ltime_parse("2011-10-04 00:00"));
+	assert_int_equal(topo_due(t, LD_TIME_MAX - 10, 3600000, 0),
+	    LD_TIME_MAX);
+	topo_free(t);
+}
+
 int
 main(void)
 {
@@ -854,6 +1279,14 @@ main(void)
 		cmocka_unit_test(test_print_and_files),
 		cmocka_unit_test(test_names_and_durations),
 		cmocka_unit_test(test_draw),
+		cmocka_unit_test(test_calendar),
+		cmocka_unit_test(test_calendar_errors),
+		cmocka_unit_test(test_working_days),
+		cmocka_unit_test(test_default_working_days),
+		cmocka_unit_test(test_ext_max),
+		cmocka_unit_test(test_assessment),
+		cmocka_unit_test(test_route_working_days),
+		cmocka_unit_test(test_due),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

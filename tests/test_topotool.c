@@ -3,8 +3,10 @@
  *
  * The binary: $LD_TOPOLOGY_BIN (default build/test/topology); the example
  * file: $LD_TOPOLOGY_EXAMPLE (default topology.example, from the repository
- * root, where `make test` runs).  Bad topology files and key files are
- * written to a fresh temp dir.
+ * root, where `make test` runs), and calendar.example beside it, which it
+ * names.  Bad topology files and key files are written to a fresh temp
+ * dir, with a copy of calendar.example (the example's copies there need
+ * it).
  */
 #include "testutil.h"
 
@@ -359,6 +361,51 @@ test_check_bad_files(void **state)
 	    TT_MSG_BAD_DURATION);
 }
 
+/* The calendar a file names: its problems are the file's, naming the
+ * calendar's own line; check says which calendar counts. */
+static void
+test_check_calendar(void **state)
+{
+	char path[PATH_MAX], cal[PATH_MAX], want[2 * PATH_MAX + 100];
+	struct tt_run r;
+
+	(void)state;
+	tt_path(cal, sizeof(cal), "bad.cal");
+	tt_write(cal, "# 测试\nweekend = sat, sun\nholiday 2011-02-30 春节\n");
+	tt_path(path, sizeof(path), "cal.ini");
+	tt_write_bad(path, 3, "calendar = bad.cal\n");
+	r = TT_RUN("check", path);
+	tt_status(&r, 1);
+	snprintf(want, sizeof(want), "%s:3: error: calendar %s:3: holiday "
+	    "2011-02-30: not a date\n", path, cal);
+	tt_has(r.out, want);
+	tt_has(r.out, "1 error, 0 warnings");
+	tt_free(&r);
+	tt_write(cal, "holiday 2011-10-01 .. 2011-10-07\n");
+	r = TT_RUN("check", path);
+	tt_status(&r, 0);
+	snprintf(want, sizeof(want), "%s: working days: by the calendar %s\n",
+	    path, cal);
+	tt_has(r.out, want);
+	tt_free(&r);
+	tt_write_bad(path, 3, "calendar = no-such.cal\n");
+	r = TT_RUN("check", path);
+	tt_status(&r, 1);
+	tt_has(r.out, "no-such.cal: cannot open: No such file or directory");
+	tt_free(&r);
+	/* none named */
+	tt_write_bad(path, 3, "\n");
+	r = TT_RUN("check", path);
+	tt_status(&r, 0);
+	tt_has(r.out, "working days: Monday to Friday (no calendar named in "
+	    "[federation])\n");
+	tt_free(&r);
+	/* sign in working days */
+	tt_check_bad("wd.ini", 23, "urgency.1 = sign 1wd, complete 7wd\n", 23,
+	    "[category manhole] urgency.1: 'sign 1wd, complete 7wd': sign is a "
+	    "clock time (30m, 1h, 1d), not working days");
+}
+
 static void
 test_check_missing_file(void **state)
 {
@@ -430,6 +477,35 @@ test_route_waterplant(void **state)
 	tt_has(r.out, "xa.power");
 	tt_has(r.out, "xa.water");
 	tt_has(r.out, "urgency 2");
+	tt_free(&r);
+}
+
+/* Ordinary requests: 7 working days by the example's calendar. */
+static void
+test_route_working_days(void **state)
+{
+	struct tt_run r;
+
+	(void)state;
+	r = TT_RUN("route", tt_example, "general", "luolong", "--urgency", "5");
+	tt_status(&r, 0);
+	tt_has(r.out, "  cityguan ");
+	tt_has(r.out, "sign within 1d, complete within 7 working days (7wd)\n");
+	tt_has(r.out, "working days: by the calendar ");
+	tt_has(r.out, "calendar.example\n");
+	tt_has(r.out, "why: rule general (line ");
+	tt_has(r.out, "; complete within 7 working days");
+	tt_free(&r);
+	r = TT_RUN("route", tt_example, "general", "xinan", "--urgency", "3");
+	tt_status(&r, 0);
+	tt_has(r.out, "complete within 3 working days (3wd)\n");
+	tt_free(&r);
+	/* a clock time at urgency 1: no calendar line */
+	r = TT_RUN("route", tt_example, "general", "xinan");
+	tt_status(&r, 0);
+	tt_has(r.out, "sign within 30m, complete within 1d\n");
+	if (strstr(r.out, "working day") != NULL)
+		fail_msg("working days for a clock time:\n%s", r.out);
 	tt_free(&r);
 }
 
@@ -925,6 +1001,25 @@ test_help_version(void **state)
 
 /* --- setup ---------------------------------------------------------------- */
 
+/* calendar.example, from beside the example into tt_dir. */
+static void
+tt_copy_calendar(void)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+	const char *slash = strrchr(tt_example, '/');
+	char *text;
+
+	snprintf(from, sizeof(from), "%.*s/calendar.example",
+	    (int)(slash - tt_example), tt_example);
+	tt_path(to, sizeof(to), "calendar.example");
+	if ((text = tu_slurp(from, NULL)) == NULL) {
+		fprintf(stderr, "test_topotool: %s: cannot read\n", from);
+		exit(1);
+	}
+	tt_write(to, text);
+	free(text);
+}
+
 static void
 tt_realpath(const char *env, const char *def, char *out)
 {
@@ -949,10 +1044,12 @@ main(void)
 		cmocka_unit_test(test_check_example),
 		cmocka_unit_test(test_check_small_good),
 		cmocka_unit_test(test_check_bad_files),
+		cmocka_unit_test(test_check_calendar),
 		cmocka_unit_test(test_check_missing_file),
 		cmocka_unit_test(test_route_manhole_default),
 		cmocka_unit_test(test_route_manhole_unicom),
 		cmocka_unit_test(test_route_waterplant),
+		cmocka_unit_test(test_route_working_days),
 		cmocka_unit_test(test_route_not_routable),
 		cmocka_unit_test(test_route_file_with_errors),
 		cmocka_unit_test(test_draw),
@@ -970,6 +1067,7 @@ main(void)
 	tt_realpath("LD_TOPOLOGY_BIN", "build/test/topology", tt_bin);
 	tt_realpath("LD_TOPOLOGY_EXAMPLE", "topology.example", tt_example);
 	tt_dir = tu_tmpdir();
+	tt_copy_calendar();
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	tu_rm_tree(tt_dir);
 	return rc;

@@ -2,8 +2,9 @@
  * testnet.h - integration tests with real node processes: a temp dir with
  * a copy of topology.example rekeyed by `topology rekey` (the tests hold
  * every running node's and client's secret key) and moved to ports of its
- * own; nodes started as processes ($LD_NODE_BIN, $LD_COUNTY_BIN) and
- * stopped by signal; clients connected with the keys of the topology.
+ * own, with calendar.example beside it (the example names it, relative
+ * to itself); nodes started as processes ($LD_NODE_BIN, $LD_COUNTY_BIN)
+ * and stopped by signal; clients connected with the keys of the topology.
  */
 #ifndef LD_TESTNET_H
 #define LD_TESTNET_H
@@ -76,6 +77,26 @@ tn_move_ports(const char *in, const char *out, int base)
 	free(s);
 }
 
+/* The working-day calendar topology.example names (calendar.example,
+ * relative to the topology) copied into dir, beside a copy of the
+ * topology. */
+static inline void
+tn_copy_calendar(const char *dir)
+{
+	char path[400];
+	size_t len;
+	char *s = tu_slurp("calendar.example", &len);
+	FILE *f;
+
+	assert_non_null(s);
+	snprintf(path, sizeof(path), "%s/calendar.example", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(s, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	free(s);
+}
+
 /* Set up n: temp dir, rekeyed topology on ports of its own. */
 static inline void
 tn_init(struct tn *n)
@@ -89,6 +110,7 @@ tn_init(struct tn *n)
 	snprintf(n->keys, sizeof(n->keys), "%s/keys", n->dir);
 	snprintf(raw, sizeof(raw), "%s/rekeyed.ini", n->dir);
 	snprintf(n->topo, sizeof(n->topo), "%s/topology.ini", n->dir);
+	tn_copy_calendar(n->dir);
 	snprintf(cmd, sizeof(cmd), "%s rekey topology.example --keys %s --out "
 	    "%s 2>/dev/null", tool, n->keys, raw);
 	assert_int_equal(system(cmd), 0);

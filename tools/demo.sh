@@ -18,6 +18,8 @@ b=$1
 d=demo
 rm -rf "$d"
 mkdir -p "$d"
+# the example names its working-day calendar relative to itself
+cp calendar.example "$d/"
 "$b/topology" rekey topology.example --keys "$d/keys" --out "$d/topology.ini"
 
 pids=""

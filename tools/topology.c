@@ -102,9 +102,10 @@ static const char tool_help_route[] =
     "\n"
     "Route a request of CATEGORY made in AREA as a node would: prints the\n"
     "owner node, each unit that gets a work order with the time allowed to\n"
-    "sign for it and to complete it, the rule or default handler that\n"
-    "matched (with its line in FILE), and the emergency plan the category\n"
-    "starts, if any.\n"
+    "sign for it and to complete it (a clock time, or working days by the\n"
+    "calendar FILE names: \"7 working days (7wd)\"), the rule or default\n"
+    "handler that matched (with its line in FILE), and the emergency plan\n"
+    "the category starts, if any.\n"
     "\n"
     "  --urgency N  1 (most urgent) .. 5; default 1\n"
     "\n"
@@ -132,6 +133,9 @@ static const char tool_help_rekey[] =
     "their clients.  FILE must pass 'topology check', and so must the\n"
     "result (else nothing is written).  A summary goes to stderr:\n"
     "\"rekey: 2 nodes, 24 clients; keys in DIR (3 new, 23 reused)\".\n"
+    "A relative calendar path ([federation] calendar) is copied as it\n"
+    "is: it names a file beside the topology, so with OUT in another\n"
+    "directory, copy the calendar there too.\n"
     "\n"
     "  --keys DIR   where the key files are read or made; made with mode\n"
     "               0700 if missing\n"
@@ -330,6 +334,18 @@ topotool_s(int n)
 	return n == 1 ? "" : "s";
 }
 
+/* Which working days "<n>wd" limits count. */
+static void
+topotool_print_calendar(const struct ld_topo *t, FILE *f)
+{
+	if (t->cal_path[0] != '\0')
+		fprintf(f, "%s: working days: by the calendar %s\n", t->path,
+		    t->cal_path);
+	else
+		fprintf(f, "%s: working days: Monday to Friday (no calendar "
+		    "named in [federation])\n", t->path);
+}
+
 static void
 topotool_print_counts(const struct ld_topo *t, FILE *f)
 {
@@ -348,6 +364,7 @@ topotool_print_counts(const struct ld_topo *t, FILE *f)
 	    t->n_defaults, topotool_s(t->n_defaults),
 	    t->n_plans, topotool_s(t->n_plans),
 	    t->n_clients, topotool_s(t->n_clients));
+	topotool_print_calendar(t, f);
 }
 
 static int
@@ -460,7 +477,8 @@ topotool_print_owner(const struct ld_topo *t, const struct ld_topo_route *r)
 static void
 topotool_print_units(const struct ld_topo *t, const struct ld_topo_route *r)
 {
-	char sign[32], done[32];
+	char sign[32], done[48];
+	bool wd = false;
 
 	printf("units:\n");
 	for (int i = 0; i < r->n_units; i++) {
@@ -469,10 +487,19 @@ topotool_print_units(const struct ld_topo *t, const struct ld_topo_route *r)
 		    t->nodes[u->node].id : "?";
 
 		topo_format_duration(r->sign_ms[i], sign, sizeof(sign));
-		topo_format_duration(r->complete_ms[i], done, sizeof(done));
+		if (r->complete_wd[i] > 0)
+			snprintf(done, sizeof(done), "%u working day%s (%uwd)",
+			    r->complete_wd[i], r->complete_wd[i] == 1 ? "" :
+			    "s", r->complete_wd[i]);
+		else
+			topo_format_duration(r->complete_ms[i], done,
+			    sizeof(done));
+		wd |= r->complete_wd[i] > 0;
 		printf("  %-12s %s (node %s): sign within %s, complete "
 		    "within %s\n", u->id, u->name, home, sign, done);
 	}
+	if (wd)
+		topotool_print_calendar(t, stdout);
 }
 
 static void
@@ -1053,17 +1080,32 @@ tool_rekey_want(const struct tool_rekey *r, int k, const char *old)
 	return r->keys[k].rekey ? r->keys[k].pub : old;
 }
 
+/* The directory of FILE into buf[cap] ("" for the current one): where a
+ * relative calendar path in it is taken from. */
+static void
+tool_dir_of(const char *file, char *buf, size_t cap)
+{
+	const char *slash = strrchr(file, '/');
+
+	if (slash == NULL)
+		buf[0] = '\0';
+	else
+		snprintf(buf, cap, "%.*s", slash == file ? 1 :
+		    (int)(slash - file), file);
+}
+
 /* The output passes check and holds exactly the keys it should. */
 static int
 tool_rekey_verify(const struct tool_rekey *r, const char *out, size_t len)
 {
 	const struct ld_topo *t = r->t;
 	struct ld_topo *n = NULL;
-	char name[TOOL_PATH_MAX];
+	char name[TOOL_PATH_MAX], dir[TOOL_PATH_MAX];
 	bool ok;
 
 	snprintf(name, sizeof(name), "%s (rekeyed)", r->a.file);
-	ok = topo_load_mem(name, out, len, &n) == 0 && n != NULL &&
+	tool_dir_of(r->a.file, dir, sizeof(dir));
+	ok = topo_load_mem_at(name, dir, out, len, &n) == 0 && n != NULL &&
 	    n->n_nodes == t->n_nodes && n->n_clients == t->n_clients;
 	for (int i = 0; ok && i < t->n_nodes; i++)
 		ok = strcmp(n->nodes[i].public_key, tool_rekey_want(r, i,
@@ -1139,13 +1181,14 @@ static int
 tool_rekey_run(struct tool_rekey *r)
 {
 	struct ld_topo *t = NULL;
-	char *out = NULL;
+	char *out = NULL, dir[TOOL_PATH_MAX];
 	size_t len = 0;
 	int rc;
 
 	if ((rc = tool_rekey_read(r)) != TOOL_EXIT_OK)
 		return rc;
-	rc = topo_load_mem(r->a.file, r->text, r->len, &t);
+	tool_dir_of(r->a.file, dir, sizeof(dir));
+	rc = topo_load_mem_at(r->a.file, dir, r->text, r->len, &t);
 	if ((r->t = topotool_sound("rekey", r->a.file, t, rc)) == NULL)
 		return TOOL_EXIT_FAIL;
 	if ((rc = tool_rekey_dir(r->a.keys)) != TOOL_EXIT_OK ||
