@@ -4,7 +4,7 @@
  *
  * struct ld_report is filled by the node (assess.c, from one LMDB read
  * snapshot), sent to the client as the result of the `report` op
- * (report_encode / report_decode: msgpack, docs/protocol.md), and printed
+ * (report_write / report_decode: msgpack, docs/protocol.md), and printed
  * by linkctl (report_print_*).  The renderers only format: every figure,
  * rate and score is already in the struct or follows from it by the rate
  * helpers below, so text, CSV and HTML always agree.
@@ -135,13 +135,14 @@ int report_print_text(const struct ld_report *r, FILE *f);
 int report_print_csv(const struct ld_report *r, FILE *f);
 int report_print_html(const struct ld_report *r, FILE *f);
 
-/* msgpack: the `report` op's result map (docs/protocol.md §6).  The
- * node calls proto_reply_begin(w, ..., REPORT_ENTRIES) and then
- * report_write(w, r); a client decodes the reply's result bytes
- * (struct ld_reply .result, .result_len) with report_decode, which treats
- * them as hostile (every limit above checked, a wrong type or a missing
- * field named in err). */
-#define REPORT_ENTRIES 18
+/* msgpack: the `report` op's result map (docs/protocol.md §10, "The
+ * report result": REPORT_ENTRIES keys).  The node calls
+ * proto_reply_begin(w, ..., REPORT_ENTRIES) and then report_write(w, r);
+ * a client decodes the reply's result bytes (struct ld_reply .result,
+ * .result_len) with report_decode, which treats them as hostile (every
+ * limit above checked, a wrong type or a missing field named in err;
+ * unknown keys ignored). */
+#define REPORT_ENTRIES 17
 void report_write(struct ld_pw *w, const struct ld_report *r);
 int report_decode(const uint8_t *buf, size_t len, struct ld_report *r,
     struct ld_err *err);
