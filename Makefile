@@ -6,6 +6,7 @@
 #   make bench-store  the store benchmark (docs/performance.md)
 #   make bench-node   the node benchmark: clients over CURVE (same doc)
 #   make bench-fed    the federation benchmark: county -> city catch-up (same doc)
+#   make bench-report the monthly assessment and year report over a million tickets
 #   make valgrind   the unit tests under valgrind (optimised build)
 #   make fuzz       libFuzzer on the decoders (needs clang)
 #   make deps       install the Debian packages we need, if missing
@@ -33,7 +34,7 @@ REL := build/release
 TST := build/test
 DEPS_OK := build/.deps-ok
 
-.PHONY: all test demo deps bench-store bench-node bench-fed valgrind fuzz clean
+.PHONY: all test demo deps bench-store bench-node bench-fed bench-report valgrind fuzz clean
 .DELETE_ON_ERROR:
 
 all: $(REL)/city-node $(REL)/county-node $(addprefix $(REL)/,$(TOOLS))
@@ -118,6 +119,9 @@ bench-node: $(REL)/bench-node $(REL)/city-node $(REL)/topology
 
 bench-fed: $(REL)/bench-fed $(REL)/city-node $(REL)/county-node $(REL)/topology
 	$(REL)/bench-fed $(BENCH_ARGS)
+
+bench-report: $(REL)/bench-report
+	$(REL)/bench-report $(BENCH_ARGS)
 
 clean:
 	rm -rf build

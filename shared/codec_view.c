@@ -81,6 +81,7 @@ static const struct codec_vfield codec_vwo[] = {
 	V_UINT(W, urges, UINT16_MAX), V_UINT(W, supervisions, UINT16_MAX),
 	V_UINT(W, extensions, UINT16_MAX), V_UINT(W, ext_refusals, UINT16_MAX),
 	V_UINT(W, progress_notes, UINT16_MAX), V_UINT(W, returns, UINT16_MAX),
+	V_UINT(W, rulings, UINT16_MAX),
 	V_STR(W, settled_unit),
 };
 

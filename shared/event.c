@@ -105,6 +105,10 @@ const struct ld_kind_def event_kinds[LD_EV__COUNT] = {
 	    B(NOTE), "the target node took the ticket over" },
 	[LD_EV_TRANSFER_REFUSED] = { "transfer.refused", true,
 	    B(NODE) | B(REASON), 0, "the target node refused the ticket" },
+	[LD_EV_RULED] = { "ruled", true,
+	    B(WO) | B(NOTE) | B(DUE_SIGN) | B(DUE_DONE), 0,
+	    "the office ruled on a disputed return: the work order goes back "
+	    "to its unit, with the ruling (note) and new deadlines" },
 	[LD_EV_PLAN_ACTIVATED] = { "plan.activated", true,
 	    B(PLAN) | B(UNITS) | B(GOV), B(NOTE),
 	    "an emergency plan was started for the ticket" },

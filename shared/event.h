@@ -68,6 +68,7 @@ enum ld_event_kind {
 	LD_EV_TRANSFER_REFUSED,
 	LD_EV_PLAN_ACTIVATED,
 	LD_EV_ANNOUNCED,
+	LD_EV_RULED,		/* the office ruled on a disputed return */
 	LD_EV__COUNT
 };
 

@@ -4,11 +4,13 @@
 #include "keyfile.h"
 #include "log.h"
 #include "serve.h"
+#include "sms.h"
 #include "ltime.h"
 #include "ticket.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +37,7 @@ node_usage(FILE *f, const char *prog)
 {
 	fprintf(f,
 	    "usage: %s --topology FILE --id NODE --key FILE --data DIR [--demo]\n"
-	    "           [--check] [--map-max MB] [-v]\n"
+	    "           [--check] [--map-max MB] [--sms-command CMD] [-v]\n"
 	    "\n"
 	    "Runs one liandong linkage node in the foreground; logs to stderr;\n"
 	    "stops cleanly on SIGINT or SIGTERM.\n"
@@ -52,6 +54,9 @@ node_usage(FILE *f, const char *prog)
 	    "  --check       replay the event log and compare with the views\n"
 	    "                before serving (rebuild check)\n"
 	    "  --map-max MB  largest database map (default 65536)\n"
+	    "  --sms-command CMD  deliver SMS with CMD: run as `sh -c CMD sh\n"
+	    "                PHONE`, the message on stdin, exit 0 = delivered\n"
+	    "                (without it messages wait in DATA/outbox/new)\n"
 	    "  -v            debug logging\n"
 	    "  --help, --version\n", prog);
 }
@@ -152,9 +157,11 @@ node_key(const struct ld_topo *t, const char *id, const char *path,
  * status. */
 static int
 node_serve(const struct ld_topo *t, int self, struct ld_store *s,
-    const struct ld_keypair *kp)
+    const struct ld_keypair *kp, const char *data, const char *sms_command)
 {
 	struct ld_serve *sv = NULL;
+	struct ld_sms *sms = NULL;
+	char obox[PATH_MAX];
 	struct ld_auth *auth = NULL;
 	struct ld_serve_counts n;
 	struct sigaction sa;
@@ -173,6 +180,17 @@ node_serve(const struct ld_topo *t, int self, struct ld_store *s,
 		status = 1;
 		goto out;
 	}
+	if ((size_t)snprintf(obox, sizeof(obox), "%s/outbox", data) >=
+	    sizeof(obox) || sms_start(&sms, s, t->nodes[self].id, obox,
+	    sms_command, &err) != 0) {
+		log_error("node", "SMS outbox %s: %s; not serving", obox,
+		    err.msg);
+		status = 1;
+		goto out;
+	}
+	serve_set_sms(sv, sms);
+	if (sms_command == NULL)
+		log_info("node", "no --sms-command: SMS wait in %s/new", obox);
 	/* Until now a stop signal ends the process at once (LMDB is
 	 * crash-safe, and a check or the demo may take a while); from here
 	 * on it asks for a clean stop: the batch in hand is committed and
@@ -194,6 +212,7 @@ node_serve(const struct ld_topo *t, int self, struct ld_store *s,
 	    (unsigned long long)n.commits);
 out:
 	serve_close(sv);
+	sms_stop(sms);
 	auth_stop(auth);
 	zmq_ctx_term(zctx);
 	return status;
@@ -210,12 +229,14 @@ node_main(int argc, char **argv, enum ld_level level)
 		{ "demo", no_argument, NULL, 'D' },
 		{ "check", no_argument, NULL, 'c' },
 		{ "map-max", required_argument, NULL, 'm' },
+		{ "sms-command", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *prog = level == LD_LEVEL_CITY ? "city-node" : "county-node";
 	const char *id = NULL, *data = NULL, *topo_path = NULL, *key_path = NULL;
+	const char *sms_command = NULL;
 	struct ld_topo *topo;
 	int demo = 0, check = 0, verbose = 0, c, status = 0;
 	size_t map_max = 0;
@@ -231,6 +252,7 @@ node_main(int argc, char **argv, enum ld_level level)
 		case 'd': data = optarg; break;
 		case 'k': key_path = optarg; break;
 		case 'D': demo = 1; break;
+		case 'S': sms_command = optarg; break;
 		case 'c': check = 1; break;
 		case 'm': {
 			char *end;
@@ -307,7 +329,8 @@ node_main(int argc, char **argv, enum ld_level level)
 	}
 	node_report(s);
 	if (status == 0)
-		status = node_serve(topo, topo_node(topo, id), s, &kp);
+		status = node_serve(topo, topo_node(topo, id), s, &kp, data,
+		    sms_command);
 	keyfile_wipe(&kp);
 	store_close(s);
 	topo_free(topo);

@@ -54,6 +54,7 @@ enum ld_op {
 	LD_OP_WO_URGE,		/* wo.urge */
 	LD_OP_WO_SUPERVISE,	/* wo.supervise: 督办, beyond urging */
 	LD_OP_WO_REROUTE,	/* wo.reroute: a returned work order to other units */
+	LD_OP_WO_RULE,		/* wo.rule: a disputed return back to its unit */
 	LD_OP_EXT_GRANT,	/* ext.grant */
 	LD_OP_EXT_REFUSE,	/* ext.refuse */
 	LD_OP_WO_SETTLE,	/* wo.settle: responsibility after a default handler */
@@ -74,6 +75,10 @@ enum ld_op {
 	LD_OP_TICKET_LIST,	/* ticket.list: by state, unit, area, day, overdue, text */
 	LD_OP_FIGURES,		/* figures: a day's (or range's) counters */
 	LD_OP_STATUS,		/* status: node, version, store, links */
+	LD_OP_REPORT,		/* report: the period's figures and assessment */
+	LD_OP_SPOT_CHECK,	/* spot.check: a day's spot-check sample */
+	LD_OP_OUTBOX_LIST,	/* outbox.list: SMS waiting, sent or dead */
+	LD_OP_OUTBOX_RETRY,	/* outbox.retry: a dead SMS back to the queue */
 	LD_OP__COUNT
 };
 
@@ -87,6 +92,7 @@ enum ld_qarg {
 	LD_Q_LIMIT,		/* uint 1..LD_PROTO_LIMIT_MAX (default 50) */
 	LD_Q_AFTER,		/* str  ticket id to continue after (paging) */
 	LD_Q_TICKET,		/* str  ticket id the op acts on */
+	LD_Q_BOX,		/* str  outbox: "new", "sent" or "dead" */
 	LD_Q__COUNT
 };
 
@@ -114,6 +120,7 @@ struct ld_request {
 	uint32_t limit;
 	char after[LD_TICKET_MAX + 1];
 	char ticket[LD_TICKET_MAX + 1];
+	char box[8];
 };
 
 /* Decode a request frame.  Returns 0, or an LD_E* code with err naming

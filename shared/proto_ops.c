@@ -49,8 +49,10 @@ const struct ld_op_def proto_ops[LD_OP__COUNT] = {
 	[LD_OP_TICKET_REPORT] = { "ticket.report", R_OFFICE, F(NOTE),
 	    F(METHOD), Q(TICKET), 0, "the result was told to the citizen" },
 	[LD_OP_TICKET_CALLBACK] = { "ticket.callback", R_OFFICE,
-	    F(METHOD) | F(SATISFACTION), F(NOTE), Q(TICKET), 0,
-	    "record a callback to the citizen and the satisfaction" },
+	    F(METHOD) | F(SATISFACTION), F(NOTE) | F(REASON), Q(TICKET), 0,
+	    "record a callback to the citizen and the satisfaction; "
+	    "unsatisfied reopens the ticket, or with a reason closes it as "
+	    "unsatisfied" },
 	[LD_OP_TICKET_REOPEN] = { "ticket.reopen", R_OFFICE, F(REASON), 0,
 	    Q(TICKET), 0, "reopen a ticket (the citizen is not satisfied)" },
 	[LD_OP_TICKET_CLOSE] = { "ticket.close", R_OFFICE, 0,
@@ -63,6 +65,10 @@ const struct ld_op_def proto_ops[LD_OP__COUNT] = {
 	[LD_OP_WO_REROUTE] = { "wo.reroute", R_OFFICE, F(WO),
 	    F(UNITS) | F(NOTE), Q(TICKET), 0,
 	    "send a returned work order to other units (or route again)" },
+	[LD_OP_WO_RULE] = { "wo.rule", R_OFFICE, F(WO) | F(NOTE), 0,
+	    Q(TICKET), 0, "rule on a disputed return: the work order goes "
+	    "back to the unit that returned it, with the ruling (note) and new "
+	    "deadlines" },
 	[LD_OP_EXT_GRANT] = { "ext.grant", R_OFFICE, F(WO) | F(UNTIL),
 	    F(NOTE), Q(TICKET), 0, "grant an extension a unit asked for" },
 	[LD_OP_EXT_REFUSE] = { "ext.refuse", R_OFFICE, F(WO) | F(REASON), 0,
@@ -108,6 +114,17 @@ const struct ld_op_def proto_ops[LD_OP__COUNT] = {
 	    "a day's (or a range of days') figures" },
 	[LD_OP_STATUS] = { "status", R_ADMIN, 0, 0, 0, 0,
 	    "the node: id, level, version, store, links" },
+	[LD_OP_REPORT] = { "report", R_ALL, 0, 0, Q(DAY) | Q(DAY_TO), 0,
+	    "the figures of a period and the assessment of every unit "
+	    "(docs/assessment.md)" },
+	[LD_OP_SPOT_CHECK] = { "spot.check", R_OFFICE, 0, 0, 0, Q(DAY),
+	    "the spot-check sample of a day's completed work orders (default: "
+	    "yesterday)" },
+	[LD_OP_OUTBOX_LIST] = { "outbox.list", R_OFFICE, 0, 0, 0,
+	    Q(BOX) | Q(LIMIT), "the SMS outbox: new (waiting), sent or dead "
+	    "(box)" },
+	[LD_OP_OUTBOX_RETRY] = { "outbox.retry", R_OFFICE, 0, 0, Q(Q), 0,
+	    "send a dead SMS again (q: its id)" },
 };
 
 /* The wire name of op; "none" when out of range. */
@@ -159,6 +176,7 @@ static const struct proto_qdef proto_qargs[LD_Q__COUNT] = {
 	[LD_Q_LIMIT] = { "limit", LD_T_UINT, LD_PROTO_LIMIT_MAX, QOFF(limit) },
 	[LD_Q_AFTER] = { "after", LD_T_STR, LD_TICKET_MAX, QOFF(after) },
 	[LD_Q_TICKET] = { "ticket", LD_T_STR, LD_TICKET_MAX, QOFF(ticket) },
+	[LD_Q_BOX] = { "box", LD_T_STR, 7, QOFF(box) },
 };
 
 /* The name of query argument q ("state"). */
@@ -235,6 +253,12 @@ proto_q_check(struct codec_mp_rd *r, const struct ld_request *req, int q)
 		}
 		return codec_mp_fail(r, LD_EUNKNOWN, "unknown state '%s' "
 		    "(expected %s)", s, names);
+	case LD_Q_BOX:
+		if (strcmp(s, "new") != 0 && strcmp(s, "sent") != 0 &&
+		    strcmp(s, "dead") != 0)
+			return codec_mp_fail(r, LD_EUNKNOWN, "unknown outbox "
+			    "'%s' (expected new|sent|dead)", s);
+		return LD_OK;
 	case LD_Q_DAY:
 	case LD_Q_DAY_TO:
 		if (!proto_day_ok(s))

@@ -59,6 +59,7 @@ struct ld_req_env {
 	const char *version;	/* status */
 	uint64_t requests;	/* status: requests served so far */
 	const struct fed *fed;	/* status: the links (NULL: none) */
+	struct ld_outbox *outbox;	/* the SMS outbox (NULL: none) */
 };
 
 /* Who is asking: a [client] of this node in the topology. */
@@ -172,5 +173,15 @@ void req_write_event(struct ld_pw *w, const struct ld_event *ev);
 /* Some open work order of t has missed a deadline at now (to sign for, or
  * to complete; a pending extension counts from its due_done). */
 bool req_overdue(const struct ld_ticket *t, int64_t now);
+
+/* "YYYY-MM-DD" (format checked by the codec) as YYYYMMDD, and back
+ * (out: 11 bytes). */
+uint32_t req_day_num(const char *s);
+void req_day_str(uint32_t day, char out[11]);
+
+/* The office's follow-up queries (req_report.c): report, spot.check,
+ * outbox.list, outbox.retry (docs/protocol.md §6). */
+int req_report(const struct ld_req_env *env, const struct ld_caller *c,
+    const struct ld_request *r, uint8_t *buf, size_t cap, struct ld_err *err);
 
 #endif

@@ -63,6 +63,10 @@ req_is_query(enum ld_op op)
 	case LD_OP_WO_QUEUE:
 	case LD_OP_FIGURES:
 	case LD_OP_STATUS:
+	case LD_OP_REPORT:
+	case LD_OP_SPOT_CHECK:
+	case LD_OP_OUTBOX_LIST:
+	case LD_OP_OUTBOX_RETRY:
 		return true;
 	default:
 		return false;
@@ -90,6 +94,8 @@ req_events_max(const struct ld_request *r)
 		return 1 + LD_UNITS_MAX;	/* routed, dispatched... */
 	case LD_OP_TRANSFER_ACCEPT:
 		return LD_REQ_EVENTS_MAX;	/* accepted, routed, dispatched... */
+	case LD_OP_TICKET_CALLBACK:
+		return 2;	/* callback, and reopened or closed */
 	default:
 		return req_is_query(r->op) ? 0 : 1;
 	}

@@ -19,6 +19,7 @@
  */
 #include "req.h"
 #include "req_int.h"
+#include "ltime.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,9 @@ static int req_plan_one(struct req_ctx *x);
 static int req_plan_reopen(struct req_ctx *x);
 static int req_plan_settle(struct req_ctx *x);
 static int req_plan_reroute(struct req_ctx *x);
+static int req_plan_rule(struct req_ctx *x);
+static int req_plan_callback(struct req_ctx *x);
+static int req_plan_ext(struct req_ctx *x);
 
 /* Per change op: the event it becomes (the first, for those that become
  * several), the function that plans it, and whether it acts on an
@@ -45,18 +49,19 @@ static const struct req_op {
 	[LD_OP_TICKET_CREATE] = { LD_EV_TICKET_CREATED, req_plan_create,
 	    false },
 	[LD_OP_TICKET_REPORT] = { LD_EV_REPORTED, req_plan_one, true },
-	[LD_OP_TICKET_CALLBACK] = { LD_EV_CALLBACK, req_plan_one, true },
+	[LD_OP_TICKET_CALLBACK] = { LD_EV_CALLBACK, req_plan_callback, true },
 	[LD_OP_TICKET_REOPEN] = { LD_EV_REOPENED, req_plan_reopen, true },
 	[LD_OP_TICKET_CLOSE] = { LD_EV_CLOSED, req_plan_one, true },
 	[LD_OP_WO_URGE] = { LD_EV_URGED, req_plan_one, true },
 	[LD_OP_WO_SUPERVISE] = { LD_EV_SUPERVISED, req_plan_one, true },
 	[LD_OP_WO_REROUTE] = { LD_EV_DISPATCHED, req_plan_reroute, true },
-	[LD_OP_EXT_GRANT] = { LD_EV_EXT_GRANTED, req_plan_one, true },
+	[LD_OP_WO_RULE] = { LD_EV_RULED, req_plan_rule, true },
+	[LD_OP_EXT_GRANT] = { LD_EV_EXT_GRANTED, req_plan_ext, true },
 	[LD_OP_EXT_REFUSE] = { LD_EV_EXT_REFUSED, req_plan_one, true },
 	[LD_OP_WO_SETTLE] = { LD_EV_SETTLED, req_plan_settle, true },
 	[LD_OP_WO_SIGN] = { LD_EV_SIGNED, req_plan_one, true },
 	[LD_OP_WO_RETURN] = { LD_EV_RETURNED, req_plan_one, true },
-	[LD_OP_EXT_REQUEST] = { LD_EV_EXT_REQUESTED, req_plan_one, true },
+	[LD_OP_EXT_REQUEST] = { LD_EV_EXT_REQUESTED, req_plan_ext, true },
 	[LD_OP_WO_PROGRESS] = { LD_EV_PROGRESS, req_plan_one, true },
 	[LD_OP_WO_COMPLETE] = { LD_EV_COMPLETED, req_plan_one, true },
 	[LD_OP_TICKET_ESCALATE] = { LD_EV_TRANSFER_REQUESTED,
@@ -162,14 +167,17 @@ req_event_from_args(struct req_ctx *x, struct ld_event **out)
 	return rc != LD_OK ? rc : req_take_args(x, *out);
 }
 
-/* Set a work order's deadlines: now plus the durations the topology
- * gives. */
+/* Set a work order's deadlines from slot k of the route. */
 void
-req_set_due(struct req_ctx *x, struct ld_event *ev, int64_t sign_ms,
-    int64_t complete_ms)
+req_set_due(struct req_ctx *x, struct ld_event *ev,
+    const struct ld_topo_route *rt, int k)
 {
-	event_set_time(ev, LD_F_DUE_SIGN, x->env->now + sign_ms);
-	event_set_time(ev, LD_F_DUE_DONE, x->env->now + complete_ms);
+	int64_t sign = x->env->now + rt->sign_ms[k];
+	int64_t done = topo_due(x->env->t, x->env->now, rt->complete_ms[k],
+	    rt->complete_wd[k]);
+
+	event_set_time(ev, LD_F_DUE_SIGN, sign);
+	event_set_time(ev, LD_F_DUE_DONE, done < sign ? sign : done);
 }
 
 /* ---- the topology ------------------------------------------------------- */
@@ -291,7 +299,7 @@ req_plan_dispatch_route(struct req_ctx *x, const char *id,
 			return rc;
 		event_set_uint(ev, LD_F_WO, (uint64_t)wo + (uint64_t)i + 1);
 		event_set_str(ev, LD_F_UNIT, top->units[rt->units[i]].id);
-		req_set_due(x, ev, rt->sign_ms[i], rt->complete_ms[i]);
+		req_set_due(x, ev, rt, i);
 	}
 	return LD_OK;
 }
@@ -362,7 +370,116 @@ req_plan_reopen(struct req_ctx *x)
 	if ((rc = req_route(x, x->t.category, x->t.area, x->t.urgency, &rt))
 	    != LD_OK || (rc = req_event_from_args(x, &ev)) != LD_OK)
 		return rc;
-	req_set_due(x, ev, rt.sign_ms[0], rt.complete_ms[0]);
+	req_set_due(x, ev, &rt, 0);
+	return LD_OK;
+}
+
+/*
+ * ext.request, ext.grant: an extension may move the deadline to complete
+ * at most to the category's ext_max counted from dispatch (the 12345
+ * practice: 15 working days in all).
+ */
+static int
+req_plan_ext(struct req_ctx *x)
+{
+	const struct ld_topo *top = x->env->t;
+	const struct ld_event *a = &x->r->args;
+	const struct ld_wo *w = &x->t.wo[a->wo - 1];	/* req_own_wo */
+	int cat = topo_category(top, x->t.category);
+	struct ld_event *ev;
+
+	if (cat >= 0 && (top->categories[cat].ext_max_ms > 0 ||
+	    top->categories[cat].ext_max_wd > 0)) {
+		const struct ld_topo_category *k = &top->categories[cat];
+		int64_t max = topo_due(top, w->dispatched_ms, k->ext_max_ms,
+		    k->ext_max_wd);
+
+		if (a->until_ms > max) {
+			char lim[24], at[24];
+
+			if (k->ext_max_wd > 0)
+				snprintf(lim, sizeof(lim), "%u working days",
+				    (unsigned)k->ext_max_wd);
+			else
+				topo_format_duration(k->ext_max_ms, lim,
+				    sizeof(lim));
+			ltime_format(max, at, sizeof(at));
+			return err_set(x->err, LD_EREFUSED, "%s: work order %u "
+			    "may be extended at most to %s (%s from dispatch, "
+			    "category %s)", req_op_name(x), (unsigned)a->wo,
+			    at, lim, k->id);
+		}
+	}
+	return req_event_from_args(x, &ev);
+}
+
+/*
+ * ticket.callback: the callback, and when the citizen is unsatisfied what
+ * follows in the same request: without a reason the ticket is reopened
+ * (its work orders go back to their units with new deadlines); with one it
+ * is closed as unsatisfied, the reason recorded.
+ */
+static int
+req_plan_callback(struct req_ctx *x)
+{
+	const struct ld_event *a = &x->r->args;
+	struct ld_topo_route rt;
+	struct ld_event *ev;
+	int rc;
+
+	if (a->satisfaction != LD_SAT_UNSATISFIED) {
+		if (event_has(a, LD_F_REASON))
+			return err_set(x->err, LD_EINVAL, "args.reason: only "
+			    "for an unsatisfied callback (it closes the ticket "
+			    "as unsatisfied)");
+		return req_event_from_args(x, &ev);
+	}
+	if ((rc = req_next(x, LD_EV_CALLBACK, x->t.id, &ev)) != LD_OK)
+		return rc;
+	event_set_uint(ev, LD_F_METHOD, a->method);
+	event_set_uint(ev, LD_F_SATISFACTION, a->satisfaction);
+	if (event_has(a, LD_F_NOTE))
+		event_set_str(ev, LD_F_NOTE, a->note);
+	if (event_has(a, LD_F_REASON)) {
+		if ((rc = req_next(x, LD_EV_CLOSED, x->t.id, &ev)) != LD_OK)
+			return rc;
+		event_set_str(ev, LD_F_REASON, a->reason);
+		event_set_str(ev, LD_F_NOTE, "closed as unsatisfied");
+		return LD_OK;
+	}
+	if ((rc = req_route(x, x->t.category, x->t.area, x->t.urgency, &rt))
+	    != LD_OK || (rc = req_next(x, LD_EV_REOPENED, x->t.id, &ev)) !=
+	    LD_OK)
+		return rc;
+	event_set_str(ev, LD_F_REASON, "callback: the citizen is unsatisfied");
+	req_set_due(x, ev, &rt, 0);
+	return LD_OK;
+}
+
+/*
+ * wo.rule: the office rules on a disputed return: the work order goes back
+ * to the unit that returned it, with the ruling (note) and that unit's
+ * deadlines from now.  (To give it to another unit: wo.reroute.)
+ */
+static int
+req_plan_rule(struct req_ctx *x)
+{
+	const struct ld_event *a = &x->r->args;
+	const struct ld_wo *w = &x->t.wo[a->wo - 1];	/* req_own_wo */
+	struct ld_topo_route rt;
+	struct ld_event *ev;
+	int rc, u;
+
+	if (w->state != LD_WO_RETURNED)
+		return err_set(x->err, LD_EREFUSED, "wo.rule: work order %u "
+		    "(unit %s) is %s, not returned; there is no return to "
+		    "rule on", (unsigned)a->wo, w->unit,
+		    ticket_wo_state_name(w->state));
+	if ((rc = req_route(x, x->t.category, x->t.area, x->t.urgency, &rt))
+	    != LD_OK || (rc = req_event_from_args(x, &ev)) != LD_OK)
+		return rc;
+	u = topo_unit(x->env->t, w->unit);
+	req_set_due(x, ev, &rt, u < 0 ? 0 : req_route_slot(&rt, u));
 	return LD_OK;
 }
 
@@ -490,7 +607,7 @@ req_plan_reroute(struct req_ctx *x)
 			return rc;
 		event_set_uint(ev, LD_F_WO, (uint64_t)t->n_wo + 1 + (unsigned)i);
 		event_set_str(ev, LD_F_UNIT, top->units[units[i]].id);
-		req_set_due(x, ev, rt.sign_ms[k], rt.complete_ms[k]);
+		req_set_due(x, ev, &rt, k);
 		if (i == 0)
 			event_set_uint(ev, LD_F_REPLACES, a->wo);
 		if (event_has(a, LD_F_NOTE))

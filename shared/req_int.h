@@ -24,9 +24,11 @@ int req_next(struct req_ctx *x, enum ld_event_kind kind, const char *ticket,
     struct ld_event **out);
 /* Fill ev's payload with the request's arguments its kind takes. */
 int req_take_args(struct req_ctx *x, struct ld_event *ev);
-/* A work order's deadlines: now plus the topology's durations. */
-void req_set_due(struct req_ctx *x, struct ld_event *ev, int64_t sign_ms,
-    int64_t complete_ms);
+/* A work order's deadlines: those of slot k of route rt from now (the
+ * sign-for clock starts at dispatch; the deadline to complete in clock
+ * time or in working days: topo_due). */
+void req_set_due(struct req_ctx *x, struct ld_event *ev,
+    const struct ld_topo_route *rt, int k);
 /* Route (category, area, urgency): LD_EUNKNOWN, LD_EREFUSED with reasons
  * fit for the wire. */
 int req_route(struct req_ctx *x, const char *category, const char *area,

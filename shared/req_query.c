@@ -78,8 +78,8 @@ reply_finish(struct ld_pw *w, const char *what, struct ld_err *err)
 }
 
 /* "YYYY-MM-DD" (checked by the codec) as YYYYMMDD. */
-static uint32_t
-day_num(const char *s)
+uint32_t
+req_day_num(const char *s)
 {
 	uint32_t y = 0, m = 0, d = 0;
 
@@ -91,8 +91,8 @@ day_num(const char *s)
 }
 
 /* YYYYMMDD as "YYYY-MM-DD" into out (11 bytes). */
-static void
-day_str(uint32_t day, char out[11])
+void
+req_day_str(uint32_t day, char out[11])
 {
 	uint32_t y = day / 10000 % 10000, m = day / 100 % 100, d = day % 100;
 
@@ -631,8 +631,8 @@ list_init(struct list_ctx *x, const struct ld_req_env *env,
 	x->r = r;
 	x->unit = caller_unit(env, c);
 	if (has_q(r, LD_Q_DAY)) {
-		x->day_from = day_num(r->day);
-		x->day_to = has_q(r, LD_Q_DAY_TO) ? day_num(r->day_to) :
+		x->day_from = req_day_num(r->day);
+		x->day_to = has_q(r, LD_Q_DAY_TO) ? req_day_num(r->day_to) :
 		    x->day_from;
 	}
 	x->limit = has_q(r, LD_Q_LIMIT) ? r->limit : LIST_LIMIT_DEFAULT;
@@ -805,16 +805,16 @@ q_figures(const struct ld_req_env *env, const struct ld_request *r,
 	char day[11];
 	struct ld_pw w;
 
-	from = has_q(r, LD_Q_DAY) ? day_num(r->day) : ltime_day(env->now);
-	to = has_q(r, LD_Q_DAY_TO) ? day_num(r->day_to) : from;
+	from = has_q(r, LD_Q_DAY) ? req_day_num(r->day) : ltime_day(env->now);
+	to = has_q(r, LD_Q_DAY_TO) ? req_day_num(r->day_to) : from;
 	if (to < from)
 		return err_set(err, LD_EINVAL, "args.day_to: before args.day");
 	store_counter_sums(env->s, from, to, sums);
 	proto_reply_begin(&w, buf, cap, r->id, 2 + LD_C__COUNT + 1);
-	day_str(from, day);
+	req_day_str(from, day);
 	proto_w_str(&w, "day");
 	proto_w_str(&w, day);
-	day_str(to, day);
+	req_day_str(to, day);
 	proto_w_str(&w, "day_to");
 	proto_w_str(&w, day);
 	for (int i = 0; i < LD_C__COUNT; i++) {
@@ -929,6 +929,11 @@ req_query(const struct ld_req_env *env, const struct ld_caller *c,
 		return q_figures(env, r, buf, cap, err);
 	case LD_OP_STATUS:
 		return q_status(env, c, r, buf, cap, err);
+	case LD_OP_REPORT:
+	case LD_OP_SPOT_CHECK:
+	case LD_OP_OUTBOX_LIST:
+	case LD_OP_OUTBOX_RETRY:
+		return req_report(env, c, r, buf, cap, err);
 	default:
 		return err_set(err, LD_EINVAL, "'%s' is not a query",
 		    proto_op_name(r->op));

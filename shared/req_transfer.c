@@ -174,6 +174,7 @@ req_plan_dispatch(struct req_ctx *x)
 		return rc;
 	if (event_has(a, LD_F_UNITS)) {
 		int64_t sign = rt.sign_ms[0], done = rt.complete_ms[0];
+		uint16_t wd = rt.complete_wd[0];
 
 		rt.n_units = 0;
 		for (uint32_t i = 0; i < a->n_units; i++) {
@@ -185,6 +186,7 @@ req_plan_dispatch(struct req_ctx *x)
 			rt.units[rt.n_units] = u;
 			rt.sign_ms[rt.n_units] = sign;
 			rt.complete_ms[rt.n_units] = done;
+			rt.complete_wd[rt.n_units] = wd;
 			rt.n_units++;
 		}
 		rt.rule = -1;

@@ -8,6 +8,7 @@
  * the commits left it.  Only the main thread touches the socket.
  */
 #include "serve.h"
+#include "sms.h"
 #include "auth.h"
 #include "due.h"
 #include "fed.h"
@@ -106,6 +107,7 @@ struct ld_serve {
 	int self;
 	struct ld_store *s;
 	struct ld_req_env env;
+	struct ld_sms *sms;	/* NULL: none */
 	struct serve_batch b[2];
 	int building;		/* b[building] gathers; b[!building] commits */
 	bool inflight;		/* the writer has b[!building] */
@@ -852,6 +854,8 @@ serve_finish(struct ld_serve *sv, struct serve_batch *b)
 			next->fed_used = next->n_taken = next->n_meta = 0;
 		}
 	}
+	if (b->rc == 0 && sv->sms != NULL && sms_wanted(b->items, b->total))
+		sms_feed(sv->sms, ltime_now());
 	if (b->rc != 0)	/* deadlines not acted on: look again */
 		sv->due_cursor = store_meta_u64(sv->s, DUE_CURSOR_KEY);
 	sv->due_at = due_next(sv->s, sv->due_cursor);
@@ -1010,6 +1014,7 @@ serve_run(struct ld_serve *sv, volatile sig_atomic_t *stop)
 			fed_tick(sv->fed);
 			serve_take_fed(sv, b);
 		}
+		sms_tick(sv->sms, ltime_now());
 		next_due = stopping ? 0 : sv->due_at;
 		if (next_due > 0 && next_due <= ltime_now())
 			serve_due(sv, b);
@@ -1064,4 +1069,11 @@ serve_run(struct ld_serve *sv, volatile sig_atomic_t *stop)
 		    serve_gather(sv, !stopping) != 0)
 			return LD_EIO;
 	}
+}
+
+void
+serve_set_sms(struct ld_serve *sv, struct ld_sms *m)
+{
+	sv->sms = m;
+	sv->env.outbox = sms_outbox(m);
 }

@@ -66,6 +66,12 @@ int serve_run(struct ld_serve *sv, volatile sig_atomic_t *stop);
 
 void serve_counts(const struct ld_serve *sv, struct ld_serve_counts *c);
 
+/* Hand the node's SMS follow-up (sms.h) to the loop: it feeds the outbox
+ * after a commit that reported by SMS and once a minute, and the outbox
+ * ops (outbox.list, outbox.retry) use it.  NULL: none. */
+struct ld_sms;
+void serve_set_sms(struct ld_serve *sv, struct ld_sms *m);
+
 /* Stop the writer thread (after its batch, if any), close the socket and
  * free sv.  NULL is a no-op. */
 void serve_close(struct ld_serve *sv);

@@ -35,8 +35,20 @@ static const char *const store_counter_names[LD_C__COUNT] = {
 	"completed", "reported", "callbacks", "satisfied", "basic",
 	"unsatisfied", "reopened", "closed", "urged", "supervised",
 	"ext_requested", "ext_granted", "ext_refused", "transfers", "plans",
-	"announcements",
+	"announcements", "ruled", "done",
 };
+
+static const char *const store_ucounter_names[LD_U__COUNT] = {
+	"received", "signed_on_time", "completed", "completed_on_time",
+	"returned", "sent_back", "extended", "urged", "supervised",
+	"callbacks", "satisfied", "basic", "unsatisfied",
+};
+
+const char *
+store_ucounter_name(enum ld_ucounter c)
+{
+	return (unsigned)c < LD_U__COUNT ? store_ucounter_names[c] : "?";
+}
 
 const char *
 store_counter_name(enum ld_counter c)
@@ -88,9 +100,9 @@ store_open_dbis(struct ld_store *s, MDB_txn *txn, unsigned flags,
     struct ld_err *err)
 {
 	static const char *const names[] = { "meta", "events", "applied",
-		"tickets", "details", "history", "counters" };
+		"tickets", "details", "history", "counters", "unit_counters" };
 	MDB_dbi *slots[] = { &s->meta, &s->events, &s->applied, &s->tickets,
-		&s->details, &s->history, &s->counters };
+		&s->details, &s->history, &s->counters, &s->ucounters };
 	int rc;
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -321,39 +333,72 @@ store_txn_start(struct ld_store *s)
 {
 	s->n_wb_cur = 0;
 	s->n_wb_cnt = 0;
+	s->n_wb_ucnt = 0;
+}
+
+/* Add to the u64 BE value at key k of dbi (modulo 2^64); a value that
+ * comes to 0 is deleted. */
+static int
+store_txn_add(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, int64_t add)
+{
+	uint8_t vb[8];
+	MDB_val v;
+	uint64_t n = 0;
+	int rc;
+
+	rc = mdb_get(txn, dbi, k, &v);
+	if (rc == 0 && v.mv_size == 8)
+		n = views_get_u64(v.mv_data);
+	else if (rc == 0)
+		return MDB_CORRUPTED;
+	else if (rc != MDB_NOTFOUND)
+		return rc;
+	n += (uint64_t)add;
+	if (n == 0)	/* absent and 0 are the same (rebuild compares keys) */
+		return rc == 0 ? mdb_del(txn, dbi, k, NULL) : 0;
+	views_put_u64(vb, n);
+	v.mv_size = 8;
+	v.mv_data = vb;
+	return mdb_put(txn, dbi, k, &v, 0);
 }
 
 /* Write the counters the batch moved; empty the write-behind. */
 int
 store_txn_flush(struct ld_store *s, MDB_txn *txn)
 {
-	uint8_t vb[8], cb[5];
-	MDB_val k, v;
+	uint8_t cb[4 + LD_NODE_MAX + 1], ub[4 + LD_ID_MAX + 2];
+	MDB_val k;
 	int rc;
 
 	s->n_wb_cur = 0;
 	for (int i = 0; i < s->n_wb_cnt; i++) {
-		uint64_t n = 0;
-
+		if (s->wb_cnt[i].add == 0)
+			continue;
 		views_put_u32(cb, s->wb_cnt[i].day);
-		cb[4] = s->wb_cnt[i].counter;
-		k.mv_size = 5;
+		memcpy(cb + 4, s->wb_cnt[i].node, LD_NODE_MAX);
+		cb[4 + LD_NODE_MAX] = s->wb_cnt[i].counter;
+		k.mv_size = sizeof(cb);
 		k.mv_data = cb;
-		rc = mdb_get(txn, s->counters, &k, &v);
-		if (rc == 0 && v.mv_size == 8)
-			n = views_get_u64(v.mv_data);
-		else if (rc == 0)
-			return MDB_CORRUPTED;
-		else if (rc != MDB_NOTFOUND)
-			return rc;
-		views_put_u64(vb, n + s->wb_cnt[i].add);
-		v.mv_size = 8;
-		v.mv_data = vb;
-		rc = mdb_put(txn, s->counters, &k, &v, 0);
+		rc = store_txn_add(txn, s->counters, &k, s->wb_cnt[i].add);
 		if (rc != 0)
 			return rc;
 	}
 	s->n_wb_cnt = 0;
+	for (int i = 0; i < s->n_wb_ucnt; i++) {
+		size_t ul = strlen(s->wb_ucnt[i].unit) + 1;
+
+		if (s->wb_ucnt[i].add == 0)
+			continue;
+		views_put_u32(ub, s->wb_ucnt[i].month);
+		memcpy(ub + 4, s->wb_ucnt[i].unit, ul);
+		ub[4 + ul] = s->wb_ucnt[i].counter;
+		k.mv_size = 4 + ul + 1;
+		k.mv_data = ub;
+		rc = store_txn_add(txn, s->ucounters, &k, s->wb_ucnt[i].add);
+		if (rc != 0)
+			return rc;
+	}
+	s->n_wb_ucnt = 0;
 	return 0;
 }
 
@@ -575,20 +620,26 @@ store_txn_reindex(struct ld_store *s, MDB_txn *txn,
 	return 0;
 }
 
-/* Add delta[] to the counters of local day (written by store_txn_flush). */
+/* Add delta[] to the counters of (local day, node) (written by
+ * store_txn_flush). */
 static int
 store_txn_count(struct ld_store *s, MDB_txn *txn, uint32_t day,
-    const uint32_t *delta)
+    const char *node, const int32_t *delta)
 {
+	char nk[LD_NODE_MAX];
 	int rc;
 
+	memset(nk, 0, sizeof(nk));
+	memcpy(nk, node, strnlen(node, LD_NODE_MAX));
 	for (int c = 0; c < LD_C__COUNT; c++) {
 		int i;
 
 		if (delta[c] == 0)
 			continue;
 		for (i = 0; i < s->n_wb_cnt; i++)
-			if (s->wb_cnt[i].day == day && s->wb_cnt[i].counter == c)
+			if (s->wb_cnt[i].day == day &&
+			    s->wb_cnt[i].counter == c &&
+			    memcmp(s->wb_cnt[i].node, nk, LD_NODE_MAX) == 0)
 				break;
 		if (i == s->n_wb_cnt) {
 			if (i == STORE_WB_CNT) {
@@ -598,11 +649,46 @@ store_txn_count(struct ld_store *s, MDB_txn *txn, uint32_t day,
 				i = 0;
 			}
 			s->wb_cnt[i].day = day;
+			memcpy(s->wb_cnt[i].node, nk, LD_NODE_MAX);
 			s->wb_cnt[i].counter = (uint8_t)c;
 			s->wb_cnt[i].add = 0;
 			s->n_wb_cnt = i + 1;
 		}
 		s->wb_cnt[i].add += delta[c];
+	}
+	return 0;
+}
+
+/* Add the unit counter changes ud[0 .. n) (written by store_txn_flush). */
+static int
+store_txn_ucount(struct ld_store *s, MDB_txn *txn, const struct ld_udelta *ud,
+    size_t n)
+{
+	int rc;
+
+	for (size_t j = 0; j < n; j++) {
+		int i;
+
+		for (i = 0; i < s->n_wb_ucnt; i++)
+			if (s->wb_ucnt[i].month == ud[j].month &&
+			    s->wb_ucnt[i].counter == ud[j].counter &&
+			    strcmp(s->wb_ucnt[i].unit, ud[j].unit) == 0)
+				break;
+		if (i == s->n_wb_ucnt) {
+			if (i == STORE_WB_UCNT) {
+				rc = store_txn_flush(s, txn);
+				if (rc != 0)
+					return rc;
+				i = 0;
+			}
+			s->wb_ucnt[i].month = ud[j].month;
+			snprintf(s->wb_ucnt[i].unit, sizeof(s->wb_ucnt[i].unit),
+			    "%s", ud[j].unit);
+			s->wb_ucnt[i].counter = ud[j].counter;
+			s->wb_ucnt[i].add = 0;
+			s->n_wb_ucnt = i + 1;
+		}
+		s->wb_ucnt[i].add += ud[j].d;
 	}
 	return 0;
 }
@@ -620,7 +706,8 @@ store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
 {
 	const struct ld_kind_def *kd;
 	struct ld_ticket *before = &s->t_before, *after = &s->t_after;
-	uint32_t delta[LD_C__COUNT] = { 0 };
+	int32_t delta[LD_C__COUNT] = { 0 };
+	char cnode[LD_NODE_MAX + 1];
 	uint8_t key[LD_NODE_MAX + 8], app[8];
 	MDB_val k, v;
 	uint64_t cur, tid_n = 0;
@@ -762,10 +849,29 @@ store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
 		if (rc != 0)
 			goto undo_mdb;
 		views_counter_deltas(ev, before, after, delta);
+		views_count_node(ev, cnode);
+		int dd = views_done_delta(before, after);
+		if (dd != 0) {
+			int32_t dl[LD_C__COUNT] = { 0 };
+
+			dl[LD_C_DONE] = dd;
+			rc = store_txn_count(s, txn, ltime_day(after->created_ms),
+			    cnode, dl);
+		}
+		if (rc == 0) {
+			struct ld_udelta ud[LD_UDELTAS_MAX];
+			size_t nud = views_unit_deltas(ev, before, after, ud,
+			    LD_UDELTAS_MAX);
+
+			rc = store_txn_ucount(s, txn, ud, nud);
+		}
+		if (rc != 0)
+			goto undo_mdb;
 	} else {
 		views_counter_deltas(ev, NULL, NULL, delta);
+		views_count_node(ev, cnode);
 	}
-	rc = store_txn_count(s, txn, ltime_day(ev->time_ms), delta);
+	rc = store_txn_count(s, txn, ltime_day(ev->time_ms), cnode, delta);
 	if (rc != 0)
 		goto undo_mdb;
 

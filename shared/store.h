@@ -23,7 +23,16 @@
  *             (open deadlines: what 1 = sign for, 2 = complete)
  *   by_day    local day u32 BE (YYYYMMDD) | ticket id NUL  ->  ""
  *   by_phone  phone NUL | ticket id NUL  ->  ""
- *   counters  local day u32 BE | counter u8  ->  u64 BE
+ *   by_done   local day u32 BE | unit NUL | ticket id NUL | wo u8 -> ""
+ *             (completed work orders by the day they were completed:
+ *             the daily spot check draws from it)
+ *   counters  local day u32 BE | node[8, NUL-padded] | counter u8
+ *             ->  u64 BE (the node that took the request: views.h
+ *             views_count_node)
+ *   unit_counters  month u32 BE (YYYYMM) | unit NUL | counter u8 -> u64 BE
+ *             (a unit's work orders by the local month they were
+ *             dispatched in, and what became of them: the assessment,
+ *             docs/assessment.md)
  *
  * Keys lead with what grows together (origin then seq; ticket ids are
  * origin-year-number, so recent tickets sit together at the right edge
@@ -53,7 +62,7 @@
 #include "event.h"
 #include "ticket.h"
 
-#define LD_STORE_SCHEMA 1
+#define LD_STORE_SCHEMA 2
 
 struct ld_store;
 
@@ -211,9 +220,60 @@ enum ld_counter {
 	LD_C_TRANSFERS,		/* transfer.accepted */
 	LD_C_PLANS,
 	LD_C_ANNOUNCEMENTS,
+	LD_C_RULED,		/* returns ruled on (sent back) */
+	LD_C_DONE,		/* on the day tickets were created: how many of
+				 * them are done now (may go down: reopen) */
 	LD_C__COUNT
 };
+
+/* A unit's counters of one month: its work orders dispatched that month
+ * (the cohort) and what became of them (docs/assessment.md §2). */
+enum ld_ucounter {
+	LD_U_RECEIVED = 0,	/* dispatched to it (a reopen dispatches again) */
+	LD_U_SIGNED_ON_TIME,
+	LD_U_COMPLETED,		/* completed now (a reopen takes it back) */
+	LD_U_COMPLETED_ON_TIME,
+	LD_U_RETURNED,
+	LD_U_SENT_BACK,		/* ruled against: back to the unit */
+	LD_U_EXTENDED,		/* extensions granted */
+	LD_U_URGED,
+	LD_U_SUPERVISED,
+	LD_U_CALLBACKS,		/* callbacks on tickets it completed */
+	LD_U_SATISFIED,
+	LD_U_BASIC,
+	LD_U_UNSATISFIED,
+	LD_U__COUNT
+};
+const char *store_ucounter_name(enum ld_ucounter c);
 const char *store_counter_name(enum ld_counter c);
+
+/*
+ * A read snapshot for a caller that makes several reads that must agree
+ * (a report): store_snap_begin, the store_snap_* reads, store_snap_end.
+ * It never blocks the writer (LMDB readers do not).
+ */
+typedef int (*store_key_cb)(const uint8_t *key, size_t len, void *arg);
+struct ld_snap;
+int store_snap_begin(struct ld_store *s, struct ld_snap **snap,
+    struct ld_err *err);
+void store_snap_end(struct ld_snap *snap);
+/* Visit every counter of local days [from, to] (YYYYMMDD), in key order
+ * (day, node, counter).  Stops when cb returns non-zero. */
+typedef int (*store_counter_cb)(uint32_t day, const char *node,
+    enum ld_counter c, uint64_t v, void *arg);
+int store_snap_counters(struct ld_snap *snap, uint32_t from, uint32_t to,
+    store_counter_cb cb, void *arg, struct ld_err *err);
+/* Visit every unit counter of months [from, to] (YYYYMM), in key order. */
+typedef int (*store_ucounter_cb)(uint32_t month, const char *unit,
+    enum ld_ucounter c, uint64_t v, void *arg);
+int store_snap_ucounters(struct ld_snap *snap, uint32_t from, uint32_t to,
+    store_ucounter_cb cb, void *arg, struct ld_err *err);
+/* Visit the keys of index db starting with prefix (as store_scan). */
+int store_snap_scan(struct ld_snap *snap, const char *db, const void *prefix,
+    size_t prefix_len, store_key_cb cb, void *arg, struct ld_err *err);
+/* A ticket's view in the snapshot (details not loaded). */
+int store_snap_ticket(struct ld_snap *snap, const char *id,
+    struct ld_ticket *t, struct ld_err *err);
 
 /* Sum of counter c over local days [day_from, day_to] (YYYYMMDD). */
 uint64_t store_counter_sum(struct ld_store *s, enum ld_counter c,
@@ -230,7 +290,6 @@ uint64_t store_count_state(struct ld_store *s, enum ld_ticket_state st);
 
 /* Visit the keys of index db ("by_state", "by_unit", ...) that start with
  * prefix, in key order; stop when cb returns non-zero. */
-typedef int (*store_key_cb)(const uint8_t *key, size_t len, void *arg);
 int store_scan(struct ld_store *s, const char *db, const void *prefix,
     size_t prefix_len, store_key_cb cb, void *arg, struct ld_err *err);
 /* Visit the keys of db from the first one >= from (len bytes), in key

@@ -16,6 +16,7 @@
  * (the log itself is the truth: store_log_last). */
 #define STORE_WB_CUR 16
 #define STORE_WB_CNT 128
+#define STORE_WB_UCNT 256
 
 struct store_wb_cur {
 	char origin[LD_NODE_MAX + 1];
@@ -24,13 +25,22 @@ struct store_wb_cur {
 
 struct store_wb_cnt {
 	uint32_t day;
+	char node[LD_NODE_MAX];		/* NUL-padded */
 	uint8_t counter;
-	uint64_t add;
+	int64_t add;		/* added modulo 2^64: counters may go down */
+};
+
+struct store_wb_ucnt {
+	uint32_t month;
+	char unit[LD_ID_MAX + 1];
+	uint8_t counter;
+	int64_t add;
 };
 
 struct ld_store {
 	MDB_env *env;
 	MDB_dbi meta, events, applied, tickets, details, history, counters;
+	MDB_dbi ucounters;
 	MDB_dbi idx[LD_IX__COUNT];
 	char dir[PATH_MAX];
 	char node[LD_NODE_MAX + 1];
@@ -44,7 +54,8 @@ struct ld_store {
 	uint64_t applied_txn;	/* ... within the open write transaction */
 	struct store_wb_cur wb_cur[STORE_WB_CUR];
 	struct store_wb_cnt wb_cnt[STORE_WB_CNT];
-	int n_wb_cur, n_wb_cnt;
+	struct store_wb_ucnt wb_ucnt[STORE_WB_UCNT];
+	int n_wb_cur, n_wb_cnt, n_wb_ucnt;
 	/* work space of the write path (one writer: no allocation per event) */
 	struct ld_ticket t_before, t_after;
 	struct ld_ticket t_group;	/* a request group's check */

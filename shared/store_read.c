@@ -243,41 +243,167 @@ store_cursor(struct ld_store *s, const char *origin)
 	return seq;
 }
 
+/* ---- snapshots ----------------------------------------------------------- */
+
+struct ld_snap {
+	struct ld_store *s;
+	MDB_txn *txn;
+};
+
+int
+store_snap_begin(struct ld_store *s, struct ld_snap **snap,
+    struct ld_err *err)
+{
+	struct ld_snap *p = malloc(sizeof(*p));
+	int rc;
+
+	*snap = NULL;
+	if (p == NULL)
+		return err_set(err, LD_ENOMEM, "snapshot: out of memory");
+	p->s = s;
+	rc = store_rd_begin(s, &p->txn, err);
+	if (rc != 0) {
+		free(p);
+		return rc;
+	}
+	*snap = p;
+	return LD_OK;
+}
+
+void
+store_snap_end(struct ld_snap *snap)
+{
+	if (snap == NULL)
+		return;
+	mdb_txn_abort(snap->txn);
+	free(snap);
+}
+
+static uint32_t
+store_get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+#define STORE_CKEY (4 + LD_NODE_MAX + 1)
+
+int
+store_snap_counters(struct ld_snap *snap, uint32_t from, uint32_t to,
+    store_counter_cb cb, void *arg, struct ld_err *err)
+{
+	uint8_t kb[4];
+	MDB_val k = { 4, kb }, v;
+	MDB_cursor *cur;
+	int rc, stop = 0;
+
+	rc = mdb_cursor_open(snap->txn, snap->s->counters, &cur);
+	if (rc != 0)
+		return store_mdb_err(err, rc, "counters");
+	views_put_u32(kb, from);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 &&
+	    stop == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const uint8_t *p = k.mv_data;
+		char node[LD_NODE_MAX + 1];
+		uint32_t day;
+
+		if (k.mv_size != STORE_CKEY || v.mv_size != 8) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		day = store_get_u32(p);
+		if (day > to)
+			break;
+		if (p[4 + LD_NODE_MAX] >= LD_C__COUNT)
+			continue;
+		memcpy(node, p + 4, LD_NODE_MAX);
+		node[LD_NODE_MAX] = '\0';
+		stop = cb(day, node, (enum ld_counter)p[4 + LD_NODE_MAX],
+		    views_get_u64(v.mv_data), arg);
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return store_mdb_err(err, rc, "counters");
+	return LD_OK;
+}
+
+int
+store_snap_ucounters(struct ld_snap *snap, uint32_t from, uint32_t to,
+    store_ucounter_cb cb, void *arg, struct ld_err *err)
+{
+	uint8_t kb[4];
+	MDB_val k = { 4, kb }, v;
+	MDB_cursor *cur;
+	int rc, stop = 0;
+
+	rc = mdb_cursor_open(snap->txn, snap->s->ucounters, &cur);
+	if (rc != 0)
+		return store_mdb_err(err, rc, "unit_counters");
+	views_put_u32(kb, from);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 &&
+	    stop == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const uint8_t *p = k.mv_data;
+		char unit[LD_ID_MAX + 1];
+		size_t ul;
+		uint32_t month;
+
+		if (k.mv_size < 7 || k.mv_size > 4 + LD_ID_MAX + 2 ||
+		    p[k.mv_size - 2] != '\0' || v.mv_size != 8) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		month = store_get_u32(p);
+		if (month > to)
+			break;
+		ul = k.mv_size - 6;
+		if (p[k.mv_size - 1] >= LD_U__COUNT || memchr(p + 4, 0, ul))
+			continue;
+		memcpy(unit, p + 4, ul);
+		unit[ul] = '\0';
+		stop = cb(month, unit, (enum ld_ucounter)p[k.mv_size - 1],
+		    views_get_u64(v.mv_data), arg);
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return store_mdb_err(err, rc, "unit_counters");
+	return LD_OK;
+}
+
+int
+store_snap_ticket(struct ld_snap *snap, const char *id, struct ld_ticket *t,
+    struct ld_err *err)
+{
+	int rc;
+
+	if (id == NULL || id[0] == '\0' || strlen(id) > LD_TICKET_MAX)
+		return err_set(err, LD_EINVAL, "bad ticket id");
+	rc = store_txn_get_view(snap->s, snap->txn, id, t, err);
+	if (rc == 0 && t->state == LD_TS_NONE)
+		rc = err_set(err, LD_ENOTFOUND, "no ticket %s", id);
+	return rc;
+}
+
+static int
+store_sum_cb(uint32_t day, const char *node, enum ld_counter c, uint64_t v,
+    void *arg)
+{
+	(void)day;
+	(void)node;
+	((uint64_t *)arg)[c] += v;
+	return 0;
+}
+
 void
 store_counter_sums(struct ld_store *s, uint32_t from, uint32_t to,
     uint64_t sums[LD_C__COUNT])
 {
-	uint8_t kb[5];
-	MDB_val k = { 5, kb }, v;
-	MDB_txn *txn;
-	MDB_cursor *cur;
-	int rc;
+	struct ld_snap *snap;
 
 	memset(sums, 0, sizeof(uint64_t) * LD_C__COUNT);
-	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0)
+	if (store_snap_begin(s, &snap, NULL) != 0)
 		return;
-	if (mdb_cursor_open(txn, s->counters, &cur) != 0) {
-		mdb_txn_abort(txn);
-		return;
-	}
-	views_put_u32(kb, from);
-	kb[4] = 0;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		const uint8_t *p = k.mv_data;
-		uint32_t day;
-
-		if (k.mv_size != 5 || v.mv_size != 8)
-			continue;
-		day = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-		    (uint32_t)p[2] << 8 | p[3];
-		if (day > to)
-			break;
-		if (p[4] < LD_C__COUNT)
-			sums[p[4]] += views_get_u64(v.mv_data);
-	}
-	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
+	(void)store_snap_counters(snap, from, to, store_sum_cb, sums, NULL);
+	store_snap_end(snap);
 }
 
 uint64_t
@@ -362,26 +488,27 @@ store_walk_start(MDB_cursor *cur, bool back, const void *prefix,
 }
 
 /* Visit the keys of db that start with prefix, from the walk's start
- * (store_walk_start), forward or backward, in one snapshot. */
+ * (store_walk_start), forward or backward, in one snapshot: rtxn's, or
+ * one of its own when rtxn is NULL. */
 static int
-store_walk(struct ld_store *s, const char *db, bool back, const void *prefix,
-    size_t plen, const uint8_t *bound, size_t bnd_len, store_key_cb cb,
-    void *arg, struct ld_err *err)
+store_walk(struct ld_store *s, MDB_txn *rtxn, const char *db, bool back,
+    const void *prefix, size_t plen, const uint8_t *bound, size_t bnd_len,
+    store_key_cb cb, void *arg, struct ld_err *err)
 {
 	MDB_val k, v;
-	MDB_txn *txn;
+	MDB_txn *txn = rtxn;
 	MDB_cursor *cur;
 	MDB_dbi dbi = 0;
 	int rc;
 
 	if (store_scan_dbi(s, db, &dbi) != 0)
 		return err_set(err, LD_EINVAL, "no index '%s'", db);
-	rc = store_rd_begin(s, &txn, err);
-	if (rc != 0)
+	if (txn == NULL && (rc = store_rd_begin(s, &txn, err)) != 0)
 		return rc;
 	rc = mdb_cursor_open(txn, dbi, &cur);
 	if (rc != 0) {
-		mdb_txn_abort(txn);
+		if (rtxn == NULL)
+			mdb_txn_abort(txn);
 		return store_mdb_err(err, rc, db);
 	}
 	for (rc = store_walk_start(cur, back, prefix, plen, bound, bnd_len, &k);
@@ -393,7 +520,8 @@ store_walk(struct ld_store *s, const char *db, bool back, const void *prefix,
 			break;
 	}
 	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
+	if (rtxn == NULL)
+		mdb_txn_abort(txn);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return store_mdb_err(err, rc, db);
 	return LD_OK;
@@ -403,14 +531,14 @@ int
 store_scan(struct ld_store *s, const char *db, const void *prefix,
     size_t plen, store_key_cb cb, void *arg, struct ld_err *err)
 {
-	return store_walk(s, db, false, prefix, plen, NULL, 0, cb, arg, err);
+	return store_walk(s, NULL, db, false, prefix, plen, NULL, 0, cb, arg, err);
 }
 
 int
 store_scan_from(struct ld_store *s, const char *db, const void *from,
     size_t len, store_key_cb cb, void *arg, struct ld_err *err)
 {
-	return store_walk(s, db, false, "", 0, from, len, cb, arg, err);
+	return store_walk(s, NULL, db, false, "", 0, from, len, cb, arg, err);
 }
 
 /* Is key a (alen bytes) below key b (blen bytes) in LMDB's default order? */
@@ -448,7 +576,7 @@ store_scan_back(struct ld_store *s, const char *db, const void *prefix,
 		bound = below;
 		bnd_len = blen;
 	}
-	return store_walk(s, db, true, prefix, plen, bound, bnd_len, cb, arg,
+	return store_walk(s, NULL, db, true, prefix, plen, bound, bnd_len, cb, arg,
 	    err);
 }
 
@@ -475,4 +603,12 @@ store_stats(struct ld_store *s, struct ld_store_stats *st)
 	if (mdb_env_stat(s->env, &ms) == 0)
 		st->used_bytes = pages * ms.ms_psize;
 	return LD_OK;
+}
+
+int
+store_snap_scan(struct ld_snap *snap, const char *db, const void *prefix,
+    size_t plen, store_key_cb cb, void *arg, struct ld_err *err)
+{
+	return store_walk(snap->s, snap->txn, db, false, prefix, plen, NULL, 0,
+	    cb, arg, err);
 }

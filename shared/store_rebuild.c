@@ -147,11 +147,13 @@ static const struct rebuild_db rebuild_dbs[] = {
 	{ "details", offsetof(struct ld_store, details), 1 },
 	{ "history", offsetof(struct ld_store, history), 1 },
 	{ "counters", offsetof(struct ld_store, counters), 1 },
+	{ "unit_counters", offsetof(struct ld_store, ucounters), 1 },
 	{ "by_state", offsetof(struct ld_store, idx[LD_IX_STATE]), 1 },
 	{ "by_unit", offsetof(struct ld_store, idx[LD_IX_UNIT]), 1 },
 	{ "by_due", offsetof(struct ld_store, idx[LD_IX_DUE]), 1 },
 	{ "by_day", offsetof(struct ld_store, idx[LD_IX_DAY]), 1 },
 	{ "by_phone", offsetof(struct ld_store, idx[LD_IX_PHONE]), 1 },
+	{ "by_done", offsetof(struct ld_store, idx[LD_IX_DONE]), 1 },
 };
 #define REBUILD_NDBS (sizeof(rebuild_dbs) / sizeof(rebuild_dbs[0]))
 

@@ -102,6 +102,7 @@ static int ticket_on_transfer_requested(struct ticket_ctx *c);
 static int ticket_on_transfer_answer(struct ticket_ctx *c);
 static int ticket_on_plan_activated(struct ticket_ctx *c);
 static int ticket_on_announced(struct ticket_ctx *c);
+static int ticket_on_ruled(struct ticket_ctx *c);
 
 /* Per kind: the handler, and whether the kind is taken on a closed ticket
  * and while a transfer is pending.  Call kinds have no handler. */
@@ -133,6 +134,7 @@ static const struct ticket_kind {
 	[LD_EV_TRANSFER_REFUSED] = { ticket_on_transfer_answer, false, true },
 	[LD_EV_PLAN_ACTIVATED] = { ticket_on_plan_activated, false, false },
 	[LD_EV_ANNOUNCED] = { ticket_on_announced, false, false },
+	[LD_EV_RULED] = { ticket_on_ruled, false, false },
 };
 
 /* ---- names ------------------------------------------------------------ */
@@ -517,6 +519,10 @@ ticket_on_dispatched(struct ticket_ctx *c)
 			    "%s, not returned; it cannot be replaced",
 			    (unsigned)r, old->unit,
 			    ticket_wo_state_words[old->state]);
+		if (strcmp(old->unit, ev->unit) == 0)
+			return ticket_refuse(c, "unit %s returned work order "
+			    "%u; it goes back to the same unit only by a ruling "
+			    "(wo.rule)", old->unit, (unsigned)r);
 		old->state = LD_WO_REROUTED;
 	}
 	w = &t->wo[t->n_wo];
@@ -565,12 +571,50 @@ ticket_on_returned(struct ticket_ctx *c)
 		return rc;
 	if (!ticket_wo_open(w))
 		return ticket_refuse_wo(c, w, "returned");
+	if (w->rulings > 0)
+		return ticket_refuse(c, "work order %u (unit %s) was sent back "
+		    "to the unit by the office's ruling; it cannot be returned "
+		    "again", (unsigned)c->ev->wo, w->unit);
 	if ((rc = ticket_inc16(c, &w->returns, "returns")) != 0)
 		return rc;
 	w->state = LD_WO_RETURNED;
 	w->returned_ms = c->ev->time_ms;
 	w->ext_pending = 0;
 	w->ext_until_ms = 0;
+	return LD_OK;
+}
+
+/* ruled: the office settled a disputed return against the unit: the work
+ * order goes back to it with new deadlines (the sign-for clock starts
+ * again at the ruling) and cannot be returned a second time. */
+static int
+ticket_on_ruled(struct ticket_ctx *c)
+{
+	struct ld_wo *w = NULL;
+	int rc;
+
+	if ((rc = ticket_wo_get(c, &w)) != 0)
+		return rc;
+	if (w->state != LD_WO_RETURNED)
+		return ticket_refuse(c, "work order %u (unit %s) is %s, not "
+		    "returned; there is no return to rule on",
+		    (unsigned)c->ev->wo, w->unit,
+		    ticket_wo_state_words[w->state]);
+	for (unsigned i = 0; i < c->t->n_wo; i++)
+		if (ticket_wo_open(&c->t->wo[i]) &&
+		    strcmp(c->t->wo[i].unit, w->unit) == 0)
+			return ticket_refuse(c, "unit %s already holds open "
+			    "work order %u on this ticket", w->unit, i + 1);
+	if ((rc = ticket_check_deadlines(c)) != 0)
+		return rc;
+	if ((rc = ticket_inc16(c, &w->rulings, "rulings")) != 0)
+		return rc;
+	w->state = LD_WO_DISPATCHED;
+	w->due_sign_ms = c->ev->due_sign_ms;
+	w->due_done_ms = c->ev->due_done_ms;
+	w->returned_ms = 0;
+	w->signed_ms = 0;	/* to be signed for again, by due_sign */
+	c->t->completed_ms = 0;
 	return LD_OK;
 }
 

@@ -14,6 +14,12 @@
  *              DISPATCHED|SIGNED --returned--> RETURNED --dispatched(replaces)--> REROUTED
  *              COMPLETED --reopened--> DISPATCHED   (new deadlines)
  *              RETURNED  --transfer.accepted--> REROUTED (the new owner dispatches)
+ *              RETURNED  --ruled--> DISPATCHED (the office ruled the unit must
+ *                                   handle it; new deadlines; final: the
+ *                                   work order cannot be returned again)
+ *
+ * A returned work order goes back to the same unit only by a ruling: a
+ * dispatch that replaces it must name another unit.
  *
  * Ticket states, derived in this order (first match wins):
  *
@@ -84,6 +90,7 @@ struct ld_wo {
 	uint16_t ext_refusals;
 	uint16_t progress_notes;
 	uint16_t returns;
+	uint16_t rulings;	/* sent back to the unit by an office ruling */
 	char settled_unit[LD_ID_MAX + 1];	/* responsibility settled to */
 };
 

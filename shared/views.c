@@ -3,6 +3,7 @@
 #include "ltime.h"
 
 #include <assert.h>
+#include <stdbool.h>
 #include <string.h>
 
 const char *const views_index_names[LD_IX__COUNT] = {
@@ -11,6 +12,7 @@ const char *const views_index_names[LD_IX__COUNT] = {
 	[LD_IX_DUE] = "by_due",
 	[LD_IX_DAY] = "by_day",
 	[LD_IX_PHONE] = "by_phone",
+	[LD_IX_DONE] = "by_done",
 };
 
 /* Append string s with its NUL to key k at *n. */
@@ -79,6 +81,16 @@ views_index_keys(const struct ld_ticket *t, struct ld_ikey *out, size_t cap)
 	for (unsigned i = 0; i < t->n_wo && i < LD_WO_MAX; i++) {
 		const struct ld_wo *w = &t->wo[i];
 
+		if (w->state == LD_WO_COMPLETED) {
+			k = &out[n++];
+			memset(k, 0, sizeof(*k));
+			k->ix = LD_IX_DONE;
+			views_put_u32(k->k, ltime_day(w->completed_ms));
+			k->len = 4;
+			views_key_str(k, w->unit);
+			views_key_str(k, t->id);
+			views_key_u8(k, (uint8_t)(i + 1));
+		}
 		if (!ticket_wo_open(w))
 			continue;
 		k = &out[n++];
@@ -116,7 +128,7 @@ views_index_keys(const struct ld_ticket *t, struct ld_ikey *out, size_t cap)
 
 void
 views_counter_deltas(const struct ld_event *ev, const struct ld_ticket *before,
-    const struct ld_ticket *after, uint32_t *d)
+    const struct ld_ticket *after, int32_t *d)
 {
 	switch (ev->kind) {
 	case LD_EV_CALL_RECEIVED: d[LD_C_CALLS_IN]++; break;
@@ -158,6 +170,7 @@ views_counter_deltas(const struct ld_event *ev, const struct ld_ticket *before,
 	case LD_EV_TRANSFER_ACCEPTED: d[LD_C_TRANSFERS]++; break;
 	case LD_EV_PLAN_ACTIVATED: d[LD_C_PLANS]++; break;
 	case LD_EV_ANNOUNCED: d[LD_C_ANNOUNCEMENTS]++; break;
+	case LD_EV_RULED: d[LD_C_RULED]++; break;
 	default: break;
 	}
 	/* A ticket counts as completed when it enters COMPLETED, whatever
@@ -168,4 +181,156 @@ views_counter_deltas(const struct ld_event *ev, const struct ld_ticket *before,
 	if (after != NULL && before != NULL && before->state != LD_TS_COMPLETED &&
 	    after->state == LD_TS_COMPLETED)
 		d[LD_C_COMPLETED]++;
+}
+
+/* Done: the office has nothing left to do but tell and call back. */
+static bool
+views_done(const struct ld_ticket *t)
+{
+	return t->state == LD_TS_COMPLETED || t->state == LD_TS_REPORTED ||
+	    t->state == LD_TS_CALLED_BACK || t->state == LD_TS_CLOSED;
+}
+
+int
+views_done_delta(const struct ld_ticket *before, const struct ld_ticket *after)
+{
+	bool b = before != NULL && views_done(before);
+	bool a = after != NULL && views_done(after);
+
+	return a == b ? 0 : a ? 1 : -1;
+}
+
+void
+views_count_node(const struct ld_event *ev, char *buf)
+{
+	const char *src = ev->ticket[0] != '\0' ? ev->ticket : ev->origin;
+	size_t n = 0;
+
+	while (n < LD_NODE_MAX && src[n] != '\0' && src[n] != '-') {
+		buf[n] = src[n];
+		n++;
+	}
+	buf[n] = '\0';
+}
+
+static uint32_t
+views_month(int64_t ms)
+{
+	return ltime_day(ms) / 100;
+}
+
+static size_t
+views_ud(struct ld_udelta *out, size_t n, size_t cap, const struct ld_wo *w,
+    enum ld_ucounter c, int32_t d)
+{
+	assert(n < cap);
+	out[n].month = views_month(w->dispatched_ms);
+	out[n].unit = w->unit;
+	out[n].counter = (uint8_t)c;
+	out[n].d = d;
+	return n + 1;
+}
+
+/* The work order ev names, in the ticket before and after, if it is one. */
+static bool
+views_wo(const struct ld_event *ev, const struct ld_ticket *before,
+    const struct ld_ticket *after, const struct ld_wo **wb,
+    const struct ld_wo **wa)
+{
+	if (!event_has(ev, LD_F_WO) || ev->wo < 1 || ev->wo > LD_WO_MAX ||
+	    ev->wo > after->n_wo)
+		return false;
+	*wa = &after->wo[ev->wo - 1];
+	*wb = &before->wo[ev->wo - 1];
+	return true;
+}
+
+size_t
+views_unit_deltas(const struct ld_event *ev, const struct ld_ticket *before,
+    const struct ld_ticket *after, struct ld_udelta *out, size_t cap)
+{
+	const struct ld_wo *wb = NULL, *wa = NULL;
+	size_t n = 0;
+
+	assert(cap >= LD_UDELTAS_MAX);
+	switch (ev->kind) {
+	case LD_EV_DISPATCHED:
+		if (views_wo(ev, before, after, &wb, &wa))
+			n = views_ud(out, n, cap, wa, LD_U_RECEIVED, 1);
+		break;
+	case LD_EV_SIGNED:
+		if (views_wo(ev, before, after, &wb, &wa) &&
+		    ev->time_ms <= wb->due_sign_ms)
+			n = views_ud(out, n, cap, wa, LD_U_SIGNED_ON_TIME, 1);
+		break;
+	case LD_EV_COMPLETED:
+		if (!views_wo(ev, before, after, &wb, &wa))
+			break;
+		n = views_ud(out, n, cap, wa, LD_U_COMPLETED, 1);
+		if (ev->time_ms <= wb->due_done_ms)
+			n = views_ud(out, n, cap, wa, LD_U_COMPLETED_ON_TIME, 1);
+		break;
+	case LD_EV_RETURNED:
+		if (views_wo(ev, before, after, &wb, &wa))
+			n = views_ud(out, n, cap, wa, LD_U_RETURNED, 1);
+		break;
+	case LD_EV_RULED:
+		if (views_wo(ev, before, after, &wb, &wa))
+			n = views_ud(out, n, cap, wa, LD_U_SENT_BACK, 1);
+		break;
+	case LD_EV_EXT_GRANTED:
+		if (views_wo(ev, before, after, &wb, &wa))
+			n = views_ud(out, n, cap, wa, LD_U_EXTENDED, 1);
+		break;
+	case LD_EV_URGED:
+		if (views_wo(ev, before, after, &wb, &wa))
+			n = views_ud(out, n, cap, wa, LD_U_URGED, 1);
+		break;
+	case LD_EV_SUPERVISED:
+		if (views_wo(ev, before, after, &wb, &wa))
+			n = views_ud(out, n, cap, wa, LD_U_SUPERVISED, 1);
+		break;
+	case LD_EV_REOPENED:
+		/* completed work orders go back to their units: received
+		 * again now, no longer completed in their first month */
+		for (unsigned i = 0; i < before->n_wo && i < LD_WO_MAX; i++) {
+			wb = &before->wo[i];
+			wa = &after->wo[i];
+			if (wb->state != LD_WO_COMPLETED ||
+			    wa->state != LD_WO_DISPATCHED)
+				continue;
+			n = views_ud(out, n, cap, wb, LD_U_COMPLETED, -1);
+			if (wb->completed_ms <= wb->due_done_ms)
+				n = views_ud(out, n, cap, wb,
+				    LD_U_COMPLETED_ON_TIME, -1);
+			n = views_ud(out, n, cap, wa, LD_U_RECEIVED, 1);
+		}
+		break;
+	case LD_EV_CALLBACK: {
+		enum ld_ucounter sat = ev->satisfaction == LD_SAT_SATISFIED ?
+		    LD_U_SATISFIED : ev->satisfaction == LD_SAT_BASIC ?
+		    LD_U_BASIC : LD_U_UNSATISFIED;
+
+		/* each unit that completed a work order of the ticket, once,
+		 * in the month of its first such work order */
+		for (unsigned i = 0; i < after->n_wo && i < LD_WO_MAX; i++) {
+			bool seen = false;
+
+			wa = &after->wo[i];
+			if (wa->state != LD_WO_COMPLETED)
+				continue;
+			for (unsigned j = 0; j < i && !seen; j++)
+				seen = after->wo[j].state == LD_WO_COMPLETED &&
+				    strcmp(after->wo[j].unit, wa->unit) == 0;
+			if (seen)
+				continue;
+			n = views_ud(out, n, cap, wa, LD_U_CALLBACKS, 1);
+			n = views_ud(out, n, cap, wa, sat, 1);
+		}
+		break;
+	}
+	default:
+		break;
+	}
+	return n;
 }

@@ -21,13 +21,15 @@ enum ld_index {
 	LD_IX_DUE,
 	LD_IX_DAY,
 	LD_IX_PHONE,
+	LD_IX_DONE,
 	LD_IX__COUNT
 };
 
 #define LD_IKEY_MAX 80
 /* by_state, by_day, by_phone: 1 each; by_unit: 1 per open work order;
- * by_due: up to 2 per open work order (sign for, complete). */
-#define LD_IKEYS_MAX (3 + 3 * LD_WO_MAX)
+ * by_due: up to 2 per open work order (sign for, complete); by_done: 1
+ * per completed work order. */
+#define LD_IKEYS_MAX (3 + 4 * LD_WO_MAX)
 
 struct ld_ikey {
 	uint8_t ix;		/* enum ld_index */
@@ -42,12 +44,36 @@ extern const char *const views_index_names[LD_IX__COUNT];
 size_t views_index_keys(const struct ld_ticket *t, struct ld_ikey *out,
     size_t cap);
 
-/* Counter increments caused by ev, which moved a ticket from *before to
- * *after (both NULL for call events).  delta[] has LD_C__COUNT slots and
- * is added to, not cleared. */
+/* Counter changes caused by ev, which moved a ticket from *before to
+ * *after (both NULL for call events), on the event's local day.  delta[]
+ * has LD_C__COUNT slots and is added to, not cleared. */
 void views_counter_deltas(const struct ld_event *ev,
     const struct ld_ticket *before, const struct ld_ticket *after,
-    uint32_t *delta);
+    int32_t *delta);
+/* The change of LD_C_DONE (tickets now done, on the day they were
+ * created): +1 when the ticket became done (COMPLETED or later, or
+ * CLOSED), -1 when a reopen undid that, else 0. */
+int views_done_delta(const struct ld_ticket *before,
+    const struct ld_ticket *after);
+/* The node a ticket's or call's counters belong to: the node that took
+ * the request (the node part of the ticket id; the origin of a call
+ * event).  buf holds LD_NODE_MAX + 1. */
+void views_count_node(const struct ld_event *ev, char *buf);
+
+/* A change of one unit's counter of one month (store.h: unit_counters). */
+struct ld_udelta {
+	uint32_t month;		/* YYYYMM, local: the work order's dispatch */
+	const char *unit;	/* points into the ticket */
+	uint8_t counter;	/* enum ld_ucounter */
+	int32_t d;
+};
+/* callbacks: 4 per unit; reopen: 3 per work order */
+#define LD_UDELTAS_MAX (4 * LD_WO_MAX)
+/* The unit counter changes caused by ev (before -> after, both non-NULL);
+ * returns how many (<= cap, cap >= LD_UDELTAS_MAX). */
+size_t views_unit_deltas(const struct ld_event *ev,
+    const struct ld_ticket *before, const struct ld_ticket *after,
+    struct ld_udelta *out, size_t cap);
 
 /* Big-endian helpers for keys. */
 static inline void

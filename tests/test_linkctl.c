@@ -274,16 +274,31 @@ t_returned_rerouted(void **state)
 	/* dissatisfied: reopened, the work order goes back to xumu */
 	ctl(&o, "op-ly-wang", ARGS("--json", "callback", id, "method=phone",
 	    "satisfaction=unsatisfied"));
-	ok_has(&o, ARGS("\"satisfaction\":\"unsatisfied\""));
-	ctl(&o, "op-ly-wang", ARGS("--json", "reopen", id,
-	    "reason=市民反映仍有奶牛发烧"));
-	ok_has(&o, ARGS("\"state\":\"dispatched\"", "\"reopens\":1"));
+	ok_has(&o, ARGS("\"satisfaction\":\"unsatisfied\"",
+	    "\"state\":\"dispatched\"", "\"reopens\":1"));
 	ctl(&o, "unit-xumu", ARGS("--json", "queue"));
 	ok_has(&o, ARGS(id));
 	/* the day's figures count it all */
 	ctl(&o, "op-ly-wang", ARGS("--json", "figures"));
 	ok_has(&o, ARGS("\"wo_returned\":1", "\"reopened\":1",
 	    "\"ext_granted\":1", "\"unsatisfied\":1"));
+	/* this month's report: the table, CSV and a page with its charts */
+	{
+		char month[16];
+		int64_t now = ltime_now();
+		uint32_t day = ltime_day(now);
+
+		snprintf(month, sizeof(month), "%04u-%02u",
+		    (unsigned)(day / 10000), (unsigned)(day / 100 % 100));
+		ctl(&o, "op-ly-wang", ARGS("report", "month", month));
+		ok_has(&o, ARGS("xumu", "畜牧", "%"));
+		ctl(&o, "op-ly-wang", ARGS("report", "month", month, "--csv"));
+		ok_has(&o, ARGS("unit,", "xumu"));
+		ctl(&o, "unit-xumu", ARGS("report", "month", month, "--html"));
+		ok_has(&o, ARGS("<svg", "</html>", "xumu"));
+		ctl(&o, "op-ly-wang", ARGS("report", "month", "2011-13"));
+		assert_int_equal(o.status, 2);
+	}
 	out_free(&o);
 }
 

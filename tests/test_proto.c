@@ -61,6 +61,7 @@ tp_set_q(struct ld_request *req, int q)
 	case LD_Q_Q: strcpy(req->q, "井盖"); break;
 	case LD_Q_LIMIT: req->limit = 20; break;
 	case LD_Q_AFTER: strcpy(req->after, "LY-2011-000001"); break;
+	case LD_Q_BOX: strcpy(req->box, "dead"); break;
 	default: strcpy(req->ticket, "XA-2011-000123"); break;
 	}
 	req->q_present |= 1u << q;

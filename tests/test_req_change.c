@@ -717,16 +717,19 @@ t_returned_rerouted_extended_reopened(void **state)
 	a_uint(f, LD_F_SATISFACTION, LD_SAT_UNSATISFIED);
 	a_str(f, LD_F_NOTE, "仍有奶牛发烧");
 	ok(f, OP);
-	expect_state(f, id, LD_TS_CALLED_BACK);
+	/* unsatisfied: the callback reopens the ticket in the same request */
+	assert_int_equal(f->p.n, 2);
+	assert_int_equal(f->ev[0].kind, LD_EV_CALLBACK);
+	assert_int_equal(f->ev[1].kind, LD_EV_REOPENED);
 	mp_str(mp(f->res, "ticket"), "satisfaction", "unsatisfied");
+	expect_state(f, id, LD_TS_DISPATCHED);
 
+	/* reopened already: a second reopen is refused */
 	f->now += 5 * MIN;
 	rq(f, LD_OP_TICKET_REOPEN, id);
 	a_str(f, LD_F_REASON, "市民反映仍有奶牛发烧");
-	ok(f, OP);
-	assert_int_equal(f->p.n, 1);
-	assert_int_equal(f->ev[0].kind, LD_EV_REOPENED);
-	expect_state(f, id, LD_TS_DISPATCHED);
+	refused(f, OP, LD_EREFUSED, NULL);
+	f->now -= 5 * MIN;
 	/* the ticket's category and urgency (power.cut, 3): 1h, 1d */
 	expect_wo(f, id, 2, "xumu", LD_WO_DISPATCHED, f->now + HOUR,
 	    f->now + DAY);
@@ -734,6 +737,115 @@ t_returned_rerouted_extended_reopened(void **state)
 	view(f, id, &t);
 	assert_int_equal(t.reopens, 1);
 	/* what the requests wrote replays to the same views */
+	rebuilt(f);
+}
+
+/*
+ * A disputed return (issue 6): xumu returns the work order, the office
+ * rules it is xumu's (wo.rule): back to xumu with new deadlines, and xumu
+ * cannot return it again, nor can the office re-route it to xumu without
+ * a ruling.  Then two unsatisfied callbacks: without a reason the ticket
+ * is reopened in the same request; with one it is closed as unsatisfied.
+ */
+static void
+t_dispute_and_unsatisfied(void **state)
+{
+	struct fx *f = *state;
+	char id[LD_TICKET_MAX + 1];
+	struct ld_ticket t;
+
+	create(f, OP, "13503790002", "baimasi", "livestock", 3,
+	    "羊群腹泻", id);
+	f->now += 10 * MIN;
+	rq_wo(f, LD_OP_WO_RULE, id, 1);
+	a_str(f, LD_F_NOTE, "属畜牧局职责");
+	refused(f, OP, LD_EREFUSED, "wo.rule: work order 1 (unit xumu) is "
+	    "dispatched, not returned; there is no return to rule on");
+	rq_wo(f, LD_OP_WO_SIGN, id, 1);
+	ok(f, "unit-xumu");
+	rq_wo(f, LD_OP_WO_RETURN, id, 1);
+	a_str(f, LD_F_REASON, "应由农业局处理");
+	ok(f, "unit-xumu");
+	expect_state(f, id, LD_TS_RETURNED);
+
+	/* the office may not send it back to xumu by re-routing */
+	rq_wo(f, LD_OP_WO_REROUTE, id, 1);
+	a_unit(f, "xumu");
+	refused(f, OP, LD_EREFUSED, NULL);
+	assert_non_null(strstr(f->err.msg, "goes back to the same unit only "
+	    "by a ruling (wo.rule)"));
+
+	f->now += 20 * MIN;
+	rq_wo(f, LD_OP_WO_RULE, id, 1);
+	a_str(f, LD_F_NOTE, "经核实属畜牧局职责，由畜牧局办理");
+	ok(f, OP);
+	assert_int_equal(f->p.n, 1);
+	assert_int_equal(f->ev[0].kind, LD_EV_RULED);
+	/* livestock at urgency 3: sign 2h, complete 3d, from the ruling */
+	expect_wo(f, id, 1, "xumu", LD_WO_DISPATCHED, f->now + 2 * HOUR,
+	    f->now + 3 * DAY);
+	view(f, id, &t);
+	assert_int_equal(t.wo[0].rulings, 1);
+	assert_int_equal(t.wo[0].returns, 1);
+	assert_int_equal(t.wo[0].signed_ms, 0);
+
+	f->now += 10 * MIN;
+	rq_wo(f, LD_OP_WO_SIGN, id, 1);
+	ok(f, "unit-xumu");
+	rq_wo(f, LD_OP_WO_RETURN, id, 1);
+	a_str(f, LD_F_REASON, "仍认为不属本单位");
+	refused(f, "unit-xumu", LD_EREFUSED, NULL);
+	assert_non_null(strstr(f->err.msg, "sent back to the unit by the "
+	    "office's ruling; it cannot be returned again"));
+
+	f->now += HOUR;
+	rq_wo(f, LD_OP_WO_COMPLETE, id, 1);
+	a_str(f, LD_F_RESULT, "已诊治");
+	ok(f, "unit-xumu");
+	rq(f, LD_OP_TICKET_REPORT, id);
+	a_str(f, LD_F_NOTE, "已告知");
+	ok(f, OP);
+
+	/* satisfied with a reason: there is nothing to close as unsatisfied */
+	rq(f, LD_OP_TICKET_CALLBACK, id);
+	a_uint(f, LD_F_METHOD, LD_METHOD_PHONE);
+	a_uint(f, LD_F_SATISFACTION, LD_SAT_SATISFIED);
+	a_str(f, LD_F_REASON, "x");
+	refused(f, OP, LD_EINVAL, "args.reason: only for an unsatisfied "
+	    "callback (it closes the ticket as unsatisfied)");
+
+	/* unsatisfied, no reason: reopened in the same request */
+	f->now += HOUR;
+	rq(f, LD_OP_TICKET_CALLBACK, id);
+	a_uint(f, LD_F_METHOD, LD_METHOD_PHONE);
+	a_uint(f, LD_F_SATISFACTION, LD_SAT_UNSATISFIED);
+	ok(f, OP);
+	assert_int_equal(f->p.n, 2);
+	assert_int_equal(f->ev[0].kind, LD_EV_CALLBACK);
+	assert_int_equal(f->ev[1].kind, LD_EV_REOPENED);
+	expect_state(f, id, LD_TS_DISPATCHED);
+	expect_wo(f, id, 1, "xumu", LD_WO_DISPATCHED, f->now + 2 * HOUR,
+	    f->now + 3 * DAY);
+
+	f->now += HOUR;
+	rq_wo(f, LD_OP_WO_SIGN, id, 1);
+	ok(f, "unit-xumu");
+	rq_wo(f, LD_OP_WO_COMPLETE, id, 1);
+	a_str(f, LD_F_RESULT, "复诊");
+	ok(f, "unit-xumu");
+	rq(f, LD_OP_TICKET_REPORT, id);
+	a_str(f, LD_F_NOTE, "已告知");
+	ok(f, OP);
+	/* unsatisfied with a reason: closed as unsatisfied */
+	rq(f, LD_OP_TICKET_CALLBACK, id);
+	a_uint(f, LD_F_METHOD, LD_METHOD_SMS);
+	a_uint(f, LD_F_SATISFACTION, LD_SAT_UNSATISFIED);
+	a_str(f, LD_F_REASON, "诉求超出政策范围，已解释");
+	ok(f, OP);
+	assert_int_equal(f->p.n, 2);
+	assert_int_equal(f->ev[1].kind, LD_EV_CLOSED);
+	assert_string_equal(f->ev[1].reason, "诉求超出政策范围，已解释");
+	expect_state(f, id, LD_TS_CLOSED);
 	rebuilt(f);
 }
 
@@ -1012,6 +1124,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    t_returned_rerouted_extended_reopened, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_reroute_two_units, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_dispute_and_unsatisfied, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_calls, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_refusals, setup, teardown),

@@ -343,6 +343,18 @@ matrix_request(struct ld_request *r, enum ld_op op, const char *id)
 	}
 	if (d->q_required & (1u << LD_Q_TICKET))
 		rq_ticket(r, id);
+	if (d->q_required & (1u << LD_Q_DAY)) {
+		strcpy(r->day, "2011-07-01");
+		r->q_present |= 1u << LD_Q_DAY;
+	}
+	if (d->q_required & (1u << LD_Q_DAY_TO)) {
+		strcpy(r->day_to, "2011-07-31");
+		r->q_present |= 1u << LD_Q_DAY_TO;
+	}
+	if (d->q_required & (1u << LD_Q_Q)) {
+		strcpy(r->q, "no-such-message");
+		r->q_present |= 1u << LD_Q_Q;
+	}
 	if (op == LD_OP_WO_QUEUE) {	/* every open one: the new is last */
 		r->limit = LD_PROTO_LIMIT_MAX;
 		r->q_present |= 1u << LD_Q_LIMIT;

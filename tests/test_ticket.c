@@ -141,6 +141,12 @@ ticket_tev(struct ld_event *ev, enum ld_event_kind k, const char *origin,
 		event_set_str(ev, LD_F_CHANNEL, "sms");
 		event_set_str(ev, LD_F_TEXT, "water is cut in the new district");
 		break;
+	case LD_EV_RULED:
+		event_set_uint(ev, LD_F_WO, wo);
+		event_set_str(ev, LD_F_NOTE, "the pipe is the water group's");
+		event_set_time(ev, LD_F_DUE_SIGN, time + HOUR_MS);
+		event_set_time(ev, LD_F_DUE_DONE, time + DAY_MS);
+		break;
 	case LD_EV__COUNT:
 		fail();
 	}
@@ -295,6 +301,7 @@ static const int ticket_texpect[LD_EV__COUNT][S__COUNT] = {
 	[LD_EV_TRANSFER_REFUSED] = { RF, RF, RF, RF, RF, RF, RF, RF, RF, NW },
 	[LD_EV_PLAN_ACTIVATED] = { RF, NW, DS, IP, RT, CP, RP, CB, RF, RF },
 	[LD_EV_ANNOUNCED] =      { RF, NW, DS, IP, RT, CP, RP, CB, RF, RF },
+	[LD_EV_RULED] =          { RF, RF, RF, RF, DS, RF, RF, RF, RF, RF },
 };
 
 /* The table above, every cell. */
@@ -1074,7 +1081,7 @@ struct ticket_tcount {
 	uint16_t reopens, callbacks, transfers, announcements;
 	uint16_t urges[LD_WO_MAX], supervisions[LD_WO_MAX];
 	uint16_t extensions[LD_WO_MAX], ext_refusals[LD_WO_MAX];
-	uint16_t progress[LD_WO_MAX], returns[LD_WO_MAX];
+	uint16_t progress[LD_WO_MAX], returns[LD_WO_MAX], rulings[LD_WO_MAX];
 };
 
 static const char *const ticket_tnodes[] = { "XA", "LY", "YS", "MJ" };
@@ -1094,7 +1101,7 @@ static const enum ld_event_kind ticket_tlikely[LD_TS__COUNT][8] = {
 		LD_EV_PROGRESS, LD_EV_EXT_REQUESTED, LD_EV_EXT_GRANTED,
 		LD_EV_EXT_REFUSED, LD_EV_RETURNED, LD_EV_SIGNED },
 	[LD_TS_RETURNED] = { LD_EV_DISPATCHED, LD_EV_DISPATCHED, LD_EV_ROUTED,
-		LD_EV_TRANSFER_REQUESTED },
+		LD_EV_TRANSFER_REQUESTED, LD_EV_RULED },
 	[LD_TS_COMPLETED] = { LD_EV_REPORTED, LD_EV_REPORTED, LD_EV_SETTLED,
 		LD_EV_DISPATCHED },
 	[LD_TS_REPORTED] = { LD_EV_CALLBACK, LD_EV_CLOSED, LD_EV_REOPENED },
@@ -1193,6 +1200,7 @@ ticket_tgen(const struct ld_ticket *t, int64_t now, struct ld_event *ev,
 			event_set_uint(ev, LD_F_REPLACES,
 			    1 + ticket_trand(LD_WO_MAX));
 		/* FALLTHROUGH */
+	case LD_EV_RULED:
 	case LD_EV_REOPENED:
 		event_set_time(ev, LD_F_DUE_SIGN,
 		    tm + (int64_t)ticket_trand(120) * MIN_MS);
@@ -1273,6 +1281,7 @@ ticket_tcount(struct ticket_tcount *c, const struct ld_event *ev)
 	case LD_EV_EXT_REFUSED: c->ext_refusals[i]++; break;
 	case LD_EV_PROGRESS: c->progress[i]++; break;
 	case LD_EV_RETURNED: c->returns[i]++; break;
+	case LD_EV_RULED: c->rulings[i]++; break;
 	case LD_EV_REOPENED: c->reopens++; break;
 	case LD_EV_CALLBACK: c->callbacks++; break;
 	case LD_EV_TRANSFER_ACCEPTED: c->transfers++; break;
@@ -1339,7 +1348,7 @@ ticket_tcounts_equal(const struct ld_ticket *t, const struct ticket_tcount *c)
 		    w->extensions != c->extensions[i] ||
 		    w->ext_refusals != c->ext_refusals[i] ||
 		    w->progress_notes != c->progress[i] ||
-		    w->returns != c->returns[i])
+		    w->returns != c->returns[i] || w->rulings != c->rulings[i])
 			return false;
 	}
 	return true;

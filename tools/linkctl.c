@@ -31,6 +31,7 @@
 #include "keyfile.h"
 #include "ltime.h"
 #include "proto.h"
+#include "report.h"
 #include "ticket.h"
 #include "topo.h"
 #include "utf8.h"
@@ -105,6 +106,10 @@ struct lc {
 	struct lc_setting set[LC_S__COUNT];
 	const char *config;	/* --config */
 	bool json, help, version;
+	bool csv, html;		/* report: --csv, --html */
+	char period[2][24];	/* report month|year|range: day=, day_to= */
+	char qarg[LD_PROTO_Q_MAX + 8];	/* outbox retry ID: q= */
+	char sarg[24];		/* outbox new|sent|dead: state= */
 	int nargs;
 	char **args;		/* the command and its arguments */
 	enum ld_op op;
@@ -490,6 +495,10 @@ lc_parse_argv(struct lc *lc, int argc, char **argv)
 			lc->version = true;
 		} else if (strcmp(a, "--json") == 0) {
 			lc->json = true;
+		} else if (strcmp(a, "--csv") == 0) {
+			lc->csv = true;
+		} else if (strcmp(a, "--html") == 0) {
+			lc->html = true;
 		} else if ((rc = lc_value_option(lc, argc, argv, &i)) != 1) {
 			if (rc != 0)
 				return rc;
@@ -521,6 +530,9 @@ static const struct lc_alias {
 	{ "refuse", LD_OP_EXT_REFUSE },
 	{ "urge", LD_OP_WO_URGE },
 	{ "reroute", LD_OP_WO_REROUTE },
+	{ "rule", LD_OP_WO_RULE },
+	{ "spot", LD_OP_SPOT_CHECK },
+	{ "outbox", LD_OP_OUTBOX_LIST },
 	{ "settle", LD_OP_WO_SETTLE },
 	{ "supervise", LD_OP_WO_SUPERVISE },
 	{ "dispatch", LD_OP_TICKET_DISPATCH },
@@ -572,7 +584,7 @@ struct lc_qdef {
 	const char *what;	/* in a command's help */
 };
 
-_Static_assert(LD_Q__COUNT == 8, "lc_qargs[] must follow enum ld_qarg");
+_Static_assert(LD_Q__COUNT == 9, "lc_qargs[] must follow enum ld_qarg");
 #define LC_QOFF(m) offsetof(struct ld_request, m)
 static const struct lc_qdef lc_qargs[LD_Q__COUNT] = {
 	[LD_Q_STATE] = { "state", LD_T_STR, 0, 23, LC_QOFF(state), "STATE",
@@ -591,6 +603,8 @@ static const struct lc_qdef lc_qargs[LD_Q__COUNT] = {
 	    "TICKET", "the next page: the ticket id the last page ended at" },
 	[LD_Q_TICKET] = { "ticket", LD_T_STR, 1, LD_TICKET_MAX,
 	    LC_QOFF(ticket), "TICKET", "the ticket id (LY-2011-000123)" },
+	[LD_Q_BOX] = { "box", LD_T_STR, 1, 7, LC_QOFF(box), "new|sent|dead",
+	    "an outbox: waiting, delivered or given up" },
 };
 
 /* One argument of a command: an event field or a query argument. */
@@ -2144,6 +2158,30 @@ lc_print_error(const struct lc *lc, const struct ld_reply *r)
 	return LC_EXIT_NODE;
 }
 
+/* The report as a table, CSV or an HTML page (report.h). */
+static int
+lc_print_report(const struct lc *lc, const struct ld_reply *r)
+{
+	struct ld_report *rep = malloc(sizeof(*rep));
+	struct ld_err err = { 0, "" };
+	int rc;
+
+	if (rep == NULL)
+		return lc_fail(LC_EXIT_LOCAL, "out of memory");
+	if (report_decode(r->result, r->result_len, rep, &err) != 0) {
+		free(rep);
+		return lc_fail(LC_EXIT_UNREACHABLE, "the report cannot be "
+		    "read: %s", err.msg);
+	}
+	rc = lc->html ? report_print_html(rep, stdout) : lc->csv ?
+	    report_print_csv(rep, stdout) : report_print_text(rep, stdout);
+	free(rep);
+	if (rc != 0)
+		return lc_fail(LC_EXIT_LOCAL, "cannot write the report: %s",
+		    strerror(errno));
+	return LC_EXIT_OK;
+}
+
 static int
 lc_print_reply(const struct lc *lc, const struct ld_reply *r)
 {
@@ -2153,6 +2191,8 @@ lc_print_reply(const struct lc *lc, const struct ld_reply *r)
 
 	if (!r->ok)
 		return lc_print_error(lc, r);
+	if (lc->op == LD_OP_REPORT && !lc->json)
+		return lc_print_report(lc, r);
 	if (lc->json) {
 		if (codec_json_write(stdout, r->result, r->result_len,
 		    &err) != 0)
@@ -2175,6 +2215,7 @@ lc_print_reply(const struct lc *lc, const struct ld_reply *r)
 }
 
 /* Connect, send the request, print the reply. */
+static int lc_call(struct lc *lc);
 static int
 lc_call(struct lc *lc)
 {
@@ -2206,6 +2247,65 @@ lc_call(struct lc *lc)
 
 /* ---- main --------------------------------------------------------------- */
 
+/*
+ * `report month YYYY-MM`, `report year YYYY`, `report range DAY DAY`:
+ * the period's first and last local day as the report op's day and
+ * day_to arguments.
+ */
+static int
+lc_period(struct lc *lc)
+{
+	const char *kind = lc->args[1], *a = lc->nargs > 2 ? lc->args[2] : "";
+	unsigned y = 0, m = 0;
+	char tail;
+	int used = 3;
+
+	lc->op = LD_OP_REPORT;
+	if (strcmp(kind, "month") == 0) {
+		static const unsigned mdays[] = { 31, 28, 31, 30, 31, 30, 31,
+			31, 30, 31, 30, 31 };
+		unsigned last;
+
+		if (sscanf(a, "%4u-%2u%c", &y, &m, &tail) != 2 || y < 1970 ||
+		    y > 9999 || m < 1 || m > 12 || strlen(a) != 7)
+			return lc_usage_fail("report", "report month YYYY-MM "
+			    "(e.g. 2011-07), not '%s'", a);
+		last = mdays[m - 1] + (m == 2 && (y % 4 == 0 &&
+		    (y % 100 != 0 || y % 400 == 0)));
+		snprintf(lc->period[0], sizeof(lc->period[0]),
+		    "day=%04u-%02u-01", y, m);
+		snprintf(lc->period[1], sizeof(lc->period[1]),
+		    "day_to=%04u-%02u-%02u", y, m, last);
+	} else if (strcmp(kind, "year") == 0) {
+		if (sscanf(a, "%4u%c", &y, &tail) != 1 || y < 1970 ||
+		    y > 9999 || strlen(a) != 4)
+			return lc_usage_fail("report", "report year YYYY "
+			    "(e.g. 2011), not '%s'", a);
+		snprintf(lc->period[0], sizeof(lc->period[0]),
+		    "day=%04u-01-01", y);
+		snprintf(lc->period[1], sizeof(lc->period[1]),
+		    "day_to=%04u-12-31", y);
+	} else {
+		if (lc->nargs < 4)
+			return lc_usage_fail("report", "report range DAY DAY "
+			    "(e.g. 2010-12-01 2011-12-06)");
+		if (strlen(a) > 10 || strlen(lc->args[3]) > 10)
+			return lc_usage_fail("report", "report range: days "
+			    "are YYYY-MM-DD");
+		snprintf(lc->period[0], sizeof(lc->period[0]), "day=%s", a);
+		snprintf(lc->period[1], sizeof(lc->period[1]), "day_to=%s",
+		    lc->args[3]);
+		used = 4;
+	}
+	if (lc->nargs > used)
+		return lc_usage_fail("report", "unexpected argument '%s'",
+		    lc->args[used]);
+	lc->args[1] = lc->period[0];
+	lc->args[2] = lc->period[1];
+	lc->nargs = 3;
+	return LC_EXIT_OK;
+}
+
 /* The command and its request, before anything is read or connected. */
 static int
 lc_command(struct lc *lc)
@@ -2218,6 +2318,37 @@ lc_command(struct lc *lc)
 	}
 	if ((lc->op = lc_op_of(lc->cmd)) == LD_OP_NONE)
 		return lc_usage_fail(NULL, "unknown command '%s'", lc->cmd);
+	if (strcmp(lc->cmd, "report") == 0 && lc->nargs >= 2 &&
+	    (strcmp(lc->args[1], "month") == 0 ||
+	    strcmp(lc->args[1], "year") == 0 ||
+	    strcmp(lc->args[1], "range") == 0)) {
+		int rc = lc_period(lc);
+
+		if (rc != LC_EXIT_OK)
+			return rc;
+	} else if (strcmp(lc->cmd, "outbox") == 0 && lc->nargs >= 2 &&
+	    lc->help == false) {
+		if (strcmp(lc->args[1], "retry") == 0) {
+			if (lc->nargs != 3)
+				return lc_usage_fail("outbox", "outbox retry "
+				    "ID: one message id");
+			lc->op = LD_OP_OUTBOX_RETRY;
+			snprintf(lc->qarg, sizeof(lc->qarg), "q=%s",
+			    lc->args[2]);
+			lc->args[1] = lc->qarg;
+			lc->nargs = 2;
+		} else if (strchr(lc->args[1], '=') == NULL) {
+			snprintf(lc->sarg, sizeof(lc->sarg), "box=%s",
+			    lc->args[1]);
+			lc->args[1] = lc->sarg;
+		}
+	}
+	if (lc->csv + lc->html + lc->json > 1)
+		return lc_usage_fail(lc->cmd, "--csv, --html and --json: one "
+		    "at most");
+	if ((lc->csv || lc->html) && lc->op != LD_OP_REPORT)
+		return lc_usage_fail(lc->cmd, "--csv and --html are for "
+		    "`report month|year|range`");
 	if (lc->help)
 		return lc_help_cmd(lc->cmd);
 	return -1;	/* a request to make */

@@ -1,0 +1,250 @@
+/*
+ * req_report.c - the office's follow-up queries (docs/protocol.md §6):
+ * report (a period's figures and every unit's assessment: assess.c),
+ * spot.check (a day's spot-check sample: spot.c), outbox.list and
+ * outbox.retry (the SMS outbox: outbox.c).  All read a snapshot or the
+ * spool; none waits for the writer.
+ */
+#include "req.h"
+#include "assess.h"
+#include "ltime.h"
+#include "outbox.h"
+#include "report.h"
+#include "spot.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool
+rr_has(const struct ld_request *r, enum ld_qarg q)
+{
+	return (r->q_present >> q) & 1u;
+}
+
+static int
+rr_finish(struct ld_pw *w, const char *what, struct ld_err *err)
+{
+	int n = proto_reply_end(w);
+
+	if (n >= 0)
+		return n;
+	return err_set(err, LD_ELIMIT, "%s: the reply exceeds the limit of %zu "
+	    "bytes", what, w->cap);
+}
+
+static int
+rr_report(const struct ld_req_env *env, const struct ld_request *r,
+    uint8_t *buf, size_t cap, struct ld_err *err)
+{
+	struct ld_report *rep = malloc(sizeof(*rep));
+	struct ld_pw w;
+	uint32_t from = req_day_num(r->day), to = req_day_num(r->day_to);
+	int rc;
+
+	if (rep == NULL)
+		return err_set(err, LD_ENOMEM, "report: out of memory");
+	if (ltime_day_start(from) < 0)
+		rc = err_set(err, LD_EINVAL, "args.day: %s is not a date", r->day);
+	else if (ltime_day_start(to) < 0)
+		rc = err_set(err, LD_EINVAL, "args.day_to: %s is not a date",
+		    r->day_to);
+	else if (to < from)
+		rc = err_set(err, LD_EINVAL, "args.day_to: before args.day");
+	else
+		rc = assess_report(env->s, env->t, env->self, from, to, env->now,
+		    rep, err);
+	if (rc == LD_OK) {
+		proto_reply_begin(&w, buf, cap, r->id, REPORT_ENTRIES);
+		report_write(&w, rep);
+		rc = rr_finish(&w, "report", err);
+	}
+	free(rep);
+	return rc;
+}
+
+static int
+rr_spot(const struct ld_req_env *env, const struct ld_request *r,
+    uint8_t *buf, size_t cap, struct ld_err *err)
+{
+	struct ld_spot_item *it = malloc(SPOT_MAX * sizeof(*it));
+	uint32_t day = rr_has(r, LD_Q_DAY) ? req_day_num(r->day) :
+	    ltime_day(env->now - 86400000LL);
+	size_t n = 0;
+	uint64_t total = 0;
+	char ds[11];
+	struct ld_pw w;
+	int rc;
+
+	if (it == NULL)
+		return err_set(err, LD_ENOMEM, "spot.check: out of memory");
+	if (ltime_day_start(day) < 0)
+		rc = err_set(err, LD_EINVAL, "args.day: %s is not a date", r->day);
+	else
+		rc = spot_draw(env->s, env->t, env->self, day, it, SPOT_MAX, &n,
+		    &total, err);
+	if (rc == LD_OK) {
+		proto_reply_begin(&w, buf, cap, r->id, 5);
+		req_day_str(day, ds);
+		proto_w_str(&w, "day");
+		proto_w_str(&w, ds);
+		proto_w_str(&w, "seed");
+		proto_w_uint(&w, env->t->assess.spot_seed);
+		proto_w_str(&w, "per_unit");
+		proto_w_uint(&w, env->t->assess.spot_sample);
+		proto_w_str(&w, "completed");
+		proto_w_uint(&w, total);
+		proto_w_str(&w, "sample");
+		proto_w_array(&w, (uint32_t)n);
+		for (size_t i = 0; i < n; i++) {
+			struct ld_ticket t;
+			struct ld_err e2;
+
+			proto_w_map(&w, 5);
+			proto_w_str(&w, "unit");
+			proto_w_str(&w, it[i].unit);
+			proto_w_str(&w, "ticket");
+			proto_w_str(&w, it[i].ticket);
+			proto_w_str(&w, "wo");
+			proto_w_uint(&w, it[i].wo);
+			/* who to call back: the caller's phone */
+			proto_w_str(&w, "phone");
+			if (store_get_ticket(env->s, it[i].ticket, &t, &e2) ==
+			    LD_OK)
+				proto_w_str(&w, t.phone);
+			else
+				proto_w_nil(&w);
+			proto_w_str(&w, "rank");
+			proto_w_uint(&w, it[i].rank);
+		}
+		rc = rr_finish(&w, "spot.check", err);
+	}
+	free(it);
+	return rc;
+}
+
+/* ---- the outbox ------------------------------------------------------------ */
+
+struct rr_list {
+	struct ld_pw *w;
+	struct ld_outbox_msg *m;	/* kept, up to limit */
+	size_t n, limit;
+};
+
+static int
+rr_list_cb(const struct ld_outbox_msg *m, void *arg)
+{
+	struct rr_list *l = arg;
+
+	if (l->n >= l->limit)
+		return 1;
+	l->m[l->n++] = *m;
+	return 0;
+}
+
+static int
+rr_outbox_list(const struct ld_req_env *env, const struct ld_request *r,
+    uint8_t *buf, size_t cap, struct ld_err *err)
+{
+	static const char *const boxes[] = { "new", "sent", "dead" };
+	enum ld_outbox_box box = OUTBOX_NEW;
+	struct rr_list l = { .limit = rr_has(r, LD_Q_LIMIT) ? r->limit : 50 };
+	size_t counts[3];
+	struct ld_pw w;
+	int rc;
+
+	if (env->outbox == NULL)
+		return err_set(err, LD_EREFUSED, "outbox.list: this node has "
+		    "no SMS outbox");
+	if (rr_has(r, LD_Q_BOX)) {
+		int b = -1;
+
+		for (int i = 0; i < 3; i++)
+			if (strcmp(r->box, boxes[i]) == 0)
+				b = i;
+		if (b < 0)
+			return err_set(err, LD_EINVAL, "args.box: '%s' is not "
+			    "an outbox (new, sent or dead)", r->box);
+		box = (enum ld_outbox_box)b;
+	}
+	l.m = malloc(l.limit * sizeof(*l.m));
+	if (l.m == NULL)
+		return err_set(err, LD_ENOMEM, "outbox.list: out of memory");
+	rc = outbox_list(env->outbox, box, rr_list_cb, &l, err);
+	if (rc < 0) {
+		free(l.m);
+		return rc;
+	}
+	outbox_counts(env->outbox, counts);
+	proto_reply_begin(&w, buf, cap, r->id, 3);
+	proto_w_str(&w, "box");
+	proto_w_str(&w, boxes[box]);
+	proto_w_str(&w, "counts");
+	proto_w_map(&w, 3);
+	for (int i = 0; i < 3; i++) {
+		proto_w_str(&w, boxes[i]);
+		proto_w_uint(&w, counts[i]);
+	}
+	proto_w_str(&w, "messages");
+	proto_w_array(&w, (uint32_t)l.n);
+	for (size_t i = 0; i < l.n; i++) {
+		const struct ld_outbox_msg *m = &l.m[i];
+
+		proto_w_map(&w, 7);
+		proto_w_str(&w, "id");
+		proto_w_str(&w, m->id);
+		proto_w_str(&w, "to");
+		proto_w_str(&w, m->to);
+		proto_w_str(&w, "tries");
+		proto_w_uint(&w, m->tries);
+		proto_w_str(&w, "created");
+		proto_w_uint(&w, m->created_ms > 0 ? (uint64_t)m->created_ms : 0);
+		proto_w_str(&w, "next");
+		proto_w_uint(&w, m->next_ms > 0 ? (uint64_t)m->next_ms : 0);
+		proto_w_str(&w, "last");
+		proto_w_str(&w, m->last);
+		proto_w_str(&w, "body");
+		proto_w_str(&w, m->body);
+	}
+	free(l.m);
+	return rr_finish(&w, "outbox.list", err);
+}
+
+static int
+rr_outbox_retry(const struct ld_req_env *env, const struct ld_request *r,
+    uint8_t *buf, size_t cap, struct ld_err *err)
+{
+	struct ld_pw w;
+	int rc;
+
+	if (env->outbox == NULL)
+		return err_set(err, LD_EREFUSED, "outbox.retry: this node has "
+		    "no SMS outbox");
+	rc = outbox_retry(env->outbox, r->q, env->now, err);
+	if (rc != LD_OK)
+		return rc;
+	proto_reply_begin(&w, buf, cap, r->id, 1);
+	proto_w_str(&w, "id");
+	proto_w_str(&w, r->q);
+	return rr_finish(&w, "outbox.retry", err);
+}
+
+int
+req_report(const struct ld_req_env *env, const struct ld_caller *c,
+    const struct ld_request *r, uint8_t *buf, size_t cap, struct ld_err *err)
+{
+	(void)c;
+	switch (r->op) {
+	case LD_OP_REPORT:
+		return rr_report(env, r, buf, cap, err);
+	case LD_OP_SPOT_CHECK:
+		return rr_spot(env, r, buf, cap, err);
+	case LD_OP_OUTBOX_LIST:
+		return rr_outbox_list(env, r, buf, cap, err);
+	case LD_OP_OUTBOX_RETRY:
+		return rr_outbox_retry(env, r, buf, cap, err);
+	default:
+		return err_set(err, LD_EINVAL, "'%s' is not a follow-up query",
+		    proto_op_name(r->op));
+	}
+}
