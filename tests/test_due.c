@@ -15,6 +15,7 @@
 #include "proto.h"
 
 #include "due.h"
+#include "ltime.h"
 #include "store.h"
 #include "topo.h"
 
@@ -288,6 +289,125 @@ t_node_urges(void **state)
 	tn_fini(&net);
 }
 
+/* An extension moves the deadline to complete, so the urge and the
+ * supervision move with it: nothing at the first deadline; urged at the
+ * extended one; a second extension missed: supervised. */
+static void
+t_extension_moves(void **state)
+{
+	struct fx *f = *state;
+	char id[LD_TICKET_MAX + 1];
+	struct ld_event ev;
+	int64_t covered;
+	size_t n;
+
+	ticket(f, "LY", T0, id);
+	tg_wo_event(&ev, LD_EV_SIGNED, "LY", T0 + 10 * MIN, id, 1);
+	commit(f, &ev, 1, T0 + 10 * MIN, NULL);
+	tg_wo_event(&ev, LD_EV_EXT_REQUESTED, "LY", T0 + 60 * MIN, id, 1);
+	event_set_time(&ev, LD_F_UNTIL, T0 + 480 * MIN);
+	event_set_str(&ev, LD_F_REASON, "parts on order");
+	commit(f, &ev, 1, T0 + 60 * MIN, NULL);
+	tg_wo_event(&ev, LD_EV_EXT_GRANTED, "LY", T0 + 70 * MIN, id, 1);
+	event_set_time(&ev, LD_F_UNTIL, T0 + 480 * MIN);
+	commit(f, &ev, 1, T0 + 70 * MIN, NULL);
+	/* the first deadline (4 h) is gone: the next is at 8 h */
+	assert_int_equal(due_next(f->s, T0 + 11 * MIN), T0 + 480 * MIN);
+	f->env.now = T0 + 241 * MIN;
+	assert_int_equal(due_plan(&f->env, T0 + 11 * MIN, f->env.now, f->ev, 8,
+	    &covered), 0);
+	f->env.now = T0 + 481 * MIN;
+	n = due_plan(&f->env, covered, f->env.now, f->ev, 8, &covered);
+	assert_int_equal(n, 1);
+	assert_int_equal(f->ev[0].kind, LD_EV_URGED);
+	commit(f, f->ev, n, f->env.now, NULL);
+	/* a second extension, missed as well: supervised at 12 h */
+	tg_wo_event(&ev, LD_EV_EXT_REQUESTED, "LY", T0 + 490 * MIN, id, 1);
+	event_set_time(&ev, LD_F_UNTIL, T0 + 720 * MIN);
+	event_set_str(&ev, LD_F_REASON, "more parts");
+	commit(f, &ev, 1, T0 + 490 * MIN, NULL);
+	tg_wo_event(&ev, LD_EV_EXT_GRANTED, "LY", T0 + 500 * MIN, id, 1);
+	event_set_time(&ev, LD_F_UNTIL, T0 + 720 * MIN);
+	commit(f, &ev, 1, T0 + 500 * MIN, NULL);
+	f->env.now = T0 + 719 * MIN;
+	assert_int_equal(due_plan(&f->env, covered, f->env.now, f->ev, 8,
+	    &covered), 0);
+	f->env.now = T0 + 721 * MIN;
+	n = due_plan(&f->env, covered, f->env.now, f->ev, 8, &covered);
+	assert_int_equal(n, 1);
+	assert_int_equal(f->ev[0].kind, LD_EV_SUPERVISED);
+}
+
+/* The manhole rule of unclear ownership (topology.example): the housing
+ * commission signs within 10 minutes and completes within 1 hour; signed
+ * in time but not complete at 1 hour: urged then, not a minute before. */
+static void
+t_manhole_one_hour(void **state)
+{
+	struct fx *f = *state;
+	struct ld_topo_route rt;
+	struct ld_event ev[2];
+	struct ld_err err;
+	char id[LD_TICKET_MAX + 1] = "";
+	int64_t covered;
+	size_t n;
+
+	assert_int_equal(topo_route(f->t, "manhole", "xigong", 3, &rt, &err), 0);
+	assert_int_equal(rt.n_units, 1);
+	assert_string_equal(f->t->units[rt.units[0]].id, "zhujian");
+	assert_true(rt.fallback >= 0);
+	assert_int_equal(rt.sign_ms[0], 10 * MIN);
+	assert_int_equal(rt.complete_ms[0], 60 * MIN);
+	tg_created(&ev[0], "LY", T0, "13900000003");
+	tg_dispatched(&ev[1], "LY", T0, "", 1, "zhujian");
+	event_set_time(&ev[1], LD_F_DUE_SIGN, T0 + rt.sign_ms[0]);
+	event_set_time(&ev[1], LD_F_DUE_DONE, topo_due(f->t, T0,
+	    rt.complete_ms[0], rt.complete_wd[0]));
+	commit(f, ev, 2, T0, id);
+	tg_wo_event(&ev[0], LD_EV_SIGNED, "LY", T0 + 5 * MIN, id, 1);
+	commit(f, ev, 1, T0 + 5 * MIN, NULL);
+	f->env.now = T0 + 59 * MIN;
+	assert_int_equal(due_plan(&f->env, 0, f->env.now, f->ev, 8, &covered),
+	    0);
+	f->env.now = T0 + 60 * MIN + 1;
+	n = due_plan(&f->env, covered, f->env.now, f->ev, 8, &covered);
+	assert_int_equal(n, 1);
+	assert_int_equal(f->ev[0].kind, LD_EV_URGED);
+	assert_non_null(strstr(f->ev[0].note, "complete"));
+}
+
+/* An ordinary request (category general: 7 working days) dispatched on
+ * the Friday before National Day 2011: 1-7 October are holidays, 8 and 9
+ * October (a weekend) make-up working days (calendar.example).  Working
+ * days: 10-08, 10-09, 10-10, 10-11, 10-12, 10-13, 10-14: due at the end
+ * of 14 October, local. */
+static void
+t_working_days(void **state)
+{
+	struct fx *f = *state;
+	struct ld_topo_route rt;
+	struct ld_err err;
+	int64_t from = ltime_parse("2011-09-30 15:00");
+
+	assert_int_equal(topo_route(f->t, "general", "luolong", 5, &rt, &err),
+	    0);
+	assert_int_equal(rt.complete_wd[0], 7);
+	assert_int_equal(rt.complete_ms[0], 0);
+	assert_int_equal(topo_due(f->t, from, rt.complete_ms[0],
+	    rt.complete_wd[0]), ltime_parse("2011-10-15 00:00"));
+	/* at most 15 working days with an extension: 10-08, 10-09, 10-10 ..
+	 * 10-14 (7), 10-17 .. 10-21 (12), 10-24, 10-25, 10-26 (15): the end
+	 * of 26 October */
+	{
+		const struct ld_topo_category *c =
+		    &f->t->categories[topo_category(f->t, "general")];
+
+		assert_int_equal(c->ext_max_wd, 15);
+		assert_int_equal(topo_due(f->t, from, c->ext_max_ms,
+		    c->ext_max_wd), ltime_parse("2011-10-27 00:00"));
+	}
+}
+
 int
 main(void)
 {
@@ -301,6 +421,12 @@ main(void)
 	};
 
 	const struct CMUnitTest node_tests[] = {
+		cmocka_unit_test_setup_teardown(t_extension_moves, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_manhole_one_hour, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_working_days, setup,
+		    teardown),
 		cmocka_unit_test(t_node_urges),
 	};
 	int rc = cmocka_run_group_tests_name("due", tests, NULL, NULL);

@@ -68,6 +68,10 @@ static const char TOPO[] =
 	"[category water.cut]\nname = 停水\n"
 	"urgency.1 = sign 10m, complete 4h\n"
 	"urgency.2 = sign 30m, complete 8h\n"
+	"[category general]\nname = 一般诉求（12345）\n"
+	"urgency.1 = sign 1h, complete 1d\n"
+	"urgency.5 = sign 1d, complete 7wd\next_max = 15wd\n"
+	"[rule general]\ncategory = general\nareas = *\nunits = zhujian\n"
 	"[rule manhole-unicom]\ncategory = manhole.unicom\nareas = *\n"
 	"units = unicom\n"
 	"[rule livestock]\ncategory = livestock\nareas = *\nunits = xumu\n"
@@ -850,6 +854,47 @@ t_dispute_and_unsatisfied(void **state)
 }
 
 /*
+ * An ordinary request: 7 working days to complete, 15 at most with an
+ * extension (this topology names no calendar: Monday to Friday).
+ * Created Friday 2011-11-18 10:00: working days 11-21 .. 11-25 (5),
+ * 11-28, 11-29 (7): due at the end of 29 November.  15 working days:
+ * ... 12-05 .. 12-09: at most to the end of 9 December.
+ */
+static void
+t_working_days_ext_max(void **state)
+{
+	struct fx *f = *state;
+	char id[LD_TICKET_MAX + 1];
+
+	f->now = ltime_parse("2011-11-18 10:00");
+	create(f, OP, "13503790003", "xigong", "general", 5,
+	    "小区路灯不亮", id);
+	expect_wo(f, id, 1, "zhujian", LD_WO_DISPATCHED,
+	    ltime_parse("2011-11-19 10:00"), ltime_parse("2011-11-30 00:00"));
+	f->now += HOUR;
+	rq_wo(f, LD_OP_WO_SIGN, id, 1);
+	ok(f, "unit-zhujian");
+	rq_wo(f, LD_OP_EXT_REQUEST, id, 1);
+	a_time(f, LD_F_UNTIL, ltime_parse("2011-12-10 00:01"));
+	a_str(f, LD_F_REASON, "需协调供电部门");
+	refused(f, "unit-zhujian", LD_EREFUSED, "ext.request: work order 1 "
+	    "may be extended at most to 2011-12-10 00:00:00 (15 working days "
+	    "from dispatch, category general)");
+	rq_wo(f, LD_OP_EXT_REQUEST, id, 1);
+	a_time(f, LD_F_UNTIL, ltime_parse("2011-12-10 00:00"));
+	a_str(f, LD_F_REASON, "需协调供电部门");
+	ok(f, "unit-zhujian");
+	rq_wo(f, LD_OP_EXT_GRANT, id, 1);
+	a_time(f, LD_F_UNTIL, ltime_parse("2011-12-11 00:00"));
+	refused(f, OP, LD_EREFUSED, NULL);
+	rq_wo(f, LD_OP_EXT_GRANT, id, 1);
+	a_time(f, LD_F_UNTIL, ltime_parse("2011-12-10 00:00"));
+	ok(f, OP);
+	expect_wo(f, id, 1, "zhujian", LD_WO_SIGNED,
+	    ltime_parse("2011-11-19 10:00"), ltime_parse("2011-12-10 00:00"));
+}
+
+/*
  * Two units at once (the water plant): the water company returns its work
  * order.  While power works on, the operator sends it to zhujian (no
  * routed event: the ticket is in progress).  On a second such ticket,
@@ -1126,6 +1171,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_reroute_two_units, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_dispute_and_unsatisfied, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_working_days_ext_max, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_calls, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_refusals, setup, teardown),

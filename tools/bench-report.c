@@ -393,9 +393,17 @@ main(int argc, char **argv)
 	}
 	store_stats(g.s, &st);
 
+	uint64_t m_tickets = 0, m_units = 0, y_tickets = 0, y_received = 0;
+
 	for (long i = 0; i < runs; i++) {
 		m[i] = br_report(g.s, t, 20110701, 20110731, r);
+		m_tickets = r->total.tickets;
+		m_units = r->n_units;
 		y[i] = br_report(g.s, t, 20110101, 20111231, r);
+		y_tickets = r->total.tickets;
+		y_received = 0;
+		for (unsigned k = 0; k < r->n_units; k++)
+			y_received += r->units[k].received;
 	}
 	raw_m = br_raw(g.s, g.july_first, g.aug_first - 1, &ev_m);
 	raw_y = br_raw(g.s, 1, UINT64_MAX, &ev_y);
@@ -422,12 +430,17 @@ main(int argc, char **argv)
 			printf("store generated in %.1f s (not a figure): %llu "
 			    "events, %.0f MiB\n", gen_s, (unsigned long long)
 			    st.events, (double)st.used_bytes / 1048576.0);
-		printf("\n%-34s %12s %14s %10s\n", "figure", "ours (s)",
-		    "raw scan (s)", "ratio");
-		printf("%-34s %12.4f %14.3f %10.4f\n", "month report (July 2011)",
-		    med_m, raw_m, med_m / raw_m);
-		printf("%-34s %12.4f %14.3f %10.4f\n", "year report (2011)", med_y,
-		    raw_y, med_y / raw_y);
+		printf("July: %llu tickets, %llu units assessed; the year: %llu "
+		    "tickets, %llu work orders received\n",
+		    (unsigned long long)m_tickets, (unsigned long long)m_units,
+		    (unsigned long long)y_tickets,
+		    (unsigned long long)y_received);
+		printf("\n%-34s %12s %14s %10s\n", "figure", "ours (ms)",
+		    "raw scan (ms)", "ratio");
+		printf("%-34s %12.3f %14.1f %10.5f\n", "month report (July 2011)",
+		    med_m * 1e3, raw_m * 1e3, med_m / raw_m);
+		printf("%-34s %12.3f %14.1f %10.5f\n", "year report (2011)",
+		    med_y * 1e3, raw_y * 1e3, med_y / raw_y);
 		printf("\nmedian of %ld runs; raw scan: decode July's %llu "
 		    "events / the year's %llu, once.\ntarget: the month under "
 		    "1 s: %s\n", runs, (unsigned long long)ev_m,
