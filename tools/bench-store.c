@@ -625,7 +625,7 @@ bench_profile_life(struct bench_profile *p)
 	memset(&after, 0, sizeof(after));
 	bench_gen_init(&g, 1);
 	for (int step = 0; step < BENCH_STEPS; step++) {
-		uint32_t delta[LD_C__COUNT] = { 0 };
+		int32_t delta[LD_C__COUNT] = { 0 };
 
 		bench_gen_next(&g, &ev, &slot);
 		if (step == 0) {

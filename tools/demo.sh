@@ -138,6 +138,12 @@ ctl XA admin-xa-sun status
 ctl LY op-ly-wang figures
 
 echo
+echo "#### Part D. The monthly assessment (考核): November 2011, the article's cases of Part A"
+ctl LY op-ly-wang report month 2011-11
+ctl LY op-ly-wang report month 2011-11 --html > "$d/report-2011-11.html"
+echo "(the same as a page to publish, with its charts: $d/report-2011-11.html)"
+
+echo
 echo "demo: LY and XA are serving; try, in another terminal:"
 echo "  $b/linkctl --topology $d/topology.ini --node LY --key $d/keys/op-ly-wang.key list"
 echo "Ctrl-C stops both nodes."
