@@ -137,7 +137,7 @@ bench_json_num(const char *bench, const char *figure, double value,
 	printf("{\"bench\":\"%s\",\"figure\":\"%s\",\"value\":%.3f,"
 	    "\"unit\":\"%s\",", bench, figure, value, unit);
 	if (baseline > 0)
-		printf("\"baseline\":%.3f,\"ratio\":%.3f}\n", baseline,
+		printf("\"baseline\":%.3f,\"ratio\":%.4g}\n", baseline,
 		    value / baseline);
 	else
 		printf("\"baseline\":null,\"ratio\":null}\n");

@@ -417,10 +417,14 @@ main(int argc, char **argv)
 		    0);
 		bench_json_num("report", "events", (double)st.events, "events",
 		    0);
-		bench_json_num("report", "month report", med_m, "s", raw_m);
-		bench_json_num("report", "year report", med_y, "s", raw_y);
-		bench_json_num("report", "raw scan of the month", raw_m, "s", 0);
-		bench_json_num("report", "raw scan of the year", raw_y, "s", 0);
+		bench_json_num("report", "month report", med_m * 1e3, "ms",
+		    raw_m * 1e3);
+		bench_json_num("report", "year report", med_y * 1e3, "ms",
+		    raw_y * 1e3);
+		bench_json_num("report", "raw scan of the month", raw_m * 1e3,
+		    "ms", 0);
+		bench_json_num("report", "raw scan of the year", raw_y * 1e3, "ms",
+		    0);
 	} else {
 		printf("bench-report: the monthly assessment and the year "
 		    "report over a %llu-ticket year\n", (unsigned long long)
