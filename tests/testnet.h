@@ -84,7 +84,7 @@ static inline void
 tn_copy_calendar(const char *dir)
 {
 	char path[400];
-	size_t len;
+	size_t len = 0;
 	char *s = tu_slurp("calendar.example", &len);
 	FILE *f;
 
