@@ -22,7 +22,7 @@
 #include "proto.h"
 #include "topo.h"
 
-#define LD_REP_MONTHS_MAX 25	/* months in one report */
+#define LD_REP_MONTHS_MAX 28	/* months one report may touch (800 days) */
 #define LD_REP_NODES_MAX 32
 #define LD_REP_UNITS_MAX 256
 #define LD_REP_DAYS_MAX 800	/* days in one report's period */
@@ -71,6 +71,10 @@ struct ld_rep_node {
 	char id[LD_NODE_MAX + 1];
 	char name[LD_TOPO_NAME_MAX + 1];
 	struct ld_rep_fig fig;
+	/* The node's own assessment: the sum of its units' counters (id,
+	 * name and node are the node's), scored by the same formula and
+	 * ranked among the nodes (rank 1 = best). */
+	struct ld_rep_unit wo;
 };
 
 struct ld_report {
