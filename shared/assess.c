@@ -30,6 +30,7 @@ struct assess_ctx {
 	uint64_t *day_calls, *day_linkage;	/* per day of the period */
 	struct ld_rep_fig *fig_acc;		/* scratch: the prev year */
 	bool prev;
+	bool over;		/* a unit or node found no row: an error */
 };
 
 static void
@@ -117,6 +118,8 @@ assess_counter_cb(uint32_t day, const char *node, enum ld_counter c,
 			assess_fig_add(&r->months[m].fig, c, v);
 	if ((nr = assess_node_row(r, x->t, idx, node)) != NULL)
 		assess_fig_add(&nr->fig, c, v);
+	else
+		x->over = true;
 	if (ltime_day_start(day) < 0)
 		return 0;
 	d = assess_days_between(x->day_from, day);
@@ -164,8 +167,10 @@ assess_ucounter_cb(uint32_t month, const char *unit, enum ld_ucounter c,
 		return 0;
 	if (k < 0 && x->t->nodes[x->self].parent >= 0)
 		return 0;
-	if ((u = assess_unit_row(x->r, x->t, unit)) == NULL)
+	if ((u = assess_unit_row(x->r, x->t, unit)) == NULL) {
+		x->over = true;
 		return 0;
+	}
 	switch (c) {
 	case LD_U_RECEIVED: u->received += v; break;
 	case LD_U_SIGNED_ON_TIME: u->signed_on_time += v; break;
@@ -256,6 +261,19 @@ assess_report(struct ld_store *s, const struct ld_topo *t, int self,
 	if (days > LD_REP_DAYS_MAX)
 		return err_set(err, LD_EINVAL, "report: a period of %ld days; "
 		    "at most %d", days, LD_REP_DAYS_MAX);
+	{
+		int nu = 0, nn = 0;
+
+		for (int k = 0; k < t->n_units; k++)
+			nu += assess_in_scope(t, self, t->units[k].node);
+		for (int k = 0; k < t->n_nodes; k++)
+			nn += assess_in_scope(t, self, k);
+		if (nu > LD_REP_UNITS_MAX || nn > LD_REP_NODES_MAX)
+			return err_set(err, LD_ELIMIT, "report: %d units and %d "
+			    "nodes in scope; a report holds at most %d units "
+			    "and %d nodes", nu, nn, LD_REP_UNITS_MAX,
+			    LD_REP_NODES_MAX);
+	}
 	memset(r, 0, sizeof(*r));
 	snprintf(r->federation, sizeof(r->federation), "%s", t->name);
 	snprintf(r->node, sizeof(r->node), "%s", t->nodes[self].id);
@@ -295,8 +313,16 @@ assess_report(struct ld_store *s, const struct ld_topo *t, int self,
 		goto out;
 	/* every unit of the scope has a row, received or not */
 	for (int k = 0; k < t->n_units; k++)
-		if (assess_in_scope(t, self, t->units[k].node))
-			assess_unit_row(r, t, t->units[k].id);
+		if (assess_in_scope(t, self, t->units[k].node) &&
+		    assess_unit_row(r, t, t->units[k].id) == NULL)
+			x.over = true;
+	if (x.over) {
+		rc = err_set(err, LD_ELIMIT, "report: more than %d units or "
+		    "%d nodes have figures in scope (units or nodes the "
+		    "topology no longer has count too); the report would be "
+		    "incomplete", LD_REP_UNITS_MAX, LD_REP_NODES_MAX);
+		goto out;
+	}
 	assess_fig_finish(&r->total);
 	for (unsigned m = 0; m < r->n_months; m++)
 		assess_fig_finish(&r->months[m].fig);

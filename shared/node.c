@@ -180,14 +180,16 @@ node_serve(const struct ld_topo *t, int self, struct ld_store *s,
 		status = 1;
 		goto out;
 	}
+	/* the SMS outbox is a channel beside dispatch: if it cannot be
+	 * opened, the node serves without it (and says so) */
 	if ((size_t)snprintf(obox, sizeof(obox), "%s/outbox", data) >=
-	    sizeof(obox) || sms_start(&sms, s, t->nodes[self].id, obox,
-	    sms_command, &err) != 0) {
-		log_error("node", "SMS outbox %s: %s; not serving", obox,
-		    err.msg);
-		status = 1;
-		goto out;
-	}
+	    sizeof(obox))
+		log_error("node", "SMS outbox: data path too long; serving "
+		    "without SMS");
+	else if (sms_start(&sms, s, t->nodes[self].id, obox, sms_command,
+	    &err) != 0)
+		log_error("node", "SMS outbox %s: %s; serving without SMS "
+		    "(mend it and restart the node)", obox, err.msg);
 	serve_set_sms(sv, sms);
 	if (sms_command == NULL)
 		log_info("node", "no --sms-command: SMS wait in %s/new", obox);

@@ -49,6 +49,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +88,7 @@ struct ld_outbox {
 	uint64_t cursor;
 	pid_t stray[OB_STRAY_MAX];	/* children that outlived SIGKILL */
 	size_t nstray;
+	atomic_bool stopping;	/* outbox_interrupt: stop outbox_run soon */
 };
 
 /* The names of the message files of one box, sorted. */
@@ -829,6 +831,47 @@ outbox_put(struct ld_outbox *o, const char *id, const char *to,
 	return rc;
 }
 
+int
+outbox_put_dead(struct ld_outbox *o, const char *id, const char *to,
+    const char *body, const char *why, int64_t now, struct ld_err *err)
+{
+	struct ld_outbox_msg m;
+	size_t n = 0, w = 0;
+	int rc;
+
+	if ((rc = ob_check_id(id, err)) != 0 ||
+	    (rc = ob_check_body(id, body, err)) != 0)
+		return rc;
+	if (now < 0 || now > LD_TIME_MAX)
+		return err_set(err, LD_EINVAL, "outbox: %s: bad time %lld", id,
+		    (long long)now);
+	memset(&m, 0, sizeof(m));
+	snprintf(m.id, sizeof(m.id), "%s", id);
+	/* the digits of what was given, so the file stays a valid message;
+	 * why says what it was */
+	for (const char *p = to != NULL ? to : ""; *p != '\0' &&
+	    n < OUTBOX_TO_MAX; p++)
+		if ((*p >= '0' && *p <= '9') || (*p == '+' && n == 0))
+			m.to[n++] = *p;
+	if (n == 0 || !ob_phone_ok(m.to, n))
+		snprintf(m.to, sizeof(m.to), "0");
+	/* why: printable ASCII kept, anything else '?', at most the room */
+	for (const char *p = why != NULL ? why : ""; *p != '\0' &&
+	    w < OUTBOX_WHY_MAX; p++)
+		m.last[w++] = (*p >= 0x20 && *p < 0x7f) ? *p : '?';
+	snprintf(m.body, sizeof(m.body), "%s", body);
+	m.created_ms = now;
+	m.next_ms = 0;
+	pthread_mutex_lock(&o->mu);
+	rc = ob_find(o, id, err);
+	if (rc == -1)
+		rc = ob_store(o, OUTBOX_DEAD, &m, err);
+	else if (rc >= 0)
+		rc = 0;		/* already there: left as it is */
+	pthread_mutex_unlock(&o->mu);
+	return rc;
+}
+
 /* --- one try: the child ------------------------------------------------ */
 
 static int64_t
@@ -1103,7 +1146,7 @@ ob_try(struct ld_outbox *o, const struct ld_outbox_msg *m, char *why)
 			break;
 		}
 		left = deadline - ob_mono_ms();
-		if (left <= 0) {
+		if (left <= 0 || atomic_load(&o->stopping)) {
 			timed_out = true;
 			break;
 		}
@@ -1122,7 +1165,9 @@ ob_try(struct ld_outbox *o, const struct ld_outbox_msg *m, char *why)
 	if (pfd.fd >= 0)
 		ob_drain(p[0], &ln);	/* what is left, without waiting */
 
-	if (timed_out)
+	if (timed_out && atomic_load(&o->stopping))
+		snprintf(what, sizeof(what), "the node stopped: killed");
+	else if (timed_out)
 		snprintf(what, sizeof(what), "no exit within %lld ms: killed",
 		    (long long)o->timeout_ms);
 	else if (!reaped)
@@ -1232,7 +1277,7 @@ outbox_run(struct ld_outbox *o, int64_t now, unsigned *delivered,
 		log_error("outbox", "%s", err.msg);
 		return now + ob_backoff(o, 1);
 	}
-	for (size_t i = 0; i < nm.n; i++) {
+	for (size_t i = 0; i < nm.n && !atomic_load(&o->stopping); i++) {
 		struct ld_outbox_msg m;
 		char why[OUTBOX_WHY_MAX + 1] = "";
 		int64_t next;
@@ -1267,6 +1312,13 @@ outbox_run(struct ld_outbox *o, int64_t now, unsigned *delivered,
 	if (failed != NULL)
 		*failed = nf;
 	return first;
+}
+
+void
+outbox_interrupt(struct ld_outbox *o)
+{
+	if (o != NULL)
+		atomic_store(&o->stopping, true);
 }
 
 int

@@ -58,6 +58,13 @@ void outbox_close(struct ld_outbox *o);
 int outbox_put(struct ld_outbox *o, const char *id, const char *to,
     const char *body, int64_t now, struct ld_err *err);
 
+/* A message that cannot be sent (no phone, or not one the command can
+ * take: "0379-63211234转8") straight into dead/, with why in "last:", so
+ * that an operator sees it (nothing is dropped silently).  The phone kept
+ * is the digits of to (or "0").  Idempotent like outbox_put. */
+int outbox_put_dead(struct ld_outbox *o, const char *id, const char *to,
+    const char *body, const char *why, int64_t now, struct ld_err *err);
+
 /* Try every message in new/ whose next try is due at `now`, one after
  * another (the command runs in a child process; this call blocks while it
  * runs: call it from a thread of its own).  Returns the time of the next
@@ -65,6 +72,11 @@ int outbox_put(struct ld_outbox *o, const char *id, const char *to,
  * be NULL) count this call's outcomes. */
 int64_t outbox_run(struct ld_outbox *o, int64_t now, unsigned *delivered,
     unsigned *failed);
+
+/* Make a running outbox_run return soon (from any thread): the command
+ * running is killed (its try counts as failed: "the node stopped") and no
+ * further message is tried.  For stopping the node; not undone. */
+void outbox_interrupt(struct ld_outbox *o);
 
 enum ld_outbox_box { OUTBOX_NEW = 0, OUTBOX_SENT, OUTBOX_DEAD };
 

@@ -72,6 +72,7 @@ rr_spot(const struct ld_req_env *env, const struct ld_request *r,
 	    ltime_day(env->now - 86400000LL);
 	size_t n = 0;
 	uint64_t total = 0;
+	bool truncated = false;
 	char ds[11];
 	struct ld_pw w;
 	int rc;
@@ -82,9 +83,11 @@ rr_spot(const struct ld_req_env *env, const struct ld_request *r,
 		rc = err_set(err, LD_EINVAL, "args.day: %s is not a date", r->day);
 	else
 		rc = spot_draw(env->s, env->t, env->self, day, it, SPOT_MAX, &n,
-		    &total, err);
+		    &total, &truncated, err);
 	if (rc == LD_OK) {
-		proto_reply_begin(&w, buf, cap, r->id, 5);
+		proto_reply_begin(&w, buf, cap, r->id, 6);
+		proto_w_str(&w, "truncated");
+		proto_w_bool(&w, truncated);
 		req_day_str(day, ds);
 		proto_w_str(&w, "day");
 		proto_w_str(&w, ds);

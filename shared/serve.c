@@ -855,7 +855,7 @@ serve_finish(struct ld_serve *sv, struct serve_batch *b)
 		}
 	}
 	if (b->rc == 0 && sv->sms != NULL && sms_wanted(b->items, b->total))
-		sms_feed(sv->sms, ltime_now());
+		sms_kick(sv->sms);
 	if (b->rc != 0)	/* deadlines not acted on: look again */
 		sv->due_cursor = store_meta_u64(sv->s, DUE_CURSOR_KEY);
 	sv->due_at = due_next(sv->s, sv->due_cursor);
@@ -1014,7 +1014,6 @@ serve_run(struct ld_serve *sv, volatile sig_atomic_t *stop)
 			fed_tick(sv->fed);
 			serve_take_fed(sv, b);
 		}
-		sms_tick(sv->sms, ltime_now());
 		next_due = stopping ? 0 : sv->due_at;
 		if (next_due > 0 && next_due <= ltime_now())
 			serve_due(sv, b);

@@ -5,6 +5,7 @@
 #include "ltime.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,24 +83,32 @@ sms_feed_cb(uint64_t idx, const char *origin, uint64_t seq,
 	}
 	snprintf(id, sizeof(id), "%s.%s.%llu", x->ev.ticket, origin,
 	    (unsigned long long)seq);
-	if (t->phone[0] == '\0') {
-		log_warn("sms", "%s: report by SMS, but the ticket has no "
-		    "phone number; nothing sent", x->ev.ticket);
-	} else if (sms_body(body, sizeof(body), x->ev.ticket, x->ev.note) != 0 &&
-	    sms_body(body, sizeof(body), x->ev.ticket, "见工单") != 0) {
-		log_warn("sms", "%s: message too long; nothing sent", id);
-	} else if (outbox_put(x->m->o, id, t->phone, body, x->now, &err) != 0) {
-		if (err.code == LD_EINVAL) {
-			log_warn("sms", "%s: not queued: %s", id, err.msg);
-		} else {
-			/* the disk: try again at the next feed */
-			log_error("sms", "%s: not queued: %s", id, err.msg);
+	if (sms_body(body, sizeof(body), x->ev.ticket, x->ev.note) != 0 &&
+	    sms_body(body, sizeof(body), x->ev.ticket, "见工单") != 0)
+		snprintf(body, sizeof(body), "%s", x->ev.ticket);
+	if (outbox_put(x->m->o, id, t->phone, body, x->now, &err) == 0) {
+		x->queued++;
+	} else if (err.code == LD_EINVAL) {
+		/* no phone, or not one to send to: dead at once, with the
+		 * reason, for an operator to see (never dropped) */
+		char why[OUTBOX_WHY_MAX + 1];
+
+		snprintf(why, sizeof(why), "not sent: %s", t->phone[0] ?
+		    "not a mobile number" : "the ticket has no phone number");
+		log_warn("sms", "%s: %s (%s); in dead/", id, why, err.msg);
+		if (outbox_put_dead(x->m->o, id, t->phone, body, why, x->now,
+		    &err) != 0) {
+			log_error("sms", "%s: not kept: %s", id, err.msg);
 			free(t);
 			x->failed = true;
 			return 1;
 		}
 	} else {
-		x->queued++;
+		/* the disk: try again at the next feed */
+		log_error("sms", "%s: not queued: %s", id, err.msg);
+		free(t);
+		x->failed = true;
+		return 1;
 	}
 	free(t);
 	x->last = idx;
@@ -126,12 +135,6 @@ sms_feed(struct ld_sms *m, int64_t now)
 		log_error("sms", "outbox cursor: %s", err.msg);
 	queued = x->queued;
 	free(x);
-	if (queued > 0) {
-		pthread_mutex_lock(&m->mu);
-		m->kicked = true;
-		pthread_cond_signal(&m->cv);
-		pthread_mutex_unlock(&m->mu);
-	}
 	return queued;
 }
 
@@ -147,13 +150,17 @@ sms_wanted(const struct ld_store_item *items, size_t n)
 }
 
 void
-sms_tick(struct ld_sms *m, int64_t now)
+sms_kick(struct ld_sms *m)
 {
-	if (m != NULL && now - m->fed_at >= SMS_FEED_EVERY_MS)
-		sms_feed(m, now);
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&m->mu);
+	m->kicked = true;
+	pthread_cond_signal(&m->cv);
+	pthread_mutex_unlock(&m->mu);
 }
 
-/* ---- delivery -------------------------------------------------------------- */
+/* ---- the thread: feed, deliver, sleep ---------------------------------------- */
 
 static void *
 sms_thread(void *arg)
@@ -162,12 +169,15 @@ sms_thread(void *arg)
 
 	pthread_mutex_lock(&m->mu);
 	while (!m->stop) {
-		int64_t next;
+		int64_t next, wait, now = ltime_now();
 		unsigned ok = 0, bad = 0;
 		struct timespec ts;
+		bool feed = m->kicked || now - m->fed_at >= SMS_FEED_EVERY_MS;
 
 		m->kicked = false;
 		pthread_mutex_unlock(&m->mu);
+		if (feed)
+			sms_feed(m, now);
 		next = outbox_run(m->o, ltime_now(), &ok, &bad);
 		if (ok > 0 || bad > 0)
 			log_info("sms", "%u delivered, %u failed (retried "
@@ -175,14 +185,15 @@ sms_thread(void *arg)
 		pthread_mutex_lock(&m->mu);
 		if (m->stop || m->kicked)
 			continue;
-		/* sleep until the next try is due (at most a minute) or a
-		 * message is queued */
-		clock_gettime(CLOCK_REALTIME, &ts);
-		int64_t wait = next > 0 ? next - ltime_now() : 60000;
-		if (wait > 60000)
-			wait = 60000;
+		/* until the next try is due, a message is queued, or at most
+		 * SMS_WAKE_MS (a dead message brought back by an operator is
+		 * tried within that) */
+		wait = next > 0 ? next - ltime_now() : SMS_WAKE_MS;
+		if (wait > SMS_WAKE_MS)
+			wait = SMS_WAKE_MS;
 		if (wait < 10)
 			wait = 10;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_sec += (time_t)(wait / 1000);
 		ts.tv_nsec += (long)(wait % 1000) * 1000000L;
 		if (ts.tv_nsec >= 1000000000L) {
@@ -201,6 +212,9 @@ sms_start(struct ld_sms **out, struct ld_store *s, const char *node,
 {
 	struct ld_outbox_opts oo = { .dir = dir, .command = command };
 	struct ld_sms *m = calloc(1, sizeof(*m));
+	pthread_condattr_t ca;
+	sigset_t all, old;
+	size_t counts[3];
 	int rc;
 
 	*out = NULL;
@@ -209,13 +223,36 @@ sms_start(struct ld_sms **out, struct ld_store *s, const char *node,
 	m->s = s;
 	snprintf(m->node, sizeof(m->node), "%s", node);
 	pthread_mutex_init(&m->mu, NULL);
-	pthread_cond_init(&m->cv, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&m->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	if ((rc = outbox_open(&m->o, &oo, err)) != LD_OK) {
 		sms_stop(m);
 		return rc;
 	}
-	sms_feed(m, ltime_now());
-	if (pthread_create(&m->th, NULL, sms_thread, m) != 0) {
+	/* a spool that is new (or was wiped) beside a store with history:
+	 * start at the end of the log, not by sending every past report */
+	outbox_counts(m->o, counts);
+	if (outbox_cursor(m->o) == 0 && counts[0] + counts[1] + counts[2] == 0 &&
+	    store_applied_last(s) > 0) {
+		uint64_t last = store_applied_last(s);
+
+		log_warn("sms", "%s: a new outbox beside a log of %llu events: "
+		    "reports made before now are not sent by SMS", dir,
+		    (unsigned long long)last);
+		if ((rc = outbox_set_cursor(m->o, last, err)) != LD_OK) {
+			sms_stop(m);
+			return rc;
+		}
+	}
+	m->fed_at = 0;	/* the thread feeds at once */
+	/* the thread takes no signal: the node's main thread does */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&m->th, NULL, sms_thread, m);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
 		sms_stop(m);
 		return err_set(err, LD_EIO, "sms: cannot start the delivery "
 		    "thread");
@@ -231,6 +268,7 @@ sms_stop(struct ld_sms *m)
 	if (m == NULL)
 		return;
 	if (m->running) {
+		outbox_interrupt(m->o);	/* a command running is killed */
 		pthread_mutex_lock(&m->mu);
 		m->stop = true;
 		pthread_cond_signal(&m->cv);

@@ -10,10 +10,12 @@
  * (idempotent: the message id is "<ticket>.<origin>.<seq>"), and only
  * then moves the cursor.  So a crash between the commit and the queueing
  * loses nothing: the next feed (at start, after a commit that reported
- * by SMS, and once a minute) queues it.
+ * by SMS, and once a minute) queues it.  A message that cannot be sent
+ * (no phone, or not a mobile number) goes to dead/ with the reason.
  *
- * Delivery runs outbox_run() in its own thread, so a slow or hanging
- * command never holds up dispatch.
+ * Feeding and delivery run in a thread of their own (outbox_run), so the
+ * spool's fsyncs and a slow or hanging command never hold up dispatch;
+ * sms_stop kills a command running and does not try the others.
  */
 #ifndef LD_SMS_H
 #define LD_SMS_H
@@ -27,6 +29,7 @@
 #include "store.h"
 
 #define SMS_FEED_EVERY_MS 60000
+#define SMS_WAKE_MS 5000	/* the delivery thread looks at least this often */
 
 struct ld_sms;
 
@@ -34,18 +37,19 @@ struct ld_sms;
  * (NULL: messages wait), feed it once, and start the delivery thread. */
 int sms_start(struct ld_sms **out, struct ld_store *s, const char *node,
     const char *dir, const char *command, struct ld_err *err);
-/* Stop the thread (a command running is waited for up to its timeout)
- * and close the outbox. */
+/* Stop the thread (a command running is killed; its try counts as
+ * failed and is retried after the next start) and close the outbox. */
 void sms_stop(struct ld_sms *m);
 struct ld_outbox *sms_outbox(struct ld_sms *m);
 
-/* Queue what the log asks for after the cursor; wakes the thread when
- * something was queued.  Returns how many messages were queued. */
+/* Queue what the log asks for after the cursor (the delivery thread
+ * calls it: at start, when kicked, and every SMS_FEED_EVERY_MS).
+ * Returns how many messages were queued. */
 size_t sms_feed(struct ld_sms *m, int64_t now);
-/* Did a committed batch report by SMS?  (then the caller feeds) */
+/* Did a committed batch report by SMS?  (then the caller kicks) */
 bool sms_wanted(const struct ld_store_item *items, size_t n);
-/* Feed if the last feed is more than SMS_FEED_EVERY_MS old. */
-void sms_tick(struct ld_sms *m, int64_t now);
+/* Wake the delivery thread to feed and deliver now (any thread; cheap). */
+void sms_kick(struct ld_sms *m);
 
 /* The text sent for a report (for tests and the docs). */
 int sms_body(char *buf, size_t cap, const char *ticket, const char *note);

@@ -35,6 +35,7 @@ struct spot_ctx {
 	size_t cap, n, unit_at;		/* unit_at: first item of this unit */
 	uint64_t total;
 	bool unit_ok;
+	bool truncated;		/* a unit found no room in out[] */
 };
 
 /* Insert it among the current unit's items, kept sorted by rank, at most
@@ -44,13 +45,17 @@ spot_keep(struct spot_ctx *x, const struct ld_spot_item *it)
 {
 	size_t have = x->n - x->unit_at, i;
 
-	if (have == x->k) {
+	if (x->n >= x->cap && have < x->k)
+		x->truncated = true;	/* out[] holds this unit short */
+	if (have == x->k || (x->n >= x->cap && have > 0)) {
+		/* full (the unit's sample, or out[]): the new one replaces
+		 * the unit's highest rank if it is lower */
 		if (it->rank >= x->out[x->n - 1].rank)
 			return;
 		x->n--;		/* drop the highest */
 		have--;
 	} else if (x->n >= x->cap) {
-		return;
+		return;		/* no room at all for this unit */
 	}
 	i = x->n;
 	while (i > x->unit_at && x->out[i - 1].rank > it->rank) {
@@ -102,7 +107,7 @@ spot_cb(const uint8_t *key, size_t len, void *arg)
 int
 spot_draw(struct ld_store *s, const struct ld_topo *t, int self,
     uint32_t day, struct ld_spot_item *out, size_t cap, size_t *n,
-    uint64_t *total, struct ld_err *err)
+    uint64_t *total, bool *truncated, struct ld_err *err)
 {
 	struct spot_ctx x = { .t = t, .self = self, .day = day, .out = out,
 		.cap = cap };
@@ -121,5 +126,7 @@ spot_draw(struct ld_store *s, const struct ld_topo *t, int self,
 	rc = store_scan(s, "by_done", prefix, 4, spot_cb, &x, err);
 	*n = x.n;
 	*total = x.total;
+	if (truncated != NULL)
+		*truncated = x.truncated;
 	return rc;
 }

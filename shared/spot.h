@@ -13,6 +13,7 @@
 #ifndef LD_SPOT_H
 #define LD_SPOT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,7 +22,7 @@
 #include "store.h"
 #include "topo.h"
 
-#define SPOT_MAX 2000		/* work orders in one day's whole sample */
+#define SPOT_MAX 5000		/* work orders in one day's whole sample */
 
 struct ld_spot_item {
 	char unit[LD_ID_MAX + 1];
@@ -32,10 +33,12 @@ struct ld_spot_item {
 
 /* The sample of day (YYYYMMDD) for the units of node self's scope (as
  * assess.h), ordered by unit then rank, into out[0 .. cap).  *n is how
- * many; *total how many work orders were completed that day in scope. */
+ * many; *total how many work orders were completed that day in scope;
+ * *truncated (may be NULL) whether out[] was too small for every unit's
+ * whole sample (then the units met last have fewer, or none). */
 int spot_draw(struct ld_store *s, const struct ld_topo *t, int self,
     uint32_t day, struct ld_spot_item *out, size_t cap, size_t *n,
-    uint64_t *total, struct ld_err *err);
+    uint64_t *total, bool *truncated, struct ld_err *err);
 
 /* The rank of one work order (for tests and for anyone re-checking). */
 uint64_t spot_rank(uint64_t seed, uint32_t day, const char *ticket,

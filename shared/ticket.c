@@ -498,11 +498,20 @@ ticket_on_dispatched(struct ticket_ctx *c)
 	if (ev->unit[0] == '\0')
 		return ticket_refuse(c, "work order %u names no unit",
 		    (unsigned)ev->wo);
-	for (unsigned i = 0; i < t->n_wo; i++)
+	for (unsigned i = 0; i < t->n_wo; i++) {
 		if (ticket_wo_open(&t->wo[i]) &&
 		    strcmp(t->wo[i].unit, ev->unit) == 0)
 			return ticket_refuse(c, "unit %s already holds open "
 			    "work order %u on this ticket", ev->unit, i + 1);
+		/* a unit that returned the ticket's work gets it back only
+		 * by the office's ruling: no second bounce without one */
+		if (t->wo[i].returns > 0 && (t->wo[i].state == LD_WO_RETURNED ||
+		    t->wo[i].state == LD_WO_REROUTED) &&
+		    strcmp(t->wo[i].unit, ev->unit) == 0)
+			return ticket_refuse(c, "unit %s returned work order "
+			    "%u; it goes back to the same unit only by a ruling "
+			    "(wo.rule)", ev->unit, i + 1);
+	}
 	if ((rc = ticket_check_deadlines(c)) != 0)
 		return rc;
 	if (event_has(ev, LD_F_REPLACES)) {
@@ -519,10 +528,6 @@ ticket_on_dispatched(struct ticket_ctx *c)
 			    "%s, not returned; it cannot be replaced",
 			    (unsigned)r, old->unit,
 			    ticket_wo_state_words[old->state]);
-		if (strcmp(old->unit, ev->unit) == 0)
-			return ticket_refuse(c, "unit %s returned work order "
-			    "%u; it goes back to the same unit only by a ruling "
-			    "(wo.rule)", old->unit, (unsigned)r);
 		old->state = LD_WO_REROUTED;
 	}
 	w = &t->wo[t->n_wo];

@@ -18,8 +18,9 @@
  *                                   handle it; new deadlines; final: the
  *                                   work order cannot be returned again)
  *
- * A returned work order goes back to the same unit only by a ruling: a
- * dispatch that replaces it must name another unit.
+ * A returned work order goes back to the same unit only by a ruling: no
+ * dispatch may name a unit that returned one of the ticket's work orders
+ * (so no unit bounces the same request twice without a ruling).
  *
  * Ticket states, derived in this order (first match wins):
  *

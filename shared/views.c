@@ -275,8 +275,13 @@ views_unit_deltas(const struct ld_event *ev, const struct ld_ticket *before,
 			n = views_ud(out, n, cap, wa, LD_U_RETURNED, 1);
 		break;
 	case LD_EV_RULED:
-		if (views_wo(ev, before, after, &wb, &wa))
-			n = views_ud(out, n, cap, wa, LD_U_SENT_BACK, 1);
+		if (!views_wo(ev, before, after, &wb, &wa))
+			break;
+		n = views_ud(out, n, cap, wa, LD_U_SENT_BACK, 1);
+		/* it is to be signed for again: a signature in time before
+		 * the return no longer counts (the new one will) */
+		if (wb->signed_ms != 0 && wb->signed_ms <= wb->due_sign_ms)
+			n = views_ud(out, n, cap, wb, LD_U_SIGNED_ON_TIME, -1);
 		break;
 	case LD_EV_EXT_GRANTED:
 		if (views_wo(ev, before, after, &wb, &wa))

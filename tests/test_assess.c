@@ -17,8 +17,8 @@
  *          reported, callback unsatisfied, reopened 07-04 09:00 (due sign
  *          10:00, done 07-05 09:00), signed 09:30, completed 15:00,
  *          reported, callback 07-05 basically satisfied.
- *   ticket C 07-02 09:00: unicom, due sign 09:30, done 18:00; returned
- *          09:20, ruled 09:40 (due sign 10:00, done 18:00), signed 09:50,
+ *   ticket C 07-02 09:00: unicom, due sign 09:30, done 18:00; signed
+ *          09:10, returned 09:20, ruled 09:40 (due sign 10:00, done 18:00), signed 09:50,
  *          extension asked and granted to 07-03 18:00, completed 07-03
  *          12:00.  Not reported.
  *   ticket D 07-02 10:00: water, due sign 10:30; never signed; urged
@@ -241,6 +241,7 @@ setup(void **state)
 	ev_create(f, "2011-07-02 09:00", f->c);
 	ev_on(f, LD_EV_DISPATCHED, f->c, "2011-07-02 09:00", "unicom",
 	    "2011-07-02 09:30", "2011-07-02 18:00");
+	ev_on(f, LD_EV_SIGNED, f->c, "2011-07-02 09:10", NULL, NULL, NULL);
 	ev_on(f, LD_EV_RETURNED, f->c, "2011-07-02 09:20", NULL, NULL, NULL);
 	ev_on(f, LD_EV_RULED, f->c, "2011-07-02 09:40", NULL,
 	    "2011-07-02 10:00", "2011-07-02 18:00");
@@ -332,7 +333,8 @@ t_month(void **state)
 	assert_int_equal(r->n_units, f->t->n_units);
 
 	/* unicom: A and C received; both signed and completed in time (C
-	 * after the ruling, by its extension); C returned once, sent back
+	 * after the ruling, by its extension; its signature before the
+	 * return no longer counts: signed on time once per work order); C returned once, sent back
 	 * once, extended once; one callback, satisfied (A). */
 	u = unit_row(r, "unicom");
 	assert_int_equal(u->received, 2);
@@ -435,7 +437,7 @@ t_spot(void **state)
 	struct ld_err err;
 
 	assert_int_equal(spot_draw(f->s, f->t, topo_node(f->t, "LY"),
-	    20110703, it, 16, &n, &total, &err), 0);
+	    20110703, it, 16, &n, &total, NULL, &err), 0);
 	assert_int_equal(total, 1);
 	assert_int_equal(n, 1);
 	assert_string_equal(it[0].unit, "unicom");
@@ -445,7 +447,7 @@ t_spot(void **state)
 	    f->c, 1));
 	/* 07-01: A (unicom) */
 	assert_int_equal(spot_draw(f->s, f->t, topo_node(f->t, "LY"),
-	    20110701, it, 16, &n, &total, &err), 0);
+	    20110701, it, 16, &n, &total, NULL, &err), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(it[0].ticket, f->a);
 	/* the rank depends on seed and day */
@@ -477,7 +479,7 @@ t_spot_sample(void **state)
 		    NULL);
 	}
 	assert_int_equal(spot_draw(f->s, f->t, topo_node(f->t, "LY"),
-	    20110810, it, 64, &n, &total, &err), 0);
+	    20110810, it, 64, &n, &total, NULL, &err), 0);
 	assert_int_equal(total, 7);
 	assert_int_equal(n, 2 * f->t->assess.spot_sample);
 	for (size_t i = 0; i < n; i++) {
@@ -488,9 +490,21 @@ t_spot_sample(void **state)
 			assert_true(strcmp(it[i - 1].unit, it[i].unit) <= 0);
 	}
 	assert_int_equal(spot_draw(f->s, f->t, topo_node(f->t, "LY"),
-	    20110810, again, 64, &n2, &total, &err), 0);
+	    20110810, again, 64, &n2, &total, NULL, &err), 0);
 	assert_int_equal(n2, n);
 	assert_memory_equal(it, again, n * sizeof(it[0]));
+	/* room for 3 only: the first unit's 2 lowest, then the second
+	 * unit's lowest one replaces as the lower ranks come; truncated */
+	{
+		struct ld_spot_item small[3];
+		bool trunc = false;
+
+		assert_int_equal(spot_draw(f->s, f->t, topo_node(f->t, "LY"),
+		    20110810, small, 3, &n2, &total, &trunc, &err), 0);
+		assert_int_equal(n2, 3);
+		assert_true(trunc);
+		assert_memory_equal(small, it, 3 * sizeof(it[0]));
+	}
 }
 
 int

@@ -772,12 +772,18 @@ t_dispute_and_unsatisfied(void **state)
 	ok(f, "unit-xumu");
 	expect_state(f, id, LD_TS_RETURNED);
 
-	/* the office may not send it back to xumu by re-routing */
+	/* the office may not send it back to xumu by re-routing, not even
+	 * as the second of two units */
 	rq_wo(f, LD_OP_WO_REROUTE, id, 1);
 	a_unit(f, "xumu");
 	refused(f, OP, LD_EREFUSED, NULL);
 	assert_non_null(strstr(f->err.msg, "goes back to the same unit only "
 	    "by a ruling (wo.rule)"));
+	rq_wo(f, LD_OP_WO_REROUTE, id, 1);
+	a_unit(f, "zhujian");
+	a_unit(f, "xumu");
+	refused(f, OP, LD_EREFUSED, NULL);
+	assert_non_null(strstr(f->err.msg, "unit xumu returned work order 1"));
 
 	f->now += 20 * MIN;
 	rq_wo(f, LD_OP_WO_RULE, id, 1);

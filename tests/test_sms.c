@@ -206,6 +206,30 @@ t_sms(void **state)
 	 * still in new/; its retry comes by itself */
 	sms_box(s, "new", id2, &listed, NULL, 0);
 	assert_true(listed || sms_wait_file(s, "13903795555") != NULL);
+	/* 5. a fixed line with an extension is no number to text: the
+	 * message is kept in dead/ with the reason, not dropped */
+	sms_ticket(s, "0379-63211234转8", id);
+	for (int i = 0; i < 200; i++) {
+		last[0] = '\0';
+		sms_box(s, "dead", id, &listed, last, sizeof(last));
+		if (listed)
+			break;
+		usleep(50000);
+	}
+	assert_true(listed);
+	assert_non_null(strstr(last, "not a mobile number"));
+	assert_int_equal(tn_stop(&s->ly, SIGTERM), 0);
+
+	/* 6. a command that hangs does not hold the node's stop: SIGTERM
+	 * kills it; the message waits in new/ for the next start */
+	snprintf(s->bad, sizeof(s->bad), "sleep 60");
+	assert_true(tn_start(&s->net, &s->ly, "LY", bad));
+	sms_ticket(s, "13903797777", id);
+	usleep(500000);		/* the command is running by now, or soon */
+	assert_int_equal(tn_stop(&s->ly, SIGTERM), 0);
+	assert_true(tn_start(&s->net, &s->ly, "LY", NULL));
+	assert_true(sms_box(s, "new", id, &listed, NULL, 0) >= 1);
+	assert_true(listed);
 	assert_int_equal(tn_stop(&s->ly, SIGTERM), 0);
 
 	tn_fini(&s->net);

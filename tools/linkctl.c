@@ -109,7 +109,9 @@ struct lc {
 	bool csv, html;		/* report: --csv, --html */
 	char period[2][24];	/* report month|year|range: day=, day_to= */
 	char qarg[LD_PROTO_Q_MAX + 8];	/* outbox retry ID: q= */
-	char sarg[24];		/* outbox new|sent|dead: state= */
+	char sarg[24];		/* outbox new|sent|dead: box= */
+	char record_unit[LD_ID_MAX + 1];	/* record UNIT YYYY */
+	unsigned record_year;
 	int nargs;
 	char **args;		/* the command and its arguments */
 	enum ld_op op;
@@ -1276,6 +1278,9 @@ static const char lc_help_head[] =
     "options (they override the config file):\n";
 
 static const char lc_help_tail[] =
+    "  record UNIT YYYY           O U A  a unit's assessment month by month\n"
+    "  report month|year|range    O U A  the period's figures and assessment\n"
+    "                                    (`linkctl help report`)\n"
     "\n"
     "Values: TEXT as typed (quote it for the shell); ID an id of the\n"
     "topology (area, category, unit); TIME 'YYYY-MM-DD HH:MM' local time,\n"
@@ -1407,6 +1412,22 @@ lc_help_one(FILE *f, enum ld_op op)
 	}
 }
 
+static const char lc_help_report[] =
+    "usage: linkctl report month YYYY-MM [--csv|--html]\n"
+    "       linkctl report year YYYY [--csv|--html]\n"
+    "       linkctl report range DAY DAY [--csv|--html]\n"
+    "the figures of the period (the article's table) and the assessment of\n"
+    "every unit and node (docs/assessment.md); --csv for a spreadsheet,\n"
+    "--html for a page to publish (bar charts as inline SVG); roles: O U A\n"
+    "\n"
+    "and, without month|year|range, `report TICKET note=...` is\n"
+    "ticket.report:\n\n";
+
+static const char lc_help_record[] =
+    "usage: linkctl record UNIT YYYY\n"
+    "a unit's efficiency record (效能档案): its assessment month by month\n"
+    "over a year (one `report` per month); roles: O U A\n";
+
 /* "linkctl help [COMMAND]" and "--help". */
 static int
 lc_help_cmd(const char *cmd)
@@ -1417,8 +1438,14 @@ lc_help_cmd(const char *cmd)
 		lc_help(stdout);
 		return LC_EXIT_OK;
 	}
+	if (strcmp(cmd, "record") == 0) {
+		fputs(lc_help_record, stdout);
+		return LC_EXIT_OK;
+	}
 	if ((op = lc_op_of(cmd)) == LD_OP_NONE)
 		return lc_usage_fail(NULL, "unknown command '%s'", cmd);
+	if (strcmp(cmd, "report") == 0)
+		fputs(lc_help_report, stdout);
 	lc_help_one(stdout, op);
 	return LC_EXIT_OK;
 }
@@ -2245,6 +2272,94 @@ lc_call(struct lc *lc)
 	return rc;
 }
 
+/*
+ * `record UNIT YYYY`: the unit's assessment month by month (its
+ * efficiency record, 效能档案), one `report` per month over one
+ * connection.
+ */
+static int
+lc_record(struct lc *lc)
+{
+	static const unsigned mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30,
+		31, 30, 31 };
+	struct ld_client_opts o = { .endpoint = lc->endpoint,
+		.keys = &lc->keys, .timeout_ms = lc->timeout_ms };
+	struct ld_report *rep = malloc(sizeof(*rep));
+	struct ld_err err = { 0, "" };
+	struct ld_client *c = NULL;
+	struct ld_reply r;
+	unsigned y = lc->record_year, found = 0;
+	int rc = LC_EXIT_OK;
+
+	if (rep == NULL)
+		return lc_fail(LC_EXIT_LOCAL, "out of memory");
+	memcpy(o.server_key, lc->server_key, sizeof(o.server_key));
+	if (client_open(&c, &o, &err) != 0) {
+		free(rep);
+		return lc_fail(LC_EXIT_LOCAL, "%s", err.msg);
+	}
+	keyfile_wipe(&lc->keys);
+	printf("%s %u: efficiency record (效能档案)\n\n", lc->record_unit, y);
+	printf("%-7s %8s %8s %8s %8s %8s %6s %6s %6s %8s %8s %6s\n", "month",
+	    "received", "signed%", "ontime%", "done%", "returned", "urged",
+	    "superv", "calls", "satisf%", "score", "rank");
+	for (unsigned m = 1; m <= 12 && rc == LC_EXIT_OK; m++) {
+		unsigned last = mdays[m - 1] + (m == 2 && y % 4 == 0 &&
+		    (y % 100 != 0 || y % 400 == 0));
+		char a[16], b[16], d[16], e[16], s[16];
+		const struct ld_rep_unit *u = NULL;
+
+		snprintf(lc->req.day, sizeof(lc->req.day), "%04u-%02u-01", y, m);
+		snprintf(lc->req.day_to, sizeof(lc->req.day_to),
+		    "%04u-%02u-%02u", y, m, last);
+		lc->req.id = m;
+		if (client_call(c, &lc->req, &r, &err) != 0) {
+			rc = lc_fail(LC_EXIT_UNREACHABLE, "%s", err.msg);
+			break;
+		}
+		if (!r.ok) {
+			rc = lc_print_error(lc, &r);
+			break;
+		}
+		if (report_decode(r.result, r.result_len, rep, &err) != 0) {
+			rc = lc_fail(LC_EXIT_UNREACHABLE, "the report cannot "
+			    "be read: %s", err.msg);
+			break;
+		}
+		for (unsigned i = 0; i < rep->n_units; i++)
+			if (strcmp(rep->units[i].id, lc->record_unit) == 0)
+				u = &rep->units[i];
+		if (u == NULL)
+			continue;
+		found++;
+		report_fmt_permille(report_permille(u->signed_on_time,
+		    u->received), a, sizeof(a));
+		report_fmt_permille(report_permille(u->completed_on_time,
+		    u->received), b, sizeof(b));
+		report_fmt_permille(report_permille(u->completed, u->received),
+		    d, sizeof(d));
+		report_fmt_permille(report_permille(u->satisfied + u->basic,
+		    u->callbacks), e, sizeof(e));
+		if (u->scored)
+			snprintf(s, sizeof(s), "%d.%d", u->score_x10 / 10,
+			    u->score_x10 % 10);
+		else
+			snprintf(s, sizeof(s), "-");
+		printf("%04u-%02u %8llu %8s %8s %8s %8llu %6llu %6llu %6llu "
+		    "%8s %8s %6u\n", y, m, (unsigned long long)u->received, a,
+		    b, d, (unsigned long long)u->returned,
+		    (unsigned long long)u->urged,
+		    (unsigned long long)u->supervised,
+		    (unsigned long long)u->callbacks, e, s, u->rank);
+	}
+	if (rc == LC_EXIT_OK && found == 0)
+		rc = lc_fail(LC_EXIT_NODE, "no unit '%s' in this node's "
+		    "reports", lc->record_unit);
+	client_close(c);
+	free(rep);
+	return rc;
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 /*
@@ -2261,13 +2376,20 @@ lc_period(struct lc *lc)
 	int used = 3;
 
 	lc->op = LD_OP_REPORT;
+	for (const char *q = a; *q != '\0'; q++)
+		if ((*q < '0' || *q > '9') && *q != '-')
+			return lc_usage_fail("report", "report %s: '%s' is not "
+			    "a %s", kind, a, strcmp(kind, "month") == 0 ?
+			    "month YYYY-MM" : strcmp(kind, "year") == 0 ?
+			    "year YYYY" : "day YYYY-MM-DD");
 	if (strcmp(kind, "month") == 0) {
 		static const unsigned mdays[] = { 31, 28, 31, 30, 31, 30, 31,
 			31, 30, 31, 30, 31 };
 		unsigned last;
 
-		if (sscanf(a, "%4u-%2u%c", &y, &m, &tail) != 2 || y < 1970 ||
-		    y > 9999 || m < 1 || m > 12 || strlen(a) != 7)
+		if (strlen(a) != 7 || a[4] != '-' ||
+		    sscanf(a, "%4u-%2u%c", &y, &m, &tail) != 2 || y < 1970 ||
+		    y > 9999 || m < 1 || m > 12)
 			return lc_usage_fail("report", "report month YYYY-MM "
 			    "(e.g. 2011-07), not '%s'", a);
 		last = mdays[m - 1] + (m == 2 && (y % 4 == 0 &&
@@ -2311,6 +2433,28 @@ static int
 lc_command(struct lc *lc)
 {
 	lc->cmd = lc->args[0];
+	if (strcmp(lc->cmd, "record") == 0 && !lc->help) {
+		unsigned y = 0;
+		char tail;
+
+		if (lc->nargs != 3 || strlen(lc->args[1]) > LD_ID_MAX ||
+		    lc->args[1][0] == '\0' || strlen(lc->args[2]) != 4 ||
+		    sscanf(lc->args[2], "%4u%c", &y, &tail) != 1 || y < 1970 ||
+		    !isdigit((unsigned char)lc->args[2][0]))
+			return lc_usage_fail("record", "record UNIT YYYY (e.g. "
+			    "record unicom 2011)");
+		snprintf(lc->record_unit, sizeof(lc->record_unit), "%s",
+		    lc->args[1]);
+		lc->record_year = y;
+		lc->op = LD_OP_REPORT;
+		snprintf(lc->period[0], sizeof(lc->period[0]), "day=%04u-01-01",
+		    y);
+		snprintf(lc->period[1], sizeof(lc->period[1]),
+		    "day_to=%04u-01-31", y);
+		lc->args[1] = lc->period[0];
+		lc->args[2] = lc->period[1];
+		return -1;
+	}
 	if (strcmp(lc->cmd, "help") == 0) {
 		if (lc->nargs > 2)
 			return lc_usage_fail(NULL, "help: one COMMAND at most");
@@ -2326,6 +2470,10 @@ lc_command(struct lc *lc)
 
 		if (rc != LC_EXIT_OK)
 			return rc;
+	} else if (strcmp(lc->cmd, "report") == 0 && lc->nargs >= 2 &&
+	    strlen(lc->args[1]) == 10 && lc->args[1][4] == '-' &&
+	    lc->args[1][7] == '-' && isdigit((unsigned char)lc->args[1][0])) {
+		lc->op = LD_OP_REPORT;	/* report DAY DAY_TO: the period */
 	} else if (strcmp(lc->cmd, "outbox") == 0 && lc->nargs >= 2 &&
 	    lc->help == false) {
 		if (strcmp(lc->args[1], "retry") == 0) {
@@ -2379,7 +2527,7 @@ lc_run(struct lc *lc, int argc, char **argv)
 	    (rc = lc_resolve_node(lc)) != LC_EXIT_OK ||
 	    (rc = lc_resolve_key(lc)) != LC_EXIT_OK)
 		return rc;
-	return lc_call(lc);
+	return lc->record_year != 0 ? lc_record(lc) : lc_call(lc);
 }
 
 int
