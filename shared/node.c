@@ -37,7 +37,8 @@ node_usage(FILE *f, const char *prog)
 {
 	fprintf(f,
 	    "usage: %s --topology FILE --id NODE --key FILE --data DIR [--demo]\n"
-	    "           [--check] [--map-max MB] [--sms-command CMD] [-v]\n"
+	    "           [--check] [--migrate] [--map-max MB] [--sms-command CMD]\n"
+	    "           [-v]\n"
 	    "\n"
 	    "Runs one liandong linkage node in the foreground; logs to stderr;\n"
 	    "stops cleanly on SIGINT or SIGTERM.\n"
@@ -53,6 +54,8 @@ node_usage(FILE *f, const char *prog)
 	    "                wait for Ctrl-C\n"
 	    "  --check       replay the event log and compare with the views\n"
 	    "                before serving (rebuild check)\n"
+	    "  --migrate     a store of an older schema (1): rebuild its views\n"
+	    "                from the log (kept as it is), then serve\n"
 	    "  --map-max MB  largest database map (default 65536)\n"
 	    "  --sms-command CMD  deliver SMS with CMD: run as `sh -c CMD sh\n"
 	    "                PHONE`, the message on stdin, exit 0 = delivered\n"
@@ -232,6 +235,7 @@ node_main(int argc, char **argv, enum ld_level level)
 		{ "check", no_argument, NULL, 'c' },
 		{ "map-max", required_argument, NULL, 'm' },
 		{ "sms-command", required_argument, NULL, 'S' },
+		{ "migrate", no_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -240,7 +244,7 @@ node_main(int argc, char **argv, enum ld_level level)
 	const char *id = NULL, *data = NULL, *topo_path = NULL, *key_path = NULL;
 	const char *sms_command = NULL;
 	struct ld_topo *topo;
-	int demo = 0, check = 0, verbose = 0, c, status = 0;
+	int demo = 0, check = 0, verbose = 0, migrate = 0, c, status = 0;
 	size_t map_max = 0;
 	struct ld_store_opts o;
 	struct ld_store *s = NULL;
@@ -255,6 +259,7 @@ node_main(int argc, char **argv, enum ld_level level)
 		case 'k': key_path = optarg; break;
 		case 'D': demo = 1; break;
 		case 'S': sms_command = optarg; break;
+		case 'M': migrate = 1; break;
 		case 'c': check = 1; break;
 		case 'm': {
 			char *end;
@@ -306,6 +311,7 @@ node_main(int argc, char **argv, enum ld_level level)
 	o.dir = data;
 	o.node = id;
 	o.map_max = map_max;
+	o.migrate = migrate != 0;
 	if (store_open(&s, &o, &err) != 0) {
 		log_error("store", "%s (%s)", err.msg, err_name(err.code));
 		keyfile_wipe(&kp);

@@ -120,6 +120,8 @@ store_open_dbis(struct ld_store *s, MDB_txn *txn, unsigned flags,
 
 /* Read the schema record in a read-only transaction, before anything is
  * written: a store of another version is left exactly as it was. */
+static int store_migrate(struct ld_store *s, struct ld_err *err);
+
 static int
 store_check_schema(struct ld_store *s, const struct ld_store_opts *o,
     bool *fresh, struct ld_err *err)
@@ -164,7 +166,16 @@ store_check_schema(struct ld_store *s, const struct ld_store_opts *o,
 	const uint8_t *p = v.mv_data;
 	uint32_t ver = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
 	    (uint32_t)p[2] << 8 | p[3];
-	if (ver != LD_STORE_SCHEMA) {
+	if (ver == 1 && LD_STORE_SCHEMA == 2 && o->migrate) {
+		s->migrating = true;	/* the log is the same; views rebuilt */
+	} else if (ver == 1 && LD_STORE_SCHEMA == 2) {
+		mdb_txn_abort(txn);
+		return err_set(err, LD_ESCHEMA, "%s: store has schema version %u; "
+		    "this build reads version %u; nothing was changed (start "
+		    "the node once with --migrate: its views are rebuilt from "
+		    "the log, which is kept as it is)", o->dir, ver,
+		    LD_STORE_SCHEMA);
+	} else if (ver != LD_STORE_SCHEMA) {
 		mdb_txn_abort(txn);
 		return err_set(err, LD_ESCHEMA, "%s: store has schema version %u; "
 		    "this build reads version %u; nothing was changed (use the "
@@ -307,11 +318,43 @@ store_open(struct ld_store **sp, const struct ld_store_opts *o,
 		rc = store_mdb_err(err, rc, "creating databases");
 		goto fail;
 	}
+	if (s->migrating && (rc = store_migrate(s, err)) != 0)
+		goto fail;
 	*sp = s;
 	return LD_OK;
 fail:
 	store_close(s);
 	return rc;
+}
+
+/* Schema 1 to 2: the log (events, applied, meta) is the same; the views
+ * are rebuilt from it (counters by node, unit counters, by_done), then
+ * the schema record says 2.  A crash in between leaves schema 1: the
+ * next --migrate does it again. */
+static int
+store_migrate(struct ld_store *s, struct ld_err *err)
+{
+	uint8_t ver[4];
+	MDB_val k = { 6, (void *)"schema" }, v = { 4, ver };
+	MDB_txn *txn;
+	int rc = store_rebuild(s, true, err);
+
+	if (rc != 0 && rc != LD_ECORRUPT)	/* ECORRUPT: replaced */
+		return err_prefix(err, "migrating %s to schema %d", s->dir,
+		    LD_STORE_SCHEMA);
+	views_put_u32(ver, LD_STORE_SCHEMA);
+	rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+	if (rc == 0 && (rc = mdb_put(txn, s->meta, &k, &v, 0)) == 0)
+		rc = mdb_txn_commit(txn);
+	else if (rc == 0)
+		mdb_txn_abort(txn);
+	if (rc != 0)
+		return store_mdb_err(err, rc, "migrating: schema record");
+	log_warn("store", "%s: migrated from schema 1 to %d: views rebuilt "
+	    "from %llu events of the log", s->dir, LD_STORE_SCHEMA,
+	    (unsigned long long)s->applied_last);
+	s->migrating = false;
+	return LD_OK;
 }
 
 void

@@ -72,10 +72,13 @@ struct ld_store_opts {
 	size_t map_size;	/* initial map size, bytes (0: 64 MiB) */
 	size_t map_max;		/* the map grows up to this (0: 64 GiB) */
 	bool no_sync;		/* tests and rebuild scratch only: not durable */
+	bool migrate;		/* a store of schema 1: rebuild its views from
+				 * the log to this schema (the log is kept
+				 * as it is), then open it */
 };
 
 /* Open or create.  Errors: LD_ESCHEMA (another schema version: nothing is
- * touched), LD_ECORRUPT (not an LMDB store, or damaged), LD_EBUSY, LD_EIO,
+ * touched; schema 1 is migrated with o->migrate), LD_ECORRUPT (not an LMDB store, or damaged), LD_EBUSY, LD_EIO,
  * LD_EINVAL (bad options, or a store of another node). */
 int store_open(struct ld_store **sp, const struct ld_store_opts *o,
     struct ld_err *err);

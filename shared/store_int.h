@@ -46,6 +46,7 @@ struct ld_store {
 	char node[LD_NODE_MAX + 1];
 	size_t map_size, map_max;
 	bool no_sync;
+	bool migrating;		/* opened from schema 1 with o->migrate */
 	bool no_grow_in_commit;	/* store_grow_in_commit(s, false) */
 	bool grow_pending;	/* a commit found the map full */
 	bool disagreed;		/* the last event applied was kept refused */

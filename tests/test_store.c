@@ -414,6 +414,51 @@ t_rebuild(void **state)
 	free(t);
 }
 
+/* A store of schema 1 (simulated: the schema record set back to 1 and
+ * the views that schema 2 added or changed emptied): refused with the
+ * hint; opened with migrate, its views are rebuilt from the log and equal
+ * what the live write path made. */
+static void
+t_migrate_from_1(void **state)
+{
+	struct fx *f = *state;
+	struct ld_store *s2 = NULL;
+	struct ld_store_opts o = { .dir = f->dir, .node = "XA", .no_sync = true };
+	struct ld_store_stats st;
+	struct ld_err err;
+	char id[32];
+	MDB_txn *txn;
+	uint8_t ver[4] = { 0, 0, 0, 1 };
+	MDB_val k = { 6, (void *)"schema" }, v = { 4, ver };
+	uint64_t sums[LD_C__COUNT], sums2[LD_C__COUNT];
+
+	lifecycle(f->s, "XA", T0, id);
+	store_counter_sums(f->s, 0, 99999999, sums);
+	assert_true(sums[LD_C_TICKETS] > 0);
+	assert_int_equal(mdb_txn_begin(f->s->env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_put(txn, f->s->meta, &k, &v, 0), 0);
+	assert_int_equal(mdb_drop(txn, f->s->counters, 0), 0);
+	assert_int_equal(mdb_drop(txn, f->s->ucounters, 0), 0);
+	assert_int_equal(mdb_drop(txn, f->s->idx[LD_IX_DONE], 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(store_open(&s2, &o, &err), LD_ESCHEMA);
+	assert_non_null(strstr(err.msg, "schema version 1"));
+	assert_non_null(strstr(err.msg, "--migrate"));
+	o.migrate = true;
+	assert_int_equal(store_open(&f->s, &o, &err), 0);
+	store_counter_sums(f->s, 0, 99999999, sums2);
+	assert_memory_equal(sums, sums2, sizeof(sums));
+	assert_int_equal(store_rebuild(f->s, false, &err), 0);
+	assert_int_equal(store_stats(f->s, &st), 0);
+	assert_true(st.events > 0);
+	/* now schema 2: opens without migrate */
+	store_close(f->s);
+	o.migrate = false;
+	assert_int_equal(store_open(&f->s, &o, &err), 0);
+}
+
 static void
 t_schema_and_damage(void **state)
 {
@@ -741,6 +786,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_transfer_completes, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_rebuild, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_schema_and_damage, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_migrate_from_1, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_wrong_node, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_map_full_and_growth, setup, teardown),
 	};
