@@ -190,6 +190,47 @@ assess_ucounter_cb(uint32_t month, const char *unit, enum ld_ucounter c,
 	return 0;
 }
 
+/* Each node's own assessment: the sum of its units' counters, scored.
+ * Every node in scope that has units gets a row (the node table lists
+ * them even without figures). */
+static void
+assess_nodes_wo(struct ld_report *r, const struct ld_topo *t)
+{
+	for (unsigned i = 0; i < r->n_units; i++) {
+		const struct ld_rep_unit *u = &r->units[i];
+		struct ld_rep_node *n;
+		struct ld_rep_unit *w;
+		int idx;
+
+		if (u->node[0] == '\0' || (idx = topo_node(t, u->node)) < 0 ||
+		    (n = assess_node_row(r, t, idx, u->node)) == NULL)
+			continue;
+		w = &n->wo;
+		w->received += u->received;
+		w->signed_on_time += u->signed_on_time;
+		w->completed += u->completed;
+		w->completed_on_time += u->completed_on_time;
+		w->returned += u->returned;
+		w->sent_back += u->sent_back;
+		w->extended += u->extended;
+		w->urged += u->urged;
+		w->supervised += u->supervised;
+		w->callbacks += u->callbacks;
+		w->satisfied += u->satisfied;
+		w->basic += u->basic;
+		w->unsatisfied += u->unsatisfied;
+	}
+	for (unsigned i = 0; i < r->n_nodes; i++) {
+		struct ld_rep_node *n = &r->nodes[i];
+
+		memcpy(n->wo.id, n->id, sizeof(n->wo.id) < sizeof(n->id) ?
+		    sizeof(n->wo.id) : sizeof(n->id));
+		memcpy(n->wo.node, n->id, sizeof(n->wo.node));
+		memcpy(n->wo.name, n->name, sizeof(n->wo.name));
+		report_score(&n->wo, &t->assess);
+	}
+}
+
 /* ---- the period ------------------------------------------------------------ */
 
 /* The same day a year before (29 February: the 28th). */
@@ -336,7 +377,9 @@ assess_report(struct ld_store *s, const struct ld_topo *t, int self,
 	assess_peaks(r, &x);
 	for (unsigned i = 0; i < r->n_units; i++)
 		report_score(&r->units[i], &t->assess);
+	assess_nodes_wo(r, t);
 	report_rank(r);
+	report_rank_nodes(r);
 out:
 	store_snap_end(snap);
 	free(x.day_calls);

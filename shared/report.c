@@ -1,7 +1,7 @@
 /*
  * report.c - the report's arithmetic (see report.h, docs/assessment.md):
  * rates in tenths of a percent, year on year, the unit's score and the
- * ranking.  The renderers are in report_print.c, the wire format in
+ * ranking (of the units, and of the nodes' own assessments).  The renderers are in report_print.c, the wire format in
  * report_wire.c.
  *
  * Everything here is integer arithmetic, rounded half up (a negative year
@@ -241,4 +241,37 @@ report_rank(struct ld_report *r)
 	qsort(r->units, n, sizeof(r->units[0]), report_cmp);
 	for (unsigned i = 0; i < n; i++)
 		r->units[i].rank = r->units[i].scored ? next++ : 0;
+}
+
+/* The order of report_cmp over pointers to the nodes' assessments; equal
+ * ones (never met: node ids differ) keep the nodes' order. */
+static int
+report_cmp_ptr(const void *pa, const void *pb)
+{
+	const struct ld_rep_unit *a = *(struct ld_rep_unit *const *)pa;
+	const struct ld_rep_unit *b = *(struct ld_rep_unit *const *)pb;
+	int c = report_cmp(a, b);
+
+	return c != 0 ? c : a < b ? -1 : a > b;
+}
+
+/*
+ * Number the nodes' own assessments (wo) 1, 2, 3, ... in report_cmp's
+ * order, as report_rank numbers the units, unscored ones 0, without
+ * moving a node: the node table keeps the reporting node first and the
+ * others in their order.  Uses each wo's scored and score_x10 as
+ * report_score set them.
+ */
+void
+report_rank_nodes(struct ld_report *r)
+{
+	struct ld_rep_unit *by[LD_REP_NODES_MAX];
+	unsigned n = r->n_nodes < LD_REP_NODES_MAX ? r->n_nodes :
+	    LD_REP_NODES_MAX, next = 1;
+
+	for (unsigned i = 0; i < n; i++)
+		by[i] = &r->nodes[i].wo;
+	qsort(by, n, sizeof(by[0]), report_cmp_ptr);
+	for (unsigned i = 0; i < n; i++)
+		by[i]->rank = by[i]->scored ? next++ : 0;
 }

@@ -127,6 +127,9 @@ void report_fmt_permille(int pm, char *buf, size_t cap);
 void report_score(struct ld_rep_unit *u, const struct ld_topo_assess *a);
 /* Rank the units (by score, then received, then id) and sort them. */
 void report_rank(struct ld_report *r);
+/* Rank the nodes' own assessments (nodes[i].wo) by the same order; the
+ * nodes keep their order (the reporting node first). */
+void report_rank_nodes(struct ld_report *r);
 
 /* Print: the article's table, per month, per node, per unit.  Text for a
  * terminal (UTF-8, aligned by display width: a Chinese character is two

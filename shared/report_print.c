@@ -1,11 +1,13 @@
 /*
  * report_print.c - the report's three renderers (see report.h): text for
- * a terminal, CSV (RFC 4180) and one self-contained HTML page with two
- * SVG bar charts.
+ * a terminal, CSV (RFC 4180) and one self-contained HTML page with three
+ * SVG bar charts (the units' scores, their work orders, the nodes'
+ * scores).
  *
  * The tables are data: a table is a list of columns (Chinese and English
  * header, CSV key, alignment, what the cell shows) over rows of the
- * report (the summary's figures, months, nodes, units), and one cell
+ * report (the summary's figures, months, nodes, units; a node's row also
+ * holds its own assessment, shown as a unit's), and one cell
  * function formats any cell, for people ("1,321,215", "99.5%", "—") or
  * raw for CSV ("1321215", "99.5", "").  So the three outputs show the same
  * figures by construction.  Text columns are aligned by display width: a
@@ -25,7 +27,7 @@
 #include <string.h>
 
 #define RP_CELL 320		/* one formatted cell */
-#define RP_COLS_MAX 24
+#define RP_COLS_MAX 40
 #define RP_CHART_W 800		/* SVG charts: width, */
 #define RP_LABEL_X 232		/* where the labels end, */
 #define RP_BAR_X 240		/* where the bars start, */
@@ -279,7 +281,8 @@ enum rp_kind {
 	K_TOTAL, K_PERDAY, K_YOY,	/* summary: the figure's */
 	K_MONTH,	/* the month row's key */
 	K_COMPLETION, K_SATISFACTION,	/* the row's fig's rates */
-	K_RANK, K_SCORE,	/* a unit's */
+	K_UNUM,		/* the counter at off in the row's unit */
+	K_RANK, K_SCORE,	/* the row's unit's */
 	K_URATE,	/* a unit's counter at off per work order received */
 	K_USAT,		/* a unit's satisfaction */
 	K_INFO		/* the information block: rows of their own */
@@ -305,6 +308,7 @@ struct rp_tab {
 	size_t size;		/* ... and the size of one */
 	size_t fig;		/* where a row's fig lies in it */
 	bool head;		/* header lines */
+	size_t unit;		/* where a row's unit (an assessment) lies */
 };
 
 /* The summary's rows: the article's figures. */
@@ -366,16 +370,46 @@ static const struct rp_col rp_month_cols[] = {
 
 #define STR(zh, en, key, S, m) { zh, en, key, 0, K_STR, offsetof(S, m), \
 	sizeof(((S *)0)->m) - 1 }
+#define UK(zh, en, key, m, fl) { zh, en, key, RP_RIGHT | (fl), K_UNUM, \
+	offsetof(struct ld_rep_unit, m), 0 }
+#define UN(zh, en, m, fl) UK(zh, en, #m, m, fl)
+#define UR(zh, en, key, m) { zh, en, key, RP_RIGHT, K_URATE, \
+	offsetof(struct ld_rep_unit, m), 0 }
+
+/* A node's row: its figures, then its own assessment (the sum of its
+ * units' counters, scored and ranked among the nodes) as a unit's, but
+ * "wo ..." in English and "wo_..." in CSV: the figures have a "returned",
+ * a "completion_rate" and more of their own. */
 static const struct rp_col rp_node_cols[] = {
 	STR("节点", "node", "name", struct ld_rep_node, name),
 	STR("编号", "id", "node", struct ld_rep_node, id),
 	FIG_COLS,
+	UK("派单", "wo received", "wo_received", received, 0),
+	UK("按时签收", "wo signed on time", "wo_signed_on_time",
+	    signed_on_time, RP_CSV),
+	UR("按时签收", "wo signed on time", "wo_signed_on_time_rate",
+	    signed_on_time),
+	UK("办结", "wo completed", "wo_completed", completed, RP_CSV),
+	UK("按时办结", "wo completed on time", "wo_completed_on_time",
+	    completed_on_time, RP_CSV),
+	UR("按时办结", "wo completed on time", "wo_completed_on_time_rate",
+	    completed_on_time),
+	UR("办结率", "wo completion", "wo_completion_rate", completed),
+	UK("退回", "wo returned", "wo_returned", returned, 0),
+	UK("驳回", "wo sent back", "wo_sent_back", sent_back, 0),
+	UK("延期", "wo extended", "wo_extended", extended, 0),
+	UK("催办", "wo urged", "wo_urged", urged, 0),
+	UK("督办", "wo supervised", "wo_supervised", supervised, 0),
+	UK("回访", "wo callbacks", "wo_callbacks", callbacks, 0),
+	UK("满意", "wo satisfied", "wo_satisfied", satisfied, RP_CSV),
+	UK("基本满意", "wo basic", "wo_basic", basic, RP_CSV),
+	UK("不满意", "wo unsatisfied", "wo_unsatisfied", unsatisfied, RP_CSV),
+	{ "满意率", "wo satisfaction", "wo_satisfaction", RP_RIGHT, K_USAT, 0,
+	  0 },
+	{ "得分", "score", "score", RP_RIGHT, K_SCORE, 0, 0 },
+	{ "名次", "rank", "rank", RP_RIGHT, K_RANK, 0, 0 },
 };
 
-#define UN(zh, en, m, fl) { zh, en, #m, RP_RIGHT | (fl), K_U64, \
-	offsetof(struct ld_rep_unit, m), 0 }
-#define UR(zh, en, key, m) { zh, en, key, RP_RIGHT, K_URATE, \
-	offsetof(struct ld_rep_unit, m), 0 }
 static const struct rp_col rp_unit_cols[] = {
 	{ "名次", "rank", "rank", RP_RIGHT, K_RANK, 0, 0 },
 	STR("单位", "unit", "name", struct ld_rep_unit, name),
@@ -425,7 +459,7 @@ rp_tab_months(struct rp_tab *t, const struct ld_report *r)
 	*t = (struct rp_tab){ "month", "按月", "by month", rp_month_cols,
 		RP_N(rp_month_cols), rp_min(r->n_months, LD_REP_MONTHS_MAX), r,
 		(const char *)r->months, sizeof(r->months[0]),
-		offsetof(struct ld_rep_period, fig), true };
+		offsetof(struct ld_rep_period, fig), true, 0 };
 }
 
 static void
@@ -434,7 +468,8 @@ rp_tab_nodes(struct rp_tab *t, const struct ld_report *r)
 	*t = (struct rp_tab){ "node", "按节点", "by node", rp_node_cols,
 		RP_N(rp_node_cols), rp_min(r->n_nodes, LD_REP_NODES_MAX), r,
 		(const char *)r->nodes, sizeof(r->nodes[0]),
-		offsetof(struct ld_rep_node, fig), true };
+		offsetof(struct ld_rep_node, fig), true,
+		offsetof(struct ld_rep_node, wo) };
 }
 
 static void
@@ -443,7 +478,7 @@ rp_tab_units(struct rp_tab *t, const struct ld_report *r)
 	*t = (struct rp_tab){ "unit", "单位考核", "unit assessment",
 		rp_unit_cols, RP_N(rp_unit_cols), rp_min(r->n_units,
 		LD_REP_UNITS_MAX), r, (const char *)r->units,
-		sizeof(r->units[0]), 0, true };
+		sizeof(r->units[0]), 0, true, 0 };
 }
 
 /* The summary; without the year on year column when there is none to
@@ -453,7 +488,7 @@ rp_tab_summary(struct rp_tab *t, const struct ld_report *r, bool csv)
 {
 	*t = (struct rp_tab){ "summary", NULL, NULL, rp_sum_cols,
 		RP_N(rp_sum_cols) - (!csv && !r->has_prev), RP_NFIGS, r, NULL,
-		0, 0, true };
+		0, 0, true, 0 };
 }
 
 /* ---- tables: cells ------------------------------------------------------ */
@@ -549,7 +584,8 @@ rp_cell(const struct rp_tab *t, unsigned row, const struct rp_col *c,
 {
 	const struct ld_report *r = t->r;
 	const char *p = t->rows != NULL ? t->rows + row * t->size : NULL;
-	const struct ld_rep_unit *u = (const struct ld_rep_unit *)p;
+	const struct ld_rep_unit *u = (const struct ld_rep_unit *)(p != NULL ?
+	    p + t->unit : NULL);
 	const struct ld_rep_fig *g = (const struct ld_rep_fig *)(p != NULL ?
 	    p + t->fig : NULL);
 
@@ -583,6 +619,9 @@ rp_cell(const struct rp_tab *t, unsigned row, const struct rp_col *c,
 			    rp_figs[row].off), rp_load((const char *)&r->prev +
 			    rp_figs[row].off)), raw, b, cap);
 		break;
+	case K_UNUM:
+		rp_num(rp_load((const char *)u + c->off), raw, b, cap);
+		break;
 	case K_MONTH:
 		rp_date(((const struct ld_rep_period *)p)->key, true, raw, b,
 		    cap);
@@ -606,8 +645,8 @@ rp_cell(const struct rp_tab *t, unsigned row, const struct rp_col *c,
 			snprintf(b, cap, "—");
 		break;
 	case K_URATE:
-		rp_rate(report_permille(rp_load(p + c->off), u->received), raw,
-		    b, cap);
+		rp_rate(report_permille(rp_load((const char *)u + c->off),
+		    u->received), raw, b, cap);
 		break;
 	case K_USAT:
 		rp_rate(rp_unit_sat(u), raw, b, cap);
@@ -773,13 +812,13 @@ report_print_text(const struct ld_report *r, FILE *f)
 	rp_text_table(f, &t);
 	fputc('\n', f);
 	t = (struct rp_tab){ "info", NULL, NULL, rp_info_cols,
-		RP_N(rp_info_cols), RP_NINFO, r, NULL, 0, 0, false };
+		RP_N(rp_info_cols), RP_NINFO, r, NULL, 0, 0, false, 0 };
 	rp_text_table(f, &t);
 	if (r->n_months > 1) {
 		rp_tab_months(&t, r);
 		rp_text_table(f, &t);
 	}
-	if (r->n_nodes > 1) {
+	if (r->n_nodes > 0) {	/* one too: its own assessment */
 		rp_tab_nodes(&t, r);
 		rp_text_table(f, &t);
 	}
@@ -1000,49 +1039,97 @@ rp_svg_open(FILE *f, unsigned h, const char *label)
 	    "\n", RP_CHART_W, h, RP_CHART_W, h, label);
 }
 
-/* A unit's name for a chart label, cleaned, cut, escaped. */
+/* A name (a unit's or a node's, in a buffer of cap) for a chart label,
+ * cleaned, cut, escaped. */
 static void
-rp_svg_label(FILE *f, const struct ld_rep_unit *u, unsigned y)
+rp_svg_label(FILE *f, const char *name, size_t cap, unsigned y)
 {
 	char b[RP_CELL];
 
-	rp_clean(u->name, sizeof(u->name), RP_LABEL_COLS, b, sizeof(b));
+	rp_clean(name, cap, RP_LABEL_COLS, b, sizeof(b));
 	fprintf(f, "<text x=\"%d\" y=\"%u\" text-anchor=\"end\">", RP_LABEL_X,
 	    y);
 	rp_esc(f, b);
 	fputs("</text>\n", f);
 }
 
-/* The scored units' scores, one bar each, in rank order. */
+_Static_assert(sizeof(((struct ld_rep_unit *)0)->name) == LD_TOPO_NAME_MAX +
+    1 && sizeof(((struct ld_rep_node *)0)->name) == LD_TOPO_NAME_MAX + 1,
+    "chart labels: a name's buffer");
+
+/* Score bars, one for each of the k assessments u[] (scored), labelled
+ * name[] (a unit's or a node's name, in a buffer of LD_TOPO_NAME_MAX + 1);
+ * a line saying none when k is 0. */
 static void
-rp_svg_scores(FILE *f, const struct ld_report *r)
+rp_svg_score_bars(FILE *f, const char *label, const char *none,
+    const struct ld_rep_unit *const *u, const char *const *name, unsigned k)
 {
-	unsigned n = rp_min(r->n_units, LD_REP_UNITS_MAX), k = 0, y, len;
+	unsigned y, len;
 	char b[32];
 
-	for (unsigned i = 0; i < n; i++)
-		k += r->units[i].scored;
-	rp_svg_open(f, k > 0 ? 12 + 22 * k : 40, "scores");
+	rp_svg_open(f, k > 0 ? 12 + 22 * k : 40, label);
 	if (k == 0)
-		fputs("<text x=\"10\" y=\"24\">— no unit received a work order"
-		    "</text>\n", f);
-	for (unsigned i = 0, row = 0; i < n; i++) {
-		const struct ld_rep_unit *u = &r->units[i];
-		int32_t s = u->score_x10 < 0 ? 0 : u->score_x10 > 1000 ? 1000 :
-		    u->score_x10;
+		fprintf(f, "<text x=\"10\" y=\"24\">— %s</text>\n", none);
+	for (unsigned i = 0; i < k; i++) {
+		int32_t s = u[i]->score_x10 < 0 ? 0 : u[i]->score_x10 > 1000 ?
+		    1000 : u[i]->score_x10;
 
-		if (!u->scored)
-			continue;
-		y = 6 + 22 * row++;
+		y = 6 + 22 * i;
 		len = rp_bar((uint64_t)s, 1000);
-		rp_svg_label(f, u, y + 15);
+		rp_svg_label(f, name[i], LD_TOPO_NAME_MAX + 1, y + 15);
 		fprintf(f, "<rect class=\"s\" x=\"%d\" y=\"%u\" width=\"%u\" "
 		    "height=\"16\"/>\n", RP_BAR_X, y + 2, len);
-		rp_score(u->score_x10, b, sizeof(b));
+		rp_score(u[i]->score_x10, b, sizeof(b));
 		fprintf(f, "<text x=\"%u\" y=\"%u\">%s</text>\n",
 		    RP_BAR_X + len + 6, y + 15, b);
 	}
 	fputs("</svg>\n", f);
+}
+
+/* The scored units' scores, one bar each, in their (rank) order. */
+static void
+rp_svg_scores(FILE *f, const struct ld_report *r)
+{
+	const struct ld_rep_unit *u[LD_REP_UNITS_MAX];
+	const char *name[LD_REP_UNITS_MAX];
+	unsigned n = rp_min(r->n_units, LD_REP_UNITS_MAX), k = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		if (r->units[i].scored) {
+			u[k] = &r->units[i];
+			name[k++] = r->units[i].name;
+		}
+	rp_svg_score_bars(f, "scores", "no unit received a work order", u,
+	    name, k);
+}
+
+/* The scored nodes' own scores, one bar each, by rank (a rank of 0, which
+ * a scored node should not have, last; equal ranks in the nodes' order),
+ * labelled with the node's name. */
+static void
+rp_svg_node_scores(FILE *f, const struct ld_report *r)
+{
+	const struct ld_rep_unit *u[LD_REP_NODES_MAX], *tu;
+	const char *name[LD_REP_NODES_MAX], *tn;
+	unsigned n = rp_min(r->n_nodes, LD_REP_NODES_MAX), k = 0, j;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (!r->nodes[i].wo.scored)
+			continue;
+		tu = &r->nodes[i].wo;
+		tn = r->nodes[i].name;
+		/* insertion (stable, 32 at most); rank - 1 takes 0 to the
+		 * largest unsigned */
+		for (j = k++; j > 0 && u[j - 1]->rank - 1u > tu->rank - 1u;
+		    j--) {
+			u[j] = u[j - 1];
+			name[j] = name[j - 1];
+		}
+		u[j] = tu;
+		name[j] = tn;
+	}
+	rp_svg_score_bars(f, "node scores", "no node received a work order",
+	    u, name, k);
 }
 
 /* The units' work orders, received and completed, two bars each. */
@@ -1081,7 +1168,7 @@ rp_svg_orders(FILE *f, const struct ld_report *r)
 		y = 30 + 32 * row++;
 		lr = rp_bar(u->received, max);
 		lc = rp_bar(u->completed, max);
-		rp_svg_label(f, u, y + 18);
+		rp_svg_label(f, u->name, sizeof(u->name), y + 18);
 		fprintf(f, "<rect class=\"r\" x=\"%d\" y=\"%u\" width=\"%u\" "
 		    "height=\"13\"/>\n<rect class=\"c\" x=\"%d\" y=\"%u\" "
 		    "width=\"%u\" height=\"13\"/>\n", RP_BAR_X, y, lr, RP_BAR_X,
@@ -1135,13 +1222,13 @@ report_print_html(const struct ld_report *r, FILE *f)
 	rp_tab_summary(&t, r, false);
 	rp_html_table(f, &t);
 	t = (struct rp_tab){ "info", NULL, NULL, rp_info_cols,
-		RP_N(rp_info_cols), RP_NINFO, r, NULL, 0, 0, false };
+		RP_N(rp_info_cols), RP_NINFO, r, NULL, 0, 0, false, 0 };
 	rp_html_table(f, &t);
 	if (r->n_months > 1) {
 		rp_tab_months(&t, r);
 		rp_html_table(f, &t);
 	}
-	if (r->n_nodes > 1) {
+	if (r->n_nodes > 0) {
 		rp_tab_nodes(&t, r);
 		rp_html_table(f, &t);
 	}
@@ -1158,6 +1245,11 @@ report_print_html(const struct ld_report *r, FILE *f)
 	rp_svg_scores(f, r);
 	fputs("<h2>工单 <span class=\"en\">work orders</span></h2>\n", f);
 	rp_svg_orders(f, r);
+	if (r->n_nodes > 0) {
+		fputs("<h2>节点得分 <span class=\"en\">node scores</span></h2>\n",
+		    f);
+		rp_svg_node_scores(f, r);
+	}
 	fputs("</body>\n</html>\n", f);
 	return rp_done(f);
 }

@@ -11,8 +11,9 @@
  * without NUL, every error naming the place ("result.units[3].score_x10:
  * missing").  Keys may come in any order; unknown keys are stepped over
  * (a newer node may add some) within a nesting limit, without recursion.
- * The schema itself nests four levels (result > nodes > node > fig): the
- * map reader calls itself for a nested map of the schema, never for the
+ * The schema itself nests four levels (result > nodes > node > fig, or
+ * the node's "assessment": a unit's row, ranked among the nodes): the map
+ * reader calls itself for a nested map of the schema, never for the
  * data's sake.
  */
 #include "report.h"
@@ -91,27 +92,33 @@ static const struct rw_field rw_month_f[] = {
 #undef P
 static const struct rw_map rw_month = MAP(rw_month_f);
 
+/* A unit's assessment: a row of "units", and a node's own ("assessment"
+ * in a node), ranked among the units or among the nodes. */
+#define U struct ld_rep_unit
+#define UNIT_F(rank_max)						\
+	F_STR(U, id), F_STR(U, name), F_STR(U, node),			\
+	F_U64(U, received), F_U64(U, signed_on_time), F_U64(U, completed), \
+	F_U64(U, completed_on_time), F_U64(U, returned), F_U64(U, sent_back), \
+	F_U64(U, extended), F_U64(U, urged), F_U64(U, supervised),	\
+	F_U64(U, callbacks), F_U64(U, satisfied), F_U64(U, basic),	\
+	F_U64(U, unsatisfied),						\
+	F_NUM("scored", RW_BOOL, U, scored, 1),				\
+	F_NUM("score_x10", RW_I32, U, score_x10, 1000),			\
+	F_NUM("rank", RW_UNS, U, rank, rank_max)
+static const struct rw_field rw_unit_f[] = { UNIT_F(LD_REP_UNITS_MAX) };
+static const struct rw_field rw_node_wo_f[] = { UNIT_F(LD_REP_NODES_MAX) };
+#undef UNIT_F
+#undef U
+static const struct rw_map rw_unit = MAP(rw_unit_f);
+static const struct rw_map rw_node_wo = MAP(rw_node_wo_f);
+
 #define N struct ld_rep_node
 static const struct rw_field rw_node_f[] = {
 	F_STR(N, id), F_STR(N, name), F_MAP("fig", N, fig, &rw_fig),
+	F_MAP("assessment", N, wo, &rw_node_wo),
 };
 #undef N
 static const struct rw_map rw_node = MAP(rw_node_f);
-
-#define U struct ld_rep_unit
-static const struct rw_field rw_unit_f[] = {
-	F_STR(U, id), F_STR(U, name), F_STR(U, node),
-	F_U64(U, received), F_U64(U, signed_on_time), F_U64(U, completed),
-	F_U64(U, completed_on_time), F_U64(U, returned), F_U64(U, sent_back),
-	F_U64(U, extended), F_U64(U, urged), F_U64(U, supervised),
-	F_U64(U, callbacks), F_U64(U, satisfied), F_U64(U, basic),
-	F_U64(U, unsatisfied),
-	F_NUM("scored", RW_BOOL, U, scored, 1),
-	F_NUM("score_x10", RW_I32, U, score_x10, 1000),
-	F_NUM("rank", RW_UNS, U, rank, LD_REP_UNITS_MAX),
-};
-#undef U
-static const struct rw_map rw_unit = MAP(rw_unit_f);
 
 #define A struct ld_topo_assess
 static const struct rw_field rw_formula_f[] = {

@@ -376,6 +376,24 @@ t_month(void **state)
 	assert_int_equal(u->score_x10, 117);
 	assert_int_equal(u->rank, 2);
 
+	/* the node's own assessment: LY's units summed (unicom + water):
+	 * received 5, signed on time 3, completed 3 (all on time), returned
+	 * 1, urged 2, supervised 1, callbacks 3 (1 satisfied, 1 basic).
+	 * base = 20 x 3/5 + 30 x 3/5 + 20 x 3/5 + 30 x 2/3 = 62; penalties
+	 * 10 x 1/5 + 20 x 2/5 + 40 x 1/5 = 18: 44.0.  XA: nothing received,
+	 * unscored. */
+	assert_int_equal(r->n_nodes, 2);
+	assert_string_equal(r->nodes[0].id, "LY");
+	assert_int_equal(r->nodes[0].wo.received, 5);
+	assert_int_equal(r->nodes[0].wo.signed_on_time, 3);
+	assert_int_equal(r->nodes[0].wo.completed_on_time, 3);
+	assert_int_equal(r->nodes[0].wo.callbacks, 3);
+	assert_int_equal(r->nodes[0].wo.score_x10, 440);
+	assert_int_equal(r->nodes[0].wo.rank, 1);
+	assert_string_equal(r->nodes[1].id, "XA");
+	assert_false(r->nodes[1].wo.scored);
+	assert_int_equal(r->nodes[1].wo.rank, 0);
+
 	/* a unit with nothing received is in the table, unscored */
 	u = unit_row(r, "gas");
 	assert_int_equal(u->received, 0);

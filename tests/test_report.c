@@ -1,6 +1,7 @@
 /*
  * test_report.c - the report (shared/report*.c): rates and rounding, the
- * unit's score against scores worked out by hand, ranking, the text
+ * unit's score against scores worked out by hand, ranking, the nodes' own
+ * assessments (summed, scored by hand, ranked in place), the text
  * table's figures and alignment, CSV read back by an RFC 4180 reader,
  * HTML with balanced tags and escaped names, and the result map: round
  * trip, errors naming the place, every truncation, random byte flips.
@@ -45,8 +46,42 @@ tr_unit(const char *id, uint64_t rec, uint64_t sign, uint64_t done,
 	return u;
 }
 
+_Static_assert(sizeof(((struct ld_rep_unit *)0)->id) >= LD_NODE_MAX + 1 &&
+    sizeof(((struct ld_rep_unit *)0)->name) ==
+    sizeof(((struct ld_rep_node *)0)->name), "a node's assessment");
+
+/* The nodes' own assessments, as the node fills them (assess.c): the sum
+ * of the counters of the units at home there, scored, ranked among the
+ * nodes. */
+static void
+tr_node_sum(struct ld_report *r)
+{
+	for (unsigned i = 0; i < r->n_nodes; i++) {
+		struct ld_rep_node *n = &r->nodes[i];
+		struct ld_rep_unit *w = &n->wo;
+
+		memset(w, 0, sizeof(*w));
+		/* the strings fit: ids of at most LD_NODE_MAX, names alike */
+		memcpy(w->id, n->id, strlen(n->id));
+		memcpy(w->name, n->name, strlen(n->name));
+		memcpy(w->node, n->id, strlen(n->id));
+		for (unsigned k = 0; k < r->n_units; k++) {
+			const struct ld_rep_unit *u = &r->units[k];
+
+			if (strcmp(u->node, n->id) != 0)
+				continue;
+			/* the 13 counters, received .. unsatisfied */
+			for (unsigned c = 0; c < 13; c++)
+				(&w->received)[c] += (&u->received)[c];
+		}
+		report_score(w, &r->formula);
+	}
+	report_rank_nodes(r);
+}
+
 /* The article's report (docs DOMAIN: 2010-12-01 to 2011-12-06), with
- * three nodes, three months and five units; calloc'ed. */
+ * three nodes, three months and five units; calloc'ed.  The units are
+ * at home in LY (zhujian, power), XA (water, unicom) and YS (xumu). */
 static struct ld_report *
 tr_article(void)
 {
@@ -107,15 +142,19 @@ tr_article(void)
 	u[1].urged = 1;
 	u[2] = tr_unit("water", 3, 2, 3, 2, 0, 0, 0);
 	snprintf(u[2].name, sizeof(u[2].name), COMMA_NAME);
+	snprintf(u[2].node, sizeof(u[2].node), "XA");
 	u[3] = tr_unit("unicom", 2, 2, 1, 0, 0, 0, 0);
 	snprintf(u[3].name, sizeof(u[3].name), ANGLE_NAME);
+	snprintf(u[3].node, sizeof(u[3].node), "XA");
 	u[3].urged = 4;
 	u[3].supervised = 2;
 	u[4] = tr_unit("xumu", 0, 0, 0, 0, 0, 0, 0);
 	snprintf(u[4].name, sizeof(u[4].name), "市畜牧局");
+	snprintf(u[4].node, sizeof(u[4].node), "YS");
 	for (unsigned i = 0; i < r->n_units; i++)
 		report_score(&u[i], &r->formula);
 	report_rank(r);
+	tr_node_sum(r);
 	return r;
 }
 
@@ -388,6 +427,138 @@ test_rank(void **state)
 	free(r);
 }
 
+/* ---- the nodes' own assessments ---------------------------------------- */
+
+static void
+test_node_assessment(void **state)
+{
+	struct ld_report *r = tr_article();
+	const struct ld_rep_unit *ly = &r->nodes[0].wo, *xa = &r->nodes[1].wo,
+	    *ys = &r->nodes[2].wo;
+
+	(void)state;
+	/* the nodes keep their order: the reporting node first */
+	assert_string_equal(r->nodes[0].id, "LY");
+	assert_string_equal(r->nodes[1].id, "XA");
+	assert_string_equal(r->nodes[2].id, "YS");
+	assert_string_equal(ly->id, "LY");
+	assert_string_equal(ly->name, "洛阳市");
+	assert_string_equal(ly->node, "LY");
+
+	/*
+	 * LY: zhujian (10, 9, 10, 8; callbacks 5, 4 satisfied; returned 1,
+	 * urged 1) + power (8, 8, 8, 8; callbacks 4, 4 satisfied; returned
+	 * 1, urged 1): received 18, signed on time 17, completed 18, on time
+	 * 16, callbacks 9, 8 satisfied; returned 2, urged 2.
+	 *   S = 17/18, T = 16/18, C = 1, Q = 8/9
+	 *   base = 20*17/18 + 30*16/18 + 20*1 + 30*8/9
+	 *        = 18.889 + 26.667 + 20 + 26.667 = 92.222...
+	 *   penalties = 10*2/18 + 20*2/18 = 1.111 + 2.222 = 3.333...
+	 *   score = 88.888... -> 888.89 -> 889
+	 * In integers: A = 20*17 + 30*16 + 20*18 = 1180, B = 30*8 = 240,
+	 * P = 10*2 + 20*2 = 60, N = 1000 (1180*9 + 240*18) - 10*100*9*60
+	 * = 14,940,000 - 540,000 = 14,400,000, D = 18*9*100 = 16,200:
+	 * (2N + D) / 2D = 28,816,200 / 32,400 = 889.4 -> 889.
+	 */
+	assert_int_equal(ly->received, 18);
+	assert_int_equal(ly->signed_on_time, 17);
+	assert_int_equal(ly->completed, 18);
+	assert_int_equal(ly->completed_on_time, 16);
+	assert_int_equal(ly->callbacks, 9);
+	assert_int_equal(ly->satisfied, 8);
+	assert_int_equal(ly->unsatisfied, 1);
+	assert_int_equal(ly->returned, 2);
+	assert_int_equal(ly->urged, 2);
+	assert_true(ly->scored);
+	assert_int_equal(ly->score_x10, 889);
+	assert_int_equal(ly->rank, 1);
+
+	/*
+	 * XA: water (3, 2, 3, 2; no callback) + unicom (2, 2, 1, 0; no
+	 * callback; urged 4, supervised 2): received 5, signed on time 4,
+	 * completed 4, on time 2, no callback (Q = 1); urged 4, supervised 2.
+	 *   base = 20*4/5 + 30*2/5 + 20*4/5 + 30*1 = 16 + 12 + 16 + 30 = 74
+	 *   penalties = 20*4/5 + 40*2/5 = 16 + 16 = 32
+	 *   score = 42.0 -> 420
+	 */
+	assert_int_equal(xa->received, 5);
+	assert_int_equal(xa->completed, 4);
+	assert_int_equal(xa->score_x10, 420);
+	assert_int_equal(xa->rank, 2);
+
+	/* YS: xumu received nothing: not scored, no rank */
+	assert_int_equal(ys->received, 0);
+	assert_false(ys->scored);
+	assert_int_equal(ys->score_x10, 0);
+	assert_int_equal(ys->rank, 0);
+	free(r);
+}
+
+static void
+test_rank_nodes(void **state)
+{
+	struct ld_report *r = calloc(1, sizeof(*r));
+	/* the same order as the units': score, then received, then id;
+	 * unscored last */
+	static const struct {
+		const char *id;
+		bool scored;
+		int32_t score;
+		uint64_t rec;
+		unsigned rank;
+	} in[] = {
+		{ "LY", true, 900, 10, 3 },	/* the reporting node */
+		{ "ZZ", false, 0, 0, 0 },
+		{ "YS", true, 900, 10, 4 },	/* equal: by id, after LY */
+		{ "XA", true, 900, 20, 2 },	/* equal score, more received */
+		{ "SX", true, 950, 1, 1 },
+		{ "AA", false, 0, 0, 0 },
+		{ "RY", true, 0, 3, 5 },
+	};
+
+	(void)state;
+	assert_non_null(r);
+	r->n_nodes = 7;
+	for (unsigned i = 0; i < 7; i++) {
+		struct ld_rep_node *n = &r->nodes[i];
+
+		snprintf(n->id, sizeof(n->id), "%s", in[i].id);
+		snprintf(n->wo.id, sizeof(n->wo.id), "%s", in[i].id);
+		n->wo.scored = in[i].scored;
+		n->wo.score_x10 = in[i].score;
+		n->wo.received = in[i].rec;
+		n->wo.rank = 99;
+		n->fig.calls_in = i;
+	}
+	r->n_units = 1;
+	snprintf(r->units[0].id, sizeof(r->units[0].id), "u");
+	r->units[0].rank = 77;
+	report_rank_nodes(r);
+	for (unsigned i = 0; i < 7; i++) {
+		/* not moved, only numbered */
+		assert_string_equal(r->nodes[i].id, in[i].id);
+		assert_string_equal(r->nodes[i].wo.id, in[i].id);
+		assert_int_equal(r->nodes[i].fig.calls_in, i);
+		assert_int_equal(r->nodes[i].wo.rank, in[i].rank);
+	}
+	assert_int_equal(r->units[0].rank, 77);	/* the units untouched */
+	/* one node, scored or not; none; a count beyond the array */
+	r->n_nodes = 1;
+	report_rank_nodes(r);
+	assert_int_equal(r->nodes[0].wo.rank, 1);
+	r->nodes[0].wo.scored = false;
+	report_rank_nodes(r);
+	assert_int_equal(r->nodes[0].wo.rank, 0);
+	r->n_nodes = 0;
+	r->nodes[0].wo.rank = 5;
+	report_rank_nodes(r);
+	assert_int_equal(r->nodes[0].wo.rank, 5);
+	r->n_nodes = 1000;
+	report_rank_nodes(r);
+	assert_int_equal(r->nodes[4].wo.rank, 1);	/* SX */
+	free(r);
+}
+
 /* ---- text ----------------------------------------------------------------- */
 
 /* Display width of s[0..n): code points in the East Asian wide ranges the
@@ -426,6 +597,21 @@ tr_line(const char *text, const char *want, size_t *len)
 	return s;
 }
 
+/* Line l[0..n) ends with want, runs of spaces taken as one. */
+static void
+tr_tail(const char *l, size_t n, const char *want)
+{
+	char b[1024];
+	size_t o = 0, w = strlen(want);
+
+	for (size_t i = 0; i < n && o + 1 < sizeof(b); i++)
+		if (l[i] != ' ' || (o > 0 && b[o - 1] != ' '))
+			b[o++] = l[i];
+	b[o] = '\0';
+	if (o < w || strcmp(b + o - w, want) != 0)
+		fail_msg("'%s' does not end with '%s'", b, want);
+}
+
 static void
 test_text(void **state)
 {
@@ -454,6 +640,8 @@ test_text(void **state)
 	tr_has(t, "2011-09");
 	tr_has(t, "按节点 by node");
 	tr_has(t, "新安县");
+	tr_has(t, "wo received");
+	tr_has(t, "wo satisfaction");
 	tr_has(t, "单位考核 unit assessment");
 	tr_has(t, "96.3");
 	tr_has(t, "83.0");
@@ -478,24 +666,51 @@ test_text(void **state)
 	/* the unscored unit: rank and score "—" */
 	la = tr_line(t, "市畜牧局", &na);
 	assert_true(na > 3 && memcmp(la + na - 3, "—", 3) == 0);
+
+	/* the node rows: the figures, then the node's own assessment
+	 * (received, signed on time, completed on time, completion,
+	 * returned, sent back, extended, urged, supervised, callbacks,
+	 * satisfaction, score, rank), as wide as the table's rule */
+	rule = strstr(strstr(t, "按节点"), "\n---");
+	assert_non_null(rule);
+	rule++;
+	nr = strcspn(rule, "\n");
+	la = tr_line(t, "洛阳市  LY  ", &na);
+	tr_tail(la, na, " 210 18 94.4% 88.9% 100.0% 2 0 0 2 0 9 88.9% 88.9 1");
+	assert_int_equal(tr_width(la, na), nr);
+	la = tr_line(t, "新安县  XA  ", &na);
+	tr_tail(la, na, " 5 80.0% 40.0% 80.0% 0 0 0 4 2 0 — 42.0 2");
+	assert_int_equal(tr_width(la, na), nr);
+	la = tr_line(t, "偃师市  YS  ", &na);
+	tr_tail(la, na, " 0 — — — 0 0 0 0 0 0 — — —");
+	assert_int_equal(tr_width(la, na), nr);
 	free(t);
 
-	/* one month, one node, no year before: no such tables, no column */
+	/* one month, no year before: no such table, no column; one node:
+	 * its table all the same, for its own assessment */
 	r->n_months = 1;
 	r->n_nodes = 1;
 	r->has_prev = false;
 	t = tr_print(report_print_text, r);
 	assert_null(strstr(t, "by month"));
-	assert_null(strstr(t, "by node"));
 	assert_null(strstr(t, "year on year"));
 	assert_null(strstr(t, "+25.0%"));
+	tr_has(t, "按节点 by node");
+	la = tr_line(t, "洛阳市  LY  ", &na);
+	tr_tail(la, na, " 88.9 1");
+	assert_null(strstr(t, "新安县"));
+	free(t);
+	/* no node: no node table */
+	r->n_nodes = 0;
+	t = tr_print(report_print_text, r);
+	assert_null(strstr(t, "by node"));
 	free(t);
 	free(r);
 }
 
 /* ---- CSV -------------------------------------------------------------- */
 
-#define CSV_FIELDS 32
+#define CSV_FIELDS 48
 #define CSV_RECORDS 128
 
 struct tr_csv {
@@ -632,6 +847,45 @@ test_csv(void **state)
 	    "新安县");
 	assert_string_equal(tr_csv_cell(&c, "node", "node", "XA",
 	    "completion_rate"), "");
+	/* the nodes' own assessments, beside their figures */
+	assert_string_equal(tr_csv_cell(&c, "node", "node", "LY",
+	    "returned"), "210");
+	assert_string_equal(tr_csv_cell(&c, "node", "node", "LY",
+	    "wo_returned"), "2");
+	assert_string_equal(tr_csv_cell(&c, "node", "node", "LY",
+	    "wo_received"), "18");
+	assert_string_equal(tr_csv_cell(&c, "node", "node", "LY",
+	    "wo_signed_on_time"), "17");
+	assert_string_equal(tr_csv_cell(&c, "node", "node", "LY",
+	    "wo_signed_on_time_rate"), "94.4");
+	assert_string_equal(tr_csv_cell(&c, "node", "node", "LY",
+	    "completion_rate"), "99.5");
+	assert_string_equal(tr_csv_cell(&c, "node", "node", "LY",
+	    "wo_completion_rate"), "100.0");
+	assert_string_equal(tr_csv_cell(&c, "node", "node", "LY",
+	    "wo_satisfied"), "8");
+	assert_string_equal(tr_csv_cell(&c, "node", "node", "LY",
+	    "wo_satisfaction"), "88.9");
+	assert_string_equal(tr_csv_cell(&c, "node", "node", "LY", "score"),
+	    "88.9");
+	assert_string_equal(tr_csv_cell(&c, "node", "node", "LY", "rank"),
+	    "1");
+	assert_string_equal(tr_csv_cell(&c, "node", "node", "XA",
+	    "wo_completed_on_time_rate"), "40.0");
+	assert_string_equal(tr_csv_cell(&c, "node", "node", "XA",
+	    "wo_supervised"), "2");
+	assert_string_equal(tr_csv_cell(&c, "node", "node", "XA",
+	    "wo_satisfaction"), "");
+	assert_string_equal(tr_csv_cell(&c, "node", "node", "XA", "score"),
+	    "42.0");
+	assert_string_equal(tr_csv_cell(&c, "node", "node", "XA", "rank"),
+	    "2");
+	assert_string_equal(tr_csv_cell(&c, "node", "node", "YS",
+	    "wo_received"), "0");
+	assert_string_equal(tr_csv_cell(&c, "node", "node", "YS", "score"),
+	    "");
+	assert_string_equal(tr_csv_cell(&c, "node", "node", "YS", "rank"),
+	    "");
 	assert_string_equal(tr_csv_cell(&c, "unit", "unit", "water", "name"),
 	    COMMA_NAME);
 	assert_string_equal(tr_csv_cell(&c, "unit", "unit", "water", "score"),
@@ -722,10 +976,10 @@ test_html(void **state)
 	h = tr_print(report_print_html, r);
 	assert_true(strncmp(h, "<!DOCTYPE html>\n<html", 21) == 0);
 	tr_html_balanced(h);
-	assert_int_equal(tr_count(h, "<svg"), 2);
+	assert_int_equal(tr_count(h, "<svg"), 3);
 	assert_int_equal(tr_count(h, "xmlns=\"http://www.w3.org/2000/svg\""),
-	    2);
-	assert_int_equal(tr_count(h, "viewBox="), 2);
+	    3);
+	assert_int_equal(tr_count(h, "viewBox="), 3);
 	assert_null(strstr(h, "<script"));
 	assert_null(strstr(h, "src="));
 	assert_null(strstr(h, "href="));
@@ -739,17 +993,56 @@ test_html(void **state)
 	    "Unicom &lt;&amp;&gt; &#39;Luoyang&#39;"), 3);
 	assert_null(strstr(h, "<&>"));
 	tr_has(h, "Water, &quot;Group&quot; Co.");
-	/* 4 scored units: 4 score bars */
-	assert_int_equal(tr_count(h, "<rect class=\"s\""), 4);
+	/* 4 scored units and 2 scored nodes: 6 score bars */
+	assert_int_equal(tr_count(h, "<rect class=\"s\""), 6);
+	/* the node table with the nodes' own assessments, and their chart:
+	 * LY (88.9) and XA (42.0), by rank, labelled with the node's name */
+	tr_has(h, "<table class=\"node\">");
+	tr_has(h, "wo received");
+	tr_has(h, "<td class=\"n\">88.9</td><td class=\"n\">1</td></tr>");
+	tr_has(h, "<td class=\"n\">42.0</td><td class=\"n\">2</td></tr>");
+	tr_has(h, "<td class=\"n\">—</td><td class=\"n\">—</td></tr>");
+	tr_has(h, "aria-label=\"node scores\"");
+	tr_has(h, "text-anchor=\"end\">洛阳市</text>");
+	tr_has(h, ">88.9</text>");
+	assert_true(strstr(h, ">洛阳市</text>") < strstr(h, ">新安县</text>"));
+	assert_null(strstr(h, ">偃师市</text>"));	/* not scored */
 	free(h);
 
-	/* nothing scored: still two charts, still balanced */
+	/* the ranks put the chart in order, whatever the nodes' order */
+	r->nodes[0].wo.rank = 2;
+	r->nodes[1].wo.rank = 1;
+	h = tr_print(report_print_html, r);
+	assert_true(strstr(h, ">新安县</text>") < strstr(h, ">洛阳市</text>"));
+	free(h);
+
+	/* one node: its table and its chart */
+	r->n_nodes = 1;
+	h = tr_print(report_print_html, r);
+	tr_html_balanced(h);
+	assert_int_equal(tr_count(h, "<svg"), 3);
+	tr_has(h, "<table class=\"node\">");
+	assert_null(strstr(h, "新安县"));
+	free(h);
+
+	/* nothing scored: still two charts, still balanced; no node: no
+	 * node table, no node chart */
 	r->n_units = 0;
 	r->n_months = 0;
 	r->n_nodes = 0;
 	h = tr_print(report_print_html, r);
 	tr_html_balanced(h);
 	assert_int_equal(tr_count(h, "<svg"), 2);
+	assert_null(strstr(h, "node scores"));
+	assert_null(strstr(h, "<table class=\"node\">"));
+	free(h);
+	/* a node, not scored: its chart says so */
+	r->n_nodes = 1;
+	r->nodes[0].wo.scored = false;
+	h = tr_print(report_print_html, r);
+	tr_html_balanced(h);
+	assert_int_equal(tr_count(h, "<svg"), 3);
+	tr_has(h, "no node received a work order");
 	free(h);
 	free(r);
 }
@@ -849,6 +1142,17 @@ tr_full(void)
 		memset(r->nodes[i].name, 'a' + i % 26,
 		    sizeof(r->nodes[i].name) - 1);
 		r->nodes[i].fig.returned = i;
+		/* its own assessment: every string at its limit, the
+		 * counters up to 2^64 - 1, the rank up to 32 */
+		memset(r->nodes[i].wo.id, 'w', sizeof(r->nodes[i].wo.id) - 1);
+		memset(r->nodes[i].wo.name, 'b' + i % 25,
+		    sizeof(r->nodes[i].wo.name) - 1);
+		memset(r->nodes[i].wo.node, 'N', sizeof(r->nodes[i].wo.node) - 1);
+		for (unsigned k = 0; k < 13; k++)
+			(&r->nodes[i].wo.received)[k] = UINT64_MAX - i - k;
+		r->nodes[i].wo.scored = i % 4 != 0;
+		r->nodes[i].wo.score_x10 = (int32_t)(1000 - i);
+		r->nodes[i].wo.rank = i + 1;
 	}
 	r->n_units = LD_REP_UNITS_MAX;
 	for (unsigned i = 0; i < LD_REP_UNITS_MAX; i++) {
@@ -886,15 +1190,20 @@ test_wire_round_trip(void **state)
 	if (report_decode(res, len, b, &err) != 0)
 		fail_msg("%s", err.msg);
 	assert_memory_equal(a, b, sizeof(*a));
+	assert_int_equal(b->nodes[31].wo.rank, 32);
+	assert_int_equal(b->nodes[0].wo.received, UINT64_MAX);
 	free(a);
 
-	/* and the article */
+	/* and the article, with its nodes' own assessments */
 	a = tr_article();
 	tr_encode(a, &res, &len);
 	memset(b, 0x5a, sizeof(*b));	/* decode clears it first */
 	if (report_decode(res, len, b, &err) != 0)
 		fail_msg("%s", err.msg);
 	assert_memory_equal(a, b, sizeof(*a));
+	assert_int_equal(b->nodes[0].wo.score_x10, 889);
+	assert_int_equal(b->nodes[1].wo.rank, 2);
+	assert_string_equal(b->nodes[1].wo.name, "新安县");
 	free(a);
 	free(b);
 }
@@ -966,8 +1275,9 @@ test_wire_errors(void **state)
 	r->days = 5;
 	b = tr_result(r, &n);
 
-	/* a missing field, named with its place */
-	at = tr_find_key(b, n, "score_x10", 3);
+	/* a missing field, named with its place (the nodes' three
+	 * assessments come before the units) */
+	at = tr_find_key(b, n, "score_x10", 6);
 	b[at + 9] = 'X';
 	tr_refused(b, n, LD_EMISSING, "result.units[3].score_x10: missing");
 	b[at + 9] = '0';
@@ -976,6 +1286,17 @@ test_wire_errors(void **state)
 	tr_refused(b, n, LD_EMISSING, "result.months[0].fig.in_progress: "
 	    "missing");
 	b[at + 1] = 'i';
+	/* a node without its own assessment, or with a part missing */
+	at = tr_find_key(b, n, "assessment", 1);
+	b[at + 1] = 'A';
+	tr_refused(b, n, LD_EMISSING, "result.nodes[1].assessment: missing");
+	b[at + 1] = 'a';
+	at = tr_find_key(b, n, "received", 2);	/* nodes[2], before units */
+	b[at + 1] = 'R';
+	tr_refused(b, n, LD_EMISSING, "result.nodes[2].assessment.received: "
+	    "missing");
+	b[at + 1] = 'r';
+	assert_int_equal(report_decode(b, n, d, &err), 0);
 	/* a wrong type */
 	at = tr_find_key(b, n, "days", 0);
 	assert_int_equal(b[at + 5], 5);
@@ -1005,6 +1326,36 @@ test_wire_errors(void **state)
 	tr_refused(b, n, LD_ELIMIT, "result.units[0].score_x10: 1001 exceeds "
 	    "limit 1000");
 	r->units[0].score_x10 = 963;
+	/* a node's assessment checked like a unit's row, its rank among the
+	 * nodes */
+	r->nodes[2].wo.score_x10 = 1001;
+	free(b);
+	b = tr_result(r, &n);
+	tr_refused(b, n, LD_ELIMIT, "result.nodes[2].assessment.score_x10: "
+	    "1001 exceeds limit 1000");
+	r->nodes[2].wo.score_x10 = 0;
+	r->nodes[0].wo.rank = LD_REP_NODES_MAX + 1;
+	free(b);
+	b = tr_result(r, &n);
+	tr_refused(b, n, LD_ELIMIT, "result.nodes[0].assessment.rank: 33 "
+	    "exceeds limit 32");
+	r->nodes[0].wo.rank = LD_REP_NODES_MAX;
+	free(b);
+	b = tr_result(r, &n);
+	assert_int_equal(report_decode(b, n, d, &err), 0);
+	assert_int_equal(d->nodes[0].wo.rank, 32);
+	r->nodes[0].wo.rank = 1;
+	memset(r->nodes[1].wo.id, 'x', sizeof(r->nodes[1].wo.id));	/* no NUL */
+	free(b);
+	b = tr_result(r, &n);	/* the writer stops at the buffer's end */
+	assert_int_equal(report_decode(b, n, d, &err), 0);
+	assert_int_equal(strlen(d->nodes[1].wo.id), LD_ID_MAX);
+	memset(r->nodes[1].wo.id, 0, sizeof(r->nodes[1].wo.id));
+	memcpy(r->nodes[1].wo.id, "XA", 2);
+	at = tr_find_key(b, n, "新安县", 1);	/* node, then its assessment */
+	b[at + 2] = 0xff;	/* 新's second byte */
+	tr_refused(b, n, LD_EUTF8, "result.nodes[1].assessment.name: invalid "
+	    "UTF-8 at byte 0");
 	/* a month that is not one */
 	r->months[1].key = 201113;
 	free(b);
@@ -1058,9 +1409,22 @@ test_wire_errors(void **state)
 	TR_MAP(1, K("units"); codec_mp_put_array(&w_, 257));
 	tr_refused(mb, ml, LD_ELIMIT, "result.units: 257 entries exceed limit "
 	    "256");
-	TR_MAP(1, K("months"); codec_mp_put_array(&w_, 26));
-	tr_refused(mb, ml, LD_ELIMIT, "result.months: 26 entries exceed limit "
-	    "25");
+	TR_MAP(1, K("months"); codec_mp_put_array(&w_, 29));
+	tr_refused(mb, ml, LD_ELIMIT, "result.months: 29 entries exceed limit "
+	    "28");
+	TR_MAP(1, K("nodes"); codec_mp_put_array(&w_, 33));
+	tr_refused(mb, ml, LD_ELIMIT, "result.nodes: 33 entries exceed limit "
+	    "32");
+	TR_MAP(1, K("nodes"); codec_mp_put_array(&w_, 1);
+	    codec_mp_put_map(&w_, 1); K("assessment");
+	    codec_mp_put_array(&w_, 0));
+	tr_refused(mb, ml, LD_ETYPE, "result.nodes[0].assessment: expected "
+	    "map, got array");
+	TR_MAP(1, K("nodes"); codec_mp_put_array(&w_, 1);
+	    codec_mp_put_map(&w_, 1); K("assessment");
+	    codec_mp_put_map(&w_, 1); K("scored"); codec_mp_put_uint(&w_, 1));
+	tr_refused(mb, ml, LD_ETYPE, "result.nodes[0].assessment.scored: "
+	    "expected boolean, got integer");
 	memset(s129, 'x', 129);
 	s129[129] = '\0';
 	TR_MAP(1, K("federation"); K(s129));
@@ -1172,6 +1536,8 @@ main(void)
 		cmocka_unit_test(test_rates),
 		cmocka_unit_test(test_score),
 		cmocka_unit_test(test_rank),
+		cmocka_unit_test(test_node_assessment),
+		cmocka_unit_test(test_rank_nodes),
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_html),
