@@ -23,9 +23,9 @@
 /* A change of struct ld_ticket or struct ld_wo breaks this on purpose:
  * update the tables below and raise LD_VIEW_FORMAT (and the store schema
  * if old views can no longer be read), then the sizes here. */
-_Static_assert(sizeof(struct ld_ticket) == 4984,
+_Static_assert(sizeof(struct ld_ticket) == 5240,
     "struct ld_ticket changed: update codec_view.c tables, LD_VIEW_FORMAT");
-_Static_assert(sizeof(struct ld_wo) == 144,
+_Static_assert(sizeof(struct ld_wo) == 160,
     "struct ld_wo changed: update codec_view.c tables, LD_VIEW_FORMAT");
 
 enum { CODEC_VSTR = 1, CODEC_VUINT, CODEC_VTIME };
@@ -82,6 +82,7 @@ static const struct codec_vfield codec_vwo[] = {
 	V_UINT(W, extensions, UINT16_MAX), V_UINT(W, ext_refusals, UINT16_MAX),
 	V_UINT(W, progress_notes, UINT16_MAX), V_UINT(W, returns, UINT16_MAX),
 	V_UINT(W, rulings, UINT16_MAX),
+	V_TIME(W, ruled_ms),
 	V_STR(W, settled_unit),
 };
 

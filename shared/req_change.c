@@ -391,8 +391,10 @@ req_plan_ext(struct req_ctx *x)
 	if (cat >= 0 && (top->categories[cat].ext_max_ms > 0 ||
 	    top->categories[cat].ext_max_wd > 0)) {
 		const struct ld_topo_category *k = &top->categories[cat];
-		int64_t max = topo_due(top, w->dispatched_ms, k->ext_max_ms,
-		    k->ext_max_wd);
+		/* from dispatch, or from the ruling that sent it back */
+		int64_t from = w->ruled_ms > w->dispatched_ms ? w->ruled_ms :
+		    w->dispatched_ms;
+		int64_t max = topo_due(top, from, k->ext_max_ms, k->ext_max_wd);
 
 		if (a->until_ms > max) {
 			char lim[24], at[24];
@@ -405,9 +407,10 @@ req_plan_ext(struct req_ctx *x)
 				    sizeof(lim));
 			ltime_format(max, at, sizeof(at));
 			return err_set(x->err, LD_EREFUSED, "%s: work order %u "
-			    "may be extended at most to %s (%s from dispatch, "
+			    "may be extended at most to %s (%s from %s, "
 			    "category %s)", req_op_name(x), (unsigned)a->wo,
-			    at, lim, k->id);
+			    at, lim, w->ruled_ms > w->dispatched_ms ?
+			    "the ruling" : "dispatch", k->id);
 		}
 	}
 	return req_event_from_args(x, &ev);

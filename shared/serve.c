@@ -9,6 +9,7 @@
  */
 #include "serve.h"
 #include "sms.h"
+#include "spot.h"
 #include "auth.h"
 #include "due.h"
 #include "fed.h"
@@ -108,6 +109,7 @@ struct ld_serve {
 	struct ld_store *s;
 	struct ld_req_env env;
 	struct ld_sms *sms;	/* NULL: none */
+	uint32_t spot_day;	/* local day the spot check was last drawn */
 	struct serve_batch b[2];
 	int building;		/* b[building] gathers; b[!building] commits */
 	bool inflight;		/* the writer has b[!building] */
@@ -996,6 +998,38 @@ serve_drain_done(struct ld_serve *sv)
 		;
 }
 
+/* Once a local day (at start, and after midnight): draw the spot check
+ * of the day before and say so, for the operators (spot.check lists it;
+ * the draw is reproducible, so listing it later gives the same sample). */
+static void
+serve_spot(struct ld_serve *sv)
+{
+	uint32_t today = ltime_day(ltime_now()), day;
+	struct ld_spot_item *it;
+	uint64_t total = 0;
+	size_t n = 0;
+	bool truncated = false;
+	struct ld_err err;
+	char ds[11];
+
+	if (today == sv->spot_day)
+		return;
+	sv->spot_day = today;
+	day = ltime_day(ltime_day_start(today) - 1);
+	if ((it = malloc(SPOT_MAX * sizeof(*it))) == NULL)
+		return;
+	req_day_str(day, ds);
+	if (spot_draw(sv->s, sv->t, sv->self, day, it, SPOT_MAX, &n, &total,
+	    &truncated, &err) != 0)
+		log_warn("spot", "spot check of %s: %s", ds, err.msg);
+	else if (total > 0)
+		log_info("spot", "spot check of %s: %zu of the %llu work orders "
+		    "completed that day drawn for callbacks%s (linkctl spot %s)",
+		    ds, n, (unsigned long long)total, truncated ?
+		    " (the list is cut)" : "", ds);
+	free(it);
+}
+
 int
 serve_run(struct ld_serve *sv, volatile sig_atomic_t *stop)
 {
@@ -1014,6 +1048,7 @@ serve_run(struct ld_serve *sv, volatile sig_atomic_t *stop)
 			fed_tick(sv->fed);
 			serve_take_fed(sv, b);
 		}
+		serve_spot(sv);
 		next_due = stopping ? 0 : sv->due_at;
 		if (next_due > 0 && next_due <= ltime_now())
 			serve_due(sv, b);

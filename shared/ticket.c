@@ -475,6 +475,22 @@ ticket_on_routed(struct ticket_ctx *c)
 	return LD_OK;
 }
 
+/* Was work order i returned and not yet settled by a transfer: still
+ * returned, or re-routed by a dispatch of this owner (one that replaces
+ * it)?  (A transfer accepted re-routes it without a replacement.) */
+static bool
+ticket_wo_bounced(const struct ld_ticket *t, unsigned i)
+{
+	if (t->wo[i].state == LD_WO_RETURNED)
+		return true;
+	if (t->wo[i].state != LD_WO_REROUTED)
+		return false;
+	for (unsigned j = i + 1; j < t->n_wo && j < LD_WO_MAX; j++)
+		if (t->wo[j].replaces == i + 1)
+			return true;
+	return false;
+}
+
 /* dispatched: a new work order, numbered in order, to one unit; it may
  * re-route a returned one (replaces). */
 static int
@@ -504,9 +520,10 @@ ticket_on_dispatched(struct ticket_ctx *c)
 			return ticket_refuse(c, "unit %s already holds open "
 			    "work order %u on this ticket", ev->unit, i + 1);
 		/* a unit that returned the ticket's work gets it back only
-		 * by the office's ruling: no second bounce without one */
-		if (t->wo[i].returns > 0 && (t->wo[i].state == LD_WO_RETURNED ||
-		    t->wo[i].state == LD_WO_REROUTED) &&
+		 * by the office's ruling: no second bounce without one (a
+		 * transfer to another node is a new start: its new owner
+		 * dispatches by its own rules) */
+		if (t->wo[i].returns > 0 && ticket_wo_bounced(t, i) &&
 		    strcmp(t->wo[i].unit, ev->unit) == 0)
 			return ticket_refuse(c, "unit %s returned work order "
 			    "%u; it goes back to the same unit only by a ruling "
@@ -618,6 +635,7 @@ ticket_on_ruled(struct ticket_ctx *c)
 	w->due_sign_ms = c->ev->due_sign_ms;
 	w->due_done_ms = c->ev->due_done_ms;
 	w->returned_ms = 0;
+	w->ruled_ms = c->ev->time_ms;
 	w->signed_ms = 0;	/* to be signed for again, by due_sign */
 	c->t->completed_ms = 0;
 	return LD_OK;

@@ -20,7 +20,9 @@
  *
  * A returned work order goes back to the same unit only by a ruling: no
  * dispatch may name a unit that returned one of the ticket's work orders
- * (so no unit bounces the same request twice without a ruling).
+ * (so no unit bounces the same request twice without a ruling), unless
+ * a transfer to another node came in between (its new owner dispatches
+ * by its own rules).
  *
  * Ticket states, derived in this order (first match wins):
  *
@@ -92,6 +94,8 @@ struct ld_wo {
 	uint16_t progress_notes;
 	uint16_t returns;
 	uint16_t rulings;	/* sent back to the unit by an office ruling */
+	int64_t ruled_ms;	/* the last ruling, 0 if none: its clock
+				 * restarts there (ext_max counts from it) */
 	char settled_unit[LD_ID_MAX + 1];	/* responsibility settled to */
 };
 

@@ -9,6 +9,7 @@
 #include "testnet.h"
 #include "testmp.h"
 #include "proto.h"
+#include "ltime.h"
 
 #include <sys/stat.h>
 
@@ -231,6 +232,25 @@ t_sms(void **state)
 	assert_true(sms_box(s, "new", id, &listed, NULL, 0) >= 1);
 	assert_true(listed);
 	assert_int_equal(tn_stop(&s->ly, SIGTERM), 0);
+
+	/* 7. the next day the node draws yesterday's spot check by itself
+	 * and says so (every work order above was completed today) */
+	{
+		char today[24], want[64];
+		uint32_t d = ltime_day(ltime_now());
+
+		snprintf(today, sizeof(today), "%04u-%02u-%02u", d / 10000,
+		    d / 100 % 100, d % 100);
+		snprintf(want, sizeof(want), "spot check of %s", today);
+		setenv("LD_CLOCK_OFFSET_MS", "86400000", 1);
+		assert_true(tn_start(&s->net, &s->ly, "LY", NULL));
+		unsetenv("LD_CLOCK_OFFSET_MS");
+		for (int i = 0; i < 100 && !tn_log_has(&s->ly, want); i++)
+			usleep(50000);
+		assert_true(tn_log_has(&s->ly, want));
+		assert_true(tn_log_has(&s->ly, "drawn for callbacks"));
+		assert_int_equal(tn_stop(&s->ly, SIGTERM), 0);
+	}
 
 	tn_fini(&s->net);
 	free(s);
