@@ -802,6 +802,24 @@ outbox_open(struct ld_outbox **op, const struct ld_outbox_opts *opts,
 	return 0;
 }
 
+/* Store message m in box unless its id is in any box already (then it
+ * is left as it is: puts are idempotent). */
+static int
+ob_put_new(struct ld_outbox *o, enum ld_outbox_box box,
+    const struct ld_outbox_msg *m, struct ld_err *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&o->mu);
+	rc = ob_find(o, m->id, err);
+	if (rc == -1)
+		rc = ob_store(o, box, m, err);
+	else if (rc >= 0)
+		rc = 0;		/* already there: left as it is */
+	pthread_mutex_unlock(&o->mu);
+	return rc;
+}
+
 int
 outbox_put(struct ld_outbox *o, const char *id, const char *to,
     const char *body, int64_t now, struct ld_err *err)
@@ -821,14 +839,7 @@ outbox_put(struct ld_outbox *o, const char *id, const char *to,
 	snprintf(m.to, sizeof(m.to), "%s", to);
 	snprintf(m.body, sizeof(m.body), "%s", body);
 	m.next_ms = m.created_ms = now;
-	pthread_mutex_lock(&o->mu);
-	rc = ob_find(o, id, err);
-	if (rc == -1)
-		rc = ob_store(o, OUTBOX_NEW, &m, err);
-	else if (rc >= 0)
-		rc = 0;		/* already there: left as it is */
-	pthread_mutex_unlock(&o->mu);
-	return rc;
+	return ob_put_new(o, OUTBOX_NEW, &m, err);
 }
 
 int
@@ -862,14 +873,7 @@ outbox_put_dead(struct ld_outbox *o, const char *id, const char *to,
 	snprintf(m.body, sizeof(m.body), "%s", body);
 	m.created_ms = now;
 	m.next_ms = 0;
-	pthread_mutex_lock(&o->mu);
-	rc = ob_find(o, id, err);
-	if (rc == -1)
-		rc = ob_store(o, OUTBOX_DEAD, &m, err);
-	else if (rc >= 0)
-		rc = 0;		/* already there: left as it is */
-	pthread_mutex_unlock(&o->mu);
-	return rc;
+	return ob_put_new(o, OUTBOX_DEAD, &m, err);
 }
 
 /* --- one try: the child ------------------------------------------------ */
