@@ -14,7 +14,7 @@
 # Every target that needs the libraries runs the dependency check first.
 
 CC      ?= gcc
-PKGS    := libzmq libsodium msgpack lmdb inih
+PKGS    := libzmq libsodium msgpack lmdb inih libmicrohttpd
 CSTD    := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
@@ -22,7 +22,7 @@ INC     := -Ishared
 OPT_REL := -O2 -g
 OPT_TST := -O1 -g -fno-omit-frame-pointer \
            -fsanitize=address,undefined -fno-sanitize-recover=all
-LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lzmq -lsodium -lmsgpackc -llmdb -linih) -lm
+LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lzmq -lsodium -lmsgpackc -llmdb -linih -lmicrohttpd) -lm
 TLIBS    = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 SHARED_SRC := $(wildcard shared/*.c)

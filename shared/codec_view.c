@@ -23,7 +23,7 @@
 /* A change of struct ld_ticket or struct ld_wo breaks this on purpose:
  * update the tables below and raise LD_VIEW_FORMAT (and the store schema
  * if old views can no longer be read), then the sizes here. */
-_Static_assert(sizeof(struct ld_ticket) == 5240,
+_Static_assert(sizeof(struct ld_ticket) == 5264,
     "struct ld_ticket changed: update codec_view.c tables, LD_VIEW_FORMAT");
 _Static_assert(sizeof(struct ld_wo) == 160,
     "struct ld_wo changed: update codec_view.c tables, LD_VIEW_FORMAT");
@@ -60,7 +60,8 @@ static const struct codec_vfield codec_vticket[] = {
 	V_UINT(T, events, UINT32_MAX),
 	V_UINT(T, reopens, UINT16_MAX), V_UINT(T, callbacks, UINT16_MAX),
 	V_UINT(T, transfers, UINT16_MAX), V_UINT(T, announcements, UINT16_MAX),
-	V_STR(T, rule), V_STR(T, plan),
+	V_STR(T, rule), V_STR(T, plan), V_STR(T, incident),
+	V_UINT(T, gov_reports, UINT16_MAX),
 };
 
 /* The details: what the caller told, written when the ticket is created

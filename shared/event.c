@@ -50,6 +50,8 @@ const struct ld_field_def event_fields[LD_F__COUNT] = {
 	[LD_F_GOV] = { "gov", LD_T_BOOL, OFF(gov), 0, 0, NULL },
 	[LD_F_CHANNEL] = { "channel", LD_T_STR, OFF(channel), LD_ID_MAX, 0,
 	    NULL },
+	[LD_F_INCIDENT] = { "incident", LD_T_STR, OFF(incident), LD_TICKET_MAX,
+	    0, NULL },
 };
 
 const struct ld_kind_def event_kinds[LD_EV__COUNT] = {
@@ -109,6 +111,13 @@ const struct ld_kind_def event_kinds[LD_EV__COUNT] = {
 	    B(WO) | B(NOTE) | B(DUE_SIGN) | B(DUE_DONE), 0,
 	    "the office ruled on a disputed return: the work order goes back "
 	    "to its unit, with the ruling (note) and new deadlines" },
+	[LD_EV_ATTACHED] = { "attached", true, B(INCIDENT), B(NOTE),
+	    "the ticket joined an incident (the lead ticket of an emergency "
+	    "plan) instead of being dispatched again; it gets the incident's "
+	    "result" },
+	[LD_EV_GOV_REPORTED] = { "gov.reported", true, B(TEXT), B(PLAN),
+	    "a report on the incident to the city government (what happened, "
+	    "when, where, who acts, what is known), first or an update" },
 	[LD_EV_PLAN_ACTIVATED] = { "plan.activated", true,
 	    B(PLAN) | B(UNITS) | B(GOV), B(NOTE),
 	    "an emergency plan was started for the ticket" },

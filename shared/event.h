@@ -69,6 +69,8 @@ enum ld_event_kind {
 	LD_EV_PLAN_ACTIVATED,
 	LD_EV_ANNOUNCED,
 	LD_EV_RULED,		/* the office ruled on a disputed return */
+	LD_EV_ATTACHED,		/* a ticket joined an incident */
+	LD_EV_GOV_REPORTED,	/* a report to the city government */
 	LD_EV__COUNT
 };
 
@@ -102,6 +104,7 @@ enum ld_field {
 	LD_F_PLAN,		/* str  emergency plan id */
 	LD_F_GOV,		/* bool reported to the city government */
 	LD_F_CHANNEL,		/* str  announcement channel */
+	LD_F_INCIDENT,		/* str  the incident (its lead ticket's id) */
 	LD_F__COUNT
 };
 
@@ -152,6 +155,7 @@ struct ld_event {
 	char plan[LD_ID_MAX + 1];
 	bool gov;
 	char channel[LD_ID_MAX + 1];
+	char incident[LD_TICKET_MAX + 1];
 };
 
 /* Field types of the schema. */

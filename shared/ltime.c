@@ -122,12 +122,18 @@ ltime_now(void)
 
 	if (offset < 0) {
 		/* tests and simulations: LD_CLOCK_OFFSET_MS moves the clock
-		 * forward (read once) */
+		 * (read once): forward up to 100 years, or back, but never
+		 * before 1971 */
 		const char *v = getenv("LD_CLOCK_OFFSET_MS");
 		long long o = v ? atoll(v) : 0;
 
-		offset = o > 0 && o < 100LL * 365 * 86400 * 1000 ? o : 0;
+		offset = o > -100LL * 365 * 86400 * 1000 &&
+		    o < 100LL * 365 * 86400 * 1000 ? o : 0;
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + offset;
+	int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+
+	if (now + offset < 365LL * 86400 * 1000)
+		return now;	/* an offset that would go before 1971 */
+	return now + offset;
 }

@@ -28,8 +28,9 @@ int64_t ltime_parse(const char *s);
 void ltime_format(int64_t utc_ms, char *buf, size_t cap);
 /* Wall clock now, UTC ms. */
 /* Now (UTC ms).  The environment variable LD_CLOCK_OFFSET_MS (read once,
- * 0 .. 100 years) moves it forward: tests and simulations run a node
- * later than the wall clock. */
+ * -100 .. 100 years, never before 1971) moves it: tests and simulations
+ * run a node at another time than the wall clock (the 2011 incident of
+ * the article, two hours later, ...). */
 int64_t ltime_now(void);
 
 #endif

@@ -3,6 +3,8 @@
 #include "auth.h"
 #include "keyfile.h"
 #include "log.h"
+#include "http.h"
+#include "news.h"
 #include "serve.h"
 #include "sms.h"
 #include "ltime.h"
@@ -57,6 +59,8 @@ node_usage(FILE *f, const char *prog)
 	    "  --migrate     a store of an older schema (1): rebuild its views\n"
 	    "                from the log (kept as it is), then serve\n"
 	    "  --map-max MB  largest database map (default 65536)\n"
+	    "  --http ADDR:PORT  serve the public announcements feed over HTTP\n"
+	    "                (GET /announcements.atom), e.g. 0.0.0.0:8110\n"
 	    "  --sms-command CMD  deliver SMS with CMD: run as `sh -c CMD sh\n"
 	    "                PHONE`, the message on stdin, exit 0 = delivered\n"
 	    "                (without it messages wait in DATA/outbox/new)\n"
@@ -158,10 +162,29 @@ node_key(const struct ld_topo *t, const char *id, const char *path,
 
 /* Serve the client endpoint until SIGINT or SIGTERM.  Returns the exit
  * status. */
+/* The feed for the HTTP thread: the store and topology are read only. */
+struct node_feed {
+	struct ld_store *s;
+	const struct ld_topo *t;
+	int self;
+};
+
+static int
+node_feed(void *arg, char **body, size_t *len, struct ld_err *err)
+{
+	const struct node_feed *f = arg;
+
+	return news_feed(f->s, f->t, f->self, NULL, ltime_now(), body, len,
+	    err);
+}
+
 static int
 node_serve(const struct ld_topo *t, int self, struct ld_store *s,
-    const struct ld_keypair *kp, const char *data, const char *sms_command)
+    const struct ld_keypair *kp, const char *data, const char *sms_command,
+    const char *http_listen)
 {
+	struct node_feed feed = { s, t, self };
+	struct ld_http *http = NULL;
 	struct ld_serve *sv = NULL;
 	struct ld_sms *sms = NULL;
 	char obox[PATH_MAX];
@@ -194,6 +217,19 @@ node_serve(const struct ld_topo *t, int self, struct ld_store *s,
 		log_error("node", "SMS outbox %s: %s; serving without SMS "
 		    "(mend it and restart the node)", obox, err.msg);
 	serve_set_sms(sv, sms);
+	if (http_listen != NULL) {
+		struct ld_http_opts ho = { .listen = http_listen,
+			.feed = node_feed, .arg = &feed };
+
+		if (http_start(&http, &ho, &err) != 0) {
+			log_error("node", "--http %s: %s; not serving",
+			    http_listen, err.msg);
+			status = 1;
+			goto out;
+		}
+		log_info("node", "announcements feed: http://%s/"
+		    "announcements.atom", http_listen);
+	}
 	if (sms_command == NULL)
 		log_info("node", "no --sms-command: SMS wait in %s/new", obox);
 	/* Until now a stop signal ends the process at once (LMDB is
@@ -216,6 +252,7 @@ node_serve(const struct ld_topo *t, int self, struct ld_store *s,
 	    (unsigned long long)n.errors, (unsigned long long)n.refused,
 	    (unsigned long long)n.commits);
 out:
+	http_stop(http);
 	serve_close(sv);
 	sms_stop(sms);
 	auth_stop(auth);
@@ -236,13 +273,14 @@ node_main(int argc, char **argv, enum ld_level level)
 		{ "map-max", required_argument, NULL, 'm' },
 		{ "sms-command", required_argument, NULL, 'S' },
 		{ "migrate", no_argument, NULL, 'M' },
+		{ "http", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *prog = level == LD_LEVEL_CITY ? "city-node" : "county-node";
 	const char *id = NULL, *data = NULL, *topo_path = NULL, *key_path = NULL;
-	const char *sms_command = NULL;
+	const char *sms_command = NULL, *http_listen = NULL;
 	struct ld_topo *topo;
 	int demo = 0, check = 0, verbose = 0, migrate = 0, c, status = 0;
 	size_t map_max = 0;
@@ -260,6 +298,7 @@ node_main(int argc, char **argv, enum ld_level level)
 		case 'D': demo = 1; break;
 		case 'S': sms_command = optarg; break;
 		case 'M': migrate = 1; break;
+		case 'H': http_listen = optarg; break;
 		case 'c': check = 1; break;
 		case 'm': {
 			char *end;
@@ -338,7 +377,7 @@ node_main(int argc, char **argv, enum ld_level level)
 	node_report(s);
 	if (status == 0)
 		status = node_serve(topo, topo_node(topo, id), s, &kp, data,
-		    sms_command);
+		    sms_command, http_listen);
 	keyfile_wipe(&kp);
 	store_close(s);
 	topo_free(topo);

@@ -79,6 +79,12 @@ enum ld_op {
 	LD_OP_SPOT_CHECK,	/* spot.check: a day's spot-check sample */
 	LD_OP_OUTBOX_LIST,	/* outbox.list: SMS waiting, sent or dead */
 	LD_OP_OUTBOX_RETRY,	/* outbox.retry: a dead SMS back to the queue */
+	LD_OP_PLAN_START,	/* plan.start: an emergency plan on a ticket */
+	LD_OP_INCIDENT_ATTACH,	/* incident.attach: a ticket joins an incident */
+	LD_OP_INCIDENT_ANNOUNCE,	/* incident.announce: tell the public */
+	LD_OP_INCIDENT_REPORT,	/* incident.report: report to the government */
+	LD_OP_INCIDENT_CLOSE,	/* incident.close: the result, to everyone */
+	LD_OP_INCIDENT_SHOW,	/* incident.show: the timeline */
 	LD_OP__COUNT
 };
 

@@ -44,8 +44,9 @@ const struct ld_op_def proto_ops[LD_OP__COUNT] = {
 	    "log a call: received, answered, judged valid or not, classified" },
 	[LD_OP_TICKET_CREATE] = { "ticket.create", R_OFFICE,
 	    F(PHONE) | F(PLACE) | F(AREA) | F(TEXT) | F(CATEGORY) | F(URGENCY),
-	    F(CALLER) | F(CALL), 0, 0,
-	    "record a linkage request; the node routes and dispatches it" },
+	    F(CALLER) | F(CALL) | F(INCIDENT), 0, 0,
+	    "record a linkage request; the node routes and dispatches it (with "
+	    "incident: attached to that incident instead)" },
 	[LD_OP_TICKET_REPORT] = { "ticket.report", R_OFFICE, F(NOTE),
 	    F(METHOD), Q(TICKET), 0, "the result was told to the citizen" },
 	[LD_OP_TICKET_CALLBACK] = { "ticket.callback", R_OFFICE,
@@ -125,6 +126,25 @@ const struct ld_op_def proto_ops[LD_OP__COUNT] = {
 	    "(box)" },
 	[LD_OP_OUTBOX_RETRY] = { "outbox.retry", R_OFFICE, 0, 0, Q(Q), 0,
 	    "send a dead SMS again (q: its id)" },
+	[LD_OP_PLAN_START] = { "plan.start", R_OFFICE, 0, F(PLAN) | F(NOTE),
+	    Q(TICKET), 0, "start an emergency plan on a ticket (the plan of "
+	    "its category, or the one named): every unit of the plan at once, "
+	    "and the report to the government" },
+	[LD_OP_INCIDENT_ATTACH] = { "incident.attach", R_OFFICE, F(INCIDENT),
+	    F(NOTE), Q(TICKET), 0, "attach a new ticket to an incident instead "
+	    "of dispatching it again; its caller gets the incident's result" },
+	[LD_OP_INCIDENT_ANNOUNCE] = { "incident.announce", R_OFFICE, F(TEXT),
+	    F(CHANNEL), Q(TICKET), 0, "tell the public on the plan's channels "
+	    "(or one of them): cause, area, what is done, when restored" },
+	[LD_OP_INCIDENT_REPORT] = { "incident.report", R_OFFICE, F(TEXT), 0,
+	    Q(TICKET), 0, "report (an update) to the city government" },
+	[LD_OP_INCIDENT_CLOSE] = { "incident.close", R_OFFICE, F(TEXT), 0,
+	    Q(TICKET), 0, "close an incident with a summary: announced, "
+	    "reported to the government, told to every caller (again: the "
+	    "callers not told yet)" },
+	[LD_OP_INCIDENT_SHOW] = { "incident.show", R_OFFICE, 0, 0, Q(TICKET),
+	    0, "an incident: its lead ticket, the attached tickets, and every "
+	    "event of them all in order" },
 };
 
 /* The wire name of op; "none" when out of range. */

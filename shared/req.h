@@ -46,7 +46,8 @@ struct fed;
 
 /* Most events one request becomes: ticket.create is created + routed +
  * one dispatched per unit. */
-#define LD_REQ_EVENTS_MAX (2 + LD_UNITS_MAX)
+#define LD_REQ_ATTACHED_MAX 100	/* callers told per incident.close */
+#define LD_REQ_EVENTS_MAX (2 + 2 * LD_UNITS_MAX + LD_REQ_ATTACHED_MAX)
 #define LD_REQ_EARLIER_MAX 10	/* ticket.create: earlier tickets shown */
 
 /* The node's side of every request: read-only for the handlers. */
@@ -79,6 +80,8 @@ struct ld_req_plan {
 					 * call.log; ticket.create: "" until
 					 * req_result reads the id from ev[0] */
 	bool forwarded;		/* call.log: a police/fire/medical call */
+	size_t left;		/* incident.close: attached callers not told
+				 * yet (call it again) */
 };
 
 /* The caller whose client id is user_id (the ZAP User-Id).  LD_EREFUSED if

@@ -67,6 +67,7 @@ req_is_query(enum ld_op op)
 	case LD_OP_SPOT_CHECK:
 	case LD_OP_OUTBOX_LIST:
 	case LD_OP_OUTBOX_RETRY:
+	case LD_OP_INCIDENT_SHOW:
 		return true;
 	default:
 		return false;
@@ -87,8 +88,6 @@ req_events_max(const struct ld_request *r)
 	switch (r->op) {
 	case LD_OP_CALL_LOG:
 		return 3;	/* received, answered, classified */
-	case LD_OP_TICKET_CREATE:
-		return LD_REQ_EVENTS_MAX;	/* created, routed, dispatched... */
 	case LD_OP_WO_REROUTE:
 	case LD_OP_TICKET_DISPATCH:
 		return 1 + LD_UNITS_MAX;	/* routed, dispatched... */
@@ -96,6 +95,15 @@ req_events_max(const struct ld_request *r)
 		return LD_REQ_EVENTS_MAX;	/* accepted, routed, dispatched... */
 	case LD_OP_TICKET_CALLBACK:
 		return 2;	/* callback, and reopened or closed */
+	case LD_OP_TICKET_CREATE:
+	case LD_OP_PLAN_START:
+		return 3 + 2 * LD_UNITS_MAX;	/* (created, routed,
+						 * dispatched...), plan, its
+						 * dispatches, gov report */
+	case LD_OP_INCIDENT_ANNOUNCE:
+		return LD_UNITS_MAX;	/* one per channel */
+	case LD_OP_INCIDENT_CLOSE:
+		return LD_REQ_EVENTS_MAX;
 	default:
 		return req_is_query(r->op) ? 0 : 1;
 	}

@@ -73,6 +73,14 @@ static const struct req_op {
 	[LD_OP_TRANSFER_REFUSE] = { LD_EV_TRANSFER_REFUSED, req_plan_refuse,
 	    true },
 	[LD_OP_TICKET_DISPATCH] = { LD_EV_ROUTED, req_plan_dispatch, true },
+	[LD_OP_PLAN_START] = { LD_EV_PLAN_ACTIVATED, req_plan_plan_start,
+	    true },
+	[LD_OP_INCIDENT_ATTACH] = { LD_EV_ATTACHED, req_plan_attach, true },
+	[LD_OP_INCIDENT_ANNOUNCE] = { LD_EV_ANNOUNCED, req_plan_announce,
+	    true },
+	[LD_OP_INCIDENT_REPORT] = { LD_EV_GOV_REPORTED, req_plan_gov, true },
+	[LD_OP_INCIDENT_CLOSE] = { LD_EV_REPORTED, req_plan_incident_close,
+	    true },
 };
 
 /* ---- building events ---------------------------------------------------- */
@@ -327,15 +335,42 @@ req_plan_create(struct req_ctx *x)
 	if (topo_category(top, a->category) < 0)
 		return err_set(x->err, LD_EUNKNOWN, "args.category: unknown "
 		    "category '%s'", a->category);
-	if ((rc = req_route(x, a->category, a->area, a->urgency, &rt)) != 0)
+	if (!event_has(a, LD_F_INCIDENT) &&
+	    (rc = req_route(x, a->category, a->area, a->urgency, &rt)) != 0)
 		return rc;
 
 	if ((rc = req_next(x, LD_EV_TICKET_CREATED, "", &ev)) != LD_OK ||
 	    (rc = req_take_args(x, ev)) != LD_OK)
 		return rc;
+	if (event_has(a, LD_F_INCIDENT)) {
+		/* another call about an incident being handled: attached to
+		 * it, not dispatched again */
+		if ((rc = req_plan_attach_new(x)) != LD_OK)
+			return rc;
+		return LD_OK;
+	}
 	to = req_transfer_target(x, &rt);
-	if (to < 0)
-		return req_plan_dispatch_route(x, "", &rt, 0);
+	if (to < 0) {
+		int cat = topo_category(top, a->category);
+
+		if ((rc = req_plan_dispatch_route(x, "", &rt, 0)) != LD_OK)
+			return rc;
+		/* a category with an emergency plan starts it at once */
+		for (int i = 0; i < top->n_plans; i++) {
+			if (top->plans[i].category != cat)
+				continue;
+			memset(&x->t, 0, sizeof(x->t));
+			snprintf(x->t.category, sizeof(x->t.category), "%s",
+			    a->category);
+			snprintf(x->t.area, sizeof(x->t.area), "%s", a->area);
+			snprintf(x->t.place, sizeof(x->t.place), "%s", a->place);
+			snprintf(x->t.text, sizeof(x->t.text), "%s", a->text);
+			x->t.urgency = (uint8_t)a->urgency;
+			x->t.created_ms = x->env->now;
+			return req_plan_incident(x, "", i);
+		}
+		return LD_OK;
+	}
 	if ((rc = req_next(x, LD_EV_TRANSFER_REQUESTED, "", &ev)) != LD_OK)
 		return rc;
 	event_set_str(ev, LD_F_NODE, top->nodes[to].id);
@@ -653,7 +688,11 @@ static int
 req_dry_run(struct req_ctx *x)
 {
 	for (size_t i = 0; i < x->p->n; i++) {
-		int rc = ticket_apply(&x->t, &x->p->ev[i], x->env->now, x->err);
+		int rc;
+
+		if (strcmp(x->p->ev[i].ticket, x->t.id) != 0)
+			continue;	/* another ticket's: its planner checked */
+		rc = ticket_apply(&x->t, &x->p->ev[i], x->env->now, x->err);
 
 		if (rc != LD_OK) {
 			err_prefix(x->err, "%s", req_op_name(x));
@@ -895,9 +934,15 @@ req_result_ticket(const struct ld_req_env *env, const struct ld_caller *c,
 		free(t);
 		return rc;
 	}
-	proto_reply_begin(&w, buf, cap, r->id, 1);
+	/* incident.close also says how many attached callers are left */
+	proto_reply_begin(&w, buf, cap, r->id, r->op == LD_OP_INCIDENT_CLOSE ?
+	    2 : 1);
 	proto_w_str(&w, "ticket");
 	req_write_view(&w, env->t, c, t, env->now);
+	if (r->op == LD_OP_INCIDENT_CLOSE) {
+		proto_w_str(&w, "left");
+		proto_w_uint(&w, p->left);
+	}
 	free(t);
 	return req_reply_end(&w, r, err);
 }

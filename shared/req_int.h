@@ -14,6 +14,7 @@ struct req_ctx {
 	size_t cap;		/* room in p->ev */
 	struct ld_err *err;
 	struct ld_ticket t;	/* ops on a ticket: our copy, as read */
+	struct ld_ticket scratch;	/* another ticket a planner reads */
 };
 
 /* The op's wire name ("ticket.create"), for messages. */
@@ -40,6 +41,18 @@ void req_rule_text(const struct ld_topo *top, const struct ld_topo_route *rt,
  * on ticket id ("" inside a ticket.create group). */
 int req_plan_dispatch_route(struct req_ctx *x, const char *id,
     const struct ld_topo_route *rt, unsigned wo);
+
+/* req_incident.c: plan.activated, the plan's dispatches and the report to
+ * the government on ticket id (x->t: the ticket as it will be), for plan
+ * (index into the topology's plans); and the incident ops. */
+int req_plan_incident(struct req_ctx *x, const char *id, int plan);
+int req_plan_plan_start(struct req_ctx *x);
+int req_plan_attach(struct req_ctx *x);
+/* ticket.create with an incident: the attached event of the new ticket. */
+int req_plan_attach_new(struct req_ctx *x);
+int req_plan_announce(struct req_ctx *x);
+int req_plan_gov(struct req_ctx *x);
+int req_plan_incident_close(struct req_ctx *x);
 
 /* req_transfer.c */
 int req_plan_escalate(struct req_ctx *x);

@@ -933,6 +933,7 @@ req_query(const struct ld_req_env *env, const struct ld_caller *c,
 	case LD_OP_SPOT_CHECK:
 	case LD_OP_OUTBOX_LIST:
 	case LD_OP_OUTBOX_RETRY:
+	case LD_OP_INCIDENT_SHOW:
 		return req_report(env, c, r, buf, cap, err);
 	default:
 		return err_set(err, LD_EINVAL, "'%s' is not a query",

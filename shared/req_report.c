@@ -232,12 +232,134 @@ rr_outbox_retry(const struct ld_req_env *env, const struct ld_request *r,
 	return rr_finish(&w, "outbox.retry", err);
 }
 
+/* ---- incident.show ---------------------------------------------------------- */
+
+#define RR_TIMELINE_MAX 1500	/* events in one reply */
+#define RR_ATTACHED_MAX 1000
+
+struct rr_incident {
+	struct ld_event *ev;	/* the timeline, gathered */
+	size_t n, cap;
+	char (*att)[LD_TICKET_MAX + 1];
+	size_t n_att;
+	bool full;
+};
+
+static int
+rr_gather(const struct ld_event *ev, void *arg)
+{
+	struct rr_incident *x = arg;
+
+	if (x->n >= x->cap) {
+		x->full = true;
+		return 1;
+	}
+	x->ev[x->n++] = *ev;
+	return 0;
+}
+
+static int
+rr_att_cb(const uint8_t *key, size_t len, void *arg)
+{
+	struct rr_incident *x = arg;
+	const char *k = (const char *)key;
+	size_t il = strnlen(k, len);
+
+	if (il + 2 > len || len - il - 2 > LD_TICKET_MAX)
+		return 0;
+	if (x->n_att >= RR_ATTACHED_MAX) {
+		x->full = true;
+		return 1;
+	}
+	snprintf(x->att[x->n_att++], LD_TICKET_MAX + 1, "%.*s",
+	    (int)(len - il - 2), k + il + 1);
+	return 0;
+}
+
+static int
+rr_ev_cmp(const void *pa, const void *pb)
+{
+	const struct ld_event *a = pa, *b = pb;
+	int c;
+
+	if (a->time_ms != b->time_ms)
+		return a->time_ms < b->time_ms ? -1 : 1;
+	if ((c = strcmp(a->origin, b->origin)) != 0)
+		return c;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static int
+rr_incident(const struct ld_req_env *env, const struct ld_caller *c,
+    const struct ld_request *r, uint8_t *buf, size_t cap, struct ld_err *err)
+{
+	struct rr_incident x = { .cap = RR_TIMELINE_MAX };
+	struct ld_ticket *t = malloc(sizeof(*t));
+	char prefix[LD_TICKET_MAX + 1];
+	struct ld_pw w;
+	int rc;
+
+	x.ev = malloc(x.cap * sizeof(*x.ev));
+	x.att = malloc(RR_ATTACHED_MAX * sizeof(*x.att));
+	if (t == NULL || x.ev == NULL || x.att == NULL) {
+		rc = err_set(err, LD_ENOMEM, "incident.show: out of memory");
+		goto out;
+	}
+	rc = store_get_ticket(env->s, r->ticket, t, err);
+	if (rc == LD_OK)
+		rc = req_can_see(env, c, t, err);
+	if (rc == LD_OK && t->plan[0] == '\0')
+		rc = err_set(err, LD_EREFUSED, "%s is not an incident (no "
+		    "emergency plan was started on it)", r->ticket);
+	if (rc == LD_OK)
+		rc = store_history(env->s, r->ticket, rr_gather, &x, err);
+	snprintf(prefix, sizeof(prefix), "%s", r->ticket);
+	if (rc == LD_OK)
+		rc = store_scan(env->s, "by_incident", prefix,
+		    strlen(prefix) + 1, rr_att_cb, &x, err);
+	for (size_t i = 0; rc == LD_OK && i < x.n_att && !x.full; i++)
+		rc = store_history(env->s, x.att[i], rr_gather, &x, err);
+	if (rc != LD_OK)
+		goto out;
+	qsort(x.ev, x.n, sizeof(*x.ev), rr_ev_cmp);
+	proto_reply_begin(&w, buf, cap, r->id, 4);
+	proto_w_str(&w, "incident");
+	req_write_view(&w, env->t, c, t, env->now);
+	proto_w_str(&w, "attached");
+	proto_w_array(&w, (uint32_t)x.n_att);
+	for (size_t i = 0; i < x.n_att; i++) {
+		struct ld_ticket a;
+		struct ld_err e2;
+
+		if (store_get_ticket(env->s, x.att[i], &a, &e2) == LD_OK) {
+			req_write_summary(&w, env->t, c, &a, env->now);
+		} else {
+			proto_w_map(&w, 1);
+			proto_w_str(&w, "id");
+			proto_w_str(&w, x.att[i]);
+		}
+	}
+	proto_w_str(&w, "timeline");
+	proto_w_array(&w, (uint32_t)x.n);
+	for (size_t i = 0; i < x.n; i++)
+		req_write_event(&w, &x.ev[i]);
+	proto_w_str(&w, "complete");
+	proto_w_bool(&w, !x.full);
+	rc = rr_finish(&w, "incident.show", err);
+out:
+	free(t);
+	free(x.ev);
+	free(x.att);
+	return rc;
+}
+
 int
 req_report(const struct ld_req_env *env, const struct ld_caller *c,
     const struct ld_request *r, uint8_t *buf, size_t cap, struct ld_err *err)
 {
-	(void)c;
 	switch (r->op) {
+	case LD_OP_INCIDENT_SHOW:
+		return rr_incident(env, c, r, buf, cap, err);
 	case LD_OP_REPORT:
 		return rr_report(env, r, buf, cap, err);
 	case LD_OP_SPOT_CHECK:

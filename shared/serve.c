@@ -797,7 +797,10 @@ serve_submit(struct ld_serve *sv, struct serve_batch *b, bool fresh)
 
 			memset(it, 0, sizeof(*it));
 			it->ev = &b->events[sl->first + j];
-			it->joined = j > 0;
+			/* one group per ticket (incident.close tells several
+			 * tickets: each one's events all or nothing) */
+			it->joined = j > 0 && strcmp(it->ev->ticket,
+			    b->events[sl->first + j - 1].ticket) == 0;
 		}
 	}
 	if (fresh) {

@@ -45,48 +45,25 @@ struct sms_feed_ctx {
 	struct ld_event ev;
 };
 
+/* Queue body for the caller of ticket tid, as message id; a number that
+ * cannot be texted goes to dead/ with the reason.  0, or 1 when the disk
+ * failed (the feed stops there and tries again later). */
 static int
-sms_feed_cb(uint64_t idx, const char *origin, uint64_t seq,
-    const uint8_t *buf, size_t len, void *arg)
+sms_queue(struct sms_feed_ctx *x, const char *tid, const char *id,
+    const char *body)
 {
-	struct sms_feed_ctx *x = arg;
-	struct ld_ticket *t;
+	struct ld_ticket *t = malloc(sizeof(*t));
 	struct ld_err err;
-	char id[OUTBOX_ID_MAX + 1], body[OUTBOX_BODY_MAX + 1];
+	int rc = 0;
 
-	if (strcmp(origin, x->m->node) != 0) {
-		x->last = idx;
-		return 0;
-	}
-	if (codec_event_decode(buf, len, &x->ev, &err) != 0) {
-		log_warn("sms", "event %s/%llu unreadable, skipped: %s", origin,
-		    (unsigned long long)seq, err.msg);
-		x->last = idx;
-		return 0;
-	}
-	if (x->ev.kind != LD_EV_REPORTED || !event_has(&x->ev, LD_F_METHOD) ||
-	    x->ev.method != LD_METHOD_SMS) {
-		x->last = idx;
-		return 0;
-	}
-	t = malloc(sizeof(*t));
 	if (t == NULL) {
 		x->failed = true;
 		return 1;
 	}
-	if (store_get_ticket(x->m->s, x->ev.ticket, t, &err) != 0) {
-		log_warn("sms", "%s: report by SMS, but the ticket is "
-		    "unreadable: %s", x->ev.ticket, err.msg);
-		free(t);
-		x->last = idx;
-		return 0;
-	}
-	snprintf(id, sizeof(id), "%s.%s.%llu", x->ev.ticket, origin,
-	    (unsigned long long)seq);
-	if (sms_body(body, sizeof(body), x->ev.ticket, x->ev.note) != 0 &&
-	    sms_body(body, sizeof(body), x->ev.ticket, "见工单") != 0)
-		snprintf(body, sizeof(body), "%s", x->ev.ticket);
-	if (outbox_put(x->m->o, id, t->phone, body, x->now, &err) == 0) {
+	if (store_get_ticket(x->m->s, tid, t, &err) != 0) {
+		log_warn("sms", "%s: an SMS for it, but the ticket is "
+		    "unreadable: %s", tid, err.msg);
+	} else if (outbox_put(x->m->o, id, t->phone, body, x->now, &err) == 0) {
 		x->queued++;
 	} else if (err.code == LD_EINVAL) {
 		/* no phone, or not one to send to: dead at once, with the
@@ -99,18 +76,102 @@ sms_feed_cb(uint64_t idx, const char *origin, uint64_t seq,
 		if (outbox_put_dead(x->m->o, id, t->phone, body, why, x->now,
 		    &err) != 0) {
 			log_error("sms", "%s: not kept: %s", id, err.msg);
-			free(t);
 			x->failed = true;
-			return 1;
+			rc = 1;
 		}
 	} else {
 		/* the disk: try again at the next feed */
 		log_error("sms", "%s: not queued: %s", id, err.msg);
-		free(t);
 		x->failed = true;
-		return 1;
+		rc = 1;
 	}
 	free(t);
+	return rc;
+}
+
+/* The tickets attached to an incident (for an SMS announcement). */
+struct sms_att {
+	struct sms_feed_ctx *x;
+	const char *origin;
+	uint64_t seq;
+	const char *body;
+	int rc;
+};
+
+static int
+sms_att_cb(const uint8_t *key, size_t len, void *arg)
+{
+	struct sms_att *a = arg;
+	const char *k = (const char *)key;
+	size_t il = strnlen(k, len);
+	char tid[LD_TICKET_MAX + 1], id[OUTBOX_ID_MAX + 1];
+
+	if (il + 2 > len || len - il - 2 > LD_TICKET_MAX)
+		return 0;
+	snprintf(tid, sizeof(tid), "%.*s", (int)(len - il - 2), k + il + 1);
+	snprintf(id, sizeof(id), "%s.%s.%llu", tid, a->origin,
+	    (unsigned long long)a->seq);
+	a->rc = sms_queue(a->x, tid, id, a->body);
+	return a->rc;
+}
+
+/*
+ * One applied event: a report by SMS is sent to the ticket's caller; an
+ * announcement on the "sms" channel to the caller of the incident's lead
+ * ticket and of every ticket attached to it.
+ */
+static int
+sms_feed_cb(uint64_t idx, const char *origin, uint64_t seq,
+    const uint8_t *buf, size_t len, void *arg)
+{
+	struct sms_feed_ctx *x = arg;
+	struct ld_err err;
+	char id[OUTBOX_ID_MAX + 1], body[OUTBOX_BODY_MAX + 1];
+	bool report, news;
+
+	if (strcmp(origin, x->m->node) != 0) {
+		x->last = idx;
+		return 0;
+	}
+	if (codec_event_decode(buf, len, &x->ev, &err) != 0) {
+		log_warn("sms", "event %s/%llu unreadable, skipped: %s", origin,
+		    (unsigned long long)seq, err.msg);
+		x->last = idx;
+		return 0;
+	}
+	report = x->ev.kind == LD_EV_REPORTED && event_has(&x->ev,
+	    LD_F_METHOD) && x->ev.method == LD_METHOD_SMS;
+	news = x->ev.kind == LD_EV_ANNOUNCED &&
+	    strcmp(x->ev.channel, "sms") == 0;
+	if (!report && !news) {
+		x->last = idx;
+		return 0;
+	}
+	snprintf(id, sizeof(id), "%s.%s.%llu", x->ev.ticket, origin,
+	    (unsigned long long)seq);
+	if (report) {
+		if (sms_body(body, sizeof(body), x->ev.ticket, x->ev.note) != 0 &&
+		    sms_body(body, sizeof(body), x->ev.ticket, "见工单") != 0)
+			snprintf(body, sizeof(body), "%s", x->ev.ticket);
+	} else if ((size_t)snprintf(body, sizeof(body), "【110联动公告】%s",
+	    x->ev.text) >= sizeof(body)) {
+		size_t n = sizeof(body) - 1;	/* cut at a character */
+
+		while (n > 0 && ((unsigned char)body[n] & 0xc0) == 0x80)
+			n--;
+		body[n] = '\0';
+	}
+	if (sms_queue(x, x->ev.ticket, id, body) != 0)
+		return 1;
+	if (news) {
+		struct sms_att a = { x, origin, seq, body, 0 };
+		char prefix[LD_TICKET_MAX + 1];
+
+		snprintf(prefix, sizeof(prefix), "%s", x->ev.ticket);
+		if (store_scan(x->m->s, "by_incident", prefix,
+		    strlen(prefix) + 1, sms_att_cb, &a, &err) != 0 || a.rc)
+			return 1;
+	}
 	x->last = idx;
 	return 0;
 }
@@ -142,9 +203,11 @@ bool
 sms_wanted(const struct ld_store_item *items, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (items[i].rc == 0 && items[i].ev->kind == LD_EV_REPORTED &&
+		if (items[i].rc == 0 && ((items[i].ev->kind == LD_EV_REPORTED &&
 		    event_has(items[i].ev, LD_F_METHOD) &&
-		    items[i].ev->method == LD_METHOD_SMS)
+		    items[i].ev->method == LD_METHOD_SMS) ||
+		    (items[i].ev->kind == LD_EV_ANNOUNCED &&
+		    strcmp(items[i].ev->channel, "sms") == 0)))
 			return true;
 	return false;
 }

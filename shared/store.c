@@ -100,9 +100,11 @@ store_open_dbis(struct ld_store *s, MDB_txn *txn, unsigned flags,
     struct ld_err *err)
 {
 	static const char *const names[] = { "meta", "events", "applied",
-		"tickets", "details", "history", "counters", "unit_counters" };
+		"tickets", "details", "history", "counters", "unit_counters",
+		"announcements" };
 	MDB_dbi *slots[] = { &s->meta, &s->events, &s->applied, &s->tickets,
-		&s->details, &s->history, &s->counters, &s->ucounters };
+		&s->details, &s->history, &s->counters, &s->ucounters,
+		&s->news };
 	int rc;
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -279,7 +281,7 @@ store_open(struct ld_store **sp, const struct ld_store_opts *o,
 
 	rc = mdb_env_create(&s->env);
 	if (rc == 0)
-		rc = mdb_env_set_maxdbs(s->env, 16);
+		rc = mdb_env_set_maxdbs(s->env, 24);
 	if (rc == 0)
 		rc = mdb_env_set_mapsize(s->env, s->map_size);
 	if (rc == 0)
@@ -915,6 +917,16 @@ store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
 		views_count_node(ev, cnode);
 	}
 	rc = store_txn_count(s, txn, ltime_day(ev->time_ms), cnode, delta);
+	if (rc == 0 && ev->kind == LD_EV_ANNOUNCED) {
+		/* the public feed: time | origin | seq */
+		uint8_t nk[8 + LD_NODE_MAX + 8];
+		MDB_val nkv = { sizeof(nk), nk }, nv = { 0, (void *)"" };
+
+		views_put_u64(nk, ev->time_ms < 0 ? 0 : (uint64_t)ev->time_ms);
+		store_origin_key(nk + 8, ev->origin);
+		views_put_u64(nk + 8 + LD_NODE_MAX, ev->seq);
+		rc = mdb_put(txn, s->news, &nkv, &nv, 0);
+	}
 	if (rc != 0)
 		goto undo_mdb;
 

@@ -29,6 +29,10 @@
  *   counters  local day u32 BE | node[8, NUL-padded] | counter u8
  *             ->  u64 BE (the node that took the request: views.h
  *             views_count_node)
+ *   by_incident  incident (lead ticket id) NUL | ticket id NUL -> ""
+ *             (the tickets attached to an incident)
+ *   announcements  time u64 BE | origin[8] | seq u64 BE -> ""
+ *             (every announced event applied here: the public feed)
  *   unit_counters  month u32 BE (YYYYMM) | unit NUL | counter u8 -> u64 BE
  *             (a unit's work orders by the local month they were
  *             dispatched in, and what became of them: the assessment,

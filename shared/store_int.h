@@ -41,6 +41,7 @@ struct ld_store {
 	MDB_env *env;
 	MDB_dbi meta, events, applied, tickets, details, history, counters;
 	MDB_dbi ucounters;
+	MDB_dbi news;		/* "announcements": time | origin | seq */
 	MDB_dbi idx[LD_IX__COUNT];
 	char dir[PATH_MAX];
 	char node[LD_NODE_MAX + 1];

@@ -454,6 +454,10 @@ store_scan_dbi(struct ld_store *s, const char *db, MDB_dbi *dbi)
 		*dbi = s->tickets;
 		return 0;
 	}
+	if (strcmp(db, "announcements") == 0) {
+		*dbi = s->news;
+		return 0;
+	}
 	for (int i = 0; i < LD_IX__COUNT; i++)
 		if (strcmp(db, views_index_names[i]) == 0) {
 			*dbi = s->idx[i];

@@ -103,6 +103,8 @@ static int ticket_on_transfer_answer(struct ticket_ctx *c);
 static int ticket_on_plan_activated(struct ticket_ctx *c);
 static int ticket_on_announced(struct ticket_ctx *c);
 static int ticket_on_ruled(struct ticket_ctx *c);
+static int ticket_on_attached(struct ticket_ctx *c);
+static int ticket_on_gov_reported(struct ticket_ctx *c);
 
 /* Per kind: the handler, and whether the kind is taken on a closed ticket
  * and while a transfer is pending.  Call kinds have no handler. */
@@ -135,6 +137,8 @@ static const struct ticket_kind {
 	[LD_EV_PLAN_ACTIVATED] = { ticket_on_plan_activated, false, false },
 	[LD_EV_ANNOUNCED] = { ticket_on_announced, false, false },
 	[LD_EV_RULED] = { ticket_on_ruled, false, false },
+	[LD_EV_ATTACHED] = { ticket_on_attached, false, false },
+	[LD_EV_GOV_REPORTED] = { ticket_on_gov_reported, false, false },
 };
 
 /* ---- names ------------------------------------------------------------ */
@@ -504,6 +508,9 @@ ticket_on_dispatched(struct ticket_ctx *c)
 	if (t->state == LD_TS_REPORTED || t->state == LD_TS_CALLED_BACK)
 		return ticket_refuse_state(c, "reopen it before dispatching "
 		    "another work order");
+	if (t->incident[0] != '\0')
+		return ticket_refuse(c, "the ticket belongs to incident %s: "
+		    "the units act on the incident's lead ticket", t->incident);
 	if (t->n_wo >= LD_WO_MAX)
 		return ticket_refuse(c, "the ticket already has %u work "
 		    "orders, the most it can hold", (unsigned)LD_WO_MAX);
@@ -778,6 +785,11 @@ ticket_on_completed(struct ticket_ctx *c)
 static int
 ticket_on_reported(struct ticket_ctx *c)
 {
+	if (c->t->incident[0] != '\0' && c->t->state == LD_TS_NEW) {
+		/* attached: the incident's result, told to this caller */
+		c->t->reported = 1;
+		return LD_OK;
+	}
 	if (c->t->state != LD_TS_COMPLETED)
 		return ticket_refuse_state(c, "the citizen can be told the "
 		    "result only once every work order is completed");
@@ -980,10 +992,45 @@ ticket_on_plan_activated(struct ticket_ctx *c)
 	if (t->plan[0] != '\0')
 		return ticket_refuse(c, "emergency plan %s is already active "
 		    "on this ticket", t->plan);
+	if (t->incident[0] != '\0')
+		return ticket_refuse(c, "the ticket belongs to incident %s: "
+		    "start plans on the incident's lead ticket", t->incident);
 	if (c->ev->plan[0] == '\0')
 		return ticket_refuse(c, "the plan activated has no id");
 	ticket_copy(t->plan, sizeof(t->plan), c->ev->plan);
 	return LD_OK;
+}
+
+/* attached: a new ticket joins an incident (the lead ticket of a plan):
+ * it is not dispatched; its caller gets the incident's result. */
+static int
+ticket_on_attached(struct ticket_ctx *c)
+{
+	struct ld_ticket *t = c->t;
+
+	if (t->state != LD_TS_NEW || t->n_wo != 0)
+		return ticket_refuse_state(c, "only a new ticket, not yet "
+		    "dispatched, can join an incident");
+	if (t->incident[0] != '\0')
+		return ticket_refuse(c, "the ticket already belongs to "
+		    "incident %s", t->incident);
+	if (strcmp(c->ev->incident, t->id) == 0 || c->ev->incident[0] == '\0')
+		return ticket_refuse(c, "a ticket cannot join itself");
+	if (t->plan[0] != '\0')
+		return ticket_refuse(c, "the ticket leads incident %s itself",
+		    t->plan);
+	ticket_copy(t->incident, sizeof(t->incident), c->ev->incident);
+	return LD_OK;
+}
+
+/* gov.reported: the city government is told (first report or update). */
+static int
+ticket_on_gov_reported(struct ticket_ctx *c)
+{
+	if (c->t->plan[0] == '\0')
+		return ticket_refuse(c, "no emergency plan is active on this "
+		    "ticket; a report to the government belongs to an incident");
+	return ticket_inc16(c, &c->t->gov_reports, "gov_reports");
 }
 
 /* announced: the public was told (platform, SMS, web forum). */
@@ -1111,6 +1158,10 @@ ticket_derive_state(const struct ld_ticket *t)
 		default: break;
 		}
 	}
+	if (n_live == 0 && t->incident[0] != '\0' && t->called_back)
+		return LD_TS_CALLED_BACK;	/* attached: told, called back */
+	if (n_live == 0 && t->incident[0] != '\0' && t->reported)
+		return LD_TS_REPORTED;
 	if (n_live == 0)
 		return LD_TS_NEW;
 	if (n_disp > 0 && n_signed == 0 && n_done == 0)

@@ -24,10 +24,16 @@
  * a transfer to another node came in between (its new owner dispatches
  * by its own rules).
  *
+ * An attached ticket (event attached: a citizen called about an incident
+ * already being handled) has no work order of its own: it stays NEW until
+ * the incident's result is reported to its caller (reported is taken
+ * from NEW then), and goes on to CALLED_BACK and CLOSED like any other.
+ *
  * Ticket states, derived in this order (first match wins):
  *
  *   CLOSED       closed and not reopened since
- *   NEW          no work order other than REROUTED ones
+ *   NEW          no work order other than REROUTED ones (attached: and
+ *                not reported yet; else REPORTED / CALLED_BACK)
  *   DISPATCHED   some work order DISPATCHED, none SIGNED or COMPLETED
  *   IN_PROGRESS  some work order DISPATCHED or SIGNED, and some SIGNED or COMPLETED
  *   RETURNED     none open; some RETURNED (awaiting re-route)
@@ -129,6 +135,9 @@ struct ld_ticket {
 	char category[LD_ID_MAX + 1];
 	char rule[LD_RULE_MAX + 1];
 	char plan[LD_ID_MAX + 1];	/* emergency plan started, "" if none */
+	char incident[LD_TICKET_MAX + 1];	/* attached to this incident's
+						 * lead ticket, "" if none */
+	uint16_t gov_reports;	/* reports to the government (lead) */
 	char text[LD_TEXT_MAX + 1];
 	struct ld_wo wo[LD_WO_MAX];	/* wo[i] is work order number i + 1 */
 };

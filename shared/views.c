@@ -13,6 +13,7 @@ const char *const views_index_names[LD_IX__COUNT] = {
 	[LD_IX_DAY] = "by_day",
 	[LD_IX_PHONE] = "by_phone",
 	[LD_IX_DONE] = "by_done",
+	[LD_IX_INCIDENT] = "by_incident",
 };
 
 /* Append string s with its NUL to key k at *n. */
@@ -75,6 +76,14 @@ views_index_keys(const struct ld_ticket *t, struct ld_ikey *out, size_t cap)
 		memset(k, 0, sizeof(*k));
 		k->ix = LD_IX_PHONE;
 		views_key_str(k, t->phone);
+		views_key_str(k, t->id);
+	}
+
+	if (t->incident[0] != '\0') {
+		k = &out[n++];
+		memset(k, 0, sizeof(*k));
+		k->ix = LD_IX_INCIDENT;
+		views_key_str(k, t->incident);
 		views_key_str(k, t->id);
 	}
 

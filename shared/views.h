@@ -22,14 +22,15 @@ enum ld_index {
 	LD_IX_DAY,
 	LD_IX_PHONE,
 	LD_IX_DONE,
+	LD_IX_INCIDENT,
 	LD_IX__COUNT
 };
 
 #define LD_IKEY_MAX 80
 /* by_state, by_day, by_phone: 1 each; by_unit: 1 per open work order;
  * by_due: up to 2 per open work order (sign for, complete); by_done: 1
- * per completed work order. */
-#define LD_IKEYS_MAX (3 + 4 * LD_WO_MAX)
+ * per completed work order; by_incident: 1 for an attached ticket. */
+#define LD_IKEYS_MAX (4 + 4 * LD_WO_MAX)
 
 struct ld_ikey {
 	uint8_t ix;		/* enum ld_index */

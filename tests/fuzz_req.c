@@ -77,7 +77,8 @@ fuzz_change(const struct ld_caller *c, struct ld_request *r)
 	memset(fz.it, 0, sizeof(fz.it));
 	for (size_t i = 0; i < p.n; i++) {
 		fz.it[i].ev = &fz.ev[i];
-		fz.it[i].joined = i > 0;
+		fz.it[i].joined = i > 0 && strcmp(fz.ev[i].ticket,
+		    fz.ev[i - 1].ticket) == 0;
 	}
 	if (store_commit(fz.s, fz.it, p.n, fz.env.now, &err) != 0)
 		fuzz_die("store_commit", &err);

@@ -24,6 +24,7 @@ tc_set_field(struct ld_event *ev, enum ld_field f)
 		[LD_F_REASON] = "不属于本单位职责", [LD_F_NOTE] = "已派人前往现场",
 		[LD_F_RESULT] = "已补装井盖", [LD_F_NODE] = "LY",
 		[LD_F_PLAN] = "flood-2", [LD_F_CHANNEL] = "weibo",
+		[LD_F_INCIDENT] = "LY-2011-000042",
 	};
 
 	switch (event_fields[f].type) {
@@ -860,7 +861,7 @@ test_view_damage(void **state)
 
 	memcpy(m, b, (size_t)n);
 	m[0] = 0x9f;			/* array of 15 */
-	tc_view_expect(m, (size_t)n, "view: array of 15 entries, expected 25");
+	tc_view_expect(m, (size_t)n, "view: array of 15 entries, expected 27");
 	memcpy(m, b, (size_t)n);
 	m[3] = 3;			/* format */
 	tc_view_expect(m, (size_t)n, "view: format 3, expected 2");

@@ -22,7 +22,7 @@ tp_set_field(struct ld_event *ev, int f)
 		[LD_F_UNIT] = "unicom", [LD_F_REASON] = "不属于本单位职责",
 		[LD_F_NOTE] = "已派人前往现场", [LD_F_RESULT] = "已补装井盖",
 		[LD_F_NODE] = "LY", [LD_F_PLAN] = "water-1",
-		[LD_F_CHANNEL] = "sms",
+		[LD_F_CHANNEL] = "sms", [LD_F_INCIDENT] = "LY-2011-000042",
 	};
 
 	switch (event_fields[f].type) {

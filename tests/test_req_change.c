@@ -304,7 +304,8 @@ run(struct fx *f, const char *who)
 	check_envelope(f, &c);
 	for (size_t i = 0; i < f->p.n; i++)
 		f->it[i] = (struct ld_store_item){ .ev = &f->ev[i],
-			.joined = i > 0 };
+			.joined = i > 0 && strcmp(f->ev[i].ticket,
+			    f->ev[i - 1].ticket) == 0 };
 	if (store_commit(f->s, f->it, f->p.n, f->now, &err) != 0)
 		fail_msg("store_commit: %s", err.msg);
 	for (size_t i = 0; i < f->p.n; i++)

@@ -141,6 +141,12 @@ ticket_tev(struct ld_event *ev, enum ld_event_kind k, const char *origin,
 		event_set_str(ev, LD_F_CHANNEL, "sms");
 		event_set_str(ev, LD_F_TEXT, "water is cut in the new district");
 		break;
+	case LD_EV_ATTACHED:
+		event_set_str(ev, LD_F_INCIDENT, "XA-2011-000999");
+		break;
+	case LD_EV_GOV_REPORTED:
+		event_set_str(ev, LD_F_TEXT, "关林水厂停电，新区大面积停水");
+		break;
 	case LD_EV_RULED:
 		event_set_uint(ev, LD_F_WO, wo);
 		event_set_str(ev, LD_F_NOTE, "the pipe is the water group's");
@@ -302,6 +308,8 @@ static const int ticket_texpect[LD_EV__COUNT][S__COUNT] = {
 	[LD_EV_PLAN_ACTIVATED] = { RF, NW, DS, IP, RT, CP, RP, CB, RF, RF },
 	[LD_EV_ANNOUNCED] =      { RF, NW, DS, IP, RT, CP, RP, CB, RF, RF },
 	[LD_EV_RULED] =          { RF, RF, RF, RF, DS, RF, RF, RF, RF, RF },
+	[LD_EV_ATTACHED] =       { RF, NW, RF, RF, RF, RF, RF, RF, RF, RF },
+	[LD_EV_GOV_REPORTED] =   { RF, RF, RF, RF, RF, RF, RF, RF, RF, RF },
 };
 
 /* The table above, every cell. */
@@ -1094,7 +1102,7 @@ static const enum ld_event_kind ticket_tlikely[LD_TS__COUNT][8] = {
 	[LD_TS_NONE] = { LD_EV_TICKET_CREATED },
 	[LD_TS_NEW] = { LD_EV_ROUTED, LD_EV_DISPATCHED, LD_EV_DISPATCHED,
 		LD_EV_TRANSFER_REQUESTED, LD_EV_CLOSED, LD_EV_PLAN_ACTIVATED,
-		LD_EV_ANNOUNCED },
+		LD_EV_ANNOUNCED, LD_EV_ATTACHED },
 	[LD_TS_DISPATCHED] = { LD_EV_SIGNED, LD_EV_SIGNED, LD_EV_RETURNED,
 		LD_EV_URGED, LD_EV_SUPERVISED, LD_EV_DISPATCHED },
 	[LD_TS_IN_PROGRESS] = { LD_EV_COMPLETED, LD_EV_COMPLETED,
@@ -1306,6 +1314,10 @@ ticket_tderive(const struct ld_ticket *t)
 		done |= t->wo[i].state == LD_WO_COMPLETED;
 		ret |= t->wo[i].state == LD_WO_RETURNED;
 	}
+	if (!disp && !sig && !done && !ret && t->incident[0] != '\0')
+		/* attached: the incident's result told, called back */
+		return t->called_back ? LD_TS_CALLED_BACK : t->reported ?
+		    LD_TS_REPORTED : LD_TS_NEW;
 	if (!disp && !sig && !done && !ret)
 		return LD_TS_NEW;
 	if (disp && !sig && !done)

@@ -3,7 +3,7 @@
 # Run by `make deps` and before every build; quiet when all is there.
 set -eu
 PKGS="gcc make pkg-config libzmq3-dev libsodium-dev libmsgpack-dev liblmdb-dev
-libcmocka-dev libinih-dev"
+libcmocka-dev libinih-dev libmicrohttpd-dev"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |

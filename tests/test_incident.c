@@ -1,0 +1,390 @@
+/*
+ * test_incident.c - the article's 2011-11-16 case end to end on a running
+ * federation (LY and XA), in simulated time (LD_CLOCK_OFFSET_MS puts the
+ * nodes' clocks at the article's hours): shortly after 11:00 a cable
+ * junction box explodes and cuts the power of the Guanlin water plant;
+ * most of the new district loses water.
+ *
+ *   11:05  the first call: a ticket of category power.waterplant; its
+ *          plan (waterplant) starts by itself: power and water dispatched
+ *          at once, the report to the city government made;
+ *   11:10  the public is told (platform, SMS, forum);
+ *          20 further callers: tickets attached to the incident, not
+ *          dispatched again;
+ *          Xin'an starts the same plan on a ticket of its own: the city
+ *          sees it live;
+ *   15:30  power is back (the nodes restarted at 15:30): both units
+ *          complete; the incident is closed with a summary: announced,
+ *          reported to the government, told to all 21 callers by SMS
+ *          (the outbox delivers it); every caller is called back;
+ *          the timeline lists everything in order; the Atom feed served
+ *          over HTTP holds the two announcements.
+ */
+#include "testnet.h"
+#include "testmp.h"
+#include "ltime.h"
+#include "proto.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define N_CALLERS 20
+
+struct inc {
+	struct tn net;
+	struct tn_node ly, xa;
+	char out[300], cmd[400], http[64], dir_sms[300];
+	int http_port;
+	char lead[LD_TICKET_MAX + 1];
+	char att[N_CALLERS][LD_TICKET_MAX + 1];
+	uint8_t res[LD_PROTO_REPLY_MAX];	/* the last result, kept */
+};
+
+/* The wall clock, not the process's ltime_now (which reads the offset
+ * variable once). */
+static int64_t
+real_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Start LY (with SMS and HTTP) and XA with their clocks at local time
+ * `at`. */
+static void
+inc_start(struct inc *s, const char *at)
+{
+	const char *ly_args[] = { "--sms-command", s->cmd, "--http", s->http,
+		NULL };
+	char off[32];
+
+	snprintf(off, sizeof(off), "%lld",
+	    (long long)(ltime_parse(at) - real_now()));
+	setenv("LD_CLOCK_OFFSET_MS", off, 1);
+	assert_true(tn_start(&s->net, &s->ly, "LY", ly_args));
+	assert_true(tn_start(&s->net, &s->xa, "XA", NULL));
+	unsetenv("LD_CLOCK_OFFSET_MS");
+}
+
+static void
+inc_stop(struct inc *s)
+{
+	assert_int_equal(tn_stop(&s->ly, SIGTERM), 0);
+	assert_int_equal(tn_stop(&s->xa, SIGTERM), 0);
+}
+
+/* Call op on node as client; the result into *u; must succeed. */
+static void
+inc_call(struct inc *s, const char *node, const char *who,
+    struct ld_request *r, msgpack_unpacked *u)
+{
+	struct ld_client *c = tn_client(&s->net, node, who, 5000);
+	struct ld_reply rep;
+	struct ld_err err;
+
+	assert_non_null(c);
+	if (client_call(c, r, &rep, &err) != 0)
+		fail_msg("%s: %s", proto_op_name(r->op), err.msg);
+	if (!rep.ok)
+		fail_msg("%s by %s at %s: %s %s", proto_op_name(r->op), who,
+		    node, rep.code, rep.message);
+	/* the result lives in the client's buffer: keep a copy */
+	assert_true(rep.result_len <= sizeof(s->res));
+	memcpy(s->res, rep.result, rep.result_len);
+	client_close(c);
+	msgpack_unpacked_init(u);
+	assert_int_equal(msgpack_unpack_next(u, (const char *)s->res,
+	    rep.result_len, NULL), MSGPACK_UNPACK_SUCCESS);
+}
+
+static void
+rq(struct ld_request *r, enum ld_op op, const char *ticket)
+{
+	memset(r, 0, sizeof(*r));
+	r->op = op;
+	if (ticket != NULL) {
+		snprintf(r->ticket, sizeof(r->ticket), "%s", ticket);
+		r->q_present |= 1u << LD_Q_TICKET;
+	}
+}
+
+static void
+inc_create(struct inc *s, const char *node, const char *who,
+    const char *category, const char *area, const char *phone,
+    const char *text, const char *incident, char *id)
+{
+	struct ld_request r;
+	msgpack_unpacked u;
+
+	rq(&r, LD_OP_TICKET_CREATE, NULL);
+	event_set_str(&r.args, LD_F_PHONE, phone);
+	event_set_str(&r.args, LD_F_PLACE, "洛龙区开元大道以南");
+	event_set_str(&r.args, LD_F_AREA, area);
+	event_set_str(&r.args, LD_F_CATEGORY, category);
+	event_set_uint(&r.args, LD_F_URGENCY, 1);
+	event_set_str(&r.args, LD_F_TEXT, text);
+	if (incident != NULL)
+		event_set_str(&r.args, LD_F_INCIDENT, incident);
+	inc_call(s, node, who, &r, &u);
+	tm_str(&u.data, "ticket.id", id, LD_TICKET_MAX + 1);
+	msgpack_unpacked_destroy(&u);
+}
+
+static void
+inc_wo(struct inc *s, const char *who, enum ld_op op, unsigned wo)
+{
+	struct ld_request r;
+	msgpack_unpacked u;
+
+	rq(&r, op, s->lead);
+	event_set_uint(&r.args, LD_F_WO, wo);
+	if (op == LD_OP_WO_COMPLETE)
+		event_set_str(&r.args, LD_F_RESULT, "15:30 供电恢复");
+	inc_call(s, "LY", who, &r, &u);
+	msgpack_unpacked_destroy(&u);
+}
+
+/* GET path from LY's HTTP endpoint: the whole response (free it). */
+static char *
+inc_http_get(struct inc *s, const char *path)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	char req[200], *buf = malloc(1 << 20);
+	size_t n = 0;
+	ssize_t k;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0 && buf != NULL);
+	a.sin_port = htons((uint16_t)s->http_port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: localhost\r\n"
+	    "Connection: close\r\n\r\n", path);
+	assert_true(write(fd, req, strlen(req)) == (ssize_t)strlen(req));
+	while ((k = read(fd, buf + n, (1 << 20) - 1 - n)) > 0)
+		n += (size_t)k;
+	buf[n] = '\0';
+	close(fd);
+	return buf;
+}
+
+static size_t
+count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+static void
+t_waterplant_2011_11_16(void **state)
+{
+	struct inc *s = calloc(1, sizeof(*s));
+	struct ld_request r;
+	msgpack_unpacked u;
+	char buf[256], path[96], xa_id[LD_TICKET_MAX + 1];
+	char *feed;
+	long n;
+
+	(void)state;
+	tn_init(&s->net);
+	snprintf(s->out, sizeof(s->out), "%s/sms", s->net.dir);
+	assert_int_equal(mkdir(s->out, 0700), 0);
+	snprintf(s->cmd, sizeof(s->cmd), "cat > '%s'/\"$1\".txt", s->out);
+	s->http_port = s->net.port_base + 950;
+	snprintf(s->http, sizeof(s->http), "127.0.0.1:%d", s->http_port);
+
+	/* 11:05: the first call; the plan starts with the ticket */
+	inc_start(s, "2011-11-16 11:05");
+	inc_create(s, "LY", "op-ly-wang", "power.waterplant", "luolong",
+	    "13903790000", "关林水厂电缆接头爆炸停电，新区大面积停水", NULL,
+	    s->lead);
+	rq(&r, LD_OP_TICKET_SHOW, s->lead);
+	inc_call(s, "LY", "op-ly-wang", &r, &u);
+	assert_string_equal(tm_str(&u.data, "ticket.plan", buf, sizeof(buf)),
+	    "waterplant");
+	n = tm_len(&u.data, "ticket.work_orders");
+	assert_int_equal(n, 2);		/* power and water, at once */
+	{
+		bool gov = false, plan = false;
+
+		for (long i = 0; i < tm_len(&u.data, "history"); i++) {
+			snprintf(path, sizeof(path), "history.%ld.kind", i);
+			tm_str(&u.data, path, buf, sizeof(buf));
+			gov |= strcmp(buf, "gov.reported") == 0;
+			plan |= strcmp(buf, "plan.activated") == 0;
+		}
+		assert_true(gov && plan);
+	}
+	msgpack_unpacked_destroy(&u);
+
+	/* 11:10: the units sign; the public is told */
+	inc_wo(s, "unit-power", LD_OP_WO_SIGN, 1);
+	inc_wo(s, "unit-water", LD_OP_WO_SIGN, 2);
+	rq(&r, LD_OP_INCIDENT_ANNOUNCE, s->lead);
+	event_set_str(&r.args, LD_F_TEXT, "关林水厂因电缆接头爆炸停电，新区大面积"
+	    "停水。供电公司正在抢修，水务集团已派出送水车。");
+	inc_call(s, "LY", "op-ly-wang", &r, &u);
+	msgpack_unpacked_destroy(&u);
+
+	/* 20 further callers: attached, not dispatched */
+	for (int i = 0; i < N_CALLERS; i++) {
+		char phone[32];
+
+		snprintf(phone, sizeof(phone), "139037901%02d", i);
+		inc_create(s, "LY", "op-ly-li", "water.cut", "luolong", phone,
+		    "家里停水了", s->lead, s->att[i]);
+	}
+	rq(&r, LD_OP_TICKET_SHOW, s->att[7]);
+	inc_call(s, "LY", "op-ly-li", &r, &u);
+	assert_string_equal(tm_str(&u.data, "ticket.state", buf, sizeof(buf)),
+	    "new");
+	assert_int_equal(tm_len(&u.data, "ticket.work_orders"), 0);
+	msgpack_unpacked_destroy(&u);
+
+	/* Xin'an starts the plan on a ticket of its own: the city sees it */
+	inc_create(s, "XA", "op-xa-zhao", "water.cut", "xinan", "13703790009",
+	    "县城部分小区停水", NULL, xa_id);
+	rq(&r, LD_OP_PLAN_START, xa_id);
+	event_set_str(&r.args, LD_F_PLAN, "waterplant");
+	inc_call(s, "XA", "op-xa-zhao", &r, &u);
+	msgpack_unpacked_destroy(&u);
+	{
+		bool seen = false;
+
+		for (int i = 0; i < 100 && !seen; i++) {
+			struct ld_client *c = tn_client(&s->net, "LY",
+			    "op-ly-wang", 5000);
+			struct ld_reply rep;
+			struct ld_err err;
+
+			rq(&r, LD_OP_TICKET_SHOW, xa_id);
+			assert_int_equal(client_call(c, &r, &rep, &err), 0);
+			if (rep.ok) {
+				msgpack_unpacked_init(&u);
+				msgpack_unpack_next(&u,
+				    (const char *)rep.result, rep.result_len,
+				    NULL);
+				seen = strcmp(tm_str(&u.data, "ticket.plan",
+				    buf, sizeof(buf)), "waterplant") == 0;
+				msgpack_unpacked_destroy(&u);
+			}
+			client_close(c);	/* after the result was read */
+			if (!seen)
+				usleep(100000);
+		}
+		assert_true(seen);
+	}
+	inc_stop(s);
+
+	/* 15:30: power is back */
+	inc_start(s, "2011-11-16 15:30");
+	inc_wo(s, "unit-power", LD_OP_WO_COMPLETE, 1);
+	inc_wo(s, "unit-water", LD_OP_WO_COMPLETE, 2);
+	rq(&r, LD_OP_INCIDENT_CLOSE, s->lead);
+	event_set_str(&r.args, LD_F_TEXT, "15:30 供电恢复，关林水厂恢复供水，"
+	    "新区供水逐步恢复正常。");
+	inc_call(s, "LY", "op-ly-wang", &r, &u);
+	assert_int_equal(tm_uint(&u.data, "left"), 0);
+	assert_string_equal(tm_str(&u.data, "ticket.state", buf, sizeof(buf)),
+	    "reported");
+	msgpack_unpacked_destroy(&u);
+
+	/* every caller gets the result by SMS: the lead's and the 20 */
+	for (int i = 0; i <= N_CALLERS; i++) {
+		char file[400], *text = NULL;
+
+		if (i == N_CALLERS)
+			snprintf(file, sizeof(file), "%s/13903790000.txt", s->out);
+		else
+			snprintf(file, sizeof(file), "%s/139037901%02d.txt",
+			    s->out, i);
+		for (int k = 0; k < 300 && text == NULL; k++) {
+			struct stat st;
+
+			if (stat(file, &st) == 0 && st.st_size > 0)
+				text = tu_slurp(file, NULL);
+			else
+				usleep(50000);
+		}
+		assert_non_null(text);
+		/* the result, or (lead) the announcements first: the file
+		 * holds the last message */
+		assert_true(strstr(text, "供电恢复") != NULL);
+		free(text);
+	}
+
+	/* every attached caller is called back */
+	for (int i = 0; i < N_CALLERS; i++) {
+		rq(&r, LD_OP_TICKET_CALLBACK, s->att[i]);
+		event_set_uint(&r.args, LD_F_METHOD, LD_METHOD_SMS);
+		event_set_uint(&r.args, LD_F_SATISFACTION, LD_SAT_SATISFIED);
+		inc_call(s, "LY", "op-ly-li", &r, &u);
+		assert_string_equal(tm_str(&u.data, "ticket.state", buf,
+		    sizeof(buf)), "called_back");
+		msgpack_unpacked_destroy(&u);
+	}
+
+	/* the timeline: in time order, with everything */
+	rq(&r, LD_OP_INCIDENT_SHOW, s->lead);
+	inc_call(s, "LY", "op-ly-wang", &r, &u);
+	assert_int_equal(tm_len(&u.data, "attached"), N_CALLERS);
+	assert_true(tm_bool(&u.data, "complete"));
+	{
+		uint64_t last = 0;
+		int attached = 0, announced = 0, gov = 0;
+
+		for (long i = 0; i < tm_len(&u.data, "timeline"); i++) {
+			uint64_t tm;
+
+			snprintf(path, sizeof(path), "timeline.%ld.time", i);
+			tm = tm_uint(&u.data, path);
+			assert_true(tm >= last);
+			last = tm;
+			snprintf(path, sizeof(path), "timeline.%ld.kind", i);
+			tm_str(&u.data, path, buf, sizeof(buf));
+			attached += strcmp(buf, "attached") == 0;
+			announced += strcmp(buf, "announced") == 0;
+			gov += strcmp(buf, "gov.reported") == 0;
+		}
+		assert_int_equal(attached, N_CALLERS);
+		assert_int_equal(announced, 6);	/* 2 x 3 channels */
+		assert_int_equal(gov, 2);	/* the first report, the close */
+	}
+	msgpack_unpacked_destroy(&u);
+
+	/* the public feed: Atom over HTTP, the two announcements */
+	feed = inc_http_get(s, "/announcements.atom");
+	assert_non_null(strstr(feed, "HTTP/1.1 200"));
+	assert_non_null(strstr(feed, "application/atom+xml"));
+	assert_non_null(strstr(feed, "<feed xmlns=\"http://www.w3.org/2005/Atom\">"));
+	assert_int_equal(count(feed, "<entry>"), 2);
+	assert_int_equal(count(feed, "</entry>"), 2);
+	assert_non_null(strstr(feed, "供电恢复"));
+	assert_non_null(strstr(feed, "2011-11-16T07:30:"));	/* 15:30 +08 */
+	free(feed);
+	feed = inc_http_get(s, "/nothing");
+	assert_non_null(strstr(feed, "404"));
+	free(feed);
+
+	inc_stop(s);
+	tn_fini(&s->net);
+	free(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_waterplant_2011_11_16),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
