@@ -61,6 +61,7 @@ static const struct codec_vfield codec_vticket[] = {
 	V_UINT(T, reopens, UINT16_MAX), V_UINT(T, callbacks, UINT16_MAX),
 	V_UINT(T, transfers, UINT16_MAX), V_UINT(T, announcements, UINT16_MAX),
 	V_STR(T, rule), V_STR(T, plan), V_STR(T, incident),
+	V_STR(T, area),		/* also a detail: in the view for by_plan */
 	V_UINT(T, gov_reports, UINT16_MAX),
 };
 

@@ -886,6 +886,54 @@ req_earlier(const struct ld_req_env *env, const struct ld_caller *c,
 
 /* {"ticket": VIEW, "earlier": [SUMMARY...]}: the new ticket's id is in
  * the head event, given by the store in the commit. */
+/* Open incidents in the new ticket's area, started within a day of it:
+ * the operator may attach the ticket (incident.attach) instead of
+ * dispatching it again.  "incidents": [SUMMARY...], at most 5. */
+struct req_inc {
+	char id[5][LD_TICKET_MAX + 1];
+	int n;
+	size_t alen;
+};
+
+static int
+req_inc_cb(const uint8_t *key, size_t len, void *arg)
+{
+	struct req_inc *x = arg;
+	size_t tl = len > x->alen + 1 ? len - x->alen - 2 : 0;
+
+	if (tl == 0 || tl > LD_TICKET_MAX)
+		return 0;
+	snprintf(x->id[x->n++], LD_TICKET_MAX + 1, "%.*s", (int)tl,
+	    (const char *)key + x->alen + 1);
+	return x->n >= 5;
+}
+
+static void
+req_write_incidents(const struct ld_req_env *env, const struct ld_caller *c,
+    const struct ld_ticket *t, struct ld_pw *w)
+{
+	struct req_inc x = { .alen = strlen(t->area) };
+	struct ld_ticket *lead = calloc(5, sizeof(*lead));
+	char prefix[LD_ID_MAX + 1];
+	struct ld_err e;
+	int m = 0;
+
+	snprintf(prefix, sizeof(prefix), "%s", t->area);
+	if (lead != NULL && t->plan[0] == '\0' && t->incident[0] == '\0')
+		(void)store_scan(env->s, "by_plan", prefix, x.alen + 1,
+		    req_inc_cb, &x, &e);
+	for (int i = 0; i < x.n; i++)
+		if (store_get_ticket(env->s, x.id[i], &lead[m], &e) == LD_OK &&
+		    t->created_ms - lead[m].created_ms < 86400000LL &&
+		    req_can_see(env, c, &lead[m], &e) == LD_OK)
+			m++;
+	proto_w_str(w, "incidents");
+	proto_w_array(w, (uint32_t)m);
+	for (int i = 0; i < m; i++)
+		req_write_summary(w, env->t, c, &lead[i], env->now);
+	free(lead);
+}
+
 static int
 req_result_create(const struct ld_req_env *env, const struct ld_caller *c,
     const struct ld_request *r, const struct ld_req_plan *p, uint8_t *buf,
@@ -906,13 +954,14 @@ req_result_create(const struct ld_req_env *env, const struct ld_caller *c,
 		free(t);
 		return n;
 	}
-	proto_reply_begin(&w, buf, cap, r->id, 2);
+	proto_reply_begin(&w, buf, cap, r->id, 3);
 	proto_w_str(&w, "ticket");
 	req_write_view(&w, env->t, c, &t[0], env->now);
 	proto_w_str(&w, "earlier");
 	proto_w_array(&w, (uint32_t)n);
 	for (int i = 1; i <= n; i++)
 		req_write_summary(&w, env->t, c, &t[i], env->now);
+	req_write_incidents(env, c, &t[0], &w);
 	free(t);
 	return req_reply_end(&w, r, err);
 }

@@ -29,6 +29,8 @@
  *   counters  local day u32 BE | node[8, NUL-padded] | counter u8
  *             ->  u64 BE (the node that took the request: views.h
  *             views_count_node)
+ *   by_plan   area NUL | ticket id NUL -> "" (open incidents: tickets with
+ *             a plan not yet reported; a further call is offered them)
  *   by_incident  incident (lead ticket id) NUL | ticket id NUL -> ""
  *             (the tickets attached to an incident)
  *   announcements  time u64 BE | origin[8] | seq u64 BE -> ""

@@ -155,6 +155,7 @@ static const struct rebuild_db rebuild_dbs[] = {
 	{ "by_phone", offsetof(struct ld_store, idx[LD_IX_PHONE]), 1 },
 	{ "by_done", offsetof(struct ld_store, idx[LD_IX_DONE]), 1 },
 	{ "by_incident", offsetof(struct ld_store, idx[LD_IX_INCIDENT]), 1 },
+	{ "by_plan", offsetof(struct ld_store, idx[LD_IX_PLAN]), 1 },
 	{ "announcements", offsetof(struct ld_store, news), 1 },
 };
 #define REBUILD_NDBS (sizeof(rebuild_dbs) / sizeof(rebuild_dbs[0]))

@@ -14,6 +14,7 @@ const char *const views_index_names[LD_IX__COUNT] = {
 	[LD_IX_PHONE] = "by_phone",
 	[LD_IX_DONE] = "by_done",
 	[LD_IX_INCIDENT] = "by_incident",
+	[LD_IX_PLAN] = "by_plan",
 };
 
 /* Append string s with its NUL to key k at *n. */
@@ -79,6 +80,16 @@ views_index_keys(const struct ld_ticket *t, struct ld_ikey *out, size_t cap)
 		views_key_str(k, t->id);
 	}
 
+	if (t->plan[0] != '\0' && (t->state == LD_TS_NEW ||
+	    t->state == LD_TS_DISPATCHED || t->state == LD_TS_IN_PROGRESS ||
+	    t->state == LD_TS_RETURNED || t->state == LD_TS_COMPLETED)) {
+		/* an open incident, by area: further calls are offered it */
+		k = &out[n++];
+		memset(k, 0, sizeof(*k));
+		k->ix = LD_IX_PLAN;
+		views_key_str(k, t->area);
+		views_key_str(k, t->id);
+	}
 	if (t->incident[0] != '\0') {
 		k = &out[n++];
 		memset(k, 0, sizeof(*k));

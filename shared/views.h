@@ -23,6 +23,7 @@ enum ld_index {
 	LD_IX_PHONE,
 	LD_IX_DONE,
 	LD_IX_INCIDENT,
+	LD_IX_PLAN,
 	LD_IX__COUNT
 };
 
@@ -30,7 +31,7 @@ enum ld_index {
 /* by_state, by_day, by_phone: 1 each; by_unit: 1 per open work order;
  * by_due: up to 2 per open work order (sign for, complete); by_done: 1
  * per completed work order; by_incident: 1 for an attached ticket. */
-#define LD_IKEYS_MAX (4 + 4 * LD_WO_MAX)
+#define LD_IKEYS_MAX (5 + 4 * LD_WO_MAX)
 
 struct ld_ikey {
 	uint8_t ix;		/* enum ld_index */

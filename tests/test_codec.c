@@ -861,7 +861,7 @@ test_view_damage(void **state)
 
 	memcpy(m, b, (size_t)n);
 	m[0] = 0x9f;			/* array of 15 */
-	tc_view_expect(m, (size_t)n, "view: array of 15 entries, expected 27");
+	tc_view_expect(m, (size_t)n, "view: array of 15 entries, expected 28");
 	memcpy(m, b, (size_t)n);
 	m[3] = 3;			/* format */
 	tc_view_expect(m, (size_t)n, "view: format 3, expected 2");

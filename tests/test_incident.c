@@ -234,6 +234,21 @@ t_waterplant_2011_11_16(void **state)
 	inc_call(s, "LY", "op-ly-wang", &r, &u);
 	msgpack_unpacked_destroy(&u);
 
+	/* a further call recorded as usual: the reply suggests the open
+	 * incident of its area */
+	rq(&r, LD_OP_TICKET_CREATE, NULL);
+	event_set_str(&r.args, LD_F_PHONE, "13903790999");
+	event_set_str(&r.args, LD_F_PLACE, "洛龙区");
+	event_set_str(&r.args, LD_F_AREA, "luolong");
+	event_set_str(&r.args, LD_F_CATEGORY, "water.cut");
+	event_set_uint(&r.args, LD_F_URGENCY, 2);
+	event_set_str(&r.args, LD_F_TEXT, "停水");
+	inc_call(s, "LY", "op-ly-li", &r, &u);
+	assert_int_equal(tm_len(&u.data, "incidents"), 1);
+	assert_string_equal(tm_str(&u.data, "incidents.0.id", buf,
+	    sizeof(buf)), s->lead);
+	msgpack_unpacked_destroy(&u);
+
 	/* 20 further callers: attached, not dispatched */
 	for (int i = 0; i < N_CALLERS; i++) {
 		char phone[32];
