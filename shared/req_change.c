@@ -353,6 +353,14 @@ req_plan_create(struct req_ctx *x)
 	if (to < 0) {
 		int cat = topo_category(top, a->category);
 
+		/* a plan this county cannot carry out: up to the city */
+		for (int i = 0; i < top->n_plans; i++) {
+			char why[LD_NOTE_MAX + 1];
+
+			if (top->plans[i].category == cat &&
+			    req_plan_needs_parent(x, i, why, sizeof(why)))
+				return req_plan_escalate_plan(x, "", why);
+		}
 		if ((rc = req_plan_dispatch_route(x, "", &rt, 0)) != LD_OK)
 			return rc;
 		/* a category with an emergency plan starts it at once */

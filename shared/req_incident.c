@@ -65,6 +65,64 @@ ri_gov_text(const struct ld_topo *top, const struct ld_ticket *t,
 	}
 }
 
+/* Is unit u's home node self or below it? */
+static bool
+ri_local_unit(const struct ld_topo *top, int self, int u)
+{
+	int n = top->units[u].node;
+
+	for (int hops = 0; n >= 0 && hops <= top->n_nodes; hops++) {
+		if (n == self)
+			return true;
+		n = top->nodes[n].parent;
+	}
+	return false;
+}
+
+int
+req_plan_needs_parent(const struct req_ctx *x, int plan, char *why,
+    size_t cap)
+{
+	const struct ld_topo *top = x->env->t;
+	const struct ld_topo_plan *p = &top->plans[plan];
+	int self = x->env->self;
+	size_t o = 0;
+	bool needs = false;
+
+	if (top->nodes[self].parent < 0)
+		return 0;	/* the top node has every unit below it */
+	if (cap > 0)
+		o = (size_t)snprintf(why, cap, "emergency plan %s needs units "
+		    "of the city:", p->id);
+	for (int i = 0; i < p->n_units; i++) {
+		if (ri_local_unit(top, self, p->units[i]))
+			continue;
+		needs = true;
+		if (o < cap)
+			o += (size_t)snprintf(why + o, cap - o, " %s",
+			    top->units[p->units[i]].id);
+	}
+	return needs;
+}
+
+/* A plan this county cannot carry out: the ticket goes up to the parent,
+ * which starts the plan when it takes the ticket over. */
+int
+req_plan_escalate_plan(struct req_ctx *x, const char *id, const char *why)
+{
+	const struct ld_topo *top = x->env->t;
+	int parent = top->nodes[x->env->self].parent;
+	struct ld_event *ev;
+	int rc;
+
+	if ((rc = req_next(x, LD_EV_TRANSFER_REQUESTED, id, &ev)) != LD_OK)
+		return rc;
+	event_set_str(ev, LD_F_NODE, top->nodes[parent].id);
+	event_set_uint(ev, LD_F_DIRECTION, LD_DIR_UP);
+	event_set_str(ev, LD_F_REASON, why);
+	return LD_OK;
+}
+
 int
 req_plan_incident(struct req_ctx *x, const char *id, int plan)
 {
@@ -144,6 +202,19 @@ req_plan_plan_start(struct req_ctx *x)
 	if (plan < 0)
 		return err_set(x->err, LD_EREFUSED, "plan.start: no emergency "
 		    "plan for category %s; name one (plan=...)", x->t.category);
+	{
+		char why[LD_NOTE_MAX + 1];
+
+		if (req_plan_needs_parent(x, plan, why, sizeof(why))) {
+			if (x->t.state != LD_TS_NEW &&
+			    x->t.state != LD_TS_RETURNED)
+				return err_set(x->err, LD_EREFUSED, "plan.start: "
+				    "%s; only a new or returned ticket can be "
+				    "escalated to the city, which starts it",
+				    why);
+			return req_plan_escalate_plan(x, x->t.id, why);
+		}
+	}
 	return req_plan_incident(x, x->t.id, plan);
 }
 

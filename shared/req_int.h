@@ -46,6 +46,13 @@ int req_plan_dispatch_route(struct req_ctx *x, const char *id,
  * the government on ticket id (x->t: the ticket as it will be), for plan
  * (index into the topology's plans); and the incident ops. */
 int req_plan_incident(struct req_ctx *x, const char *id, int plan);
+/* Does the plan need units above this node?  why: "emergency plan P needs
+ * units of the city: power water". */
+int req_plan_needs_parent(const struct req_ctx *x, int plan, char *why,
+    size_t cap);
+/* transfer.requested up to the parent, for that reason. */
+int req_plan_escalate_plan(struct req_ctx *x, const char *id,
+    const char *why);
 int req_plan_plan_start(struct req_ctx *x);
 int req_plan_attach(struct req_ctx *x);
 /* ticket.create with an incident: the attached event of the new ticket. */

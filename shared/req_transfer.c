@@ -142,7 +142,17 @@ req_plan_accept(struct req_ctx *x)
 	if (x->t.n_wo + (unsigned)rt.n_units > LD_WO_MAX)
 		return err_set(x->err, LD_ELIMIT, "transfer.accept: ticket %s "
 		    "would have more than %d work orders", x->t.id, LD_WO_MAX);
-	return req_plan_dispatch_route(x, x->t.id, &rt, x->t.n_wo);
+	if ((rc = req_plan_dispatch_route(x, x->t.id, &rt, x->t.n_wo)) != 0)
+		return rc;
+	/* a category with an emergency plan: this node starts it (a county
+	 * that could not escalated it here) */
+	for (int i = 0; i < x->env->t->n_plans; i++)
+		if (x->env->t->plans[i].category ==
+		    topo_category(x->env->t, x->t.category) &&
+		    x->t.plan[0] == '\0' && req_plan_needs_parent(x, i, NULL,
+		    0) == 0)
+			return req_plan_incident(x, x->t.id, i);
+	return LD_OK;
 }
 
 int

@@ -11,8 +11,9 @@
  *   11:10  the public is told (platform, SMS, forum);
  *          20 further callers: tickets attached to the incident, not
  *          dispatched again;
- *          Xin'an starts the same plan on a ticket of its own: the city
- *          sees it live;
+ *          Xin'an starts a plan of its own on a ticket of its own: the
+ *          city sees it live; a plan Xin'an cannot carry out (the city's
+ *          units) escalates the ticket, and the city starts it;
  *   15:30  power is back (the nodes restarted at 15:30): both units
  *          complete; the incident is closed with a summary: announced,
  *          reported to the government, told to all 21 callers by SMS
@@ -149,6 +150,41 @@ inc_wo(struct inc *s, const char *who, enum ld_op op, unsigned wo)
 	msgpack_unpacked_destroy(&u);
 }
 
+/* Poll node until ticket id shows field path == want (replication). */
+static bool
+inc_seen(struct inc *s, const char *node, const char *who, const char *id,
+    const char *path, const char *want)
+{
+	char buf[64];
+
+	for (int i = 0; i < 100; i++) {
+		struct ld_client *c = tn_client(&s->net, node, who, 5000);
+		struct ld_request r;
+		struct ld_reply rep;
+		struct ld_err err;
+		msgpack_unpacked u;
+		bool ok = false;
+
+		assert_non_null(c);
+		rq(&r, LD_OP_TICKET_SHOW, id);
+		assert_int_equal(client_call(c, &r, &rep, &err), 0);
+		if (rep.ok) {
+			msgpack_unpacked_init(&u);
+			msgpack_unpack_next(&u, (const char *)rep.result,
+			    rep.result_len, NULL);
+			ok = tm_at(&u.data, path) != NULL &&
+			    strcmp(tm_str(&u.data, path, buf, sizeof(buf)),
+			    want) == 0;
+			msgpack_unpacked_destroy(&u);
+		}
+		client_close(c);
+		if (ok)
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
 /* GET path from LY's HTTP endpoint: the whole response (free it). */
 static char *
 inc_http_get(struct inc *s, const char *path)
@@ -264,39 +300,38 @@ t_waterplant_2011_11_16(void **state)
 	assert_int_equal(tm_len(&u.data, "ticket.work_orders"), 0);
 	msgpack_unpacked_destroy(&u);
 
-	/* Xin'an starts the plan on a ticket of its own: the city sees it */
-	inc_create(s, "XA", "op-xa-zhao", "water.cut", "xinan", "13703790009",
-	    "县城部分小区停水", NULL, xa_id);
-	rq(&r, LD_OP_PLAN_START, xa_id);
-	event_set_str(&r.args, LD_F_PLAN, "waterplant");
+	/* Xin'an starts its own plan (its own units): the city sees it */
+	inc_create(s, "XA", "op-xa-zhao", "water.mass", "xinan", "13703790009",
+	    "县城大面积停水", NULL, xa_id);
+	rq(&r, LD_OP_TICKET_SHOW, xa_id);
 	inc_call(s, "XA", "op-xa-zhao", &r, &u);
+	assert_string_equal(tm_str(&u.data, "ticket.plan", buf, sizeof(buf)),
+	    "xa-water");
 	msgpack_unpacked_destroy(&u);
-	{
-		bool seen = false;
-
-		for (int i = 0; i < 100 && !seen; i++) {
-			struct ld_client *c = tn_client(&s->net, "LY",
-			    "op-ly-wang", 5000);
-			struct ld_reply rep;
-			struct ld_err err;
-
-			rq(&r, LD_OP_TICKET_SHOW, xa_id);
-			assert_int_equal(client_call(c, &r, &rep, &err), 0);
-			if (rep.ok) {
-				msgpack_unpacked_init(&u);
-				msgpack_unpack_next(&u,
-				    (const char *)rep.result, rep.result_len,
-				    NULL);
-				seen = strcmp(tm_str(&u.data, "ticket.plan",
-				    buf, sizeof(buf)), "waterplant") == 0;
-				msgpack_unpacked_destroy(&u);
-			}
-			client_close(c);	/* after the result was read */
-			if (!seen)
-				usleep(100000);
-		}
-		assert_true(seen);
-	}
+	assert_true(inc_seen(s, "LY", "op-ly-wang", xa_id, "ticket.plan",
+	    "xa-water"));
+	/* a plan that needs the city's units, at Xin'an: escalated; the
+	 * city takes it over and starts the plan there */
+	inc_create(s, "XA", "op-xa-zhao", "power.waterplant", "xinan",
+	    "13703790010", "县水厂停电", NULL, xa_id);
+	rq(&r, LD_OP_TICKET_SHOW, xa_id);
+	inc_call(s, "XA", "op-xa-zhao", &r, &u);
+	assert_string_equal(tm_str(&u.data, "ticket.transfer_to", buf,
+	    sizeof(buf)), "LY");
+	assert_int_equal(tm_len(&u.data, "ticket.work_orders"), 0);
+	msgpack_unpacked_destroy(&u);
+	assert_true(inc_seen(s, "LY", "op-ly-wang", xa_id, "ticket.transfer_to",
+	    "LY"));
+	rq(&r, LD_OP_TRANSFER_ACCEPT, xa_id);
+	inc_call(s, "LY", "op-ly-zhang", &r, &u);
+	assert_string_equal(tm_str(&u.data, "ticket.plan", buf, sizeof(buf)),
+	    "waterplant");
+	/* the rule for Xin'an's area (xa.power, xa.water) and the plan's
+	 * city units (power, water) */
+	assert_int_equal(tm_len(&u.data, "ticket.work_orders"), 4);
+	assert_string_equal(tm_str(&u.data, "ticket.work_orders.2.unit", buf,
+	    sizeof(buf)), "power");
+	msgpack_unpacked_destroy(&u);
 	inc_stop(s);
 
 	/* 15:30: power is back */
