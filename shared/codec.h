@@ -27,7 +27,7 @@
 #include "ticket.h"
 
 #define LD_EVENT_FORMAT 1	/* "v" in the envelope */
-#define LD_VIEW_FORMAT 2
+#define LD_VIEW_FORMAT 3
 
 /* Encode ev into buf (capacity cap).  Returns the length (> 0), or a
  * negative code: LD_ELIMIT if it does not fit, LD_EINVAL if ev breaks the

@@ -353,13 +353,23 @@ req_plan_create(struct req_ctx *x)
 	if (to < 0) {
 		int cat = topo_category(top, a->category);
 
-		/* a plan this county cannot carry out: up to the city */
+		/* a plan this county cannot carry out: up to the city; a
+		 * plan already at work here on the same area: this call
+		 * joins that incident */
 		for (int i = 0; i < top->n_plans; i++) {
-			char why[LD_NOTE_MAX + 1];
+			char why[LD_NOTE_MAX + 1], lead[LD_TICKET_MAX + 1];
 
-			if (top->plans[i].category == cat &&
-			    req_plan_needs_parent(x, i, why, sizeof(why)))
+			if (top->plans[i].category != cat)
+				continue;
+			if (req_plan_needs_parent(x, i, why, sizeof(why)))
 				return req_plan_escalate_plan(x, "", why);
+			if (req_open_incident(x, a->area, i, lead)) {
+				if ((rc = req_next(x, LD_EV_ATTACHED, "",
+				    &ev)) != LD_OK)
+					return rc;
+				event_set_str(ev, LD_F_INCIDENT, lead);
+				return LD_OK;
+			}
 		}
 		if ((rc = req_plan_dispatch_route(x, "", &rt, 0)) != LD_OK)
 			return rc;

@@ -13,8 +13,10 @@
 #include "req.h"
 #include "req_int.h"
 #include "ltime.h"
+#include "utf8.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The plan of the topology named id, or the one whose category is the
@@ -55,14 +57,7 @@ ri_gov_text(const struct ld_topo *top, const struct ld_ticket *t,
 		o += (size_t)snprintf(buf + o, cap - o, "。%s", note);
 	if (o < cap)
 		snprintf(buf + o, cap - o, "。");
-	/* a cut in the middle of a character would be refused as UTF-8 */
-	if (o >= cap && cap > 0) {
-		size_t n = cap - 1;
-
-		while (n > 0 && ((unsigned char)buf[n] & 0xc0) == 0x80)
-			n--;
-		buf[n] = '\0';
-	}
+	utf8_trim(buf);	/* a cut mid-character would be refused */
 }
 
 /* Is unit u's home node self or below it? */
@@ -244,11 +239,57 @@ ri_joinable(struct req_ctx *x)
 
 	if ((rc = ri_lead(x, x->r->args.incident, lead)) != LD_OK)
 		return rc;
+	if (strcmp(lead->owner, x->env->t->nodes[x->env->self].id) != 0)
+		return err_set(x->err, LD_EREFUSED, "incident %s belongs to node "
+		    "%s: record the call there", lead->id, lead->owner);
 	if (lead->state == LD_TS_CLOSED || lead->state == LD_TS_REPORTED ||
 	    lead->state == LD_TS_CALLED_BACK)
 		return err_set(x->err, LD_EREFUSED, "incident %s is over (%s)",
 		    lead->id, ticket_state_name(lead->state));
 	return req_can_see(x->env, x->c, lead, x->err);
+}
+
+struct ri_open {
+	char id[LD_TICKET_MAX + 1];
+	size_t alen;
+	const struct req_ctx *x;
+	const char *plan;
+	struct ld_ticket *t;
+	bool found;
+};
+
+static int
+ri_open_cb(const uint8_t *key, size_t len, void *arg)
+{
+	struct ri_open *o = arg;
+	size_t tl = len > o->alen + 1 ? len - o->alen - 2 : 0;
+	struct ld_err e;
+
+	if (tl == 0 || tl > LD_TICKET_MAX)
+		return 0;
+	snprintf(o->id, sizeof(o->id), "%.*s", (int)tl,
+	    (const char *)key + o->alen + 1);
+	o->found = store_get_ticket(o->x->env->s, o->id, o->t, &e) == LD_OK &&
+	    strcmp(o->t->plan, o->plan) == 0 &&
+	    strcmp(o->t->owner, o->x->env->t->nodes[o->x->env->self].id) == 0 &&
+	    o->x->env->now - o->t->created_ms < 86400000LL;
+	return o->found;
+}
+
+int
+req_open_incident(struct req_ctx *x, const char *area, int plan, char *id)
+{
+	struct ri_open o = { .alen = strlen(area), .x = x,
+		.plan = x->env->t->plans[plan].id, .t = &x->scratch };
+	char prefix[LD_ID_MAX + 1];
+	struct ld_err e;
+
+	snprintf(prefix, sizeof(prefix), "%s", area);
+	(void)store_scan(x->env->s, "by_plan", prefix, o.alen + 1, ri_open_cb,
+	    &o, &e);
+	if (o.found)
+		snprintf(id, LD_TICKET_MAX + 1, "%s", o.id);
+	return o.found;
 }
 
 /* incident.attach: this (new) ticket joins the incident. */
@@ -368,6 +409,7 @@ req_plan_gov(struct req_ctx *x)
 struct ri_attached {
 	char (*id)[LD_TICKET_MAX + 1];
 	size_t n, cap;
+	bool nomem;
 };
 
 static int
@@ -377,8 +419,19 @@ ri_attached_cb(const uint8_t *key, size_t len, void *arg)
 	const char *k = (const char *)key;
 	size_t il = strnlen(k, len);
 
-	if (il + 1 >= len || a->n >= a->cap)
-		return a->n >= a->cap;
+	if (il + 2 > len || len - il - 2 > LD_TICKET_MAX)
+		return 0;
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 64;
+		void *p = realloc(a->id, cap * sizeof(*a->id));
+
+		if (p == NULL) {
+			a->nomem = true;
+			return 1;
+		}
+		a->id = p;
+		a->cap = cap;
+	}
 	snprintf(a->id[a->n++], LD_TICKET_MAX + 1, "%.*s",
 	    (int)(len - il - 2), k + il + 1);
 	return 0;
@@ -397,16 +450,20 @@ req_plan_incident_close(struct req_ctx *x)
 {
 	const struct ld_topo_plan *p = ri_plan_on(x);
 	const char *summary = x->r->args.text;
-	char ids[LD_REQ_ATTACHED_MAX + 1][LD_TICKET_MAX + 1];
-	struct ri_attached at = { ids, 0, LD_REQ_ATTACHED_MAX + 1 };
+	struct ri_attached at = { NULL, 0, 0, false };
 	struct ld_ticket *a = &x->scratch;
 	struct ld_event *ev;
 	bool sms = false, again;
 	char prefix[LD_TICKET_MAX + 1];
+	size_t told = 0;
 	int rc;
 
 	if (p == NULL)
 		return x->err->code;
+	if (strcmp(x->t.owner, x->env->t->nodes[x->env->self].id) != 0)
+		return err_set(x->err, LD_EREFUSED, "incident.close: incident "
+		    "%s belongs to node %s; close it there", x->t.id,
+		    x->t.owner);
 	again = x->t.state == LD_TS_REPORTED || x->t.state == LD_TS_CALLED_BACK
 	    || x->t.state == LD_TS_CLOSED;
 	if (!again && x->t.state != LD_TS_COMPLETED)
@@ -431,35 +488,38 @@ req_plan_incident_close(struct req_ctx *x)
 		event_set_uint(ev, LD_F_METHOD, sms ? LD_METHOD_SMS :
 		    LD_METHOD_PHONE);
 	}
-	/* the attached callers not told yet */
+	/* the attached callers not told yet: up to LD_REQ_ATTACHED_MAX now,
+	 * the others counted in left (incident.close again tells them) */
 	snprintf(prefix, sizeof(prefix), "%s", x->t.id);
 	rc = store_scan(x->env->s, "by_incident", prefix, strlen(prefix) + 1,
 	    ri_attached_cb, &at, x->err);
-	if (rc != LD_OK)
-		return rc;
+	if (rc == LD_OK && at.nomem)
+		rc = err_set(x->err, LD_ENOMEM, "incident.close: out of memory");
 	x->p->left = 0;
-	for (size_t i = 0; i < at.n; i++) {
+	for (size_t i = 0; rc == LD_OK && i < at.n; i++) {
 		struct ld_ticket b;
 
-		if (store_get_ticket(x->env->s, ids[i], a, x->err) != LD_OK ||
+		if (store_get_ticket(x->env->s, at.id[i], a, x->err) != LD_OK ||
 		    a->state != LD_TS_NEW)
 			continue;
-		if (x->p->n + 1 > x->cap) {
+		if (told >= LD_REQ_ATTACHED_MAX || x->p->n + 1 > x->cap) {
 			x->p->left++;
 			continue;
 		}
 		if ((rc = req_next(x, LD_EV_REPORTED, a->id, &ev)) != LD_OK)
-			return rc;
+			break;
 		event_set_str(ev, LD_F_NOTE, summary);
 		event_set_uint(ev, LD_F_METHOD, sms ? LD_METHOD_SMS :
 		    LD_METHOD_PHONE);
 		/* checked here: req_dry_run checks the lead's events only */
 		b = *a;
 		if ((rc = ticket_apply(&b, ev, x->env->now, x->err)) != LD_OK)
-			return err_prefix(x->err, "incident.close");
+			rc = err_prefix(x->err, "incident.close");
+		told++;
 	}
-	if (at.n == at.cap && x->p->left == 0)
-		x->p->left = 1;	/* more than could be read at once */
+	free(at.id);
+	if (rc != LD_OK)
+		return rc;
 	if (again && x->p->n == 0)
 		return err_set(x->err, LD_EREFUSED, "incident.close: incident "
 		    "%s is closed and every attached caller was told", x->t.id);

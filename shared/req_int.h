@@ -55,6 +55,10 @@ int req_plan_escalate_plan(struct req_ctx *x, const char *id,
     const char *why);
 int req_plan_plan_start(struct req_ctx *x);
 int req_plan_attach(struct req_ctx *x);
+/* An open incident of plan in area, owned here, started within a day:
+ * its id into id (LD_TICKET_MAX + 1) and 1, else 0. */
+int req_open_incident(struct req_ctx *x, const char *area, int plan,
+    char *id);
 /* ticket.create with an incident: the attached event of the new ticket. */
 int req_plan_attach_new(struct req_ctx *x);
 int req_plan_announce(struct req_ctx *x);

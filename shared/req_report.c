@@ -322,6 +322,33 @@ rr_incident(const struct ld_req_env *env, const struct ld_caller *c,
 	if (rc != LD_OK)
 		goto out;
 	qsort(x.ev, x.n, sizeof(*x.ev), rr_ev_cmp);
+	/* what fits: the view, the summaries, then events while they fit
+	 * (each measured by writing it into a scratch buffer) */
+	{
+		uint8_t *scratch = malloc(LD_FRAME_MAX * 2);
+		size_t budget = cap > 256 * 1024 ? cap - 256 * 1024 : cap / 2;
+		size_t used = (size_t)x.n_att * 600, keep = 0;
+
+		if (scratch == NULL) {
+			rc = err_set(err, LD_ENOMEM, "incident.show: out of "
+			    "memory");
+			goto out;
+		}
+		for (; keep < x.n; keep++) {
+			struct ld_pw sw;
+
+			proto_reply_begin(&sw, scratch, LD_FRAME_MAX * 2, 0, 1);
+			req_write_event(&sw, &x.ev[keep]);
+			if (used + sw.off > budget)
+				break;
+			used += sw.off;
+		}
+		free(scratch);
+		if (keep < x.n) {
+			x.n = keep;
+			x.full = true;
+		}
+	}
 	proto_reply_begin(&w, buf, cap, r->id, 4);
 	proto_w_str(&w, "incident");
 	req_write_view(&w, env->t, c, t, env->now);

@@ -187,7 +187,7 @@ write_wos(struct ld_pw *w, const struct ld_ticket *t, const char *unit)
 			write_wo(w, &t->wo[i], i + 1);
 }
 
-#define VIEW_KEYS 25
+#define VIEW_KEYS 27
 
 void
 req_write_view(struct ld_pw *w, const struct ld_topo *top,
@@ -213,6 +213,9 @@ req_write_view(struct ld_pw *w, const struct ld_topo *top,
 	kv_str(w, "rule", t->rule);				/* 15 */
 	proto_w_str(w, "plan");
 	w_opt_str(w, t->plan);
+	proto_w_str(w, "incident");
+	w_opt_str(w, t->incident);
+	kv_uint(w, "gov_reports", t->gov_reports);
 	proto_w_str(w, "reported");
 	proto_w_bool(w, t->reported != 0);
 	proto_w_str(w, "called_back");

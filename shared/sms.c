@@ -3,6 +3,7 @@
 #include "codec.h"
 #include "log.h"
 #include "ltime.h"
+#include "utf8.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -73,11 +74,16 @@ sms_queue(struct sms_feed_ctx *x, const char *tid, const char *id,
 		snprintf(why, sizeof(why), "not sent: %s", t->phone[0] ?
 		    "not a mobile number" : "the ticket has no phone number");
 		log_warn("sms", "%s: %s (%s); in dead/", id, why, err.msg);
-		if (outbox_put_dead(x->m->o, id, t->phone, body, why, x->now,
-		    &err) != 0) {
+		int drc = outbox_put_dead(x->m->o, id, t->phone, body, why,
+		    x->now, &err);
+
+		if (drc == LD_EINVAL) {
+			log_error("sms", "%s: cannot be kept, skipped: %s", id,
+			    err.msg);
+		} else if (drc != 0) {
 			log_error("sms", "%s: not kept: %s", id, err.msg);
 			x->failed = true;
-			rc = 1;
+			rc = 1;		/* the disk: again at the next feed */
 		}
 	} else {
 		/* the disk: try again at the next feed */
@@ -153,13 +159,10 @@ sms_feed_cb(uint64_t idx, const char *origin, uint64_t seq,
 		if (sms_body(body, sizeof(body), x->ev.ticket, x->ev.note) != 0 &&
 		    sms_body(body, sizeof(body), x->ev.ticket, "见工单") != 0)
 			snprintf(body, sizeof(body), "%s", x->ev.ticket);
+		utf8_trim(body);
 	} else if ((size_t)snprintf(body, sizeof(body), "【110联动公告】%s",
 	    x->ev.text) >= sizeof(body)) {
-		size_t n = sizeof(body) - 1;	/* cut at a character */
-
-		while (n > 0 && ((unsigned char)body[n] & 0xc0) == 0x80)
-			n--;
-		body[n] = '\0';
+		utf8_trim(body);	/* cut at a character */
 	}
 	if (sms_queue(x, x->ev.ticket, id, body) != 0)
 		return 1;

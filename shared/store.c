@@ -168,9 +168,9 @@ store_check_schema(struct ld_store *s, const struct ld_store_opts *o,
 	const uint8_t *p = v.mv_data;
 	uint32_t ver = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
 	    (uint32_t)p[2] << 8 | p[3];
-	if (ver == 1 && LD_STORE_SCHEMA == 2 && o->migrate) {
+	if (ver >= 1 && ver < LD_STORE_SCHEMA && o->migrate) {
 		s->migrating = true;	/* the log is the same; views rebuilt */
-	} else if (ver == 1 && LD_STORE_SCHEMA == 2) {
+	} else if (ver >= 1 && ver < LD_STORE_SCHEMA) {
 		mdb_txn_abort(txn);
 		return err_set(err, LD_ESCHEMA, "%s: store has schema version %u; "
 		    "this build reads version %u; nothing was changed (start "
@@ -258,6 +258,7 @@ store_open(struct ld_store **sp, const struct ld_store_opts *o,
 	if (s == NULL)
 		return err_set(err, LD_ENOMEM, "store: out of memory");
 	s->lockfd = -1;
+	pthread_rwlock_init(&s->grow_lock, NULL);
 	snprintf(s->dir, sizeof(s->dir), "%s", o->dir);
 	snprintf(s->node, sizeof(s->node), "%s", o->node);
 	s->map_size = o->map_size ? o->map_size : STORE_MAP_DEFAULT;
@@ -329,10 +330,12 @@ fail:
 	return rc;
 }
 
-/* Schema 1 to 2: the log (events, applied, meta) is the same; the views
- * are rebuilt from it (counters by node, unit counters, by_done), then
- * the schema record says 2.  A crash in between leaves schema 1: the
- * next --migrate does it again. */
+/* An older schema (1: before issue 6; 2: before issue 7) to this one: the
+ * log (events, applied, meta) is the same; the views are rebuilt from it
+ * (counters by node, unit counters, by_done, by_incident, by_plan,
+ * announcements, the view format), then the schema record says so.  A
+ * crash in between leaves the old schema: the next --migrate does it
+ * again. */
 static int
 store_migrate(struct ld_store *s, struct ld_err *err)
 {
@@ -352,7 +355,7 @@ store_migrate(struct ld_store *s, struct ld_err *err)
 		mdb_txn_abort(txn);
 	if (rc != 0)
 		return store_mdb_err(err, rc, "migrating: schema record");
-	log_warn("store", "%s: migrated from schema 1 to %d: views rebuilt "
+	log_warn("store", "%s: migrated to schema %d: views rebuilt "
 	    "from %llu events of the log", s->dir, LD_STORE_SCHEMA,
 	    (unsigned long long)s->applied_last);
 	s->migrating = false;
@@ -368,6 +371,7 @@ store_close(struct ld_store *s)
 		mdb_env_close(s->env);
 	if (s->lockfd >= 0)
 		close(s->lockfd);
+	pthread_rwlock_destroy(&s->grow_lock);
 	free(s);
 }
 
@@ -1165,7 +1169,11 @@ store_grow_pending(const struct ld_store *s)
 int
 store_grow_map(struct ld_store *s, struct ld_err *err)
 {
-	int rc = store_grow(s, err);
+	int rc;
+
+	pthread_rwlock_wrlock(&s->grow_lock);	/* no reader in any thread */
+	rc = store_grow(s, err);
+	pthread_rwlock_unlock(&s->grow_lock);
 
 	if (rc == 0)
 		s->grow_pending = false;
@@ -1204,11 +1212,11 @@ store_meta_u64(struct ld_store *s, const char *key)
 	MDB_val k = { strlen(key), (void *)key }, v;
 	uint64_t val = 0;
 
-	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0)
+	if (store_rd_txn(s, &txn) != 0)
 		return 0;
 	if (mdb_get(txn, s->meta, &k, &v) == 0 && v.mv_size == 8)
 		val = views_get_u64(v.mv_data);
-	mdb_txn_abort(txn);
+	store_rd_end(s, txn);
 	return val;
 }
 

@@ -68,7 +68,7 @@
 #include "event.h"
 #include "ticket.h"
 
-#define LD_STORE_SCHEMA 2
+#define LD_STORE_SCHEMA 3
 
 struct ld_store;
 

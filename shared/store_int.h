@@ -5,6 +5,7 @@
 
 #include <limits.h>
 #include <lmdb.h>
+#include <pthread.h>
 
 #include "codec.h"
 #include "store.h"
@@ -42,6 +43,10 @@ struct ld_store {
 	MDB_dbi meta, events, applied, tickets, details, history, counters;
 	MDB_dbi ucounters;
 	MDB_dbi news;		/* "announcements": time | origin | seq */
+	/* Read transactions hold it shared, growing the map exclusive:
+	 * mdb_env_set_mapsize needs no transaction open in the process, and
+	 * other threads (SMS, HTTP) read at any time. */
+	pthread_rwlock_t grow_lock;
 	MDB_dbi idx[LD_IX__COUNT];
 	char dir[PATH_MAX];
 	char node[LD_NODE_MAX + 1];
@@ -74,6 +79,10 @@ store_fatal(int rc)
 {
 	return rc > 0 || rc <= -30000;
 }
+
+/* A read transaction under the grow lock (shared), and its end. */
+int store_rd_txn(struct ld_store *s, MDB_txn **txn);
+void store_rd_end(struct ld_store *s, MDB_txn *txn);
 
 /* Start a write transaction's write-behind (empty), and write it out. */
 void store_txn_start(struct ld_store *s);

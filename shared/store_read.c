@@ -5,10 +5,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+int
+store_rd_txn(struct ld_store *s, MDB_txn **txn)
+{
+	int rc;
+
+	pthread_rwlock_rdlock(&s->grow_lock);
+	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
+	if (rc != 0)
+		pthread_rwlock_unlock(&s->grow_lock);
+	return rc;
+}
+
+void
+store_rd_end(struct ld_store *s, MDB_txn *txn)
+{
+	mdb_txn_abort(txn);
+	pthread_rwlock_unlock(&s->grow_lock);
+}
+
 static int
 store_rd_begin(struct ld_store *s, MDB_txn **txn, struct ld_err *err)
 {
-	int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
+	int rc = store_rd_txn(s, txn);
 
 	return rc == 0 ? LD_OK : store_mdb_err(err, rc, "read");
 }
@@ -28,7 +47,7 @@ store_get_ticket(struct ld_store *s, const char *id, struct ld_ticket *t,
 	rc = store_txn_get_view(s, txn, id, t, err);
 	if (rc == 0)
 		rc = store_txn_get_details(s, txn, id, t, err);
-	mdb_txn_abort(txn);
+	store_rd_end(s, txn);
 	if (rc == 0 && t->state == LD_TS_NONE)
 		rc = err_set(err, LD_ENOTFOUND, "no ticket %s", id);
 	return rc;
@@ -64,7 +83,7 @@ store_get_event(struct ld_store *s, const char *origin, uint64_t seq,
 		if (err)
 			err->code = rc;
 	}
-	mdb_txn_abort(txn);
+	store_rd_end(s, txn);
 	return rc;
 }
 
@@ -94,7 +113,7 @@ store_history(struct ld_store *s, const char *id, store_event_cb cb,
 	}
 	rc = mdb_cursor_open(txn, s->history, &cur);
 	if (rc != 0) {
-		mdb_txn_abort(txn);
+		store_rd_end(s, txn);
 		free(ev);
 		return store_mdb_err(err, rc, "history");
 	}
@@ -119,7 +138,7 @@ store_history(struct ld_store *s, const char *id, store_event_cb cb,
 	rc = n > 0 ? LD_OK : err_set(err, LD_ENOTFOUND, "no ticket %s", id);
 out:
 	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
+	store_rd_end(s, txn);
 	free(ev);
 	return rc;
 }
@@ -146,7 +165,7 @@ store_events_after(struct ld_store *s, const char *origin, uint64_t after,
 		return rc;
 	rc = mdb_cursor_open(txn, s->events, &cur);
 	if (rc != 0) {
-		mdb_txn_abort(txn);
+		store_rd_end(s, txn);
 		return store_mdb_err(err, rc, "events");
 	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
@@ -159,7 +178,7 @@ store_events_after(struct ld_store *s, const char *origin, uint64_t after,
 			break;
 	}
 	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
+	store_rd_end(s, txn);
 	return rc == 0 || rc == MDB_NOTFOUND ? LD_OK :
 	    store_mdb_err(err, rc, "events");
 }
@@ -182,7 +201,7 @@ store_applied_after(struct ld_store *s, uint64_t after, store_applied_cb cb,
 		return rc;
 	rc = mdb_cursor_open(txn, s->applied, &cur);
 	if (rc != 0) {
-		mdb_txn_abort(txn);
+		store_rd_end(s, txn);
 		return store_mdb_err(err, rc, "applied");
 	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
@@ -203,7 +222,7 @@ store_applied_after(struct ld_store *s, uint64_t after, store_applied_cb cb,
 			break;
 	}
 	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
+	store_rd_end(s, txn);
 	if (rc == LD_ECORRUPT)
 		return rc;
 	return rc == 0 || rc == MDB_NOTFOUND ? LD_OK :
@@ -218,14 +237,14 @@ store_applied_last(struct ld_store *s)
 	MDB_val k, v;
 	uint64_t last = 0;
 
-	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0)
+	if (store_rd_txn(s, &txn) != 0)
 		return 0;
 	if (mdb_cursor_open(txn, s->applied, &cur) == 0) {
 		if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
 			last = views_get_u64(k.mv_data);
 		mdb_cursor_close(cur);
 	}
-	mdb_txn_abort(txn);
+	store_rd_end(s, txn);
 	return last;
 }
 
@@ -235,11 +254,11 @@ store_cursor(struct ld_store *s, const char *origin)
 	MDB_txn *txn;
 	uint64_t seq = 0;
 
-	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0)
+	if (store_rd_txn(s, &txn) != 0)
 		return 0;
 	if (store_log_last(s, txn, origin, &seq) != 0)
 		seq = 0;
-	mdb_txn_abort(txn);
+	store_rd_end(s, txn);
 	return seq;
 }
 
@@ -275,7 +294,7 @@ store_snap_end(struct ld_snap *snap)
 {
 	if (snap == NULL)
 		return;
-	mdb_txn_abort(snap->txn);
+	store_rd_end(snap->s, snap->txn);
 	free(snap);
 }
 
@@ -512,7 +531,7 @@ store_walk(struct ld_store *s, MDB_txn *rtxn, const char *db, bool back,
 	rc = mdb_cursor_open(txn, dbi, &cur);
 	if (rc != 0) {
 		if (rtxn == NULL)
-			mdb_txn_abort(txn);
+			store_rd_end(s, txn);
 		return store_mdb_err(err, rc, db);
 	}
 	for (rc = store_walk_start(cur, back, prefix, plen, bound, bnd_len, &k);
@@ -525,7 +544,7 @@ store_walk(struct ld_store *s, MDB_txn *rtxn, const char *db, bool back,
 	}
 	mdb_cursor_close(cur);
 	if (rtxn == NULL)
-		mdb_txn_abort(txn);
+		store_rd_end(s, txn);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return store_mdb_err(err, rc, db);
 	return LD_OK;
@@ -593,13 +612,13 @@ store_stats(struct ld_store *s, struct ld_store_stats *st)
 	size_t pages = 0;
 
 	memset(st, 0, sizeof(*st));
-	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0)
+	if (store_rd_txn(s, &txn) != 0)
 		return LD_EIO;
 	if (mdb_stat(txn, s->events, &ms) == 0)
 		st->events = ms.ms_entries;
 	if (mdb_stat(txn, s->tickets, &ms) == 0)
 		st->tickets = ms.ms_entries;
-	mdb_txn_abort(txn);
+	store_rd_end(s, txn);
 	if (mdb_env_info(s->env, &info) == 0) {
 		st->map_size = info.me_mapsize;
 		pages = info.me_last_pgno + 1;

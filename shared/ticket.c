@@ -852,6 +852,9 @@ ticket_on_reopened(struct ticket_ctx *c)
 	t->closed = 0;
 	t->closed_ms = 0;
 	t->completed_ms = 0;
+	/* an attached caller still unsatisfied: the ticket leaves the
+	 * incident, to be handled on its own */
+	t->incident[0] = '\0';
 	return LD_OK;
 }
 
@@ -1017,8 +1020,8 @@ ticket_on_attached(struct ticket_ctx *c)
 	if (strcmp(c->ev->incident, t->id) == 0 || c->ev->incident[0] == '\0')
 		return ticket_refuse(c, "a ticket cannot join itself");
 	if (t->plan[0] != '\0')
-		return ticket_refuse(c, "the ticket leads incident %s itself",
-		    t->plan);
+		return ticket_refuse(c, "the ticket leads an incident itself "
+		    "(plan %s)", t->plan);
 	ticket_copy(t->incident, sizeof(t->incident), c->ev->incident);
 	return LD_OK;
 }

@@ -77,3 +77,15 @@ fail:
 		*bad = i;
 	return false;
 }
+
+size_t
+utf8_trim(char *s)
+{
+	size_t len = strlen(s), bad;
+
+	/* only a bad byte among the last three can be a cut character */
+	while (len > 0 && !utf8_valid(s, len, &bad) && bad + 4 > len &&
+	    bad < len)
+		s[len = bad] = '\0';
+	return len;
+}

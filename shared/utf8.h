@@ -11,4 +11,9 @@
  * NULL) is the offset of the first bad byte. */
 bool utf8_valid(const char *s, size_t len, size_t *bad);
 
+/* A C string cut short (snprintf into a full buffer) may end in half a
+ * character: cut that half off, so the string is valid UTF-8 again if it
+ * was before the cut.  Returns the new length. */
+size_t utf8_trim(char *s);
+
 #endif

@@ -863,8 +863,8 @@ test_view_damage(void **state)
 	m[0] = 0x9f;			/* array of 15 */
 	tc_view_expect(m, (size_t)n, "view: array of 15 entries, expected 28");
 	memcpy(m, b, (size_t)n);
-	m[3] = 3;			/* format */
-	tc_view_expect(m, (size_t)n, "view: format 3, expected 2");
+	m[3] = 4;			/* format */
+	tc_view_expect(m, (size_t)n, "view: format 4, expected 3");
 	memcpy(m, b, 4);		/* id as a (non-canonical) str8 */
 	m[4] = 0xd9;
 	m[5] = (uint8_t)(b[4] & 0x1f);

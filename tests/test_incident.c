@@ -40,7 +40,8 @@ struct inc {
 	char out[300], cmd[400], http[64], dir_sms[300];
 	int http_port;
 	char lead[LD_TICKET_MAX + 1];
-	char att[N_CALLERS][LD_TICKET_MAX + 1];
+	char att[N_CALLERS + 1][LD_TICKET_MAX + 1];	/* [N]: a second
+						 * call of the plan's category */
 	uint8_t res[LD_PROTO_REPLY_MAX];	/* the last result, kept */
 };
 
@@ -233,7 +234,8 @@ t_waterplant_2011_11_16(void **state)
 	tn_init(&s->net);
 	snprintf(s->out, sizeof(s->out), "%s/sms", s->net.dir);
 	assert_int_equal(mkdir(s->out, 0700), 0);
-	snprintf(s->cmd, sizeof(s->cmd), "cat > '%s'/\"$1\".txt", s->out);
+	snprintf(s->cmd, sizeof(s->cmd), "{ cat; echo; } >> '%s'/\"$1\".txt",
+	    s->out);
 	s->http_port = s->net.port_base + 950;
 	snprintf(s->http, sizeof(s->http), "127.0.0.1:%d", s->http_port);
 
@@ -284,6 +286,47 @@ t_waterplant_2011_11_16(void **state)
 	assert_string_equal(tm_str(&u.data, "incidents.0.id", buf,
 	    sizeof(buf)), s->lead);
 	msgpack_unpacked_destroy(&u);
+
+	/* a second call of the plan's category in the same area joins the
+	 * incident: no second plan, no second report to the government */
+	{
+		char *again = s->att[N_CALLERS];
+
+		inc_create(s, "LY", "op-ly-li", "power.waterplant", "luolong",
+		    "13903790998", "新区停电停水", NULL, again);
+		rq(&r, LD_OP_TICKET_SHOW, again);
+		inc_call(s, "LY", "op-ly-li", &r, &u);
+		assert_string_equal(tm_str(&u.data, "ticket.incident", buf,
+		    sizeof(buf)), s->lead);
+		assert_int_equal(tm_len(&u.data, "ticket.work_orders"), 0);
+		msgpack_unpacked_destroy(&u);
+	}
+	/* another incident with a text of 2,000 bytes (UTF-8 throughout):
+	 * the government report and the SMS are cut at a character, and
+	 * SMS keep flowing */
+	{
+		char text[LD_TEXT_MAX + 1], other[LD_TICKET_MAX + 1], file[400];
+		size_t o = 0;
+		struct stat st;
+		int k;
+
+		while (o + 3 <= 1998)
+			o += (size_t)snprintf(text + o, sizeof(text) - o, "停");
+		text[o++] = 'A';
+		text[o++] = 'A';
+		text[o] = '\0';
+		inc_create(s, "LY", "op-ly-wang", "power.waterplant", "xigong",
+		    "13903790997", text, NULL, other);
+		rq(&r, LD_OP_INCIDENT_ANNOUNCE, other);
+		event_set_str(&r.args, LD_F_TEXT, text);
+		event_set_str(&r.args, LD_F_CHANNEL, "sms");
+		inc_call(s, "LY", "op-ly-wang", &r, &u);
+		msgpack_unpacked_destroy(&u);
+		snprintf(file, sizeof(file), "%s/13903790997.txt", s->out);
+		for (k = 0; k < 300 && stat(file, &st) != 0; k++)
+			usleep(50000);
+		assert_true(k < 300);
+	}
 
 	/* 20 further callers: attached, not dispatched */
 	for (int i = 0; i < N_CALLERS; i++) {
@@ -347,32 +390,36 @@ t_waterplant_2011_11_16(void **state)
 	    "reported");
 	msgpack_unpacked_destroy(&u);
 
-	/* every caller gets the result by SMS: the lead's and the 20 */
+	/* every caller gets the result by SMS, about their own ticket (the
+	 * messages are appended: the announcements came first) */
 	for (int i = 0; i <= N_CALLERS; i++) {
-		char file[400], *text = NULL;
+		const char *id = i == N_CALLERS ? s->lead : s->att[i];
+		char file[400], want[96], *text = NULL;
 
 		if (i == N_CALLERS)
 			snprintf(file, sizeof(file), "%s/13903790000.txt", s->out);
 		else
 			snprintf(file, sizeof(file), "%s/139037901%02d.txt",
 			    s->out, i);
-		for (int k = 0; k < 300 && text == NULL; k++) {
-			struct stat st;
-
-			if (stat(file, &st) == 0 && st.st_size > 0)
-				text = tu_slurp(file, NULL);
-			else
-				usleep(50000);
+		snprintf(want, sizeof(want), "您反映的问题（%s）已办理：15:30 供电"
+		    "恢复", id);
+		for (int k = 0; k < 300; k++) {
+			free(text);
+			text = tu_slurp(file, NULL);
+			if (text != NULL && strstr(text, want) != NULL &&
+			    strstr(text, "【110联动公告】") != NULL)
+				break;
+			usleep(50000);
 		}
 		assert_non_null(text);
-		/* the result, or (lead) the announcements first: the file
-		 * holds the last message */
-		assert_true(strstr(text, "供电恢复") != NULL);
+		assert_non_null(strstr(text, want));
+		/* and the announcement of the close (the sms channel) */
+		assert_non_null(strstr(text, "【110联动公告】"));
 		free(text);
 	}
 
 	/* every attached caller is called back */
-	for (int i = 0; i < N_CALLERS; i++) {
+	for (int i = 0; i <= N_CALLERS; i++) {
 		rq(&r, LD_OP_TICKET_CALLBACK, s->att[i]);
 		event_set_uint(&r.args, LD_F_METHOD, LD_METHOD_SMS);
 		event_set_uint(&r.args, LD_F_SATISFACTION, LD_SAT_SATISFIED);
@@ -385,7 +432,7 @@ t_waterplant_2011_11_16(void **state)
 	/* the timeline: in time order, with everything */
 	rq(&r, LD_OP_INCIDENT_SHOW, s->lead);
 	inc_call(s, "LY", "op-ly-wang", &r, &u);
-	assert_int_equal(tm_len(&u.data, "attached"), N_CALLERS);
+	assert_int_equal(tm_len(&u.data, "attached"), N_CALLERS + 1);
 	assert_true(tm_bool(&u.data, "complete"));
 	{
 		uint64_t last = 0;
@@ -404,7 +451,7 @@ t_waterplant_2011_11_16(void **state)
 			announced += strcmp(buf, "announced") == 0;
 			gov += strcmp(buf, "gov.reported") == 0;
 		}
-		assert_int_equal(attached, N_CALLERS);
+		assert_int_equal(attached, N_CALLERS + 1);
 		assert_int_equal(announced, 6);	/* 2 x 3 channels */
 		assert_int_equal(gov, 2);	/* the first report, the close */
 	}

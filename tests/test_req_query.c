@@ -552,7 +552,7 @@ t_show_operator(void **state)
 	const msgpack_object *v = show(f, &f->ly, &f->op, A), *wos, *w, *h, *b;
 	char kinds[256];
 
-	assert_int_equal(map_size(v), 25);
+	assert_int_equal(map_size(v), 27);
 	str_is(get(v, "id"), A);
 	str_is(get(v, "owner"), "LY");
 	str_is(get(v, "state"), "in_progress");

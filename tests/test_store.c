@@ -482,7 +482,7 @@ t_schema_and_damage(void **state)
 	f->s = NULL;
 	assert_int_equal(store_open(&s2, &o, &err), LD_ESCHEMA);
 	snprintf(msg, sizeof(msg), "%s: store has schema version 7; this build "
-	    "reads version 2; nothing was changed (use the matching build, or "
+	    "reads version 3; nothing was changed (use the matching build, or "
 	    "migrate)", f->dir);
 	assert_string_equal(err.msg, msg);
 	assert_null(s2);
