@@ -14,6 +14,7 @@
 #include "req_int.h"
 #include "ltime.h"
 #include "utf8.h"
+#include "views.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -416,10 +417,9 @@ static int
 ri_attached_cb(const uint8_t *key, size_t len, void *arg)
 {
 	struct ri_attached *a = arg;
-	const char *k = (const char *)key;
-	size_t il = strnlen(k, len);
+	char id[LD_TICKET_MAX + 1];
 
-	if (il + 2 > len || len - il - 2 > LD_TICKET_MAX)
+	if (!views_incident_key(key, len, id))
 		return 0;
 	if (a->n == a->cap) {
 		size_t cap = a->cap ? a->cap * 2 : 64;
@@ -432,8 +432,7 @@ ri_attached_cb(const uint8_t *key, size_t len, void *arg)
 		a->id = p;
 		a->cap = cap;
 	}
-	snprintf(a->id[a->n++], LD_TICKET_MAX + 1, "%.*s",
-	    (int)(len - il - 2), k + il + 1);
+	memcpy(a->id[a->n++], id, sizeof(id));
 	return 0;
 }
 

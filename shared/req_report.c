@@ -11,6 +11,7 @@
 #include "outbox.h"
 #include "report.h"
 #include "spot.h"
+#include "views.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,17 +263,13 @@ static int
 rr_att_cb(const uint8_t *key, size_t len, void *arg)
 {
 	struct rr_incident *x = arg;
-	const char *k = (const char *)key;
-	size_t il = strnlen(k, len);
 
-	if (il + 2 > len || len - il - 2 > LD_TICKET_MAX)
-		return 0;
 	if (x->n_att >= RR_ATTACHED_MAX) {
 		x->full = true;
 		return 1;
 	}
-	snprintf(x->att[x->n_att++], LD_TICKET_MAX + 1, "%.*s",
-	    (int)(len - il - 2), k + il + 1);
+	if (views_incident_key(key, len, x->att[x->n_att]))
+		x->n_att++;
 	return 0;
 }
 

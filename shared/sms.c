@@ -4,6 +4,7 @@
 #include "log.h"
 #include "ltime.h"
 #include "utf8.h"
+#include "views.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -108,13 +109,10 @@ static int
 sms_att_cb(const uint8_t *key, size_t len, void *arg)
 {
 	struct sms_att *a = arg;
-	const char *k = (const char *)key;
-	size_t il = strnlen(k, len);
 	char tid[LD_TICKET_MAX + 1], id[OUTBOX_ID_MAX + 1];
 
-	if (il + 2 > len || len - il - 2 > LD_TICKET_MAX)
+	if (!views_incident_key(key, len, tid))
 		return 0;
-	snprintf(tid, sizeof(tid), "%.*s", (int)(len - il - 2), k + il + 1);
 	snprintf(id, sizeof(id), "%s.%s.%llu", tid, a->origin,
 	    (unsigned long long)a->seq);
 	a->rc = sms_queue(a->x, tid, id, a->body);

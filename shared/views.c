@@ -359,3 +359,17 @@ views_unit_deltas(const struct ld_event *ev, const struct ld_ticket *before,
 	}
 	return n;
 }
+
+bool
+views_incident_key(const uint8_t *key, size_t len, char *ticket)
+{
+	const char *k = (const char *)key;
+	size_t il = strnlen(k, len);
+
+	if (il + 2 > len || len - il - 2 > LD_TICKET_MAX ||
+	    key[len - 1] != '\0' || len - il - 2 == 0)
+		return false;
+	memcpy(ticket, k + il + 1, len - il - 2);
+	ticket[len - il - 2] = '\0';
+	return true;
+}

@@ -8,6 +8,7 @@
 #ifndef LD_VIEWS_H
 #define LD_VIEWS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -76,6 +77,10 @@ struct ld_udelta {
 size_t views_unit_deltas(const struct ld_event *ev,
     const struct ld_ticket *before, const struct ld_ticket *after,
     struct ld_udelta *out, size_t cap);
+
+/* The attached ticket's id of a by_incident key (incident NUL | ticket
+ * NUL) into ticket (LD_TICKET_MAX + 1); false if the key is not one. */
+bool views_incident_key(const uint8_t *key, size_t len, char *ticket);
 
 /* Big-endian helpers for keys. */
 static inline void
