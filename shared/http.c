@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -396,6 +397,12 @@ http_start(struct ld_http **out, const struct ld_http_opts *o,
 	} else {
 		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
 	}
+	/* its thread takes no signal: the node's main thread does (the
+	 * thread inherits this mask) */
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	h->d = MHD_start_daemon(flags, (uint16_t)port, http_accept, h,
 	    http_handle, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, http_log, (void *)h,	/* first */
@@ -405,6 +412,7 @@ http_start(struct ld_http **out, const struct ld_http_opts *o,
 	    MHD_OPTION_CONNECTION_TIMEOUT, timeout,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY,
 	    MHD_OPTION_END);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (h->d == NULL) {
 		rc = err_set(err, LD_EIO, "http: cannot listen on %s: %s",
 		    o->listen, h->last[0] != '\0' ? h->last :

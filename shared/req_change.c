@@ -35,6 +35,7 @@ static int req_plan_settle(struct req_ctx *x);
 static int req_plan_reroute(struct req_ctx *x);
 static int req_plan_rule(struct req_ctx *x);
 static int req_plan_callback(struct req_ctx *x);
+static int req_plan_report(struct req_ctx *x);
 static int req_plan_ext(struct req_ctx *x);
 
 /* Per change op: the event it becomes (the first, for those that become
@@ -48,7 +49,7 @@ static const struct req_op {
 	[LD_OP_CALL_LOG] = { LD_EV_CALL_RECEIVED, req_plan_call, false },
 	[LD_OP_TICKET_CREATE] = { LD_EV_TICKET_CREATED, req_plan_create,
 	    false },
-	[LD_OP_TICKET_REPORT] = { LD_EV_REPORTED, req_plan_one, true },
+	[LD_OP_TICKET_REPORT] = { LD_EV_REPORTED, req_plan_report, true },
 	[LD_OP_TICKET_CALLBACK] = { LD_EV_CALLBACK, req_plan_callback, true },
 	[LD_OP_TICKET_REOPEN] = { LD_EV_REOPENED, req_plan_reopen, true },
 	[LD_OP_TICKET_CLOSE] = { LD_EV_CLOSED, req_plan_one, true },
@@ -425,6 +426,20 @@ req_plan_reopen(struct req_ctx *x)
 		return rc;
 	req_set_due(x, ev, &rt, 0);
 	return LD_OK;
+}
+
+/* ticket.report: an incident's lead is told with incident.close, which
+ * also announces the summary, tells the government and every caller. */
+static int
+req_plan_report(struct req_ctx *x)
+{
+	struct ld_event *ev;
+
+	if (x->t.plan[0] != '\0')
+		return err_set(x->err, LD_EREFUSED, "ticket.report: %s leads an "
+		    "incident (plan %s): close it with incident.close, which "
+		    "tells every caller", x->t.id, x->t.plan);
+	return req_event_from_args(x, &ev);
 }
 
 /*

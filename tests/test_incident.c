@@ -432,6 +432,21 @@ t_waterplant_2011_11_16(void **state)
 	inc_start(s, "2011-11-16 15:30");
 	inc_wo(s, "unit-power", LD_OP_WO_COMPLETE, 1);
 	inc_wo(s, "unit-water", LD_OP_WO_COMPLETE, 2);
+	/* the lead is told by the close, not by a bare report */
+	{
+		struct ld_client *c = tn_client(&s->net, "LY", "op-ly-wang",
+		    5000);
+		struct ld_reply rep;
+		struct ld_err err;
+
+		rq(&r, LD_OP_TICKET_REPORT, s->lead);
+		event_set_str(&r.args, LD_F_NOTE, "已恢复");
+		assert_int_equal(client_call(c, &r, &rep, &err), 0);
+		assert_false(rep.ok);
+		assert_string_equal(rep.code, "EREFUSED");
+		assert_non_null(strstr(rep.message, "incident.close"));
+		client_close(c);
+	}
 	rq(&r, LD_OP_INCIDENT_CLOSE, s->lead);
 	event_set_str(&r.args, LD_F_TEXT, "15:30 供电恢复，关林水厂恢复供水，"
 	    "新区供水逐步恢复正常。");
