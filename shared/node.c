@@ -167,6 +167,7 @@ struct node_feed {
 	struct ld_store *s;
 	const struct ld_topo *t;
 	int self;
+	char url[160];	/* the feed's own URL (rel="self"), "" if unknown */
 };
 
 static int
@@ -174,8 +175,8 @@ node_feed(void *arg, char **body, size_t *len, struct ld_err *err)
 {
 	const struct node_feed *f = arg;
 
-	return news_feed(f->s, f->t, f->self, NULL, ltime_now(), body, len,
-	    err);
+	return news_feed(f->s, f->t, f->self, f->url[0] ? f->url : NULL,
+	    ltime_now(), body, len, err);
 }
 
 static int
@@ -183,7 +184,7 @@ node_serve(const struct ld_topo *t, int self, struct ld_store *s,
     const struct ld_keypair *kp, const char *data, const char *sms_command,
     const char *http_listen)
 {
-	struct node_feed feed = { s, t, self };
+	struct node_feed feed = { s, t, self, "" };
 	struct ld_http *http = NULL;
 	struct ld_serve *sv = NULL;
 	struct ld_sms *sms = NULL;
@@ -220,6 +221,13 @@ node_serve(const struct ld_topo *t, int self, struct ld_store *s,
 	if (http_listen != NULL) {
 		struct ld_http_opts ho = { .listen = http_listen,
 			.feed = node_feed, .arg = &feed };
+
+		/* a listen address others can reach names the feed itself
+		 * (not a wildcard one) */
+		if (strncmp(http_listen, "0.0.0.0:", 8) != 0 &&
+		    strncmp(http_listen, "[::]:", 5) != 0)
+			snprintf(feed.url, sizeof(feed.url),
+			    "http://%s/announcements.atom", http_listen);
 
 		if (http_start(&http, &ho, &err) != 0) {
 			log_error("node", "--http %s: %s; not serving",

@@ -241,7 +241,7 @@ t_waterplant_2011_11_16(void **state)
 	struct inc *s = calloc(1, sizeof(*s));
 	struct ld_request r;
 	msgpack_unpacked u;
-	char buf[256], path[96], xa_id[LD_TICKET_MAX + 1];
+	char buf[256], path[160], xa_id[LD_TICKET_MAX + 1];
 	char *feed;
 	long n;
 
@@ -559,6 +559,9 @@ t_waterplant_2011_11_16(void **state)
 	assert_non_null(strstr(feed, "HTTP/1.1 200"));
 	assert_non_null(strstr(feed, "application/atom+xml"));
 	assert_non_null(strstr(feed, "<feed xmlns=\"http://www.w3.org/2005/Atom\">"));
+	snprintf(path, sizeof(path), "href=\"http://%s/announcements.atom\"",
+	    s->http);
+	assert_non_null(strstr(feed, path));	/* rel="self" */
 	assert_int_equal(count(feed, "<entry>"), 3);
 	assert_int_equal(count(feed, "</entry>"), 3);
 	assert_non_null(strstr(feed, "新安县水厂停电"));
