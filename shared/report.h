@@ -39,6 +39,8 @@ struct ld_rep_fig {
 	uint64_t callbacks;	/* callbacks made in the period */
 	uint64_t satisfied, basic, unsatisfied;
 	uint64_t urged, supervised, returned;	/* in the period */
+	uint64_t incidents;	/* emergency plans started in the period */
+	uint64_t attached;	/* further calls attached to incidents */
 };
 
 /* A month (key YYYYMM) or a day (key YYYYMMDD) of the period. */
