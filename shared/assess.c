@@ -50,6 +50,8 @@ assess_fig_add(struct ld_rep_fig *f, enum ld_counter c, uint64_t v)
 	case LD_C_URGED: f->urged += v; break;
 	case LD_C_SUPERVISED: f->supervised += v; break;
 	case LD_C_WO_RETURNED: f->returned += v; break;
+	case LD_C_PLANS: f->incidents += v; break;
+	case LD_C_ATTACHED: f->attached += v; break;
 	default: break;
 	}
 }

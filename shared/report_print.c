@@ -331,6 +331,10 @@ static const struct {
 	  completed), false },
 	{ "in_progress", "正在办理 in progress", offsetof(struct ld_rep_fig,
 	  in_progress), false },
+	{ "incidents", "应急事件 incidents", offsetof(struct ld_rep_fig,
+	  incidents), true },
+	{ "attached", "并案来电 attached calls", offsetof(struct ld_rep_fig,
+	  attached), true },
 };
 #define RP_NFIGS (sizeof(rp_figs) / sizeof(rp_figs[0]))
 
@@ -361,7 +365,9 @@ static const struct rp_col rp_sum_cols[] = {
 	  K_SATISFACTION, 0, 0 },					\
 	FIG("催办", "urged", urged, 0),					\
 	FIG("督办", "supervised", supervised, 0),			\
-	FIG("退回", "returned", returned, 0)
+	FIG("退回", "returned", returned, 0),				\
+	FIG("应急", "incidents", incidents, 0),				\
+	FIG("并案", "attached", attached, RP_CSV)
 
 static const struct rp_col rp_month_cols[] = {
 	{ "月份", "month", "month", 0, K_MONTH, 0, 0 },

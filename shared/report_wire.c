@@ -78,11 +78,12 @@ static const struct rw_field rw_fig_f[] = {
 	F_U64(G, linkage), F_U64(G, tickets), F_U64(G, completed),
 	F_U64(G, in_progress), F_U64(G, callbacks), F_U64(G, satisfied),
 	F_U64(G, basic), F_U64(G, unsatisfied), F_U64(G, urged),
-	F_U64(G, supervised), F_U64(G, returned),
+	F_U64(G, supervised), F_U64(G, returned), F_U64(G, incidents),
+	F_U64(G, attached),
 };
 #undef G
 static const struct rw_map rw_fig = MAP(rw_fig_f);
-_Static_assert(sizeof(struct ld_rep_fig) == 14 * sizeof(uint64_t),
+_Static_assert(sizeof(struct ld_rep_fig) == 16 * sizeof(uint64_t),
     "struct ld_rep_fig changed: update rw_fig_f and docs/protocol.md");
 
 #define P struct ld_rep_period

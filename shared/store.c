@@ -35,7 +35,7 @@ static const char *const store_counter_names[LD_C__COUNT] = {
 	"completed", "reported", "callbacks", "satisfied", "basic",
 	"unsatisfied", "reopened", "closed", "urged", "supervised",
 	"ext_requested", "ext_granted", "ext_refused", "transfers", "plans",
-	"announcements", "ruled", "done",
+	"announcements", "ruled", "done", "attached",
 };
 
 static const char *const store_ucounter_names[LD_U__COUNT] = {

@@ -232,6 +232,7 @@ enum ld_counter {
 	LD_C_RULED,		/* returns ruled on (sent back) */
 	LD_C_DONE,		/* on the day tickets were created: how many of
 				 * them are done now (may go down: reopen) */
+	LD_C_ATTACHED,		/* calls attached to an incident */
 	LD_C__COUNT
 };
 

@@ -191,6 +191,7 @@ views_counter_deltas(const struct ld_event *ev, const struct ld_ticket *before,
 	case LD_EV_PLAN_ACTIVATED: d[LD_C_PLANS]++; break;
 	case LD_EV_ANNOUNCED: d[LD_C_ANNOUNCEMENTS]++; break;
 	case LD_EV_RULED: d[LD_C_RULED]++; break;
+	case LD_EV_ATTACHED: d[LD_C_ATTACHED]++; break;
 	default: break;
 	}
 	/* A ticket counts as completed when it enters COMPLETED, whatever

@@ -29,6 +29,7 @@
 #include "testmp.h"
 #include "ltime.h"
 #include "proto.h"
+#include "report.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -551,6 +552,31 @@ t_waterplant_2011_11_16(void **state)
 		assert_int_equal(gov, 2);	/* the first report, the close */
 	}
 	msgpack_unpacked_destroy(&u);
+
+	/* the day's figures count the incidents and the attached calls: at
+	 * LY the water plant, the long text's, and the one LY took over
+	 * from Xin'an; Xin'an's own (replicated here) */
+	{
+		struct ld_report *rep = malloc(sizeof(*rep));
+		struct ld_client *c = tn_client(&s->net, "LY", "op-ly-wang",
+		    5000);
+		struct ld_reply rp;
+		struct ld_err err;
+
+		assert_non_null(rep);
+		rq(&r, LD_OP_REPORT, NULL);
+		snprintf(r.day, sizeof(r.day), "2011-11-16");
+		snprintf(r.day_to, sizeof(r.day_to), "2011-11-16");
+		r.q_present |= 1u << LD_Q_DAY | 1u << LD_Q_DAY_TO;
+		assert_int_equal(client_call(c, &r, &rp, &err), 0);
+		assert_true(rp.ok);
+		assert_int_equal(report_decode(rp.result, rp.result_len, rep,
+		    &err), 0);
+		assert_int_equal(rep->total.incidents, 4);
+		assert_int_equal(rep->total.attached, N_CALLERS + 1);
+		client_close(c);
+		free(rep);
+	}
 
 	/* the public feed: Atom over HTTP: the 11:10 announcement, the one
 	 * about Xin'an's area, the close (one entry per announcement, the

@@ -101,11 +101,12 @@ tr_article(void)
 		.tickets = 158978, .completed = 158252, .in_progress = 726,
 		.callbacks = 10000, .satisfied = 8500, .basic = 850,
 		.unsatisfied = 650, .urged = 321, .supervised = 45,
-		.returned = 210 };
+		.returned = 210, .incidents = 1900, .attached = 3100 };
 	r->has_prev = true;
 	r->prev = (struct ld_rep_fig){ .calls_in = 1056972,
 		.answered = 849432, .valid = 221785, .linkage = 100000,
-		.tickets = 100000, .completed = 99000, .in_progress = 1000 };
+		.tickets = 100000, .completed = 99000, .in_progress = 1000,
+		.incidents = 1520, .attached = 2000 };
 	r->peak_month = 201107;
 	r->peak_month_calls = 117068;
 	r->peak_month_linkage = 23444;
@@ -118,6 +119,8 @@ tr_article(void)
 		r->months[i].fig.calls_in = 117068 - 1000 * i;
 		r->months[i].fig.tickets = 14000 + i;
 		r->months[i].fig.completed = 13990 + i;
+		r->months[i].fig.incidents = 150 + i;
+		r->months[i].fig.attached = 200 + i;
 	}
 	r->n_nodes = 3;
 	snprintf(r->nodes[0].id, sizeof(r->nodes[0].id), "LY");
@@ -128,6 +131,8 @@ tr_article(void)
 	snprintf(r->nodes[2].name, sizeof(r->nodes[2].name), "偃师市");
 	r->nodes[0].fig = r->total;
 	r->nodes[1].fig.calls_in = 90210;
+	r->nodes[1].fig.incidents = 120;
+	r->nodes[1].fig.attached = 77;
 	r->nodes[2].fig.calls_in = 80111;
 	r->formula = tr_defaults;
 	r->n_units = 5;
@@ -647,6 +652,23 @@ test_text(void **state)
 	tr_has(t, "83.0");
 	tr_has(t, "(20×S + 30×T + 20×C + 30×Q) / 100 - 10×R - 20×U - 40×V");
 	assert_null(strstr(t, "%%"));
+	/* incidents and attached calls: the last rows of the summary, with
+	 * their total, per day and year on year (1900 / 371 = 5.12,
+	 * 1900 / 1520 = +25%; 3100 / 371 = 8.36, 3100 / 2000 = +55%) */
+	la = tr_line(t, "应急事件 incidents", &na);
+	tr_tail(la, na, " 1,900 5.1 +25.0%");
+	assert_true(la > strstr(t, "正在办理 in progress"));
+	lb = tr_line(t, "并案来电 attached calls", &nb);
+	tr_tail(lb, nb, " 3,100 8.4 +55.0%");
+	assert_true(lb == la + na + 1);
+	assert_true(lb[nb] == '\n' && lb[nb + 1] == '\n');	/* the last */
+	/* the months: an incidents column (not the attached calls) */
+	rule = strstr(t, "按月 by month");
+	assert_non_null(rule);
+	la = tr_line(rule, "returned", &na);
+	tr_tail(la, na, "returned incidents");
+	la = tr_line(t, "2011-08  ", &na);
+	tr_tail(la, na, " 116,068 0 0 0 14,001 13,991 0 99.9% 0 — 0 0 0 151");
 
 	/* the Chinese and the ASCII unit: the id column starts at the same
 	 * display column, at different byte offsets */
@@ -676,13 +698,14 @@ test_text(void **state)
 	rule++;
 	nr = strcspn(rule, "\n");
 	la = tr_line(t, "洛阳市  LY  ", &na);
-	tr_tail(la, na, " 210 18 94.4% 88.9% 100.0% 2 0 0 2 0 9 88.9% 88.9 1");
+	tr_tail(la, na, " 210 1,900 18 94.4% 88.9% 100.0% 2 0 0 2 0 9 88.9% "
+	    "88.9 1");
 	assert_int_equal(tr_width(la, na), nr);
 	la = tr_line(t, "新安县  XA  ", &na);
-	tr_tail(la, na, " 5 80.0% 40.0% 80.0% 0 0 0 4 2 0 — 42.0 2");
+	tr_tail(la, na, " 0 120 5 80.0% 40.0% 80.0% 0 0 0 4 2 0 — 42.0 2");
 	assert_int_equal(tr_width(la, na), nr);
 	la = tr_line(t, "偃师市  YS  ", &na);
-	tr_tail(la, na, " 0 — — — 0 0 0 0 0 0 — — —");
+	tr_tail(la, na, " 0 0 0 — — — 0 0 0 0 0 0 — — —");
 	assert_int_equal(tr_width(la, na), nr);
 	free(t);
 
@@ -695,6 +718,10 @@ test_text(void **state)
 	assert_null(strstr(t, "by month"));
 	assert_null(strstr(t, "year on year"));
 	assert_null(strstr(t, "+25.0%"));
+	la = tr_line(t, "应急事件 incidents", &na);
+	tr_tail(la, na, " 1,900 5.1");
+	la = tr_line(t, "并案来电 attached calls", &na);
+	tr_tail(la, na, " 3,100 8.4");
 	tr_has(t, "按节点 by node");
 	la = tr_line(t, "洛阳市  LY  ", &na);
 	tr_tail(la, na, " 88.9 1");
@@ -843,6 +870,35 @@ test_csv(void **state)
 	    "weight.satisfaction", "value"), "30");
 	assert_string_equal(tr_csv_cell(&c, "month", "month", "2011-08",
 	    "calls_in"), "116068");
+	/* incidents and attached calls: summary items after in_progress,
+	 * columns of the months and the nodes */
+	assert_string_equal(c.f[7][1], "in_progress");
+	assert_string_equal(c.f[8][1], "incidents");
+	assert_string_equal(c.f[9][1], "attached");
+	assert_string_equal(tr_csv_cell(&c, "summary", "item", "incidents",
+	    "value"), "1900");
+	assert_string_equal(tr_csv_cell(&c, "summary", "item", "incidents",
+	    "per_day"), "5.1");
+	assert_string_equal(tr_csv_cell(&c, "summary", "item", "incidents",
+	    "year_on_year"), "25.0");
+	assert_string_equal(tr_csv_cell(&c, "summary", "item", "attached",
+	    "value"), "3100");
+	assert_string_equal(tr_csv_cell(&c, "summary", "item", "attached",
+	    "per_day"), "8.4");
+	assert_string_equal(tr_csv_cell(&c, "summary", "item", "attached",
+	    "year_on_year"), "55.0");
+	assert_string_equal(tr_csv_cell(&c, "month", "month", "2011-08",
+	    "incidents"), "151");
+	assert_string_equal(tr_csv_cell(&c, "month", "month", "2011-09",
+	    "attached"), "202");
+	assert_string_equal(tr_csv_cell(&c, "node", "node", "LY",
+	    "incidents"), "1900");
+	assert_string_equal(tr_csv_cell(&c, "node", "node", "XA",
+	    "incidents"), "120");
+	assert_string_equal(tr_csv_cell(&c, "node", "node", "XA",
+	    "attached"), "77");
+	assert_string_equal(tr_csv_cell(&c, "node", "node", "YS",
+	    "attached"), "0");
 	assert_string_equal(tr_csv_cell(&c, "node", "node", "XA", "name"),
 	    "新安县");
 	assert_string_equal(tr_csv_cell(&c, "node", "node", "XA",
@@ -988,6 +1044,16 @@ test_html(void **state)
 	tr_has(h, "<style>");
 	tr_has(h, "1,321,215");
 	tr_has(h, "99.5%");
+	/* incidents and attached calls: summary rows; an incidents column
+	 * in the month and node tables, the attached calls only in CSV */
+	tr_has(h, "<td>应急事件 incidents</td><td class=\"n\">1,900</td>"
+	    "<td class=\"n\">5.1</td><td class=\"n\">+25.0%</td></tr>");
+	tr_has(h, "<td>并案来电 attached calls</td><td class=\"n\">3,100</td>"
+	    "<td class=\"n\">8.4</td><td class=\"n\">+55.0%</td></tr>");
+	assert_int_equal(tr_count(h, "<th>应急<br/><span class=\"en\">"
+	    "incidents</span></th>"), 2);
+	assert_null(strstr(h, ">attached</span>"));
+	tr_has(h, "<td class=\"n\">0</td><td class=\"n\">151</td></tr>");
 	/* the name in the table and as a chart label */
 	assert_int_equal(tr_count(h,
 	    "Unicom &lt;&amp;&gt; &#39;Luoyang&#39;"), 3);
@@ -1104,6 +1170,10 @@ tr_encode(const struct ld_report *r, const uint8_t **res, size_t *len)
 	*len = rep.result_len;
 }
 
+/* The counters of a fig (all of them uint64_t). */
+#define TR_NFIG (unsigned)(sizeof(struct ld_rep_fig) / sizeof(uint64_t))
+_Static_assert(TR_NFIG == 16, "struct ld_rep_fig changed: update the tests");
+
 /* A report with every field set and every limit reached; calloc'ed. */
 static struct ld_report *
 tr_full(void)
@@ -1119,10 +1189,10 @@ tr_full(void)
 	r->day_to = 20121231;
 	r->days = LD_REP_DAYS_MAX;
 	r->generated_ms = LD_TIME_MAX;
-	for (unsigned k = 0; k < 14; k++)
+	for (unsigned k = 0; k < TR_NFIG; k++)
 		((uint64_t *)&r->total)[k] = x *= 7;
 	r->has_prev = true;
-	for (unsigned k = 0; k < 14; k++)
+	for (unsigned k = 0; k < TR_NFIG; k++)
 		((uint64_t *)&r->prev)[k] = UINT64_MAX - k;
 	r->peak_month = 999912;
 	r->peak_month_calls = UINT64_MAX;
@@ -1133,7 +1203,7 @@ tr_full(void)
 	r->n_months = LD_REP_MONTHS_MAX;
 	for (unsigned i = 0; i < LD_REP_MONTHS_MAX; i++) {
 		r->months[i].key = 201001 + (i / 12) * 100 + i % 12;
-		for (unsigned k = 0; k < 14; k++)
+		for (unsigned k = 0; k < TR_NFIG; k++)
 			((uint64_t *)&r->months[i].fig)[k] = i * 100 + k;
 	}
 	r->n_nodes = LD_REP_NODES_MAX;
@@ -1192,6 +1262,12 @@ test_wire_round_trip(void **state)
 	assert_memory_equal(a, b, sizeof(*a));
 	assert_int_equal(b->nodes[31].wo.rank, 32);
 	assert_int_equal(b->nodes[0].wo.received, UINT64_MAX);
+	/* the last two figures: incidents and attached calls */
+	assert_true(b->total.incidents == 4747561509943ull);	/* 7^15 */
+	assert_true(b->total.attached == 33232930569601ull);	/* 7^16 */
+	assert_true(b->prev.attached == UINT64_MAX - 15);
+	assert_int_equal(b->months[27].fig.incidents, 2714);
+	assert_int_equal(b->months[27].fig.attached, 2715);
 	free(a);
 
 	/* and the article, with its nodes' own assessments */
@@ -1204,6 +1280,11 @@ test_wire_round_trip(void **state)
 	assert_int_equal(b->nodes[0].wo.score_x10, 889);
 	assert_int_equal(b->nodes[1].wo.rank, 2);
 	assert_string_equal(b->nodes[1].wo.name, "新安县");
+	assert_int_equal(b->total.incidents, 1900);
+	assert_int_equal(b->prev.attached, 2000);
+	assert_int_equal(b->months[2].fig.attached, 202);
+	assert_int_equal(b->nodes[1].fig.incidents, 120);
+	assert_int_equal(b->nodes[1].fig.attached, 77);
 	free(a);
 	free(b);
 }
@@ -1286,6 +1367,23 @@ test_wire_errors(void **state)
 	tr_refused(b, n, LD_EMISSING, "result.months[0].fig.in_progress: "
 	    "missing");
 	b[at + 1] = 'i';
+	/* incidents and attached calls are required like the others */
+	at = tr_find_key(b, n, "incidents", 0);	/* total */
+	b[at + 1] = 'I';
+	tr_refused(b, n, LD_EMISSING, "result.total.incidents: missing");
+	b[at + 1] = 'i';
+	/* total, prev, 3 months, then the nodes */
+	at = tr_find_key(b, n, "incidents", 6);
+	b[at + 1] = 'I';
+	tr_refused(b, n, LD_EMISSING, "result.nodes[1].fig.incidents: "
+	    "missing");
+	b[at + 1] = 'i';
+	at = tr_find_key(b, n, "attached", 3);	/* months[1] */
+	b[at + 1] = 'A';
+	tr_refused(b, n, LD_EMISSING, "result.months[1].fig.attached: "
+	    "missing");
+	b[at + 1] = 'a';
+	assert_int_equal(report_decode(b, n, d, &err), 0);
 	/* a node without its own assessment, or with a part missing */
 	at = tr_find_key(b, n, "assessment", 1);
 	b[at + 1] = 'A';

@@ -14,7 +14,11 @@
 #include "keyfile.h"
 #include "topo.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -97,7 +101,27 @@ tn_copy_calendar(const char *dir)
 	free(s);
 }
 
-/* Set up n: temp dir, rekeyed topology on ports of its own. */
+/* Is TCP port p on loopback free to bind now? */
+static inline bool
+tn_port_free(int p)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	bool ok;
+
+	if (fd < 0)
+		return true;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	a.sin_port = htons((uint16_t)p);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	close(fd);
+	return ok;
+}
+
+/* Set up n: temp dir, rekeyed topology on ports of its own: a block of
+ * 1,000 chosen by the pid, or the next one whose main ports are free
+ * (another test's nodes may still hold a block). */
 static inline void
 tn_init(struct tn *n)
 {
@@ -107,6 +131,16 @@ tn_init(struct tn *n)
 	memset(n, 0, sizeof(*n));
 	n->dir = tu_tmpdir();
 	n->port_base = 20000 + (int)(getpid() % 40) * 1000;
+	for (int i = 0; i < 40; i++) {
+		int b = 20000 + (int)((getpid() + i) % 40) * 1000;
+
+		if (tn_port_free(b + 100) && tn_port_free(b + 101) &&
+		    tn_port_free(b + 110) && tn_port_free(b + 111) &&
+		    tn_port_free(b + 950) && tn_port_free(b + 951)) {
+			n->port_base = b;
+			break;
+		}
+	}
 	snprintf(n->keys, sizeof(n->keys), "%s/keys", n->dir);
 	snprintf(raw, sizeof(raw), "%s/rekeyed.ini", n->dir);
 	snprintf(n->topo, sizeof(n->topo), "%s/topology.ini", n->dir);
