@@ -1,6 +1,7 @@
 /* news.c - the announcements feed from the store. */
 #include "news.h"
 #include "atom.h"
+#include "log.h"
 #include "views.h"
 
 #include <stdlib.h>
@@ -73,8 +74,15 @@ news_feed(struct ld_store *s, const struct ld_topo *t, int self,
 		memcpy(origin, x->keys[i] + 8, LD_NODE_MAX);
 		origin[LD_NODE_MAX] = '\0';
 		if (store_get_event(s, origin, views_get_u64(x->keys[i] + 8 +
-		    LD_NODE_MAX), ev, &e2) != LD_OK)
-			continue;	/* an event the index names is gone */
+		    LD_NODE_MAX), ev, &e2) != LD_OK) {
+			/* the index names an event the log cannot give:
+			 * left out of the feed, said in the log (a rebuild
+			 * mends the index) */
+			log_warn("news", "announcement %s/%llu: %s", origin,
+			    (unsigned long long)views_get_u64(x->keys[i] + 8 +
+			    LD_NODE_MAX), e2.msg);
+			continue;
+		}
 		if (news_entry(ev, &e[n], n > 0 ? &e[n - 1] : NULL))
 			n++;
 	}
