@@ -1,5 +1,6 @@
 /* assess.c - a period's report and unit assessment from one snapshot. */
 #include "assess.h"
+#include "fed.h"
 #include "ltime.h"
 
 #include <stdio.h>
@@ -7,18 +8,6 @@
 #include <string.h>
 
 #define DAY_MS 86400000LL
-
-int
-assess_in_scope(const struct ld_topo *t, int self, int n)
-{
-	for (int hops = 0; n >= 0 && n < t->n_nodes && hops <= t->n_nodes;
-	    hops++) {
-		if (n == self)
-			return 1;
-		n = t->nodes[n].parent;
-	}
-	return 0;
-}
 
 /* What the counter scan gathers. */
 struct assess_ctx {
@@ -78,7 +67,7 @@ assess_node_ok(const struct assess_ctx *x, const char *id, int *idx)
 	*idx = topo_node(x->t, id);
 	if (*idx < 0)
 		return x->t->nodes[x->self].parent < 0;
-	return assess_in_scope(x->t, x->self, *idx);
+	return fed_in_subtree(x->t, *idx, x->self);
 }
 
 static struct ld_rep_node *
@@ -165,7 +154,7 @@ assess_ucounter_cb(uint32_t month, const char *unit, enum ld_ucounter c,
 	int k = topo_unit(x->t, unit);
 
 	(void)month;
-	if (k >= 0 && !assess_in_scope(x->t, x->self, x->t->units[k].node))
+	if (k >= 0 && !fed_in_subtree(x->t, x->t->units[k].node, x->self))
 		return 0;
 	if (k < 0 && x->t->nodes[x->self].parent >= 0)
 		return 0;
@@ -308,9 +297,9 @@ assess_report(struct ld_store *s, const struct ld_topo *t, int self,
 		int nu = 0, nn = 0;
 
 		for (int k = 0; k < t->n_units; k++)
-			nu += assess_in_scope(t, self, t->units[k].node);
+			nu += fed_in_subtree(t, t->units[k].node, self);
 		for (int k = 0; k < t->n_nodes; k++)
-			nn += assess_in_scope(t, self, k);
+			nn += fed_in_subtree(t, k, self);
 		if (nu > LD_REP_UNITS_MAX || nn > LD_REP_NODES_MAX)
 			return err_set(err, LD_ELIMIT, "report: %d units and %d "
 			    "nodes in scope; a report holds at most %d units "
@@ -356,7 +345,7 @@ assess_report(struct ld_store *s, const struct ld_topo *t, int self,
 		goto out;
 	/* every unit of the scope has a row, received or not */
 	for (int k = 0; k < t->n_units; k++)
-		if (assess_in_scope(t, self, t->units[k].node) &&
+		if (fed_in_subtree(t, t->units[k].node, self) &&
 		    assess_unit_row(r, t, t->units[k].id) == NULL)
 			x.over = true;
 	if (x.over) {

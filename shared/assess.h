@@ -5,7 +5,7 @@
  * (docs/assessment.md).  Reads only: it never blocks dispatch (LMDB
  * readers do not wait for the writer).
  *
- * Scope: a node reports on itself and the nodes below it in the topology
+ * Scope (fed_in_subtree): a node reports on itself and the nodes below it in the topology
  * (the city on the whole federation, a county on its own), and on the
  * units whose home is one of those nodes (plus any unit its counters name
  * that the topology no longer has, under its id).
@@ -27,8 +27,5 @@
 int assess_report(struct ld_store *s, const struct ld_topo *t, int self,
     uint32_t day_from, uint32_t day_to, int64_t now, struct ld_report *r,
     struct ld_err *err);
-
-/* Is node n self or below it? */
-int assess_in_scope(const struct ld_topo *t, int self, int n);
 
 #endif

@@ -147,6 +147,11 @@ int req_plan(const struct ld_req_env *env, const struct ld_caller *c,
     const struct ld_request *r, struct ld_req_plan *p, size_t cap,
     struct ld_err *err);
 
+/* The store items of a plan's events ev[0 .. n) into it[0 .. n): one
+ * request group per ticket (joined while the ticket id stays the same;
+ * incident.close tells several tickets, each all or nothing). */
+void req_items(struct ld_event *ev, size_t n, struct ld_store_item *it);
+
 /* After store_commit applied p's events: write the reply frame for
  * request r into buf (cap >= LD_PROTO_REPLY_MAX is always enough).
  * Returns the length, or an LD_E* code with err (then serve.c sends an
@@ -176,6 +181,10 @@ void req_write_event(struct ld_pw *w, const struct ld_event *ev);
 /* Some open work order of t has missed a deadline at now (to sign for, or
  * to complete; a pending extension counts from its due_done). */
 bool req_overdue(const struct ld_ticket *t, int64_t now);
+
+/* End a query's reply: its length, or LD_ELIMIT naming what did not fit
+ * ("report: the reply exceeds the limit of ... bytes"). */
+int req_reply_finish(struct ld_pw *w, const char *what, struct ld_err *err);
 
 /* "YYYY-MM-DD" (format checked by the codec) as YYYYMMDD, and back
  * (out: 11 bytes). */

@@ -20,6 +20,7 @@
 #include "req.h"
 #include "req_int.h"
 #include "ltime.h"
+#include "views.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -505,12 +506,8 @@ req_plan_callback(struct req_ctx *x)
 			    "as unsatisfied)");
 		return req_event_from_args(x, &ev);
 	}
-	if ((rc = req_next(x, LD_EV_CALLBACK, x->t.id, &ev)) != LD_OK)
-		return rc;
-	event_set_uint(ev, LD_F_METHOD, a->method);
-	event_set_uint(ev, LD_F_SATISFACTION, a->satisfaction);
-	if (event_has(a, LD_F_NOTE))
-		event_set_str(ev, LD_F_NOTE, a->note);
+	if ((rc = req_event_from_args(x, &ev)) != LD_OK)
+		return rc;	/* the callback (reason is not one of its fields) */
 	if (event_has(a, LD_F_REASON)) {
 		if ((rc = req_next(x, LD_EV_CLOSED, x->t.id, &ev)) != LD_OK)
 			return rc;
@@ -762,6 +759,16 @@ req_plan(const struct ld_req_env *env, const struct ld_caller *c,
 	return rc;
 }
 
+void
+req_items(struct ld_event *ev, size_t n, struct ld_store_item *it)
+{
+	for (size_t i = 0; i < n; i++) {
+		memset(&it[i], 0, sizeof(it[i]));
+		it[i].ev = &ev[i];
+		it[i].joined = i > 0 && strcmp(ev[i].ticket, ev[i - 1].ticket) == 0;
+	}
+}
+
 /* ---- the reply ---------------------------------------------------------- */
 
 /* Finish the reply: its length, or LD_ELIMIT with err. */
@@ -925,19 +932,15 @@ req_earlier(const struct ld_req_env *env, const struct ld_caller *c,
 struct req_inc {
 	char id[5][LD_TICKET_MAX + 1];
 	int n;
-	size_t alen;
 };
 
 static int
 req_inc_cb(const uint8_t *key, size_t len, void *arg)
 {
 	struct req_inc *x = arg;
-	size_t tl = len > x->alen + 1 ? len - x->alen - 2 : 0;
 
-	if (tl == 0 || tl > LD_TICKET_MAX)
-		return 0;
-	snprintf(x->id[x->n++], LD_TICKET_MAX + 1, "%.*s", (int)tl,
-	    (const char *)key + x->alen + 1);
+	if (views_key_ticket(key, len, x->id[x->n]))
+		x->n++;
 	return x->n >= 5;
 }
 
@@ -945,16 +948,19 @@ static void
 req_write_incidents(const struct ld_req_env *env, const struct ld_caller *c,
     const struct ld_ticket *t, struct ld_pw *w)
 {
-	struct req_inc x = { .alen = strlen(t->area) };
-	struct ld_ticket *lead = calloc(5, sizeof(*lead));
+	struct req_inc x = { .n = 0 };
+	struct ld_ticket *lead = NULL;
 	char prefix[LD_ID_MAX + 1];
 	struct ld_err e;
 	int m = 0;
 
 	snprintf(prefix, sizeof(prefix), "%s", t->area);
-	if (lead != NULL && t->plan[0] == '\0' && t->incident[0] == '\0')
-		(void)store_scan(env->s, "by_plan", prefix, x.alen + 1,
+	if (t->plan[0] == '\0' && t->incident[0] == '\0')
+		(void)store_scan(env->s, "by_plan", prefix, strlen(prefix) + 1,
 		    req_inc_cb, &x, &e);
+	/* most calls have no incident near: nothing allocated for them */
+	if (x.n > 0 && (lead = calloc((size_t)x.n, sizeof(*lead))) == NULL)
+		x.n = 0;
 	for (int i = 0; i < x.n; i++)
 		if (store_get_ticket(env->s, x.id[i], &lead[m], &e) == LD_OK &&
 		    t->created_ms - lead[m].created_ms < 86400000LL &&

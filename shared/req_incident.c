@@ -12,6 +12,7 @@
  */
 #include "req.h"
 #include "req_int.h"
+#include "fed.h"
 #include "ltime.h"
 #include "utf8.h"
 #include "views.h"
@@ -61,20 +62,6 @@ ri_gov_text(const struct ld_topo *top, const struct ld_ticket *t,
 	utf8_trim(buf);	/* a cut mid-character would be refused */
 }
 
-/* Is unit u's home node self or below it? */
-static bool
-ri_local_unit(const struct ld_topo *top, int self, int u)
-{
-	int n = top->units[u].node;
-
-	for (int hops = 0; n >= 0 && hops <= top->n_nodes; hops++) {
-		if (n == self)
-			return true;
-		n = top->nodes[n].parent;
-	}
-	return false;
-}
-
 int
 req_plan_needs_parent(const struct req_ctx *x, int plan, char *why,
     size_t cap)
@@ -91,7 +78,7 @@ req_plan_needs_parent(const struct req_ctx *x, int plan, char *why,
 		o = (size_t)snprintf(why, cap, "emergency plan %s needs units "
 		    "of the city:", p->id);
 	for (int i = 0; i < p->n_units; i++) {
-		if (ri_local_unit(top, self, p->units[i]))
+		if (fed_in_subtree(top, top->units[p->units[i]].node, self))
 			continue;
 		needs = true;
 		if (o < cap)
@@ -252,7 +239,6 @@ ri_joinable(struct req_ctx *x)
 
 struct ri_open {
 	char id[LD_TICKET_MAX + 1];
-	size_t alen;
 	const struct req_ctx *x;
 	const char *plan;
 	struct ld_ticket *t;
@@ -263,13 +249,10 @@ static int
 ri_open_cb(const uint8_t *key, size_t len, void *arg)
 {
 	struct ri_open *o = arg;
-	size_t tl = len > o->alen + 1 ? len - o->alen - 2 : 0;
 	struct ld_err e;
 
-	if (tl == 0 || tl > LD_TICKET_MAX)
+	if (!views_key_ticket(key, len, o->id))
 		return 0;
-	snprintf(o->id, sizeof(o->id), "%.*s", (int)tl,
-	    (const char *)key + o->alen + 1);
 	o->found = store_get_ticket(o->x->env->s, o->id, o->t, &e) == LD_OK &&
 	    strcmp(o->t->plan, o->plan) == 0 &&
 	    strcmp(o->t->owner, o->x->env->t->nodes[o->x->env->self].id) == 0 &&
@@ -280,14 +263,14 @@ ri_open_cb(const uint8_t *key, size_t len, void *arg)
 int
 req_open_incident(struct req_ctx *x, const char *area, int plan, char *id)
 {
-	struct ri_open o = { .alen = strlen(area), .x = x,
+	struct ri_open o = { .x = x,
 		.plan = x->env->t->plans[plan].id, .t = &x->scratch };
 	char prefix[LD_ID_MAX + 1];
 	struct ld_err e;
 
 	snprintf(prefix, sizeof(prefix), "%s", area);
-	(void)store_scan(x->env->s, "by_plan", prefix, o.alen + 1, ri_open_cb,
-	    &o, &e);
+	(void)store_scan(x->env->s, "by_plan", prefix, strlen(prefix) + 1,
+	    ri_open_cb, &o, &e);
 	if (o.found)
 		snprintf(id, LD_TICKET_MAX + 1, "%s", o.id);
 	return o.found;
@@ -419,7 +402,7 @@ ri_attached_cb(const uint8_t *key, size_t len, void *arg)
 	struct ri_attached *a = arg;
 	char id[LD_TICKET_MAX + 1];
 
-	if (!views_incident_key(key, len, id))
+	if (!views_key_ticket(key, len, id))
 		return 0;
 	if (a->n == a->cap) {
 		size_t cap = a->cap ? a->cap * 2 : 64;

@@ -65,8 +65,8 @@ reply_over(const struct ld_pw *w)
 }
 
 /* Finish the reply: its length, or LD_ELIMIT naming what did not fit. */
-static int
-reply_finish(struct ld_pw *w, const char *what, struct ld_err *err)
+int
+req_reply_finish(struct ld_pw *w, const char *what, struct ld_err *err)
 {
 	size_t limit = reply_limit(w->cap);
 	int n = proto_reply_end(w);
@@ -673,7 +673,7 @@ list_write(const struct list_ctx *x, const char *next, uint8_t *buf,
 		    x->env->now);
 	proto_w_str(&w, "next");
 	proto_w_str(&w, next);
-	return reply_finish(&w, "ticket.list", err);
+	return req_reply_finish(&w, "ticket.list", err);
 }
 
 static int
@@ -787,7 +787,7 @@ q_queue(const struct ld_req_env *env, const struct ld_caller *c,
 		proto_w_str(&w, "more");
 		proto_w_bool(&w, q->more);
 		if (rc == 0)
-			rc = reply_finish(&w, "wo.queue", err);
+			rc = req_reply_finish(&w, "wo.queue", err);
 	}
 	free(q);
 	free(t);
@@ -823,7 +823,7 @@ q_figures(const struct ld_req_env *env, const struct ld_request *r,
 	}
 	proto_w_str(&w, "in_progress");
 	proto_w_uint(&w, store_count_open(env->s));
-	return reply_finish(&w, "figures", err);
+	return req_reply_finish(&w, "figures", err);
 }
 
 #define STATUS_KEYS 9
@@ -907,7 +907,7 @@ q_status(const struct ld_req_env *env, const struct ld_caller *c,
 	proto_w_uint(&w, env->started > 0 ? (uint64_t)env->started : 0);
 	proto_w_str(&w, "requests");
 	proto_w_uint(&w, env->requests);
-	return reply_finish(&w, "status", err);
+	return req_reply_finish(&w, "status", err);
 }
 
 /* ---- the entry ------------------------------------------------------------ */

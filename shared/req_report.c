@@ -24,17 +24,6 @@ rr_has(const struct ld_request *r, enum ld_qarg q)
 }
 
 static int
-rr_finish(struct ld_pw *w, const char *what, struct ld_err *err)
-{
-	int n = proto_reply_end(w);
-
-	if (n >= 0)
-		return n;
-	return err_set(err, LD_ELIMIT, "%s: the reply exceeds the limit of %zu "
-	    "bytes", what, w->cap);
-}
-
-static int
 rr_report(const struct ld_req_env *env, const struct ld_request *r,
     uint8_t *buf, size_t cap, struct ld_err *err)
 {
@@ -58,7 +47,7 @@ rr_report(const struct ld_req_env *env, const struct ld_request *r,
 	if (rc == LD_OK) {
 		proto_reply_begin(&w, buf, cap, r->id, REPORT_ENTRIES);
 		report_write(&w, rep);
-		rc = rr_finish(&w, "report", err);
+		rc = req_reply_finish(&w, "report", err);
 	}
 	free(rep);
 	return rc;
@@ -121,7 +110,7 @@ rr_spot(const struct ld_req_env *env, const struct ld_request *r,
 			proto_w_str(&w, "rank");
 			proto_w_uint(&w, it[i].rank);
 		}
-		rc = rr_finish(&w, "spot.check", err);
+		rc = req_reply_finish(&w, "spot.check", err);
 	}
 	free(it);
 	return rc;
@@ -211,7 +200,7 @@ rr_outbox_list(const struct ld_req_env *env, const struct ld_request *r,
 		proto_w_str(&w, m->body);
 	}
 	free(l.m);
-	return rr_finish(&w, "outbox.list", err);
+	return req_reply_finish(&w, "outbox.list", err);
 }
 
 static int
@@ -230,7 +219,7 @@ rr_outbox_retry(const struct ld_req_env *env, const struct ld_request *r,
 	proto_reply_begin(&w, buf, cap, r->id, 1);
 	proto_w_str(&w, "id");
 	proto_w_str(&w, r->q);
-	return rr_finish(&w, "outbox.retry", err);
+	return req_reply_finish(&w, "outbox.retry", err);
 }
 
 /* ---- incident.show ---------------------------------------------------------- */
@@ -268,7 +257,7 @@ rr_att_cb(const uint8_t *key, size_t len, void *arg)
 		x->full = true;
 		return 1;
 	}
-	if (views_incident_key(key, len, x->att[x->n_att]))
+	if (views_key_ticket(key, len, x->att[x->n_att]))
 		x->n_att++;
 	return 0;
 }
@@ -369,7 +358,7 @@ rr_incident(const struct ld_req_env *env, const struct ld_caller *c,
 		req_write_event(&w, &x.ev[i]);
 	proto_w_str(&w, "complete");
 	proto_w_bool(&w, !x.full);
-	rc = rr_finish(&w, "incident.show", err);
+	rc = req_reply_finish(&w, "incident.show", err);
 out:
 	free(t);
 	free(x.ev);

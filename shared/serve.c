@@ -792,16 +792,8 @@ serve_submit(struct ld_serve *sv, struct serve_batch *b, bool fresh)
 	for (size_t i = 0; fresh && i < b->n; i++) {
 		const struct serve_slot *sl = &b->slots[i];
 
-		for (size_t j = 0; j < sl->plan.n; j++) {
-			struct ld_store_item *it = &b->items[sl->first + j];
-
-			memset(it, 0, sizeof(*it));
-			it->ev = &b->events[sl->first + j];
-			/* one group per ticket (incident.close tells several
-			 * tickets: each one's events all or nothing) */
-			it->joined = j > 0 && strcmp(it->ev->ticket,
-			    b->events[sl->first + j - 1].ticket) == 0;
-		}
+		req_items(&b->events[sl->first], sl->plan.n,
+		    &b->items[sl->first]);
 	}
 	if (fresh) {
 		serve_take_fed(sv, b);

@@ -111,12 +111,23 @@ sms_att_cb(const uint8_t *key, size_t len, void *arg)
 	struct sms_att *a = arg;
 	char tid[LD_TICKET_MAX + 1], id[OUTBOX_ID_MAX + 1];
 
-	if (!views_incident_key(key, len, tid))
+	if (!views_key_ticket(key, len, tid))
 		return 0;
 	snprintf(id, sizeof(id), "%s.%s.%llu", tid, a->origin,
 	    (unsigned long long)a->seq);
 	a->rc = sms_queue(a->x, tid, id, a->body);
 	return a->rc;
+}
+
+/* Does ev ask for SMS: a report by SMS (to its caller), or an
+ * announcement on the "sms" channel (to every caller of the incident)? */
+static bool
+sms_asks(const struct ld_event *ev, bool *report)
+{
+	*report = ev->kind == LD_EV_REPORTED && event_has(ev, LD_F_METHOD) &&
+	    ev->method == LD_METHOD_SMS;
+	return *report || (ev->kind == LD_EV_ANNOUNCED &&
+	    strcmp(ev->channel, "sms") == 0);
 }
 
 /*
@@ -143,10 +154,7 @@ sms_feed_cb(uint64_t idx, const char *origin, uint64_t seq,
 		x->last = idx;
 		return 0;
 	}
-	report = x->ev.kind == LD_EV_REPORTED && event_has(&x->ev,
-	    LD_F_METHOD) && x->ev.method == LD_METHOD_SMS;
-	news = x->ev.kind == LD_EV_ANNOUNCED &&
-	    strcmp(x->ev.channel, "sms") == 0;
+	news = sms_asks(&x->ev, &report) && !report;
 	if (!report && !news) {
 		x->last = idx;
 		return 0;
@@ -203,12 +211,10 @@ sms_feed(struct ld_sms *m, int64_t now)
 bool
 sms_wanted(const struct ld_store_item *items, size_t n)
 {
+	bool report;
+
 	for (size_t i = 0; i < n; i++)
-		if (items[i].rc == 0 && ((items[i].ev->kind == LD_EV_REPORTED &&
-		    event_has(items[i].ev, LD_F_METHOD) &&
-		    items[i].ev->method == LD_METHOD_SMS) ||
-		    (items[i].ev->kind == LD_EV_ANNOUNCED &&
-		    strcmp(items[i].ev->channel, "sms") == 0)))
+		if (items[i].rc == 0 && sms_asks(items[i].ev, &report))
 			return true;
 	return false;
 }

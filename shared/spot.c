@@ -1,6 +1,6 @@
 /* spot.c - the daily spot check sample. */
 #include "spot.h"
-#include "assess.h"
+#include "fed.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -89,8 +89,8 @@ spot_cb(const uint8_t *key, size_t len, void *arg)
 		/* a new unit */
 		x->unit_at = x->n;
 		u = topo_unit(x->t, unit);
-		x->unit_ok = u >= 0 ? assess_in_scope(x->t, x->self,
-		    x->t->units[u].node) : x->t->nodes[x->self].parent < 0;
+		x->unit_ok = u >= 0 ? fed_in_subtree(x->t, x->t->units[u].node,
+		    x->self) : x->t->nodes[x->self].parent < 0;
 	}
 	if (!x->unit_ok)
 		return 0;

@@ -4,6 +4,7 @@
 
 #include <assert.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 const char *const views_index_names[LD_IX__COUNT] = {
@@ -224,14 +225,11 @@ views_done_delta(const struct ld_ticket *before, const struct ld_ticket *after)
 void
 views_count_node(const struct ld_event *ev, char *buf)
 {
-	const char *src = ev->ticket[0] != '\0' ? ev->ticket : ev->origin;
-	size_t n = 0;
-
-	while (n < LD_NODE_MAX && src[n] != '\0' && src[n] != '-') {
-		buf[n] = src[n];
-		n++;
-	}
-	buf[n] = '\0';
+	/* the node part of the ticket id; a call's (or a malformed id's)
+	 * origin */
+	if (ev->ticket[0] == '\0' ||
+	    ticket_id_parse(ev->ticket, buf, NULL, NULL) != 0)
+		snprintf(buf, LD_NODE_MAX + 1, "%s", ev->origin);
 }
 
 static uint32_t
@@ -362,7 +360,7 @@ views_unit_deltas(const struct ld_event *ev, const struct ld_ticket *before,
 }
 
 bool
-views_incident_key(const uint8_t *key, size_t len, char *ticket)
+views_key_ticket(const uint8_t *key, size_t len, char *ticket)
 {
 	const char *k = (const char *)key;
 	size_t il = strnlen(k, len);

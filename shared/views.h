@@ -78,9 +78,10 @@ size_t views_unit_deltas(const struct ld_event *ev,
     const struct ld_ticket *before, const struct ld_ticket *after,
     struct ld_udelta *out, size_t cap);
 
-/* The attached ticket's id of a by_incident key (incident NUL | ticket
- * NUL) into ticket (LD_TICKET_MAX + 1); false if the key is not one. */
-bool views_incident_key(const uint8_t *key, size_t len, char *ticket);
+/* The ticket id of a by_incident or by_plan key (incident or area NUL |
+ * ticket NUL) into ticket (LD_TICKET_MAX + 1); false if the key is not
+ * one. */
+bool views_key_ticket(const uint8_t *key, size_t len, char *ticket);
 
 /* Big-endian helpers for keys. */
 static inline void

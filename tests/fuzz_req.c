@@ -74,12 +74,7 @@ fuzz_change(const struct ld_caller *c, struct ld_request *r)
 		return rc;
 	if (p.n > req_events_max(r))
 		fuzz_die("req_plan: more events than req_events_max", NULL);
-	memset(fz.it, 0, sizeof(fz.it));
-	for (size_t i = 0; i < p.n; i++) {
-		fz.it[i].ev = &fz.ev[i];
-		fz.it[i].joined = i > 0 && strcmp(fz.ev[i].ticket,
-		    fz.ev[i - 1].ticket) == 0;
-	}
+	req_items(fz.ev, p.n, fz.it);
 	if (store_commit(fz.s, fz.it, p.n, fz.env.now, &err) != 0)
 		fuzz_die("store_commit", &err);
 	if (p.n > 0 && fz.it[0].rc != 0)

@@ -302,10 +302,7 @@ run(struct fx *f, const char *who)
 	}
 	assert_true(f->p.n >= 1 && f->p.n <= cap);
 	check_envelope(f, &c);
-	for (size_t i = 0; i < f->p.n; i++)
-		f->it[i] = (struct ld_store_item){ .ev = &f->ev[i],
-			.joined = i > 0 && strcmp(f->ev[i].ticket,
-			    f->ev[i - 1].ticket) == 0 };
+	req_items(f->ev, f->p.n, f->it);
 	if (store_commit(f->s, f->it, f->p.n, f->now, &err) != 0)
 		fail_msg("store_commit: %s", err.msg);
 	for (size_t i = 0; i < f->p.n; i++)
