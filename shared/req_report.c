@@ -142,6 +142,7 @@ rr_outbox_list(const struct ld_req_env *env, const struct ld_request *r,
 	static const char *const boxes[] = { "new", "sent", "dead" };
 	enum ld_outbox_box box = OUTBOX_NEW;
 	struct rr_list l = { .limit = rr_has(r, LD_Q_LIMIT) ? r->limit : 50 };
+	struct ld_err damaged = { 0, "" };
 	size_t counts[3];
 	struct ld_pw w;
 	int rc;
@@ -163,13 +164,21 @@ rr_outbox_list(const struct ld_req_env *env, const struct ld_request *r,
 	l.m = malloc(l.limit * sizeof(*l.m));
 	if (l.m == NULL)
 		return err_set(err, LD_ENOMEM, "outbox.list: out of memory");
-	rc = outbox_list(env->outbox, box, rr_list_cb, &l, err);
+	/* a file that is not a message is left in the box and named here,
+	 * for the operator to see (outbox_list goes on past it) */
+	rc = outbox_list(env->outbox, box, rr_list_cb, &l, &damaged);
 	if (rc < 0) {
 		free(l.m);
+		*err = damaged;
 		return rc;
 	}
 	outbox_counts(env->outbox, counts);
-	proto_reply_begin(&w, buf, cap, r->id, 3);
+	proto_reply_begin(&w, buf, cap, r->id, 4);
+	proto_w_str(&w, "damaged");
+	if (damaged.code != 0)
+		proto_w_str(&w, damaged.msg);
+	else
+		proto_w_nil(&w);
 	proto_w_str(&w, "box");
 	proto_w_str(&w, boxes[box]);
 	proto_w_str(&w, "counts");

@@ -176,8 +176,38 @@ t_sms(void **state)
 	assert_true(listed);
 	assert_int_equal(tn_stop(&s->ly, SIGTERM), 0);
 
+	/* a file in sent/ that is not a message (hand-made): listed as
+	 * damaged, left where it is */
+	{
+		char path[400];
+		FILE *g;
+
+		snprintf(path, sizeof(path), "%s/outbox/sent/hand-made",
+		    s->ly.data);
+		g = fopen(path, "w");
+		assert_non_null(g);
+		fputs("not a message\n", g);
+		fclose(g);
+	}
+
 	/* 2. a failing command: the message stays in new/ with the reason */
 	assert_true(tn_start(&s->net, &s->ly, "LY", bad));
+	{
+		struct ld_client *op = sms_op(s);
+		struct ld_request r;
+		msgpack_unpacked u;
+		char buf[300];
+
+		memset(&r, 0, sizeof(r));
+		r.op = LD_OP_OUTBOX_LIST;
+		snprintf(r.box, sizeof(r.box), "sent");
+		r.q_present |= 1u << LD_Q_BOX;
+		sms_call(op, &r, &u, true);
+		assert_non_null(strstr(tm_str(&u.data, "damaged", buf,
+		    sizeof(buf)), "hand-made"));
+		msgpack_unpacked_destroy(&u);
+		client_close(op);
+	}
 	sms_ticket(s, "13903795555", id2);
 	for (int i = 0; i < 200; i++) {
 		last[0] = '\0';
