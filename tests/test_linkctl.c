@@ -298,6 +298,25 @@ t_returned_rerouted(void **state)
 		ok_has(&o, ARGS("<svg", "</html>", "xumu"));
 		ctl(&o, "op-ly-wang", ARGS("report", "month", "2011-13"));
 		assert_int_equal(o.status, 2);
+		/* the year, a unit's record month by month, today's spot
+		 * check */
+		{
+			char year[8], today[32];
+
+			snprintf(year, sizeof(year), "%04u",
+			    (unsigned)(day / 10000));
+			snprintf(today, sizeof(today), "%s-%02u", month,
+			    (unsigned)(day % 100));
+			ctl(&o, "op-ly-wang", ARGS("report", "year", year));
+			ok_has(&o, ARGS("xumu", "畜牧"));
+			ctl(&o, "op-ly-wang", ARGS("record", "xumu", year));
+			ok_has(&o, ARGS("efficiency record", month));
+			ctl(&o, "op-ly-wang", ARGS("record", "nobody", year));
+			assert_int_equal(o.status, 1);
+			ctl(&o, "op-ly-wang", ARGS("--json", "spot", today));
+			ok_has(&o, ARGS("\"sample\":", "\"completed\":",
+			    "\"per_unit\":2"));
+		}
 	}
 	out_free(&o);
 }
