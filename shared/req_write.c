@@ -291,7 +291,7 @@ req_write_summary(struct ld_pw *w, const struct ld_topo *top,
 	kv_time(w, "next_due", next_due_for(t, unit));		/* 12 */
 }
 
-#define QUEUE_ITEM_KEYS 10
+#define QUEUE_ITEM_KEYS 12
 
 void
 req_write_queue_item(struct ld_pw *w, const struct ld_ticket *t, uint32_t wo)
@@ -311,6 +311,9 @@ req_write_queue_item(struct ld_pw *w, const struct ld_ticket *t, uint32_t wo)
 	kv_str(w, "area", t->area);
 	kv_str(w, "place", t->place);
 	kv_str(w, "text", t->text);				/* 10 */
+	/* the pressure on the unit: urged, put under supervision */
+	kv_uint(w, "urges", o->urges);
+	kv_uint(w, "supervisions", o->supervisions);
 }
 
 /* ---- EVENT --------------------------------------------------------------- */

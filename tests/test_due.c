@@ -284,6 +284,26 @@ t_node_urges(void **state)
 	assert_true(urged);		/* not signed within 10 minutes */
 	assert_true(supervised);	/* nor completed within the hour */
 	assert_true(tn_log_has(&ly, "deadlines passed"));
+	/* both show on the unit's queue */
+	{
+		struct ld_client *un = tn_client(&net, "LY", "unit-zhujian",
+		    5000);
+
+		assert_non_null(un);
+		memset(&r, 0, sizeof(r));
+		r.op = LD_OP_WO_QUEUE;
+		assert_int_equal(client_call(un, &r, &rep, &err), 0);
+		assert_true(rep.ok);
+		msgpack_unpacked_init(&u);
+		assert_int_equal(msgpack_unpack_next(&u, (const char *)rep.result,
+		    rep.result_len, NULL), MSGPACK_UNPACK_SUCCESS);
+		assert_true(tm_len(&u.data, "work_orders") >= 1);
+		assert_int_equal(tm_uint(&u.data, "work_orders.0.urges"), 1);
+		assert_int_equal(tm_uint(&u.data, "work_orders.0.supervisions"),
+		    1);
+		msgpack_unpacked_destroy(&u);
+		client_close(un);
+	}
 	client_close(op);
 	assert_int_equal(tn_stop(&ly, SIGTERM), 0);
 	tn_fini(&net);

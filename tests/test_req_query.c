@@ -1089,7 +1089,7 @@ t_queue(void **state)
 	str_is(get(at(wos, 1), "ticket"), E);	/* sign by NOW + 20 min */
 	str_is(get(at(wos, 2), "ticket"), H);	/* sign by NOW + 1h */
 	q = at(wos, 0);
-	assert_int_equal(map_size(q), 10);
+	assert_int_equal(map_size(q), 12);
 	assert_int_equal(uint_of(get(q, "wo")), 1);
 	str_is(get(q, "state"), "signed");
 	assert_int_equal(uint_of(get(q, "due_done")), T0 + 30 * TG_HOUR);
