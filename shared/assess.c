@@ -41,6 +41,8 @@ assess_fig_add(struct ld_rep_fig *f, enum ld_counter c, uint64_t v)
 	case LD_C_WO_RETURNED: f->returned += v; break;
 	case LD_C_PLANS: f->incidents += v; break;
 	case LD_C_ATTACHED: f->attached += v; break;
+	case LD_C_INC_CLOSED: f->incidents_closed += v; break;
+	case LD_C_INC_MINUTES: f->incident_minutes += v; break;
 	default: break;
 	}
 }

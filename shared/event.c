@@ -121,7 +121,7 @@ const struct ld_kind_def event_kinds[LD_EV__COUNT] = {
 	[LD_EV_PLAN_ACTIVATED] = { "plan.activated", true,
 	    B(PLAN) | B(UNITS) | B(GOV), B(NOTE),
 	    "an emergency plan was started for the ticket" },
-	[LD_EV_ANNOUNCED] = { "announced", true, B(CHANNEL) | B(TEXT), 0,
+	[LD_EV_ANNOUNCED] = { "announced", true, B(CHANNEL) | B(TEXT), B(AREA),
 	    "an announcement was published" },
 };
 

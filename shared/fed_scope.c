@@ -64,6 +64,11 @@ fed_concerns(const struct ld_topo *top, int child, const struct ld_event *ev,
 		return false;
 	if (!event_kinds[ev->kind].ticket || ev->ticket[0] == '\0')
 		return false;	/* calls count where they were taken */
+	/* an announcement about an area of the child's, whoever's ticket */
+	if (ev->kind == LD_EV_ANNOUNCED && event_has(ev, LD_F_AREA) &&
+	    (n = fed_area_node(top, ev->area)) >= 0 &&
+	    fed_in_subtree(top, n, child))
+		return true;
 	n = fed_creator(top, ev->ticket);
 	if (n >= 0 && fed_in_subtree(top, n, child))
 		return true;

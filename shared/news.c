@@ -4,6 +4,7 @@
 #include "log.h"
 #include "views.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,19 +24,23 @@ news_key_cb(const uint8_t *key, size_t len, void *arg)
 	return x->n >= NEWS_MAX * 2;
 }
 
-/* One entry from announced event ev; false if it is to be left out. */
+/* One entry from announced event ev about area; false if it is to be
+ * left out. */
 static bool
-news_entry(const struct ld_event *ev, struct ld_atom_entry *e,
-    const struct ld_atom_entry *prev)
+news_entry(const struct ld_event *ev, const char *area,
+    struct ld_atom_entry *e, const struct ld_atom_entry *prev)
 {
 	if (strcmp(ev->channel, "sms") == 0)
 		return false;
-	/* the same announcement on another channel: one entry */
+	/* the same announcement on another channel: one entry (about
+	 * another area: an entry of its own, with its area) */
 	if (prev != NULL && prev->time_ms == ev->time_ms &&
 	    strcmp(prev->ticket, ev->ticket) == 0 &&
+	    strcmp(prev->area, area) == 0 &&
 	    strcmp(prev->text, ev->text) == 0)
 		return false;
 	memset(e, 0, sizeof(*e));
+	snprintf(e->area, sizeof(e->area), "%s", area);
 	memcpy(e->origin, ev->origin, sizeof(e->origin));
 	e->seq = ev->seq;
 	e->time_ms = ev->time_ms;
@@ -53,6 +58,7 @@ news_feed(struct ld_store *s, const struct ld_topo *t, int self,
 	struct news_ctx *x = calloc(1, sizeof(*x));
 	struct ld_atom_entry *e = calloc(NEWS_MAX, sizeof(*e));
 	struct ld_event *ev = malloc(sizeof(*ev));
+	struct ld_ticket *tk = malloc(sizeof(*tk));
 	struct ld_atom_feed f = { t->nodes[self].id, t->nodes[self].name,
 		self_url, now };
 	size_t n = 0, cap = 1 << 20;
@@ -61,14 +67,14 @@ news_feed(struct ld_store *s, const struct ld_topo *t, int self,
 
 	*body = NULL;
 	*len = 0;
-	if (x == NULL || e == NULL || ev == NULL) {
+	if (x == NULL || e == NULL || ev == NULL || tk == NULL) {
 		rc = err_set(err, LD_ENOMEM, "feed: out of memory");
 		goto out;
 	}
 	rc = store_scan_back(s, "announcements", "", 0, NULL, 0, news_key_cb,
 	    x, err);
 	for (size_t i = 0; rc == LD_OK && i < x->n && n < NEWS_MAX; i++) {
-		char origin[LD_NODE_MAX + 1];
+		char origin[LD_NODE_MAX + 1], area[LD_ID_MAX + 1];
 		struct ld_err e2;
 
 		memcpy(origin, x->keys[i] + 8, LD_NODE_MAX);
@@ -83,7 +89,15 @@ news_feed(struct ld_store *s, const struct ld_topo *t, int self,
 			    LD_NODE_MAX), e2.msg);
 			continue;
 		}
-		if (news_entry(ev, &e[n], n > 0 ? &e[n - 1] : NULL))
+		/* the area it names; an older announcement names none:
+		 * its ticket's, if this node holds the ticket */
+		if (event_has(ev, LD_F_AREA))
+			snprintf(area, sizeof(area), "%s", ev->area);
+		else if (store_get_ticket(s, ev->ticket, tk, &e2) == LD_OK)
+			snprintf(area, sizeof(area), "%s", tk->area);
+		else
+			area[0] = '\0';
+		if (news_entry(ev, area, &e[n], n > 0 ? &e[n - 1] : NULL))
 			n++;
 	}
 	if (rc != LD_OK)
@@ -117,5 +131,6 @@ out:
 	free(x);
 	free(e);
 	free(ev);
+	free(tk);
 	return rc;
 }

@@ -134,8 +134,10 @@ const struct ld_op_def proto_ops[LD_OP__COUNT] = {
 	    F(NOTE), Q(TICKET), 0, "attach a new ticket to an incident instead "
 	    "of dispatching it again; its caller gets the incident's result" },
 	[LD_OP_INCIDENT_ANNOUNCE] = { "incident.announce", R_OFFICE, F(TEXT),
-	    F(CHANNEL), Q(TICKET), 0, "tell the public on the plan's channels "
-	    "(or one of them): cause, area, what is done, when restored" },
+	    F(CHANNEL) | F(AREA), Q(TICKET), 0, "tell the public on the "
+	    "plan's channels (or one of them): cause, area, what is done, "
+	    "when restored; an area other than the lead's reaches the node "
+	    "that holds it" },
 	[LD_OP_INCIDENT_REPORT] = { "incident.report", R_OFFICE, F(TEXT), 0,
 	    Q(TICKET), 0, "report (an update) to the city government" },
 	[LD_OP_INCIDENT_CLOSE] = { "incident.close", R_OFFICE, F(TEXT), 0,

@@ -52,6 +52,17 @@ report_satisfaction(const struct ld_rep_fig *f)
 	return report_pm128((rep_u128)f->satisfied + f->basic, f->callbacks);
 }
 
+int64_t
+report_incident_hours(const struct ld_rep_fig *f)
+{
+	/* minutes * 10 / 60 / closed, half up; the sum is at most
+	 * 2^31 minutes per event, far below overflow */
+	if (f->incidents_closed == 0)
+		return -1;
+	return (int64_t)(((rep_u128)f->incident_minutes * 10 * 2 +
+	    60 * f->incidents_closed) / (120 * (rep_u128)f->incidents_closed));
+}
+
 /*
  * (now - before) / before in tenths of a percent.  Rounded half up when
  * it rises (+12.45% is +12.5%), half away from zero when it falls

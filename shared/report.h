@@ -41,6 +41,9 @@ struct ld_rep_fig {
 	uint64_t urged, supervised, returned;	/* in the period */
 	uint64_t incidents;	/* emergency plans started in the period */
 	uint64_t attached;	/* further calls attached to incidents */
+	uint64_t incidents_closed;	/* incidents closed in the period */
+	uint64_t incident_minutes;	/* ... their minutes from the first
+					 * call to the close, summed */
 };
 
 /* A month (key YYYYMM) or a day (key YYYYMMDD) of the period. */
@@ -109,6 +112,9 @@ int report_permille(uint64_t num, uint64_t den);
 int report_completion(const struct ld_rep_fig *f);
 /* Satisfaction: (satisfied + basic) / callbacks. */
 int report_satisfaction(const struct ld_rep_fig *f);
+/* Mean time from an incident's first call to its close, in tenths of an
+ * hour (rounded half up); -1 when none was closed. */
+int64_t report_incident_hours(const struct ld_rep_fig *f);
 /* Year on year: (now - before) / before, in tenths of a percent, signed;
  * INT32_MIN when before is 0. */
 int32_t report_yoy(uint64_t now, uint64_t before);

@@ -27,7 +27,7 @@
 #include <string.h>
 
 #define RP_CELL 320		/* one formatted cell */
-#define RP_COLS_MAX 40
+#define RP_COLS_MAX 48
 #define RP_CHART_W 800		/* SVG charts: width, */
 #define RP_LABEL_X 232		/* where the labels end, */
 #define RP_BAR_X 240		/* where the bars start, */
@@ -281,6 +281,7 @@ enum rp_kind {
 	K_TOTAL, K_PERDAY, K_YOY,	/* summary: the figure's */
 	K_MONTH,	/* the month row's key */
 	K_COMPLETION, K_SATISFACTION,	/* the row's fig's rates */
+	K_INC_HOURS,	/* the row's fig's mean hours to close an incident */
 	K_UNUM,		/* the counter at off in the row's unit */
 	K_RANK, K_SCORE,	/* the row's unit's */
 	K_URATE,	/* a unit's counter at off per work order received */
@@ -335,6 +336,8 @@ static const struct {
 	  incidents), true },
 	{ "attached", "并案来电 attached calls", offsetof(struct ld_rep_fig,
 	  attached), true },
+	{ "incidents_closed", "应急事件办结 incidents closed",
+	  offsetof(struct ld_rep_fig, incidents_closed), false },
 };
 #define RP_NFIGS (sizeof(rp_figs) / sizeof(rp_figs[0]))
 
@@ -367,7 +370,11 @@ static const struct rp_col rp_sum_cols[] = {
 	FIG("督办", "supervised", supervised, 0),			\
 	FIG("退回", "returned", returned, 0),				\
 	FIG("应急", "incidents", incidents, 0),				\
-	FIG("并案", "attached", attached, RP_CSV)
+	FIG("并案", "attached", attached, RP_CSV),			\
+	FIG("应急办结", "incidents closed", incidents_closed, RP_CSV),	\
+	FIG("处置分钟", "incident minutes", incident_minutes, RP_CSV),	\
+	{ "平均处置时长", "mean hours to close", "incident_hours",	\
+	  RP_RIGHT, K_INC_HOURS, 0, 0 }
 
 static const struct rp_col rp_month_cols[] = {
 	{ "月份", "month", "month", 0, K_MONTH, 0, 0 },
@@ -638,6 +645,16 @@ rp_cell(const struct rp_tab *t, unsigned row, const struct rp_col *c,
 	case K_SATISFACTION:
 		rp_rate(report_satisfaction(g), raw, b, cap);
 		break;
+	case K_INC_HOURS: {
+		int64_t h = report_incident_hours(g);
+
+		if (h >= 0)
+			snprintf(b, cap, "%lld.%lld", (long long)(h / 10),
+			    (long long)(h % 10));
+		else if (!raw)
+			snprintf(b, cap, "—");
+		break;
+	}
 	case K_RANK:
 		if (u->rank > 0)
 			snprintf(b, cap, "%u", u->rank);

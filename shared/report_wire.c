@@ -79,11 +79,12 @@ static const struct rw_field rw_fig_f[] = {
 	F_U64(G, in_progress), F_U64(G, callbacks), F_U64(G, satisfied),
 	F_U64(G, basic), F_U64(G, unsatisfied), F_U64(G, urged),
 	F_U64(G, supervised), F_U64(G, returned), F_U64(G, incidents),
-	F_U64(G, attached),
+	F_U64(G, attached), F_U64(G, incidents_closed),
+	F_U64(G, incident_minutes),
 };
 #undef G
 static const struct rw_map rw_fig = MAP(rw_fig_f);
-_Static_assert(sizeof(struct ld_rep_fig) == 16 * sizeof(uint64_t),
+_Static_assert(sizeof(struct ld_rep_fig) == 18 * sizeof(uint64_t),
     "struct ld_rep_fig changed: update rw_fig_f and docs/protocol.md");
 
 #define P struct ld_rep_period

@@ -47,6 +47,7 @@ struct fed;
 /* Most events one request becomes: ticket.create is created + routed +
  * one dispatched per unit. */
 #define LD_REQ_ATTACHED_MAX 100	/* callers told per incident.close */
+#define LD_REQ_AREAS_MAX 8	/* areas an incident's close announces to */
 #define LD_REQ_EVENTS_MAX (2 + 2 * LD_UNITS_MAX + LD_REQ_ATTACHED_MAX)
 #define LD_REQ_EARLIER_MAX 10	/* ticket.create: earlier tickets shown */
 

@@ -327,9 +327,16 @@ ri_channels(struct req_ctx *x, const struct ld_topo_plan *p,
 	return LD_OK;
 }
 
+/*
+ * One announced event per channel of the plan (or the one asked for) about
+ * each of the n_areas areas: the public channels once per area (each area's
+ * node shows it in its feed, docs/federation.md §2), the "sms" channel
+ * once, about the first area (its messages go to the incident's callers,
+ * wherever they live).
+ */
 static int
 ri_announce(struct req_ctx *x, const struct ld_topo_plan *p,
-    const char *text)
+    const char *text, char (*areas)[LD_ID_MAX + 1], size_t n_areas)
 {
 	const char *ch[LD_UNITS_MAX];
 	struct ld_event *ev;
@@ -337,11 +344,19 @@ ri_announce(struct req_ctx *x, const struct ld_topo_plan *p,
 
 	if ((rc = ri_channels(x, p, ch, &n)) != LD_OK)
 		return rc;
-	for (int i = 0; i < n; i++) {
-		if ((rc = req_next(x, LD_EV_ANNOUNCED, x->t.id, &ev)) != LD_OK)
-			return rc;
-		event_set_str(ev, LD_F_CHANNEL, ch[i]);
-		event_set_str(ev, LD_F_TEXT, text);
+	/* area by area: the feed shows an area's channels as one entry */
+	for (size_t j = 0; j < n_areas; j++) {
+		for (int i = 0; i < n; i++) {
+			if (j > 0 && strcmp(ch[i], "sms") == 0)
+				continue;
+			if ((rc = req_next(x, LD_EV_ANNOUNCED, x->t.id,
+			    &ev)) != LD_OK)
+				return rc;
+			event_set_str(ev, LD_F_CHANNEL, ch[i]);
+			event_set_str(ev, LD_F_TEXT, text);
+			if (areas[j][0] != '\0')
+				event_set_str(ev, LD_F_AREA, areas[j]);
+		}
 	}
 	return LD_OK;
 }
@@ -364,13 +379,45 @@ ri_plan_on(struct req_ctx *x)
 	return &x->env->t->plans[plan];
 }
 
-/* incident.announce: one announced event per channel. */
+/* incident.announce: one announced event per channel, about the area
+ * asked for (it must be in the topology) or the lead's. */
 int
 req_plan_announce(struct req_ctx *x)
 {
 	const struct ld_topo_plan *p = ri_plan_on(x);
+	const struct ld_event *a = &x->r->args;
+	char area[1][LD_ID_MAX + 1];
 
-	return p == NULL ? x->err->code : ri_announce(x, p, x->r->args.text);
+	if (p == NULL)
+		return x->err->code;
+	if (event_has(a, LD_F_AREA) && topo_area(x->env->t, a->area) < 0)
+		return err_set(x->err, LD_EUNKNOWN, "args.area: area '%s' is "
+		    "not in the topology", a->area);
+	snprintf(area[0], sizeof(area[0]), "%s", event_has(a, LD_F_AREA) ?
+	    a->area : x->t.area);
+	return ri_announce(x, p, a->text, area, 1);
+}
+
+/* The areas an incident concerns: the lead's, then those its earlier
+ * announcements named, each once. */
+struct ri_areas {
+	char (*a)[LD_ID_MAX + 1];
+	size_t n, max;
+};
+
+static int
+ri_areas_cb(const struct ld_event *ev, void *arg)
+{
+	struct ri_areas *r = arg;
+
+	if (ev->kind != LD_EV_ANNOUNCED || !event_has(ev, LD_F_AREA))
+		return 0;
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->a[i], ev->area) == 0)
+			return 0;
+	if (r->n < r->max)
+		snprintf(r->a[r->n++], sizeof(r->a[0]), "%s", ev->area);
+	return 0;
 }
 
 /* incident.report: an update of the report to the government. */
@@ -455,7 +502,20 @@ req_plan_incident_close(struct req_ctx *x)
 	for (int i = 0; i < p->n_channels; i++)
 		sms |= strcmp(p->channels[i], "sms") == 0;
 	if (!again) {
-		if ((rc = ri_announce(x, p, summary)) != LD_OK)
+		char areas[LD_REQ_AREAS_MAX][LD_ID_MAX + 1];
+		struct ri_areas ra = { areas, 1, LD_REQ_AREAS_MAX };
+		int pub = 0;
+
+		/* the request's room: 2 events per unit of the topology's
+		 * largest plan go to the public channels' announcements */
+		for (int i = 0; i < p->n_channels; i++)
+			pub += strcmp(p->channels[i], "sms") != 0;
+		if (pub > 0 && (size_t)(2 * LD_UNITS_MAX / pub) < ra.max)
+			ra.max = (size_t)(2 * LD_UNITS_MAX / pub);
+		snprintf(areas[0], sizeof(areas[0]), "%s", x->t.area);
+		if ((rc = store_history(x->env->s, x->t.id, ri_areas_cb, &ra,
+		    x->err)) != LD_OK ||
+		    (rc = ri_announce(x, p, summary, areas, ra.n)) != LD_OK)
 			return rc;
 		if (p->report_gov) {
 			if ((rc = req_next(x, LD_EV_GOV_REPORTED, x->t.id,

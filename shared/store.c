@@ -35,7 +35,8 @@ static const char *const store_counter_names[LD_C__COUNT] = {
 	"completed", "reported", "callbacks", "satisfied", "basic",
 	"unsatisfied", "reopened", "closed", "urged", "supervised",
 	"ext_requested", "ext_granted", "ext_refused", "transfers", "plans",
-	"announcements", "ruled", "done", "attached",
+	"announcements", "ruled", "done", "attached", "incidents_closed",
+	"incident_minutes",
 };
 
 static const char *const store_ucounter_names[LD_U__COUNT] = {
@@ -330,7 +331,8 @@ fail:
 	return rc;
 }
 
-/* An older schema (1: before issue 6; 2: before issue 7) to this one: the
+/* An older schema (1: before issue 6; 2: before issue 7; 3: before the
+ * incidents' close counters) to this one: the
  * log (events, applied, meta) is the same; the views are rebuilt from it
  * (counters by node, unit counters, by_done, by_incident, by_plan,
  * announcements, the view format), then the schema record says so.  A
@@ -577,6 +579,19 @@ store_txn_put_tid(struct ld_store *s, MDB_txn *txn, int year, uint64_t n)
 }
 
 /* Load the view of ticket id into *t (zeroed if absent). */
+/* The public feed's index: time | origin | seq of an announced event. */
+static int
+store_txn_news(struct ld_store *s, MDB_txn *txn, const struct ld_event *ev)
+{
+	uint8_t nk[8 + LD_NODE_MAX + 8];
+	MDB_val nkv = { sizeof(nk), nk }, nv = { 0, (void *)"" };
+
+	views_put_u64(nk, ev->time_ms < 0 ? 0 : (uint64_t)ev->time_ms);
+	store_origin_key(nk + 8, ev->origin);
+	views_put_u64(nk + 8 + LD_NODE_MAX, ev->seq);
+	return mdb_put(txn, s->news, &nkv, &nv, 0);
+}
+
 int
 store_txn_get_view(struct ld_store *s, MDB_txn *txn, const char *id,
     struct ld_ticket *t, struct ld_err *err)
@@ -859,6 +874,16 @@ store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
 		rc = ticket_apply(after, ev, local ? now : INT64_MAX, err);
 		if (rc != 0 && local)
 			goto undo;
+		if (rc != 0 && ev->kind == LD_EV_ANNOUNCED &&
+		    before->id[0] == '\0') {
+			/* another node's announcement about one of our areas
+			 * on a ticket we do not hold (docs/federation.md §2):
+			 * in the log and our feed, no view, not counted */
+			rc = store_txn_news(s, txn, ev);
+			if (rc != 0)
+				goto undo_mdb;
+			goto log_only;
+		}
 		if (rc != 0) {
 			/* another node's event our state machine refuses: the
 			 * log is the truth, so it is kept (views unchanged) and
@@ -921,16 +946,8 @@ store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
 		views_count_node(ev, cnode);
 	}
 	rc = store_txn_count(s, txn, ltime_day(ev->time_ms), cnode, delta);
-	if (rc == 0 && ev->kind == LD_EV_ANNOUNCED) {
-		/* the public feed: time | origin | seq */
-		uint8_t nk[8 + LD_NODE_MAX + 8];
-		MDB_val nkv = { sizeof(nk), nk }, nv = { 0, (void *)"" };
-
-		views_put_u64(nk, ev->time_ms < 0 ? 0 : (uint64_t)ev->time_ms);
-		store_origin_key(nk + 8, ev->origin);
-		views_put_u64(nk + 8 + LD_NODE_MAX, ev->seq);
-		rc = mdb_put(txn, s->news, &nkv, &nv, 0);
-	}
+	if (rc == 0 && ev->kind == LD_EV_ANNOUNCED)
+		rc = store_txn_news(s, txn, ev);
 	if (rc != 0)
 		goto undo_mdb;
 

@@ -68,7 +68,7 @@
 #include "event.h"
 #include "ticket.h"
 
-#define LD_STORE_SCHEMA 3
+#define LD_STORE_SCHEMA 4
 
 struct ld_store;
 
@@ -233,6 +233,10 @@ enum ld_counter {
 	LD_C_DONE,		/* on the day tickets were created: how many of
 				 * them are done now (may go down: reopen) */
 	LD_C_ATTACHED,		/* calls attached to an incident */
+	LD_C_INC_CLOSED,	/* incidents closed (the lead told, on the
+				 * day of the close) */
+	LD_C_INC_MINUTES,	/* ... and the minutes from their first
+				 * call to the close, summed */
 	LD_C__COUNT
 };
 

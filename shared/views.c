@@ -203,6 +203,18 @@ views_counter_deltas(const struct ld_event *ev, const struct ld_ticket *before,
 	if (after != NULL && before != NULL && before->state != LD_TS_COMPLETED &&
 	    after->state == LD_TS_COMPLETED)
 		d[LD_C_COMPLETED]++;
+	/* An incident closes when its lead (a ticket with a plan) is
+	 * reported: incident.close is the only way (ticket.report refuses a
+	 * lead).  Its time to close runs from the first call. */
+	if (ev->kind == LD_EV_REPORTED && after != NULL && before != NULL &&
+	    after->plan[0] != '\0' && before->state == LD_TS_COMPLETED &&
+	    after->state == LD_TS_REPORTED) {
+		int64_t min = (ev->time_ms - after->created_ms) / 60000;
+
+		d[LD_C_INC_CLOSED]++;
+		d[LD_C_INC_MINUTES] += (int32_t)(min < 0 ? 0 : min > INT32_MAX ?
+		    INT32_MAX : min);
+	}
 }
 
 /* Done: the office has nothing left to do but tell and call back. */

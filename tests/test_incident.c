@@ -111,6 +111,25 @@ inc_call(struct inc *s, const char *node, const char *who,
 	    rep.result_len, NULL), MSGPACK_UNPACK_SUCCESS);
 }
 
+/* Call op at node as who: it must fail with a message holding want. */
+static void
+inc_fail(struct inc *s, const char *node, const char *who,
+    struct ld_request *r, const char *want)
+{
+	struct ld_client *c = tn_client(&s->net, node, who, 5000);
+	struct ld_reply rep;
+	struct ld_err err;
+
+	(void)s;
+	assert_non_null(c);
+	assert_int_equal(client_call(c, r, &rep, &err), 0);
+	assert_false(rep.ok);
+	if (strstr(rep.message, want) == NULL)
+		fail_msg("%s: got '%s', want '%s'", proto_op_name(r->op),
+		    rep.message, want);
+	client_close(c);
+}
+
 static void
 rq(struct ld_request *r, enum ld_op op, const char *ticket)
 {
@@ -291,6 +310,18 @@ t_waterplant_2011_11_16(void **state)
 	    "停水。供电公司正在抢修，水务集团已派出送水车。");
 	inc_call(s, "LY", "op-ly-wang", &r, &u);
 	msgpack_unpacked_destroy(&u);
+	/* the outage reaches into Xin'an: an announcement about its area
+	 * (one that is not in the topology is refused) */
+	rq(&r, LD_OP_INCIDENT_ANNOUNCE, s->lead);
+	event_set_str(&r.args, LD_F_TEXT, "受关林水厂停电影响，新安县城东片区"
+	    "水压降低，请居民储水。");
+	event_set_str(&r.args, LD_F_CHANNEL, "platform");
+	event_set_str(&r.args, LD_F_AREA, "atlantis");
+	inc_fail(s, "LY", "op-ly-wang", &r, "args.area: area 'atlantis' is "
+	    "not in the topology");
+	event_set_str(&r.args, LD_F_AREA, "xinan");
+	inc_call(s, "LY", "op-ly-wang", &r, &u);
+	msgpack_unpacked_destroy(&u);
 
 	/* a further call recorded as usual: the reply suggests the open
 	 * incident of its area */
@@ -415,6 +446,12 @@ t_waterplant_2011_11_16(void **state)
 		}
 		assert_non_null(strstr(xf, "application/atom+xml"));
 		assert_non_null(strstr(xf, "新安县水厂停电"));
+		/* and the one on the city's own ticket about Xin'an's
+		 * area, but not the one about the city's area alone */
+		assert_non_null(strstr(xf, "新安县城东片区水压降低"));
+		assert_non_null(strstr(xf, "term=\"area:xinan\""));
+		assert_null(strstr(xf, "新区大面积停水。供电公司正在抢修"));
+		assert_null(strstr(xf, "term=\"area:luolong\""));
 		free(xf);
 	}
 	inc_stop(s);
@@ -548,7 +585,10 @@ t_waterplant_2011_11_16(void **state)
 			gov += strcmp(buf, "gov.reported") == 0;
 		}
 		assert_int_equal(attached, N_CALLERS + 1);
-		assert_int_equal(announced, 6);	/* 2 x 3 channels */
+		/* 11:10 on 3 channels; Xin'an's area on one; the close on
+		 * sms once and on the 2 public channels for each of the 2
+		 * areas (luolong, xinan) */
+		assert_int_equal(announced, 3 + 1 + 1 + 2 * 2);
 		assert_int_equal(gov, 2);	/* the first report, the close */
 	}
 	msgpack_unpacked_destroy(&u);
@@ -574,6 +614,10 @@ t_waterplant_2011_11_16(void **state)
 		    &err), 0);
 		assert_int_equal(rep->total.incidents, 4);
 		assert_int_equal(rep->total.attached, N_CALLERS + 1);
+		/* one closed (the water plant's), 11:05 to 15:30: 265 min */
+		assert_int_equal(rep->total.incidents_closed, 1);
+		assert_in_range(rep->total.incident_minutes, 264, 266);
+		assert_int_equal(report_incident_hours(&rep->total), 44);
 		client_close(c);
 		free(rep);
 	}
@@ -588,12 +632,32 @@ t_waterplant_2011_11_16(void **state)
 	snprintf(path, sizeof(path), "href=\"http://%s/announcements.atom\"",
 	    s->http);
 	assert_non_null(strstr(feed, path));	/* rel="self" */
-	assert_int_equal(count(feed, "<entry>"), 3);
-	assert_int_equal(count(feed, "</entry>"), 3);
+	assert_int_equal(count(feed, "<entry>"), 5);
+	assert_int_equal(count(feed, "</entry>"), 5);
 	assert_non_null(strstr(feed, "新安县水厂停电"));
 	assert_non_null(strstr(feed, "供电恢复"));
 	assert_non_null(strstr(feed, "2011-11-16T07:30:"));	/* 15:30 +08 */
+	assert_int_equal(count(feed, "term=\"area:luolong\""), 2);
+	assert_int_equal(count(feed, "term=\"area:xinan\""), 3);
 	free(feed);
+	/* Xin'an's feed has the close too (about its area), and still
+	 * nothing about the city's area alone */
+	{
+		char *xf = NULL;
+
+		for (int i = 0; i < 100; i++) {
+			free(xf);
+			xf = inc_http_get_port(s->http_port + 1,
+			    "/announcements.atom");
+			if (strstr(xf, "供电恢复") != NULL)
+				break;
+			usleep(100000);
+		}
+		assert_non_null(strstr(xf, "供电恢复"));
+		assert_int_equal(count(xf, "<entry>"), 3);
+		assert_null(strstr(xf, "term=\"area:luolong\""));
+		free(xf);
+	}
 	feed = inc_http_get(s, "/nothing");
 	assert_non_null(strstr(feed, "404"));
 	free(feed);

@@ -101,7 +101,8 @@ tr_article(void)
 		.tickets = 158978, .completed = 158252, .in_progress = 726,
 		.callbacks = 10000, .satisfied = 8500, .basic = 850,
 		.unsatisfied = 650, .urged = 321, .supervised = 45,
-		.returned = 210, .incidents = 1900, .attached = 3100 };
+		.returned = 210, .incidents = 1900, .attached = 3100,
+		.incidents_closed = 1880, .incident_minutes = 1880 * 270 };
 	r->has_prev = true;
 	r->prev = (struct ld_rep_fig){ .calls_in = 1056972,
 		.answered = 849432, .valid = 221785, .linkage = 100000,
@@ -661,14 +662,18 @@ test_text(void **state)
 	lb = tr_line(t, "并案来电 attached calls", &nb);
 	tr_tail(lb, nb, " 3,100 8.4 +55.0%");
 	assert_true(lb == la + na + 1);
-	assert_true(lb[nb] == '\n' && lb[nb + 1] == '\n');	/* the last */
+	/* the incidents closed: the last row, no per day */
+	la = tr_line(t, "应急事件办结 incidents closed", &na);
+	tr_tail(la, na, " 1,880 —");
+	assert_true(la == lb + nb + 1);
+	assert_true(la[na] == '\n' && la[na + 1] == '\n');	/* the last */
 	/* the months: an incidents column (not the attached calls) */
 	rule = strstr(t, "按月 by month");
 	assert_non_null(rule);
 	la = tr_line(rule, "returned", &na);
-	tr_tail(la, na, "returned incidents");
+	tr_tail(la, na, "returned incidents mean hours to close");
 	la = tr_line(t, "2011-08  ", &na);
-	tr_tail(la, na, " 116,068 0 0 0 14,001 13,991 0 99.9% 0 — 0 0 0 151");
+	tr_tail(la, na, " 116,068 0 0 0 14,001 13,991 0 99.9% 0 — 0 0 0 151 —");
 
 	/* the Chinese and the ASCII unit: the id column starts at the same
 	 * display column, at different byte offsets */
@@ -698,14 +703,14 @@ test_text(void **state)
 	rule++;
 	nr = strcspn(rule, "\n");
 	la = tr_line(t, "洛阳市  LY  ", &na);
-	tr_tail(la, na, " 210 1,900 18 94.4% 88.9% 100.0% 2 0 0 2 0 9 88.9% "
+	tr_tail(la, na, " 210 1,900 4.5 18 94.4% 88.9% 100.0% 2 0 0 2 0 9 88.9% "
 	    "88.9 1");
 	assert_int_equal(tr_width(la, na), nr);
 	la = tr_line(t, "新安县  XA  ", &na);
-	tr_tail(la, na, " 0 120 5 80.0% 40.0% 80.0% 0 0 0 4 2 0 — 42.0 2");
+	tr_tail(la, na, " 0 120 — 5 80.0% 40.0% 80.0% 0 0 0 4 2 0 — 42.0 2");
 	assert_int_equal(tr_width(la, na), nr);
 	la = tr_line(t, "偃师市  YS  ", &na);
-	tr_tail(la, na, " 0 0 0 — — — 0 0 0 0 0 0 — — —");
+	tr_tail(la, na, " 0 0 — 0 — — — 0 0 0 0 0 0 — — —");
 	assert_int_equal(tr_width(la, na), nr);
 	free(t);
 
@@ -875,6 +880,15 @@ test_csv(void **state)
 	assert_string_equal(c.f[7][1], "in_progress");
 	assert_string_equal(c.f[8][1], "incidents");
 	assert_string_equal(c.f[9][1], "attached");
+	assert_string_equal(c.f[10][1], "incidents_closed");
+	assert_string_equal(tr_csv_cell(&c, "node", "node", "LY",
+	    "incidents_closed"), "1880");
+	assert_string_equal(tr_csv_cell(&c, "node", "node", "LY",
+	    "incident_minutes"), "507600");
+	assert_string_equal(tr_csv_cell(&c, "node", "node", "LY",
+	    "incident_hours"), "4.5");
+	assert_string_equal(tr_csv_cell(&c, "node", "node", "XA",
+	    "incident_hours"), "");
 	assert_string_equal(tr_csv_cell(&c, "summary", "item", "incidents",
 	    "value"), "1900");
 	assert_string_equal(tr_csv_cell(&c, "summary", "item", "incidents",
@@ -1053,7 +1067,12 @@ test_html(void **state)
 	assert_int_equal(tr_count(h, "<th>应急<br/><span class=\"en\">"
 	    "incidents</span></th>"), 2);
 	assert_null(strstr(h, ">attached</span>"));
-	tr_has(h, "<td class=\"n\">0</td><td class=\"n\">151</td></tr>");
+	tr_has(h, "<td class=\"n\">0</td><td class=\"n\">151</td>"
+	    "<td class=\"n\">—</td></tr>");
+	/* the mean time to close an incident, after the incidents */
+	assert_int_equal(tr_count(h, "<th>平均处置时长<br/><span class=\"en\">"
+	    "mean hours to close</span></th>"), 2);
+	tr_has(h, "<td class=\"n\">1,900</td><td class=\"n\">4.5</td>");
 	/* the name in the table and as a chart label */
 	assert_int_equal(tr_count(h,
 	    "Unicom &lt;&amp;&gt; &#39;Luoyang&#39;"), 3);
@@ -1172,7 +1191,7 @@ tr_encode(const struct ld_report *r, const uint8_t **res, size_t *len)
 
 /* The counters of a fig (all of them uint64_t). */
 #define TR_NFIG (unsigned)(sizeof(struct ld_rep_fig) / sizeof(uint64_t))
-_Static_assert(TR_NFIG == 16, "struct ld_rep_fig changed: update the tests");
+_Static_assert(TR_NFIG == 18, "struct ld_rep_fig changed: update the tests");
 
 /* A report with every field set and every limit reached; calloc'ed. */
 static struct ld_report *

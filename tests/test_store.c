@@ -254,6 +254,15 @@ collect_cb(const uint8_t *key, size_t len, void *arg)
 	return 0;
 }
 
+static int
+count_cb(const uint8_t *key, size_t len, void *arg)
+{
+	(void)key;
+	(void)len;
+	++*(int *)arg;
+	return 0;
+}
+
 static void
 t_indexes_counters(void **state)
 {
@@ -482,8 +491,8 @@ t_schema_and_damage(void **state)
 	f->s = NULL;
 	assert_int_equal(store_open(&s2, &o, &err), LD_ESCHEMA);
 	snprintf(msg, sizeof(msg), "%s: store has schema version 7; this build "
-	    "reads version 3; nothing was changed (use the matching build, or "
-	    "migrate)", f->dir);
+	    "reads version %d; nothing was changed (use the matching build, or "
+	    "migrate)", f->dir, LD_STORE_SCHEMA);
 	assert_string_equal(err.msg, msg);
 	assert_null(s2);
 	/* the schema is checked before the node: nothing else is read */
@@ -769,6 +778,37 @@ t_sparse_kept_meta(void **state)
 	/* the replay agrees, byte for byte */
 	if (store_rebuild(f->s, false, &err) != 0)
 		fail_msg("rebuild: %s", err.msg);
+
+	/* LY's announcement about an area of ours on a ticket we do not
+	 * hold: taken without a disagreement, in the feed's index, no view;
+	 * the replay agrees */
+	{
+		int news = 0;
+
+		memset(e, 0, sizeof(*e));
+		e->kind = LD_EV_ANNOUNCED;
+		snprintf(e->origin, sizeof(e->origin), "LY");
+		snprintf(e->actor, sizeof(e->actor), "op-ly-wang");
+		snprintf(e->ticket, sizeof(e->ticket), "LY-2011-000099");
+		e->time_ms = T0 + 2000;
+		e->seq = 12;
+		event_set_str(e, LD_F_CHANNEL, "platform");
+		event_set_str(e, LD_F_TEXT, "新安县城东片区水压降低");
+		event_set_str(e, LD_F_AREA, "xinan");
+		memset(&it, 0, sizeof(it));
+		it.ev = e;
+		it.sparse = true;
+		assert_int_equal(store_commit(f->s, &it, 1, T0 + 2000, &err), 0);
+		assert_int_equal(it.rc, 0);
+		assert_false(it.kept);
+		assert_int_equal(store_get_ticket(f->s, "LY-2011-000099", &t,
+		    &err), LD_ENOTFOUND);
+		assert_int_equal(store_scan(f->s, "announcements", "", 0,
+		    count_cb, &news, &err), 0);
+		assert_int_equal(news, 1);
+		if (store_rebuild(f->s, false, &err) != 0)
+			fail_msg("rebuild: %s", err.msg);
+	}
 	free(e);
 }
 
