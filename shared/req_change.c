@@ -373,6 +373,13 @@ req_plan_create(struct req_ctx *x)
 				return LD_OK;
 			}
 		}
+		/* the units a plan of the category names work to its
+		 * deadlines */
+		for (int i = 0; i < top->n_plans; i++)
+			if (top->plans[i].category == cat) {
+				req_plan_deadlines(top, i, &rt);
+				break;
+			}
 		if ((rc = req_plan_dispatch_route(x, "", &rt, 0)) != LD_OK)
 			return rc;
 		/* a category with an emergency plan starts it at once */

@@ -106,6 +106,23 @@ req_plan_escalate_plan(struct req_ctx *x, const char *id, const char *why)
 	return LD_OK;
 }
 
+void
+req_plan_deadlines(const struct ld_topo *top, int plan,
+    struct ld_topo_route *rt)
+{
+	const struct ld_topo_plan *p = &top->plans[plan];
+
+	if (p->sign_ms <= 0)
+		return;
+	for (int k = 0; k < rt->n_units; k++)
+		for (int i = 0; i < p->n_units; i++)
+			if (rt->units[k] == p->units[i]) {
+				rt->sign_ms[k] = p->sign_ms;
+				rt->complete_ms[k] = p->complete_ms;
+				rt->complete_wd[k] = p->complete_wd;
+			}
+}
+
 int
 req_plan_incident(struct req_ctx *x, const char *id, int plan)
 {
@@ -120,7 +137,11 @@ req_plan_incident(struct req_ctx *x, const char *id, int plan)
 	for (size_t j = 0; j < x->p->n; j++)	/* dispatched in this request */
 		if (x->p->ev[j].kind == LD_EV_DISPATCHED && x->p->ev[j].wo > wo)
 			wo = x->p->ev[j].wo;
-	if ((rc = req_route(x, t->category, t->area, t->urgency, &rt)) != 0)
+	/* the deadlines: the plan's own, else its category's route in the
+	 * ticket's area (the ticket may be of another category) */
+	if (req_route(x, top->categories[p->category].id, t->area, t->urgency,
+	    &rt) != LD_OK &&
+	    (rc = req_route(x, t->category, t->area, t->urgency, &rt)) != 0)
 		return rc;
 	if ((rc = req_next(x, LD_EV_PLAN_ACTIVATED, id, &ev)) != LD_OK)
 		return rc;
@@ -151,6 +172,11 @@ req_plan_incident(struct req_ctx *x, const char *id, int plan)
 		for (int m = 0; m < rt.n_units; m++)
 			if (rt.units[m] == p->units[i])
 				k = m;
+		if (p->sign_ms > 0) {	/* a unit the route does not name */
+			rt.sign_ms[k] = p->sign_ms;
+			rt.complete_ms[k] = p->complete_ms;
+			rt.complete_wd[k] = p->complete_wd;
+		}
 		if ((rc = req_next(x, LD_EV_DISPATCHED, id, &ev)) != LD_OK)
 			return rc;
 		event_set_uint(ev, LD_F_WO, ++wo);

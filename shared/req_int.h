@@ -55,6 +55,10 @@ int req_plan_escalate_plan(struct req_ctx *x, const char *id,
     const char *why);
 int req_plan_plan_start(struct req_ctx *x);
 int req_plan_attach(struct req_ctx *x);
+/* The plan's own deadlines (if it has them) for the units of rt it names. */
+void req_plan_deadlines(const struct ld_topo *top, int plan,
+    struct ld_topo_route *rt);
+
 /* An open incident of plan in area, owned here, started within a day:
  * its id into id (LD_TICKET_MAX + 1) and 1, else 0. */
 int req_open_incident(struct req_ctx *x, const char *area, int plan,

@@ -142,6 +142,13 @@ req_plan_accept(struct req_ctx *x)
 	if (x->t.n_wo + (unsigned)rt.n_units > LD_WO_MAX)
 		return err_set(x->err, LD_ELIMIT, "transfer.accept: ticket %s "
 		    "would have more than %d work orders", x->t.id, LD_WO_MAX);
+	for (int i = 0; i < x->env->t->n_plans; i++)
+		if (x->env->t->plans[i].category ==
+		    topo_category(x->env->t, x->t.category) &&
+		    x->t.plan[0] == '\0') {
+			req_plan_deadlines(x->env->t, i, &rt);
+			break;
+		}
 	if ((rc = req_plan_dispatch_route(x, x->t.id, &rt, x->t.n_wo)) != 0)
 		return rc;
 	/* a category with an emergency plan: this node starts it (a county

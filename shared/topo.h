@@ -146,6 +146,9 @@ struct ld_topo_plan {
 	bool report_gov;
 	int n_channels;
 	char channels[LD_UNITS_MAX][LD_ID_MAX + 1];
+	int64_t sign_ms;	/* the plan's own deadlines, 0 if none (then */
+	int64_t complete_ms;	/* the plan category's rule for the area) */
+	uint16_t complete_wd;
 	int line;
 };
 

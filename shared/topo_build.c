@@ -28,7 +28,7 @@ static const char *const topo_kind_keys[TK_N][9] = {
 	[TK_RULE] = { "category", "areas", "units" },
 	[TK_DEFAULT] = { "category", "unit", "sign", "complete", "settle" },
 	[TK_PLAN] = { "name", "category", "units", "report_gov",
-		"channels" },
+		"channels", "sign", "complete" },
 	[TK_CLIENT] = { "name", "role", "node", "unit", "public_key" },
 	[TK_ASSESSMENT] = { "weight.sign", "weight.ontime", "weight.complete",
 		"weight.satisfaction", "penalty.return", "penalty.urge",
@@ -209,13 +209,13 @@ topo_enum(struct topo_ctx *c, const struct topo_sec *s, const char *key,
 	return -1;
 }
 
-/* A required duration under key, into *ms; with wd, "<n>wd" too (into
- * *wd, *ms 0). */
+/* A duration under key (required or not), into *ms; with wd, "<n>wd" too
+ * (into *wd, *ms 0). */
 static void
-topo_dur(struct topo_ctx *c, const struct topo_sec *s, const char *key,
-    int64_t *ms, uint16_t *wd)
+topo_dur_opt(struct topo_ctx *c, const struct topo_sec *s, const char *key,
+    bool required, int64_t *ms, uint16_t *wd)
 {
-	const struct topo_ent *e = topo_get(c, s, key, true);
+	const struct topo_ent *e = topo_get(c, s, key, required);
 	uint16_t n;
 	int r;
 
@@ -236,6 +236,13 @@ topo_dur(struct topo_ctx *c, const struct topo_sec *s, const char *key,
 		*wd = n;
 		*ms = 0;
 	}
+}
+
+static void
+topo_dur(struct topo_ctx *c, const struct topo_sec *s, const char *key,
+    int64_t *ms, uint16_t *wd)
+{
+	topo_dur_opt(c, s, key, true, ms, wd);
 }
 
 /* An endpoint under key into dst[LD_TOPO_EP_MAX + 1]. */
@@ -561,6 +568,22 @@ topo_build_plan(struct topo_ctx *c, const struct topo_sec *s, int i)
 		p->n_units = 0;
 	topo_bool(c, s, "report_gov", &p->report_gov);
 	topo_plan_channels(c, s, p);
+	/* the plan's own deadlines, both or neither */
+	topo_dur_opt(c, s, "sign", false, &p->sign_ms, NULL);
+	topo_dur_opt(c, s, "complete", false, &p->complete_ms, &p->complete_wd);
+	if ((p->sign_ms > 0) != (p->complete_ms > 0 || p->complete_wd > 0))
+		topo_sdiag(c, s, s->line, false, "sign and complete: give both "
+		    "or neither (neither: the deadlines of the plan's "
+		    "category)");
+	else if (p->sign_ms > 0 && topo_limit_cmp(p->sign_ms, 0,
+	    p->complete_ms, p->complete_wd) > 0) {
+		char a[24], b[24];
+
+		topo_format_duration(p->sign_ms, a, sizeof(a));
+		topo_format_limit(p->complete_ms, p->complete_wd, b, sizeof(b));
+		topo_sdiag(c, s, s->line, false, "sign %s is longer than "
+		    "complete %s", a, b);
+	}
 }
 
 static void

@@ -289,6 +289,20 @@ t_waterplant_2011_11_16(void **state)
 	    "waterplant");
 	n = tm_len(&u.data, "ticket.work_orders");
 	assert_int_equal(n, 2);		/* power and water, at once */
+	/* with the plan's own deadlines: sign in 10 min, restore in 6 h */
+	for (long i = 0; i < n; i++) {
+		uint64_t d;
+
+		snprintf(path, sizeof(path), "ticket.work_orders.%ld.dispatched",
+		    i);
+		d = tm_uint(&u.data, path);
+		snprintf(path, sizeof(path), "ticket.work_orders.%ld.due_sign",
+		    i);
+		assert_int_equal(tm_uint(&u.data, path) - d, 600000);
+		snprintf(path, sizeof(path), "ticket.work_orders.%ld.due_done",
+		    i);
+		assert_int_equal(tm_uint(&u.data, path) - d, 6 * 3600000);
+	}
 	{
 		bool gov = false, plan = false;
 

@@ -282,6 +282,30 @@ test_route(void **state)
 	topo_free(t);
 }
 
+/* A plan's own deadlines: both or neither, sign no longer than complete;
+ * read into the plan. */
+static void
+test_plan_deadlines(void **state)
+{
+	char *s = variant("channels = platform, sms, forum\n",
+	    "channels = platform, sms, forum\nsign = 10m\ncomplete = 6h\n", "");
+	struct ld_topo *t = load(s);
+
+	(void)state;
+	assert_int_equal(t->n_errors, 0);
+	assert_int_equal(t->plans[0].sign_ms, 600000);
+	assert_int_equal(t->plans[0].complete_ms, 6 * 3600000);
+	topo_free(t);
+	free(s);
+	only_error("channels = platform, sms, forum\n",
+	    "channels = platform, sms, forum\nsign = 10m\n", "", 60,
+	    "[plan waterplant] sign and complete: give both or neither "
+	    "(neither: the deadlines of the plan's category)");
+	only_error("channels = platform, sms, forum\n",
+	    "channels = platform, sms, forum\nsign = 2h\ncomplete = 1h\n", "",
+	    60, "[plan waterplant] sign 2h is longer than complete 1h");
+}
+
 /* A planned node with areas and no running node above it: nobody would
  * handle its areas (an error), and routing says so rather than naming it. */
 static void
@@ -1260,6 +1284,7 @@ main(void)
 		cmocka_unit_test(test_route),
 		cmocka_unit_test(test_route_planned),
 		cmocka_unit_test(test_planned_top),
+		cmocka_unit_test(test_plan_deadlines),
 		cmocka_unit_test(test_default_clamped),
 		cmocka_unit_test(test_ipc_length),
 		cmocka_unit_test(test_route_default),
