@@ -15,12 +15,13 @@
  *   t_dispatch_reachable  the unit of a work order the city dispatched
  *                    after a refused hand-down can sign it (fails today:
  *                    DEFECT note above it)
- *   t_cut            XA reaches LY's peer endpoint through a TCP relay in
- *                    this file: a silent black hole (no reset) while both
- *                    sides take requests, transfers and units' work, then
- *                    heal: the logs converge, each transfer is answered
- *                    exactly once, no event is doubled; then a clean cut
- *                    (connections reset, new ones refused), shorter
+ *   t_cut            XA reaches LY's peer endpoint through a TCP relay
+ *                    (shared/relay.h): a silent black hole (no reset)
+ *                    while both sides take requests, transfers and
+ *                    units' work, then heal: the logs converge, each
+ *                    transfer is answered exactly once, no event is
+ *                    doubled; then a clean cut (connections reset, new
+ *                    ones refused), shorter
  *   t_kill9          kill -9 of either node (alternating) at random
  *                    moments under client load on both sides; restarts
  *                    with --check; every acknowledged ticket is on its
@@ -54,16 +55,11 @@
 #include "fed.h"
 #include "ltime.h"
 #include "proto.h"
+#include "relay.h"
 #include "store.h"
 #include "ticket.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <pthread.h>
-#include <sys/socket.h>
 
 static struct tn net;
 static struct tn_node ly, xa;
@@ -939,248 +935,13 @@ check_logs(void)
 
 /* ---- the relay ----------------------------------------------------------- */
 
-enum { RELAY_PASS, RELAY_BLACKHOLE, RELAY_REFUSE };
-#define RELAY_PAIRS 32
-
-/*
- * A TCP relay in a thread: listens on port, connects each accepted
- * connection to target and copies bytes both ways (PASS); BLACKHOLE keeps
- * every socket open and reads and discards everything in both directions
- * (a silent black hole, no reset; a new connection is accepted into the
- * hole too); REFUSE resets every new connection.  A control call may
- * also close the current connections (with a reset or a plain FIN).
- */
-static struct relay {
-	pthread_t th;
-	bool running;
-	int lfd, port, target;
-	int wake[2];
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int mode;
-	bool kill, rst, quit;
-	unsigned asked, done;
-	int a[RELAY_PAIRS], b[RELAY_PAIRS];	/* accepted side, target side
-						 * (-1: none) */
-	int n;
-	unsigned long accepted, passed, dropped;
-} rl;
+/* LY's peer endpoint as XA sees it in t_cut (shared/relay.h). */
+static struct ld_relay *rly;
 
 static void
-sock_close(int fd, bool rst)
+relay_to(enum ld_relay_mode mode, bool drop, bool rst)
 {
-	if (fd < 0)
-		return;
-	if (rst) {
-		struct linger lg = { 1, 0 };
-
-		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	}
-	close(fd);
-}
-
-static int
-tcp_connect(int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-		.sin_port = htons((uint16_t)port) };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		close(fd);
-		return -1;
-	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return fd;
-}
-
-static void
-relay_drop_pair(int i, bool rst)
-{
-	sock_close(rl.a[i], rst);
-	sock_close(rl.b[i], rst);
-	rl.n--;
-	rl.a[i] = rl.a[rl.n];
-	rl.b[i] = rl.b[rl.n];
-}
-
-static bool
-send_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
-static void *
-relay_main(void *arg)
-{
-	static char buf[65536];
-	struct pollfd p[2 + 2 * RELAY_PAIRS];
-
-	(void)arg;
-	for (;;) {
-		int np = 0, pairs = rl.n, mode;
-
-		p[np++] = (struct pollfd){ rl.wake[0], POLLIN, 0 };
-		p[np++] = (struct pollfd){ rl.lfd, POLLIN, 0 };
-		for (int i = 0; i < pairs; i++) {
-			p[np++] = (struct pollfd){ rl.a[i], POLLIN, 0 };
-			p[np++] = (struct pollfd){ rl.b[i], POLLIN, 0 };
-		}
-		if (poll(p, (nfds_t)np, 200) < 0 && errno != EINTR)
-			break;
-		if (p[0].revents & POLLIN) {
-			char c[64];
-
-			if (read(rl.wake[0], c, sizeof(c)) < 0)
-				break;
-			pthread_mutex_lock(&rl.mu);
-			if (rl.quit || rl.kill)
-				while (rl.n > 0)
-					relay_drop_pair(rl.n - 1, rl.quit || rl.rst);
-			rl.kill = false;
-			rl.done = rl.asked;
-			pthread_cond_broadcast(&rl.cv);
-			if (rl.quit) {
-				pthread_mutex_unlock(&rl.mu);
-				break;
-			}
-			pthread_mutex_unlock(&rl.mu);
-			continue;	/* the pairs changed */
-		}
-		pthread_mutex_lock(&rl.mu);
-		mode = rl.mode;
-		pthread_mutex_unlock(&rl.mu);
-		if (p[1].revents & POLLIN) {
-			int c = accept4(rl.lfd, NULL, NULL, SOCK_CLOEXEC), t = -1;
-
-			if (c >= 0) {
-				rl.accepted++;
-				if (mode == RELAY_PASS)
-					t = tcp_connect(rl.target);
-				if (mode == RELAY_REFUSE || rl.n == RELAY_PAIRS ||
-				    (mode == RELAY_PASS && t < 0)) {
-					sock_close(c, true);
-					sock_close(t, true);
-				} else {
-					int one = 1;
-
-					setsockopt(c, IPPROTO_TCP, TCP_NODELAY,
-					    &one, sizeof(one));
-					rl.a[rl.n] = c;
-					rl.b[rl.n] = t;
-					rl.n++;
-				}
-			}
-		}
-		/* backwards: a dropped pair takes the last one's place, which
-		 * has been seen to already */
-		for (int i = pairs - 1; i >= 0; i--) {
-			for (int side = 0; side < 2; side++) {
-				struct pollfd *q = &p[2 + 2 * i + side];
-				int from = side ? rl.b[i] : rl.a[i];
-				int to = side ? rl.a[i] : rl.b[i];
-				ssize_t n;
-
-				if (from < 0 || !(q->revents & (POLLIN | POLLHUP |
-				    POLLERR)))
-					continue;
-				n = recv(from, buf, sizeof(buf), 0);
-				if (n <= 0) {
-					relay_drop_pair(i, false);
-					break;
-				}
-				if (mode != RELAY_PASS || to < 0) {
-					rl.dropped += (unsigned long)n;
-					continue;
-				}
-				if (!send_all(to, buf, (size_t)n)) {
-					relay_drop_pair(i, false);
-					break;
-				}
-				rl.passed += (unsigned long)n;
-			}
-		}
-	}
-	return NULL;
-}
-
-static void
-relay_ctl(int mode, bool kill, bool rst)
-{
-	struct timespec dl;
-	unsigned want;
-
-	pthread_mutex_lock(&rl.mu);
-	rl.mode = mode;
-	rl.kill = kill;
-	rl.rst = rst;
-	want = ++rl.asked;
-	pthread_mutex_unlock(&rl.mu);
-	assert_int_equal(write(rl.wake[1], "x", 1), 1);
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += 5;
-	pthread_mutex_lock(&rl.mu);
-	while (rl.done != want)
-		if (pthread_cond_timedwait(&rl.cv, &rl.mu, &dl) != 0)
-			break;
-	pthread_mutex_unlock(&rl.mu);
-	assert_int_equal(rl.done, want);
-}
-
-static void
-relay_start(int port, int target)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-		.sin_port = htons((uint16_t)port) };
-	int one = 1;
-
-	memset(&rl, 0, sizeof(rl));
-	pthread_mutex_init(&rl.mu, NULL);
-	pthread_cond_init(&rl.cv, NULL);
-	rl.port = port;
-	rl.target = target;
-	rl.mode = RELAY_PASS;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	rl.lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(rl.lfd >= 0);
-	setsockopt(rl.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(rl.lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
-		fail_msg("relay: bind 127.0.0.1:%d: %s", port, strerror(errno));
-	assert_int_equal(listen(rl.lfd, 16), 0);
-	assert_int_equal(pipe2(rl.wake, O_CLOEXEC), 0);
-	assert_int_equal(pthread_create(&rl.th, NULL, relay_main, NULL), 0);
-	rl.running = true;
-}
-
-static void
-relay_stop(void)
-{
-	if (!rl.running)
-		return;
-	pthread_mutex_lock(&rl.mu);
-	rl.quit = true;
-	rl.asked++;
-	pthread_mutex_unlock(&rl.mu);
-	if (write(rl.wake[1], "q", 1) != 1)
-		abort();
-	pthread_join(rl.th, NULL);
-	close(rl.lfd);
-	close(rl.wake[0]);
-	close(rl.wake[1]);
-	rl.running = false;
+	assert_int_equal(relay_set(rly, mode, drop, rst), 0);
 }
 
 /* ---- topologies, setup, teardown ----------------------------------------- */
@@ -1249,6 +1010,7 @@ static int
 setup_relay(void **state)
 {
 	int target, port;
+	struct ld_err e;
 
 	(void)state;
 	tn_init(&net);
@@ -1256,7 +1018,8 @@ setup_relay(void **state)
 	port = net.port_base + 990;
 	snprintf(xa_topo, sizeof(xa_topo), "%s/topology-xa-relay.ini", net.dir);
 	topo_move_peer(net.topo, xa_topo, "LY", port);
-	relay_start(port, target);
+	if (relay_start(&rly, "127.0.0.1", port, target, &e) != 0)
+		fail_msg("%s", e.msg);
 	return start_nodes();
 }
 
@@ -1275,7 +1038,8 @@ teardown(void **state)
 		}
 	a = tn_stop(&xa, SIGTERM);
 	b = tn_stop(&ly, SIGTERM);
-	relay_stop();
+	relay_stop(rly);
+	rly = NULL;
 	topo_free(net.t);
 	net.t = NULL;
 	/* nodes already stopped by the test give -1 */
@@ -1657,6 +1421,7 @@ t_cut(void **state)
 	int conv = env_int("LD_FED_CONVERGE_S", 20) * 1000;
 	char hd[32], up[32];
 	struct tstatus s;
+	struct ld_relay_stats rst;
 	int64_t t0;
 
 	(void)state;
@@ -1669,7 +1434,7 @@ t_cut(void **state)
 	agreed(10000, "before the cut");
 
 	/* a silent black hole: no reset, the heartbeats notice */
-	relay_ctl(RELAY_BLACKHOLE, false, false);
+	relay_to(LD_RELAY_BLACKHOLE, false, false);
 	wait_both_down(10000);
 	t0 = now_ms();
 	work_both_sides(n, xa_ids, ly_ids);
@@ -1678,9 +1443,11 @@ t_cut(void **state)
 	/* and ticket.escalate of one its unit returned */
 	op_ok("XA", "unit-xa-water", "wo.return", xa_ids[1], 1);
 	op_ok("XA", "op-xa-zhao", "ticket.escalate", xa_ids[1], 0);
+	relay_stats(rly, &rst);
 	fprintf(stderr, "    during the black hole: %d + %d tickets, a "
 	    "hand-down and two escalations in %lld ms (%lu bytes "
-	    "swallowed)\n", n, n, (long long)(now_ms() - t0), rl.dropped);
+	    "swallowed)\n", n, n, (long long)(now_ms() - t0),
+	    (unsigned long)rst.swallowed);
 	status("LY", &s);
 	assert_int_equal(s.up, 0);
 	status("XA", &s);
@@ -1693,7 +1460,7 @@ t_cut(void **state)
 
 	/* heal: the relay's connections closed, the nodes reconnect */
 	t0 = now_ms();
-	relay_ctl(RELAY_PASS, true, false);
+	relay_to(LD_RELAY_PASS, true, false);
 	wait_link("LY", 1, conv);
 	wait_link("XA", 1, conv);
 	answer_after_heal(hd, up, conv);
@@ -1710,12 +1477,12 @@ t_cut(void **state)
 	    (long long)(now_ms() - t0));
 
 	/* a clean cut: connections reset, new ones refused */
-	relay_ctl(RELAY_REFUSE, true, true);
+	relay_to(LD_RELAY_REFUSE, true, true);
 	wait_both_down(10000);
 	work_both_sides(10, xa_ids, ly_ids);
 	create("LY", "op-ly-li", "xinan", "streetlight", hd);
 	create("XA", "op-xa-chen", "baimasi", "road", up);
-	relay_ctl(RELAY_PASS, true, false);
+	relay_to(LD_RELAY_PASS, true, false);
 	wait_link("LY", 1, conv);
 	wait_link("XA", 1, conv);
 	answer_after_heal(hd, up, conv);
