@@ -450,6 +450,59 @@ client_call(struct ld_client *c, struct ld_request *req,
 }
 
 int
+client_post(struct ld_client *c, struct ld_request *req, struct ld_err *err)
+{
+	int n;
+
+	if (c == NULL || req == NULL)
+		return err_set(err, LD_EINVAL, "client: no client or request");
+	req->id = c->last_id + 1;
+	if ((n = proto_request_encode(req, c->frame, sizeof(c->frame),
+	    err)) < 0)
+		return n;
+	c->last_id = req->id;
+	return client_send(c, c->frame, (size_t)n, client_now_ms() +
+	    c->timeout_ms, err);
+}
+
+int
+client_next(struct ld_client *c, struct ld_reply *reply, int timeout_ms,
+    struct ld_err *err)
+{
+	int64_t deadline = client_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int rc;
+
+	if (c == NULL || reply == NULL)
+		return err_set(err, LD_EINVAL, "client: no client or reply");
+	for (;;) {
+		if ((rc = client_take(c, err)) < 0)
+			return rc;
+		if (rc == 1)
+			break;
+		if (client_now_ms() >= deadline)
+			return 1;
+		rc = client_wait(c, ZMQ_POLLIN, deadline, "no reply from", err);
+		if (rc == LD_EIO && c->refused == LD_OK)
+			return 1;	/* only the time ran out */
+		if (rc != 0)
+			return rc;
+	}
+	if ((rc = proto_reply_decode(c->rbuf, c->rlen, reply, err)) != 0) {
+		err_prefix(err, "reply from %s", c->endpoint);
+		if (err != NULL)
+			err->code = LD_EMALFORMED;
+		return LD_EMALFORMED;
+	}
+	return LD_OK;
+}
+
+void *
+client_zsock(struct ld_client *c)
+{
+	return c != NULL ? c->sock : NULL;
+}
+
+int
 client_call_raw(struct ld_client *c, const uint8_t *frame, size_t len,
     const uint8_t **out, size_t *out_len, struct ld_err *err)
 {

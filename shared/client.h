@@ -52,6 +52,22 @@ int client_call(struct ld_client *c, struct ld_request *req,
 int client_call_raw(struct ld_client *c, const uint8_t *frame, size_t len,
     const uint8_t **out, size_t *out_len, struct ld_err *err);
 
+/*
+ * Pipelining (many requests in flight on one connection, e.g. the year
+ * replay): client_post sends req (its id set here, as in client_call)
+ * without waiting; client_next returns the next reply that arrived, of
+ * whichever request: 0 with *reply decoded (reply->id says which), 1 if
+ * none came within timeout_ms (0: do not wait), or an error as
+ * client_call's.  client_zsock is the DEALER, for zmq_poll over several
+ * clients (ZMQ_POLLIN: a reply may be waiting).  Do not mix with
+ * client_call on one connection.
+ */
+int client_post(struct ld_client *c, struct ld_request *req,
+    struct ld_err *err);
+int client_next(struct ld_client *c, struct ld_reply *reply, int timeout_ms,
+    struct ld_err *err);
+void *client_zsock(struct ld_client *c);
+
 void client_close(struct ld_client *c);
 
 #endif

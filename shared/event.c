@@ -52,6 +52,7 @@ const struct ld_field_def event_fields[LD_F__COUNT] = {
 	    NULL },
 	[LD_F_INCIDENT] = { "incident", LD_T_STR, OFF(incident), LD_TICKET_MAX,
 	    0, NULL },
+	[LD_F_ANSWERED] = { "answered", LD_T_BOOL, OFF(answered), 0, 0, NULL },
 };
 
 const struct ld_kind_def event_kinds[LD_EV__COUNT] = {

@@ -105,6 +105,8 @@ enum ld_field {
 	LD_F_GOV,		/* bool reported to the city government */
 	LD_F_CHANNEL,		/* str  announcement channel */
 	LD_F_INCIDENT,		/* str  the incident (its lead ticket's id) */
+	LD_F_ANSWERED,		/* bool call.log: the call was answered (an
+				 * argument only; no event carries it) */
 	LD_F__COUNT
 };
 
@@ -156,6 +158,7 @@ struct ld_event {
 	bool gov;
 	char channel[LD_ID_MAX + 1];
 	char incident[LD_TICKET_MAX + 1];
+	bool answered;
 };
 
 /* Field types of the schema. */

@@ -163,6 +163,11 @@ struct ld_keypair;
 int fed_open(struct fed **out, void *zctx, const struct ld_topo *t, int self,
     struct ld_store *s, const struct ld_keypair *keys, struct ld_err *err);
 void fed_close(struct fed *f);
+/* How long a receiver waits to pull again after an empty batch, ms (1 ..
+ * 1000; default FED_PULL_IDLE_MS), for every link of this process: the
+ * delay before an idle link sees the first new event, against a pull
+ * every that many ms on a quiet link.  Set before fed_open. */
+void fed_set_pull_idle(int ms);
 /* The sockets to poll for reading (up to 2 zmq_pollitem_t). */
 int fed_poll_items(const struct fed *f, void *zmq_pollitems);
 /* Read what came: answer pulls at once, keep a received batch for the

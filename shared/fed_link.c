@@ -54,6 +54,7 @@ struct fed_link {
 	size_t n_next_have;
 	uint64_t lag_out;	/* events the peer has not acknowledged */
 	bool answered;		/* a pull of it answered in this fed_read */
+	uint64_t answered_hash;	/* ... that pull's frame (FNV-1a) */
 	uint64_t down_pos;	/* the parent link: our down position (stored
 				 * with the events it brought; a move past
 				 * events that do not concern us is kept in
@@ -93,6 +94,16 @@ struct fed {
 	int n_reqs, n_reps;
 	struct fed_q taken_req, taken_rep;	/* handed out, freed next call */
 };
+
+/* After an empty batch, pull again this much later (fed_set_pull_idle). */
+static int fed_pull_idle_ms = FED_PULL_IDLE_MS;
+
+void
+fed_set_pull_idle(int ms)
+{
+	if (ms >= 1 && ms <= 1000)
+		fed_pull_idle_ms = ms;
+}
 
 static int64_t
 fed_now(void)
@@ -548,6 +559,16 @@ fed_answer(struct fed *f, int link, uint64_t id, const uint8_t *body,
 	    FED_FRAME_MAX, id, body, len), fed_now());
 }
 
+static uint64_t
+fed_frame_hash(const uint8_t *buf, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ buf[i]) * 0x100000001b3ULL;
+	return h;
+}
+
 /* One decoded message from link l. */
 static void
 fed_on_msg(struct fed *f, struct fed_link *l, const uint8_t *buf,
@@ -577,14 +598,20 @@ fed_on_msg(struct fed *f, struct fed_link *l, const uint8_t *buf,
 			err_set(&err, LD_EREFUSED, "a pull of the stream it "
 			    "sends");
 			fed_refuse(f, l, "pull", &err);
-		} else if (l->answered) {
-			/* one at a time: a peer pulls again after a batch */
-		} else if (m->stream == FED_UP) {
-			l->answered = true;
-			fed_answer_pull_up(f, l, m, now);
+		} else if (l->answered && l->answered_hash ==
+		    fed_frame_hash(buf, len)) {
+			/* the same pull twice in one read (a re-pull beside
+			 * the one it repeats): one answer */
 		} else {
+			/* each other pull is answered: a receiver whose pull
+			 * went unanswered would wait FED_PULL_RETRY_MS; an
+			 * answer to an older pull is skipped there (§3) */
 			l->answered = true;
-			fed_answer_pull_down(f, l, m->from, now);
+			l->answered_hash = fed_frame_hash(buf, len);
+			if (m->stream == FED_UP)
+				fed_answer_pull_up(f, l, m, now);
+			else
+				fed_answer_pull_down(f, l, m->from, now);
 		}
 		break;
 	case FED_BATCH:
@@ -863,7 +890,7 @@ fed_take(struct fed *f, struct ld_event *ev, struct ld_store_item *items,
 			/* refused (or stale): ask again, but not at once, or a
 			 * peer that sends a bad batch keeps both sides busy */
 			fed_drop_frame(l, now);
-			l->next_pull = now + FED_PULL_IDLE_MS;
+			l->next_pull = now + fed_pull_idle_ms;
 			continue;
 		}
 		if (n == 0) {
@@ -877,7 +904,7 @@ fed_take(struct fed *f, struct ld_event *ev, struct ld_store_item *items,
 			if (moved)
 				*pos = to;
 			fed_drop_frame(l, now);
-			l->next_pull = moved ? now : now + FED_PULL_IDLE_MS;
+			l->next_pull = moved ? now : now + fed_pull_idle_ms;
 			continue;
 		}
 		for (int j = 0; j < n; j++) {
@@ -951,7 +978,7 @@ fed_committed(struct fed *f, const struct fed_taken *taken, size_t n_taken,
 		if (rc == 0 && l->parent && taken[i].to > l->down_pos)
 			l->down_pos = taken[i].to;
 		if (rc != 0)
-			l->next_pull = now + FED_PULL_IDLE_MS;
+			l->next_pull = now + fed_pull_idle_ms;
 		(void)dups;
 	}
 }
@@ -972,7 +999,7 @@ fed_discard(struct fed *f, const struct fed_taken *taken, size_t n_taken)
 		free(l->frame);	/* an answer to a pull from positions that */
 		l->frame = NULL;	/* did not come true */
 		l->pulled = 0;
-		l->next_pull = now + FED_PULL_IDLE_MS;
+		l->next_pull = now + fed_pull_idle_ms;
 	}
 }
 

@@ -1,9 +1,16 @@
 /* ltime.c - UTC ms <-> the office's local calendar (UTC+8). */
 #include "ltime.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Days since 1970-01-01 of civil date y-m-d (proleptic Gregorian). */
 static int64_t
@@ -114,12 +121,88 @@ ltime_format(int64_t utc_ms, char *buf, size_t cap)
 	    (int)(rem / 3600000), (int)(rem / 60000 % 60), (int)(rem / 1000 % 60));
 }
 
+/* LD_CLOCK_FILE: the simulated clock, mapped read-only (the reader) or
+ * read-write (the driver). */
+static pthread_once_t ltime_once = PTHREAD_ONCE_INIT;
+static const int64_t *ltime_sim;
+static int64_t *ltime_sim_w;
+static char ltime_sim_err[300];
+
+static void
+ltime_sim_open(void)
+{
+	const char *path = getenv("LD_CLOCK_FILE");
+	struct stat st;
+	void *p;
+	int fd;
+
+	if (path == NULL || path[0] == '\0')
+		return;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		snprintf(ltime_sim_err, sizeof(ltime_sim_err), "LD_CLOCK_FILE "
+		    "%.200s: %s", path, strerror(errno));
+		return;
+	}
+	if (fstat(fd, &st) != 0 || st.st_size != 8) {
+		snprintf(ltime_sim_err, sizeof(ltime_sim_err), "LD_CLOCK_FILE "
+		    "%.200s: not a clock file (8 bytes)", path);
+		close(fd);
+		return;
+	}
+	p = mmap(NULL, 8, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED) {
+		snprintf(ltime_sim_err, sizeof(ltime_sim_err), "LD_CLOCK_FILE "
+		    "%.200s: %s", path, strerror(errno));
+		return;
+	}
+	ltime_sim = p;
+}
+
+const char *
+ltime_clock_error(void)
+{
+	pthread_once(&ltime_once, ltime_sim_open);
+	return ltime_sim_err;
+}
+
+int
+ltime_clock_create(const char *path, int64_t utc_ms)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	void *p;
+
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, 8) != 0) {
+		close(fd);
+		return -1;
+	}
+	p = mmap(NULL, 8, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return -1;
+	ltime_sim_w = p;
+	ltime_clock_set(utc_ms);
+	return 0;
+}
+
+void
+ltime_clock_set(int64_t utc_ms)
+{
+	if (ltime_sim_w != NULL)
+		__atomic_store_n(ltime_sim_w, utc_ms, __ATOMIC_RELEASE);
+}
+
 int64_t
 ltime_now(void)
 {
 	static int64_t offset = -1;
 	struct timespec ts;
 
+	pthread_once(&ltime_once, ltime_sim_open);
+	if (ltime_sim != NULL)
+		return __atomic_load_n(ltime_sim, __ATOMIC_ACQUIRE);
 	if (offset < 0) {
 		/* tests and simulations: LD_CLOCK_OFFSET_MS moves the clock
 		 * (read once): forward up to 100 years, or back, but never

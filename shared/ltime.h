@@ -26,11 +26,26 @@ int64_t ltime_day_start(uint32_t yyyymmdd);
 int64_t ltime_parse(const char *s);
 /* "2011-11-16 11:05:00" local; buf of at least 20 bytes. */
 void ltime_format(int64_t utc_ms, char *buf, size_t cap);
-/* Wall clock now, UTC ms. */
 /* Now (UTC ms).  The environment variable LD_CLOCK_OFFSET_MS (read once,
  * -100 .. 100 years, never before 1971) moves it: tests and simulations
  * run a node at another time than the wall clock (the 2011 incident of
- * the article, two hours later, ...). */
+ * the article, two hours later, ...).
+ * LD_CLOCK_FILE=PATH (read once) instead makes it a simulated clock that
+ * another process drives: PATH holds 8 bytes, an int64 of UTC ms in host
+ * byte order, and now is that value, frozen until the driver writes the
+ * next (liandong-replay runs a year of the article's traffic so). */
 int64_t ltime_now(void);
+
+/* "" when the clock is the wall clock (moved or not) or LD_CLOCK_FILE was
+ * read; else why LD_CLOCK_FILE cannot be used (the wall clock is used
+ * then): a node checks this at start and refuses to run on a clock it
+ * was not meant to. */
+const char *ltime_clock_error(void);
+
+/* The driver's side of LD_CLOCK_FILE: create (or reset) PATH holding
+ * utc_ms and map it; 0 or -1 (errno set). */
+int ltime_clock_create(const char *path, int64_t utc_ms);
+/* Set the simulated clock of the file ltime_clock_create mapped. */
+void ltime_clock_set(int64_t utc_ms);
 
 #endif

@@ -3,6 +3,7 @@
 #include "auth.h"
 #include "keyfile.h"
 #include "log.h"
+#include "fed.h"
 #include "http.h"
 #include "news.h"
 #include "serve.h"
@@ -40,7 +41,7 @@ node_usage(FILE *f, const char *prog)
 	fprintf(f,
 	    "usage: %s --topology FILE --id NODE --key FILE --data DIR [--demo]\n"
 	    "           [--check] [--migrate] [--map-max MB] [--sms-command CMD]\n"
-	    "           [-v]\n"
+	    "           [--http ADDR:PORT] [--pull-idle-ms MS] [-v]\n"
 	    "\n"
 	    "Runs one liandong linkage node in the foreground; logs to stderr;\n"
 	    "stops cleanly on SIGINT or SIGTERM.\n"
@@ -64,6 +65,10 @@ node_usage(FILE *f, const char *prog)
 	    "  --sms-command CMD  deliver SMS with CMD: run as `sh -c CMD sh\n"
 	    "                PHONE`, the message on stdin, exit 0 = delivered\n"
 	    "                (without it messages wait in DATA/outbox/new)\n"
+	    "  --pull-idle-ms MS  after an empty batch a link pulls again this\n"
+	    "                much later (1-1000, default 100): lower sees another\n"
+	    "                node's first new event sooner, at more pulls on a\n"
+	    "                quiet link (the year replay uses 2)\n"
 	    "  -v            debug logging\n"
 	    "  --help, --version\n", prog);
 }
@@ -282,6 +287,7 @@ node_main(int argc, char **argv, enum ld_level level)
 		{ "sms-command", required_argument, NULL, 'S' },
 		{ "migrate", no_argument, NULL, 'M' },
 		{ "http", required_argument, NULL, 'H' },
+		{ "pull-idle-ms", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -307,6 +313,20 @@ node_main(int argc, char **argv, enum ld_level level)
 		case 'S': sms_command = optarg; break;
 		case 'M': migrate = 1; break;
 		case 'H': http_listen = optarg; break;
+		case 'P': {
+			char *end;
+			long ms = strtol(optarg, &end, 10);
+
+			if (*optarg == '\0' || *end != '\0' || ms < 1 ||
+			    ms > 1000) {
+				fprintf(stderr, "%s: --pull-idle-ms: '%s' is not "
+				    "a whole number from 1 to 1000\n", prog,
+				    optarg);
+				return 2;
+			}
+			fed_set_pull_idle((int)ms);
+			break;
+		}
 		case 'c': check = 1; break;
 		case 'm': {
 			char *end;
@@ -344,6 +364,18 @@ node_main(int argc, char **argv, enum ld_level level)
 		return 2;
 	}
 	log_init(id, verbose ? LD_LOG_DEBUG : LD_LOG_INFO);
+	if (ltime_clock_error()[0] != '\0') {
+		log_error("node", "%s: not started on the wall clock instead",
+		    ltime_clock_error());
+		return 1;
+	}
+	if (getenv("LD_CLOCK_FILE") != NULL) {
+		char now[24];
+
+		ltime_format(ltime_now(), now, sizeof(now));
+		log_info("node", "simulated clock (LD_CLOCK_FILE): now %s",
+		    now);
+	}
 	topo = node_topology(topo_path, id, level);
 	if (topo == NULL)
 		return 1;
@@ -386,6 +418,8 @@ node_main(int argc, char **argv, enum ld_level level)
 	if (status == 0)
 		status = node_serve(topo, topo_node(topo, id), s, &kp, data,
 		    sms_command, http_listen);
+	if (status == 0)
+		node_report(s);		/* what it holds as it stops */
 	keyfile_wipe(&kp);
 	store_close(s);
 	topo_free(topo);

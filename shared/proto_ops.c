@@ -40,8 +40,9 @@ int proto_req_rules(const struct ld_request *req, struct ld_err *err);
 const struct ld_op_def proto_ops[LD_OP__COUNT] = {
 	[LD_OP_NONE] = { "none", 0, 0, 0, 0, 0, "no operation" },
 	[LD_OP_CALL_LOG] = { "call.log", R_OFFICE,
-	    F(CALL) | F(PHONE) | F(VALID), F(CLASS), 0, 0,
-	    "log a call: received, answered, judged valid or not, classified" },
+	    F(CALL) | F(PHONE) | F(VALID), F(CLASS) | F(ANSWERED), 0, 0,
+	    "log a call: received, answered, judged valid or not, classified "
+	    "(answered=false: it came in and was not answered)" },
 	[LD_OP_TICKET_CREATE] = { "ticket.create", R_OFFICE,
 	    F(PHONE) | F(PLACE) | F(AREA) | F(TEXT) | F(CATEGORY) | F(URGENCY),
 	    F(CALLER) | F(CALL) | F(INCIDENT), 0, 0,

@@ -274,6 +274,15 @@ req_plan_call(struct req_ctx *x)
 	if (!a->valid && event_has(a, LD_F_CLASS))
 		return err_set(x->err, LD_EINVAL, "args.class: an invalid call "
 		    "has no class");
+	if (event_has(a, LD_F_ANSWERED) && !a->answered) {
+		/* it came in and nobody took it: counted in, not answered */
+		if (a->valid)
+			return err_set(x->err, LD_EINVAL, "args.valid: a call "
+			    "not answered cannot be judged valid");
+		if ((rc = req_next(x, LD_EV_CALL_RECEIVED, "", &ev)) != LD_OK)
+			return rc;
+		return req_take_args(x, ev);
+	}
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		if ((rc = req_next(x, kinds[i], "", &ev)) != LD_OK ||
 		    (rc = req_take_args(x, ev)) != LD_OK)
