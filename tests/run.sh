@@ -7,6 +7,7 @@ export LD_NODE_BIN="$dir/city-node"
 export LD_TOPOLOGY_BIN="$dir/topology"
 export LD_COUNTY_BIN="$dir/county-node"
 export LD_LINKCTL_BIN="$dir/linkctl"
+export LD_REPLAY_BIN="$dir/liandong-replay"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 for t in "$@"; do
