@@ -7,6 +7,9 @@
 #   make bench-node   the node benchmark: clients over CURVE (same doc)
 #   make bench-fed    the federation benchmark: county -> city catch-up (same doc)
 #   make bench-report the monthly assessment and year report over a million tickets
+#   make bench-pg     PostgreSQL on the node's ticket workload (installs postgresql)
+#   make replay       the article's year through four real nodes (docs/replay.md)
+#   make bench        all of it in one run, one table (docs/performance.md)
 #   make valgrind   the unit tests under valgrind (optimised build)
 #   make fuzz       libFuzzer on the decoders (needs clang)
 #   make deps       install the Debian packages we need, if missing
@@ -24,6 +27,8 @@ OPT_TST := -O1 -g -fno-omit-frame-pointer \
            -fsanitize=address,undefined -fno-sanitize-recover=all
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lzmq -lsodium -lmsgpackc -llmdb -linih -lmicrohttpd) -lm
 TLIBS    = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+# libpq, for tools/bench-pg.c only (libpq-dev; the nodes do not use it)
+PQINC    = $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
 
 SHARED_SRC := $(wildcard shared/*.c)
 SHARED_HDR := $(wildcard shared/*.h)
@@ -34,7 +39,7 @@ REL := build/release
 TST := build/test
 DEPS_OK := build/.deps-ok
 
-.PHONY: all test demo deps bench-store bench-node bench-fed bench-report valgrind fuzz clean
+.PHONY: all test demo deps bench bench-store bench-node bench-fed bench-report bench-pg replay valgrind fuzz clean
 .DELETE_ON_ERROR:
 
 all: $(REL)/city-node $(REL)/county-node $(addprefix $(REL)/,$(TOOLS))
@@ -69,6 +74,9 @@ $(REL)/%: tools/%.c $(REL)/libliandong.a
 	$(CC) $(CSTD) $(WARN) $(OPT_REL) $(INC) -o $@ $< $(REL)/libliandong.a $(LIBS)
 $(TST)/%: tools/%.c $(TST)/libliandong.a
 	$(CC) $(CSTD) $(WARN) $(OPT_TST) $(INC) -o $@ $< $(TST)/libliandong.a $(LIBS)
+# bench-pg alone links libpq (private: not passed on to the library's objects)
+$(REL)/bench-pg $(TST)/bench-pg: private INC += $(PQINC)
+$(REL)/bench-pg $(TST)/bench-pg: private LIBS += -lpq
 $(TST)/city-node: $(wildcard city-node/*.c) $(TST)/libliandong.a
 	$(CC) $(CSTD) $(WARN) $(OPT_TST) $(INC) -o $@ $(filter %.c,$^) $(TST)/libliandong.a $(LIBS)
 $(TST)/county-node: $(wildcard county-node/*.c) $(TST)/libliandong.a
@@ -83,14 +91,15 @@ FUZZERS    := $(patsubst tests/fuzz_%.c,%,$(filter-out tests/fuzz_replay.c,$(wil
 $(TST)/fuzz_replay_%: tests/fuzz_replay.c tests/fuzz_%.c $(TST)/libliandong.a
 	$(CC) $(CSTD) $(WARN) $(OPT_TST) $(INC) -o $@ $(filter %.c,$^) $(TST)/libliandong.a $(LIBS)
 
-test: $(addprefix $(TST)/,$(TESTS)) $(addprefix $(TST)/fuzz_replay_,$(FUZZERS)) $(TST)/city-node $(TST)/county-node $(TST)/topology $(TST)/linkctl
+test: $(addprefix $(TST)/,$(TESTS)) $(addprefix $(TST)/fuzz_replay_,$(FUZZERS)) $(TST)/city-node $(TST)/county-node $(TST)/topology $(TST)/linkctl $(TST)/liandong-replay
 	@FUZZERS="$(FUZZERS)" sh tests/run.sh $(TST) $(TESTS)
 
 valgrind: $(DEPS_OK)
-	$(MAKE) TST=build/vg OPT_TST="-O1 -g" $(addprefix build/vg/,$(TESTS)) build/vg/city-node build/vg/county-node build/vg/topology build/vg/linkctl
+	$(MAKE) TST=build/vg OPT_TST="-O1 -g" $(addprefix build/vg/,$(TESTS)) build/vg/city-node build/vg/county-node build/vg/topology build/vg/linkctl build/vg/liandong-replay
 	@for t in $(TESTS); do \
 	  LD_NODE_BIN=build/vg/city-node LD_COUNTY_BIN=build/vg/county-node \
 	  LD_TOPOLOGY_BIN=build/vg/topology LD_LINKCTL_BIN=build/vg/linkctl \
+	  LD_REPLAY_BIN=build/vg/liandong-replay \
 	  LD_CRASH_ROUNDS=20 valgrind -q \
 	    --trace-children=yes --trace-children-skip='/usr/*,/bin/*' \
 	    --error-exitcode=9 --leak-check=full \
@@ -122,6 +131,19 @@ bench-fed: $(REL)/bench-fed $(REL)/city-node $(REL)/county-node $(REL)/topology
 
 bench-report: $(REL)/bench-report
 	$(REL)/bench-report $(BENCH_ARGS)
+
+replay: $(REL)/liandong-replay $(REL)/city-node $(REL)/county-node
+	$(REL)/liandong-replay $(BENCH_ARGS)
+
+# the PostgreSQL server is installed here, not by make deps: only the
+# benchmarks run it
+bench: $(REL)/bench-store $(REL)/bench-node $(REL)/bench-pg $(REL)/liandong-replay $(REL)/city-node $(REL)/county-node $(REL)/topology
+	@sh tools/deps.sh postgresql >/dev/null
+	@sh tools/bench.sh $(REL)
+
+bench-pg: $(REL)/bench-pg
+	@sh tools/deps.sh postgresql
+	$(REL)/bench-pg $(BENCH_ARGS)
 
 clean:
 	rm -rf build

@@ -5,6 +5,7 @@
  *
  *   make bench-node                       a readable table
  *   make bench-node BENCH_ARGS=--json     one JSON object per line
+ *   make bench-node BENCH_ARGS="--workload lifecycle"   bench-pg's workload
  *
  * Setup (a temp dir under $TMPDIR or /tmp, removed unless --keep):
  * `topology rekey` gives topology.example fresh keys that this run holds,
@@ -18,7 +19,7 @@
  *
  * Each client is a thread with two CURVE DEALERs (client.h) in one ZeroMQ
  * context shared by all clients: the operator op-ly-wang and the unit
- * terminal unit-unicom.  One round:
+ * terminal unit-unicom.  One round of --workload mixed (the default):
  *
  *   ticket.create   operator: manhole.unicom in luolong, urgency 3,
  *                   Chinese place and description; the node routes it and
@@ -30,18 +31,32 @@
  *   with --list open the 20 newest dispatched ones) or wo.queue (unit:
  *   its 20 most urgent open work orders), in turn
  *
+ * One round of --workload lifecycle: a new ticket's whole life, six
+ * changes (8 events) in this order, each of which must be answered ok;
+ * the workload bench-pg runs as one transaction per step:
+ *
+ *   ticket.create   operator: as above (3 events)
+ *   wo.sign         unit (1 event)
+ *   wo.complete     unit (1 event)
+ *   ticket.report   operator: note, method phone (1 event)
+ *   ticket.callback operator: method phone, satisfaction satisfied (1)
+ *   ticket.close    operator (1 event)
+ *
  * Closed loop with 1, 8 and 64 clients (each sends its next request when
- * the reply to the previous one came), then 1000 requests/s paced from 8
- * clients (125/s each on a fixed schedule; a late send goes at once).
- * Every change is durable before its reply (group commit, serve.h).
+ * the reply to the previous one came), then, in the mixed workload only
+ * (lifecycle: with --paced), 1000 requests/s paced from 8 clients (125/s
+ * each on a fixed schedule; a late send goes at once).  Every change is
+ * durable before its reply (group commit, serve.h).
  *
  * The baseline: an in-process ROUTER thread (CURVE server, fresh keys, no
  * ZAP) echoing 300 bytes, driven by the same numbers of client threads in
  * the same client context, right after each measurement of the node.
  *
  * Round trips are timed one by one (CLOCK_MONOTONIC); requests/s = replies
- * / elapsed.  Any failed call or error reply is counted and makes the exit
- * status 1; nothing is asserted about time.  Results: docs/performance.md.
+ * / elapsed; lifecycles/s = tickets closed / elapsed.  Any failed call or
+ * error reply is counted and makes the exit status 1 (the client starts a
+ * new round); nothing is asserted about time.  Results:
+ * docs/performance.md.
  */
 #include "bench.h"
 #include "client.h"
@@ -96,13 +111,24 @@
 
 static const int bench_levels[BENCH_NLEVELS] = { 1, 8, 64 };
 
-/* The requests of a round. */
+/* The requests of a round (of either workload). */
 enum bench_op { B_CREATE, B_SIGN, B_COMPLETE, B_SHOW, B_LIST, B_QUEUE,
-		B_NOPS, B_ECHO = B_NOPS };
+		B_REPORT, B_CALLBACK, B_CLOSE, B_NOPS, B_ECHO = B_NOPS };
 
 static const char *const bench_op_names[B_NOPS + 1] = { "ticket.create",
 	"wo.sign", "wo.complete", "ticket.show", "ticket.list", "wo.queue",
-	"echo" };
+	"ticket.report", "ticket.callback", "ticket.close", "echo" };
+
+/* What a round is (--workload). */
+enum bench_workload { BENCH_MIXED, BENCH_LIFECYCLE };
+
+static const char *const bench_workload_names[] = { "mixed", "lifecycle" };
+
+/* --workload lifecycle: one round, in order. */
+static const enum bench_op bench_lifecycle[] = { B_CREATE, B_SIGN,
+	B_COMPLETE, B_REPORT, B_CALLBACK, B_CLOSE };
+#define BENCH_LIFECYCLE_STEPS \
+	((int)(sizeof(bench_lifecycle) / sizeof(bench_lifecycle[0])))
 
 /* ---- realistic texts (UTF-8) -------------------------------------------- */
 
@@ -144,6 +170,7 @@ static const char *const bench_callers[] = { "王先生", "李女士", "张师�
 #define BENCH_NCALLERS (sizeof(bench_callers) / sizeof(bench_callers[0]))
 
 #define BENCH_SIGN_NOTE "已签收，抢修班组正在赶往现场。"
+#define BENCH_REPORT_NOTE "已电话告知市民处理结果：井盖已更换，道路恢复通行。"
 
 /* ---- configuration and results ------------------------------------------ */
 
@@ -154,6 +181,7 @@ struct bench_opts {
 	int only;		/* measure only this many clients (0: all) */
 	bool list_open;		/* ticket.list state=dispatched, not the day's */
 	bool only_paced;	/* measure only the paced run */
+	enum bench_workload workload;
 	const char *topology;	/* the file to rekey */
 };
 
@@ -191,9 +219,11 @@ struct bench_result {
 	double p50, p99, max;	/* ms */
 	double op_p50[B_NOPS], op_p99[B_NOPS];
 	uint64_t op_n[B_NOPS], op_reply_bytes[B_NOPS];
-	uint64_t changes;	/* create, sign, complete answered ok */
+	uint64_t changes;	/* changes answered ok (mixed: create, sign,
+				 * complete; lifecycle: all six) */
 	uint64_t creates;	/* tickets made (the node's data dir starts
 				 * empty: all of them today) */
+	uint64_t closes;	/* lifecycle: tickets closed, whole rounds */
 	uint64_t late;		/* paced: sends more than 1 ms late */
 	double bench_cpu;	/* CPU seconds of this process meanwhile */
 	/* the node's run (ours only) */
@@ -211,6 +241,7 @@ struct bench_report {
 	struct bench_result ours_paced, echo_paced;
 	size_t req_bytes[B_NOPS];	/* encoded request frames */
 	bool list_open;		/* --list open */
+	enum bench_workload workload;
 };
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -458,7 +489,7 @@ struct bench_worker {
 	/* what it measured */
 	struct bench_sample *s;
 	size_t n, cap;
-	uint64_t errors, changes, creates, late;
+	uint64_t errors, changes, creates, closes, late;
 	uint64_t replies[B_NOPS], reply_bytes[B_NOPS];
 	char first_err[LD_ERR_MSG_MAX + 64];
 	int64_t end_ns;
@@ -574,10 +605,26 @@ bench_build(struct ld_request *r, int op, const char *ticket, bool list_open,
 			r->q_present |= 1u << LD_Q_STATE;
 		}
 		break;
-	default:
+	case B_QUEUE:
 		bench_rq(r, LD_OP_WO_QUEUE);
 		r->limit = BENCH_LIST_LIMIT;
 		r->q_present |= 1u << LD_Q_LIMIT;
+		break;
+	case B_REPORT:
+		bench_rq(r, LD_OP_TICKET_REPORT);
+		bench_rq_ticket(r, ticket);
+		event_set_str(&r->args, LD_F_NOTE, BENCH_REPORT_NOTE);
+		event_set_uint(&r->args, LD_F_METHOD, LD_METHOD_PHONE);
+		break;
+	case B_CALLBACK:
+		bench_rq(r, LD_OP_TICKET_CALLBACK);
+		bench_rq_ticket(r, ticket);
+		event_set_uint(&r->args, LD_F_METHOD, LD_METHOD_PHONE);
+		event_set_uint(&r->args, LD_F_SATISFACTION, LD_SAT_SATISFIED);
+		break;
+	default:
+		bench_rq(r, LD_OP_TICKET_CLOSE);
+		bench_rq_ticket(r, ticket);
 		break;
 	}
 }
@@ -629,16 +676,32 @@ bench_call(struct bench_worker *w, struct ld_client *c, int op)
 	return true;
 }
 
+/* Does op change the ticket (a commit), or only read? */
+static bool
+bench_op_changes(int op)
+{
+	return op != B_SHOW && op != B_LIST && op != B_QUEUE;
+}
+
 /* The next request of w's round; a failure starts a new round. */
 static void
 bench_node_step(struct bench_worker *w)
 {
-	int op = w->step == 4 ? ((w->round / 4) % 2 ? B_QUEUE : B_LIST) :
-	    w->step;
-	struct ld_client *c = op == B_SIGN || op == B_COMPLETE ||
-	    op == B_QUEUE ? w->unit : w->op;
+	bool lifecycle = w->ph->cfg->o.workload == BENCH_LIFECYCLE;
+	int op, last;
+	struct ld_client *c;
 	bool ok;
 
+	if (lifecycle) {
+		op = bench_lifecycle[w->step];
+		last = BENCH_LIFECYCLE_STEPS - 1;
+	} else {
+		op = w->step == 4 ? ((w->round / 4) % 2 ? B_QUEUE : B_LIST) :
+		    w->step;
+		last = w->round % 4 == 3 ? 4 : 3;
+	}
+	c = op == B_SIGN || op == B_COMPLETE || op == B_QUEUE ? w->unit :
+	    w->op;
 	bench_build(&w->req, op, w->ticket, w->ph->cfg->o.list_open, &w->rng);
 	ok = bench_call(w, c, op);
 	if (ok && op == B_CREATE && !bench_ticket_id(&w->rep, w->ticket,
@@ -646,15 +709,15 @@ bench_node_step(struct bench_worker *w)
 		bench_fail(w, "ticket.create: no ticket.id in the reply");
 		ok = false;
 	}
-	if (ok && op <= B_COMPLETE)
+	if (ok && bench_op_changes(op))
 		w->changes++;
 	if (ok && op == B_CREATE)
 		w->creates++;
-	if (ok && w->step < 3)
+	if (ok && op == B_CLOSE)
+		w->closes++;
+	if (ok && w->step < last) {
 		w->step++;
-	else if (ok && w->step == 3 && w->round % 4 == 3)
-		w->step = 4;
-	else {
+	} else {
 		w->step = 0;
 		w->round++;
 	}
@@ -747,7 +810,7 @@ bench_worker_warm(struct bench_worker *w)
 	}
 	/* forget them: only the timed run counts */
 	w->n = 0;
-	w->changes = w->creates = 0;
+	w->changes = w->creates = w->closes = 0;
 	memset(w->replies, 0, sizeof(w->replies));
 	memset(w->reply_bytes, 0, sizeof(w->reply_bytes));
 }
@@ -835,6 +898,7 @@ bench_summarise(struct bench_worker *ws, int n, int64_t t0,
 		r->errors += ws[i].errors;
 		r->changes += ws[i].changes;
 		r->creates += ws[i].creates;
+		r->closes += ws[i].closes;
 		r->late += ws[i].late;
 		for (int op = 0; op < B_NOPS; op++)
 			r->op_reply_bytes[op] += ws[i].reply_bytes[op];
@@ -1103,10 +1167,18 @@ bench_avg_bytes(const struct bench_report *rep, const struct bench_result *r,
 	*reply = n > 0 ? rp / n : 0;
 }
 
+/* Lifecycles (tickets closed) per second. */
+static double
+bench_lc_per_s(const struct bench_result *r)
+{
+	return r->seconds > 0 ? (double)r->closes / r->seconds : 0;
+}
+
 static void
 bench_print_table(const struct bench_report *rep, const struct bench_cfg *cfg)
 {
 	const struct bench_result *t64 = bench_target_level(rep), *last = NULL;
+	bool lc = rep->workload == BENCH_LIFECYCLE;
 	char mline[1024];
 	struct bench_totals tot;
 	double rq = 0, rp = 0;
@@ -1121,37 +1193,56 @@ bench_print_table(const struct bench_report *rep, const struct bench_cfg *cfg)
 	    "(clients and node on this machine);\n          every change is "
 	    "durable (LMDB, default sync) before its reply\n", BENCH_NODE_ID);
 	printf("machine:  %s\n", mline);
-	printf("workload: each client: ticket.create (%s, %s, urgency %d: "
-	    "routed, dispatched\n          to unicom) -> wo.sign -> "
-	    "wo.complete -> ticket.show, and every 4th round\n          "
-	    "ticket.list (%s, limit %d) or wo.queue\n          (limit %d); "
-	    "request frames avg %.0f bytes, reply results avg %.0f bytes\n"
-	    "          (at %d clients); %d s per measurement\n",
-	    BENCH_CATEGORY, BENCH_AREA, BENCH_URGENCY, cfg->o.list_open ?
-	    "state=dispatched, --list open" : "the newest of all tickets",
-	    BENCH_LIST_LIMIT, BENCH_LIST_LIMIT, rq, rp, last ? last->clients :
-	    0, cfg->o.seconds);
+	if (lc)
+		printf("workload: lifecycle: each client, one new ticket a "
+		    "round: ticket.create (%s,\n          %s, urgency %d: "
+		    "routed, dispatched to unicom) -> wo.sign -> wo.complete\n"
+		    "          -> ticket.report (phone) -> ticket.callback "
+		    "(phone, satisfied) -> ticket.close,\n          six "
+		    "changes, every reply ok; ", BENCH_CATEGORY, BENCH_AREA,
+		    BENCH_URGENCY);
+	else
+		printf("workload: mixed: each client: ticket.create (%s, %s, "
+		    "urgency %d: routed,\n          dispatched to unicom) -> "
+		    "wo.sign -> wo.complete -> ticket.show, and every\n"
+		    "          4th round ticket.list (%s, limit %d) or "
+		    "wo.queue\n          (limit %d); ", BENCH_CATEGORY,
+		    BENCH_AREA, BENCH_URGENCY, cfg->o.list_open ?
+		    "state=dispatched, --list open" :
+		    "the newest of all tickets", BENCH_LIST_LIMIT,
+		    BENCH_LIST_LIMIT);
+	printf("request frames avg %.0f bytes, reply results avg %.0f "
+	    "bytes\n          (at %d clients); %d s per measurement\n", rq, rp,
+	    last ? last->clients : 0, cfg->o.seconds);
 	printf("echo:     bare ZeroMQ CURVE, DEALER -> ROUTER thread in this "
 	    "process echoing %d bytes\n\n", BENCH_ECHO_BYTES);
 
-	printf("%7s %11s %7s %7s %11s %7s %7s %10s\n", "clients", "ours req/s",
-	    "p50 ms", "p99 ms", "echo req/s", "p50 ms", "p99 ms", "ours/echo");
+	printf("%7s %11s", "clients", "ours req/s");
+	if (lc)
+		printf(" %13s", "lifecycles/s");
+	printf(" %7s %7s %11s %7s %7s %10s\n", "p50 ms", "p99 ms",
+	    "echo req/s", "p50 ms", "p99 ms", "ours/echo");
 	for (int i = 0; i < BENCH_NLEVELS; i++) {
 		const struct bench_result *o = &rep->ours[i], *e = &rep->echo[i];
 
 		if (!o->done)
 			continue;
-		printf("%7d %11.0f %7.2f %7.2f %11.0f %7.2f %7.2f %10.3f\n",
-		    o->clients, o->rps, o->p50, o->p99, e->rps, e->p50, e->p99,
-		    e->rps > 0 ? o->rps / e->rps : 0);
+		printf("%7d %11.0f", o->clients, o->rps);
+		if (lc)
+			printf(" %13.0f", bench_lc_per_s(o));
+		printf(" %7.2f %7.2f %11.0f %7.2f %7.2f %10.3f\n", o->p50,
+		    o->p99, e->rps, e->p50, e->p99, e->rps > 0 ? o->rps /
+		    e->rps : 0);
 	}
 	if (rep->ours_paced.done) {
 		const struct bench_result *o = &rep->ours_paced;
 		const struct bench_result *e = &rep->echo_paced;
 
-		printf("%4d/s* %11.0f %7.2f %7.2f %11.0f %7.2f %7.2f %10s\n",
-		    BENCH_PACED_RATE, o->rps, o->p50, o->p99, e->rps, e->p50,
-		    e->p99, "-");
+		printf("%4d/s* %11.0f", BENCH_PACED_RATE, o->rps);
+		if (lc)
+			printf(" %13.0f", bench_lc_per_s(o));
+		printf(" %7.2f %7.2f %11.0f %7.2f %7.2f %10s\n", o->p50, o->p99,
+		    e->rps, e->p50, e->p99, "-");
 		printf("(* paced: %d requests/s from %d clients, each on a fixed "
 		    "schedule; max ours %.2f ms, echo %.2f ms;\n   sends more "
 		    "than 1 ms late: ours %llu, echo %llu)\n", BENCH_PACED_RATE,
@@ -1159,9 +1250,11 @@ bench_print_table(const struct bench_report *rep, const struct bench_cfg *cfg)
 		    (unsigned long long)o->late, (unsigned long long)e->late);
 	}
 
-	printf("\n%7s %8s %8s %8s %11s %13s %14s %11s\n", "clients",
-	    "tickets", "changes", "commits", "req/commit", "node CPU/req",
-	    "bench CPU/req", "cores busy");
+	printf("\n%7s %8s", "clients", "tickets");
+	if (lc)
+		printf(" %8s", "closed");
+	printf(" %8s %8s %11s %13s %14s %11s\n", "changes", "commits",
+	    "req/commit", "node CPU/req", "bench CPU/req", "cores busy");
 	for (int i = 0; i <= BENCH_NLEVELS; i++) {
 		const struct bench_result *o = i < BENCH_NLEVELS ?
 		    &rep->ours[i] : &rep->ours_paced;
@@ -1176,18 +1269,22 @@ bench_print_table(const struct bench_report *rep, const struct bench_cfg *cfg)
 			snprintf(who, sizeof(who), "%d", o->clients);
 		busy = o->seconds > 0 ? (o->node_cpu + o->bench_cpu) /
 		    o->seconds : 0;
-		printf("%7s %8llu %8llu %8lld %11.1f %10.0f us %11.0f us "
-		    "%6.2f of %ld\n", who, (unsigned long long)o->creates,
+		printf("%7s %8llu", who, (unsigned long long)o->creates);
+		if (lc)
+			printf(" %8llu", (unsigned long long)o->closes);
+		printf(" %8llu %8lld %11.1f %10.0f us %11.0f us %6.2f of %ld\n",
 		    (unsigned long long)o->changes, o->commits,
 		    bench_per_commit(o), o->replies ? o->node_cpu * 1e6 /
 		    (double)o->replies : 0, o->replies ? o->bench_cpu * 1e6 /
 		    (double)o->replies : 0, busy, rep->m.cores);
 	}
 	printf("(tickets: made in the measurement, all today, on a node "
-	    "started with an empty data dir;\n changes: create, sign, "
-	    "complete answered; req/commit: changes per group commit;\n "
-	    "CPU per reply, during the "
-	    "measurement: the node process, and this one (the clients and "
+	    "started with an empty data dir;\n%s changes: %s answered; "
+	    "req/commit: changes per group commit;\n "
+	    "CPU per reply, during the ", lc ? " closed: lifecycles done "
+	    "(ticket.close answered);\n" : "", lc ? "all six (every request "
+	    "is a change)" : "create, sign, complete");
+	printf("measurement: the node process, and this one (the clients and "
 	    "their\n ZeroMQ I/O thread); cores busy: both together)\n");
 
 	for (int k = 0; k < 2; k++) {
@@ -1204,21 +1301,22 @@ bench_print_table(const struct bench_report *rep, const struct bench_cfg *cfg)
 		for (int op = 0; op < B_NOPS; op++) {
 			if (r->op_n[op] == 0)
 				continue;
-			printf("  %-14s %6.2f / %6.2f   %5zu / %6.0f   %llu\n",
+			printf("  %-15s %6.2f / %6.2f   %5zu / %6.0f   %llu\n",
 			    bench_op_names[op], r->op_p50[op], r->op_p99[op],
 			    rep->req_bytes[op], (double)r->op_reply_bytes[op] /
 			    (double)r->op_n[op], (unsigned long long)r->op_n[op]);
 		}
 	}
 
-	printf("\ntargets:\n");
-	if (t64 != NULL)
+	printf("\ntargets:%s\n", lc ? " set for the mixed workload; not "
+	    "judged on this one" : "");
+	if (t64 != NULL && !lc)
 		printf("  %d clients: >= %.0f durable req/s on 2 cores%s: %.0f: "
 		    "%s\n", BENCH_TARGET_RPS_CLIENTS, BENCH_TARGET_RPS,
 		    rep->m.cores == 2 ? "" : " (this machine has another "
 		    "number of cores)", t64->rps, t64->rps >= BENCH_TARGET_RPS ?
 		    "met" : "NOT met");
-	if (rep->ours_paced.done)
+	if (rep->ours_paced.done && !lc)
 		printf("  p99 < %.0f ms at %d req/s: %.2f ms: %s\n",
 		    BENCH_TARGET_P99_MS, BENCH_PACED_RATE, rep->ours_paced.p99,
 		    rep->ours_paced.p99 < BENCH_TARGET_P99_MS ? "met" :
@@ -1240,13 +1338,20 @@ static void
 bench_print_json(const struct bench_report *rep)
 {
 	const struct bench_result *t64 = bench_target_level(rep);
+	bool lc = rep->workload == BENCH_LIFECYCLE;
+	/* the mixed workload's figures keep their names; the lifecycle's
+	 * all begin with "lifecycle_" */
+	const char *pre = lc ? "lifecycle_" : "";
 	char mline[1024], fig[96];
 	struct bench_totals tot;
 
 	bench_machine_line(&rep->m, true, mline, sizeof(mline));
 	bench_json_text("node", "machine", mline);
-	bench_json_text("node", "ticket_list", rep->list_open ? "state=dispatched" :
-	    "newest of all");
+	bench_json_text("node", "workload",
+	    bench_workload_names[rep->workload]);
+	if (!lc)
+		bench_json_text("node", "ticket_list", rep->list_open ?
+		    "state=dispatched" : "newest of all");
 	for (int i = 0; i <= BENCH_NLEVELS; i++) {
 		const struct bench_result *o = i < BENCH_NLEVELS ?
 		    &rep->ours[i] : &rep->ours_paced;
@@ -1260,34 +1365,47 @@ bench_print_json(const struct bench_report *rep)
 			snprintf(lv, sizeof(lv), "paced_%d", BENCH_PACED_RATE);
 		else
 			snprintf(lv, sizeof(lv), "clients_%d", o->clients);
-		snprintf(fig, sizeof(fig), "req_per_s_%s", lv);
+		snprintf(fig, sizeof(fig), "%sreq_per_s_%s", pre, lv);
 		bench_json_num("node", fig, o->rps, "req/s", e->rps);
-		snprintf(fig, sizeof(fig), "p50_ms_%s", lv);
+		if (lc) {
+			snprintf(fig, sizeof(fig), "%slifecycles_per_s_%s", pre,
+			    lv);
+			bench_json_num("node", fig, bench_lc_per_s(o),
+			    "lifecycles/s", 0);
+		}
+		snprintf(fig, sizeof(fig), "%sp50_ms_%s", pre, lv);
 		bench_json_num("node", fig, o->p50, "ms", e->p50);
-		snprintf(fig, sizeof(fig), "p99_ms_%s", lv);
+		snprintf(fig, sizeof(fig), "%sp99_ms_%s", pre, lv);
 		bench_json_num("node", fig, o->p99, "ms", e->p99);
-		snprintf(fig, sizeof(fig), "max_ms_%s", lv);
+		snprintf(fig, sizeof(fig), "%smax_ms_%s", pre, lv);
 		bench_json_num("node", fig, o->max, "ms", e->max);
-		snprintf(fig, sizeof(fig), "echo_req_per_s_%s", lv);
+		snprintf(fig, sizeof(fig), "%secho_req_per_s_%s", pre, lv);
 		bench_json_num("node", fig, e->rps, "req/s", 0);
-		snprintf(fig, sizeof(fig), "echo_p50_ms_%s", lv);
+		snprintf(fig, sizeof(fig), "%secho_p50_ms_%s", pre, lv);
 		bench_json_num("node", fig, e->p50, "ms", 0);
-		snprintf(fig, sizeof(fig), "echo_p99_ms_%s", lv);
+		snprintf(fig, sizeof(fig), "%secho_p99_ms_%s", pre, lv);
 		bench_json_num("node", fig, e->p99, "ms", 0);
-		snprintf(fig, sizeof(fig), "tickets_made_%s", lv);
+		snprintf(fig, sizeof(fig), "%stickets_made_%s", pre, lv);
 		bench_json_num("node", fig, (double)o->creates, "tickets", 0);
-		snprintf(fig, sizeof(fig), "group_commits_%s", lv);
+		if (lc) {
+			snprintf(fig, sizeof(fig), "%stickets_closed_%s", pre,
+			    lv);
+			bench_json_num("node", fig, (double)o->closes,
+			    "tickets", 0);
+		}
+		snprintf(fig, sizeof(fig), "%sgroup_commits_%s", pre, lv);
 		bench_json_num("node", fig, (double)o->commits, "commits", 0);
-		snprintf(fig, sizeof(fig), "changes_per_commit_%s", lv);
+		snprintf(fig, sizeof(fig), "%schanges_per_commit_%s", pre, lv);
 		bench_json_num("node", fig, bench_per_commit(o), "requests", 0);
-		snprintf(fig, sizeof(fig), "node_cpu_us_per_req_%s", lv);
+		snprintf(fig, sizeof(fig), "%snode_cpu_us_per_req_%s", pre, lv);
 		bench_json_num("node", fig, o->replies ? o->node_cpu * 1e6 /
 		    (double)o->replies : 0, "us", 0);
-		snprintf(fig, sizeof(fig), "bench_cpu_us_per_req_%s", lv);
+		snprintf(fig, sizeof(fig), "%sbench_cpu_us_per_req_%s", pre,
+		    lv);
 		bench_json_num("node", fig, o->replies ? o->bench_cpu * 1e6 /
 		    (double)o->replies : 0, "us", 0);
 		if (o->paced) {
-			snprintf(fig, sizeof(fig), "late_sends_%s", lv);
+			snprintf(fig, sizeof(fig), "%slate_sends_%s", pre, lv);
 			bench_json_num("node", fig, (double)o->late, "sends",
 			    0);
 		}
@@ -1316,27 +1434,33 @@ bench_print_json(const struct bench_report *rep)
 			for (char *p = name; *p; p++)
 				if (*p == '.')
 					*p = '_';
-			snprintf(fig, sizeof(fig), "p50_ms_%s_%s", name, lv);
+			snprintf(fig, sizeof(fig), "%sp50_ms_%s_%s", pre, name,
+			    lv);
 			bench_json_num("node", fig, o->op_p50[op], "ms", 0);
-			snprintf(fig, sizeof(fig), "p99_ms_%s_%s", name, lv);
+			snprintf(fig, sizeof(fig), "%sp99_ms_%s_%s", pre, name,
+			    lv);
 			bench_json_num("node", fig, o->op_p99[op], "ms", 0);
 		}
 	}
-	if (t64 != NULL)
+	if (t64 != NULL && !lc)
 		bench_json_text("node", "target_req_per_s_clients_64",
 		    t64->rps >= BENCH_TARGET_RPS ? "met" : "NOT met");
-	if (rep->ours_paced.done)
+	if (rep->ours_paced.done && !lc)
 		bench_json_text("node", "target_p99_ms_paced_1000",
 		    rep->ours_paced.p99 < BENCH_TARGET_P99_MS ? "met" :
 		    "NOT met");
 	bench_totals(rep, &tot);
-	bench_json_num("node", "errors", (double)tot.errors, "replies",
+	snprintf(fig, sizeof(fig), "%serrors", pre);
+	bench_json_num("node", fig, (double)tot.errors, "replies",
 	    (double)tot.replies);
-	bench_json_num("node", "echo_errors", (double)tot.echo_errors, "replies",
+	snprintf(fig, sizeof(fig), "%secho_errors", pre);
+	bench_json_num("node", fig, (double)tot.echo_errors, "replies",
 	    (double)tot.echo_replies);
-	bench_json_text("node", "node_stop", tot.node_ok ? "ok" : "NOT clean");
+	snprintf(fig, sizeof(fig), "%snode_stop", pre);
+	bench_json_text("node", fig, tot.node_ok ? "ok" : "NOT clean");
+	snprintf(fig, sizeof(fig), "%sfirst_error", pre);
 	if (tot.first_err != NULL)
-		bench_json_text("node", "first_error", tot.first_err);
+		bench_json_text("node", fig, tot.first_err);
 }
 
 /* ---- arguments and main -------------------------------------------------- */
@@ -1345,13 +1469,26 @@ static void
 bench_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: bench-node [--json] [--seconds N] [--port P] [--clients N] "
-	    "[--paced]\n                  [--list day|open] [--topology FILE] "
-	    "[--keep]\n"
+	    "usage: bench-node [--json] [--workload mixed|lifecycle] "
+	    "[--seconds N] [--port P]\n"
+	    "                  [--clients N] [--paced] [--list day|open] "
+	    "[--topology FILE] [--keep]\n"
 	    "  Requests/s and round trips of the city node over CURVE with 1, "
 	    "8 and 64 clients\n"
-	    "  and paced at %d/s, beside a bare ZeroMQ CURVE echo.\n"
+	    "  (and, mixed workload, paced at %d/s), beside a bare ZeroMQ "
+	    "CURVE echo.\n"
 	    "  --json           one JSON object per line instead of the table\n"
+	    "  --workload W     what each client repeats:\n"
+	    "                   mixed (default): ticket.create, wo.sign, "
+	    "wo.complete,\n"
+	    "                     ticket.show, and every 4th round ticket.list "
+	    "or wo.queue\n"
+	    "                   lifecycle: a ticket's whole life, six changes: "
+	    "ticket.create,\n"
+	    "                     wo.sign, wo.complete, ticket.report, "
+	    "ticket.callback,\n"
+	    "                     ticket.close (bench-pg's workload); paced only "
+	    "with --paced\n"
 	    "  --seconds N      per measurement (default %d)\n"
 	    "  --port P         the node's client port (default %d; the other "
 	    "ports of the\n"
@@ -1360,9 +1497,9 @@ bench_usage(FILE *f)
 	    "e.g. to profile\n"
 	    "  --paced          measure only the paced run (with --clients N: "
 	    "both)\n"
-	    "  --list day|open  ticket.list of the workload: the newest of all "
-	    "(day, default)\n"
-	    "                   or of the dispatched tickets (open: "
+	    "  --list day|open  ticket.list of the mixed workload: the newest "
+	    "of all (day,\n"
+	    "                   default) or of the dispatched tickets (open: "
 	    "state=dispatched)\n"
 	    "  --topology FILE  the topology to rekey (default "
 	    "topology.example)\n"
@@ -1375,6 +1512,8 @@ bench_usage(FILE *f)
 static void
 bench_parse_args(int argc, char **argv, struct bench_opts *o)
 {
+	bool list_given = false;
+
 	memset(o, 0, sizeof(*o));
 	o->seconds = BENCH_SECONDS_DEFAULT;
 	o->port = BENCH_PORT_DEFAULT;
@@ -1393,7 +1532,8 @@ bench_parse_args(int argc, char **argv, struct bench_opts *o)
 			exit(0);
 		} else if (strcmp(a, "--seconds") == 0 ||
 		    strcmp(a, "--port") == 0 || strcmp(a, "--clients") == 0 ||
-		    strcmp(a, "--topology") == 0 || strcmp(a, "--list") == 0) {
+		    strcmp(a, "--topology") == 0 || strcmp(a, "--list") == 0 ||
+		    strcmp(a, "--workload") == 0) {
 			const char *v;
 			struct ld_err err;
 			long n = 0;
@@ -1424,6 +1564,18 @@ bench_parse_args(int argc, char **argv, struct bench_opts *o)
 					exit(2);
 				}
 				o->list_open = strcmp(v, "open") == 0;
+				list_given = true;
+			} else if (strcmp(a, "--workload") == 0) {
+				if (strcmp(v, "mixed") == 0) {
+					o->workload = BENCH_MIXED;
+				} else if (strcmp(v, "lifecycle") == 0) {
+					o->workload = BENCH_LIFECYCLE;
+				} else {
+					fprintf(stderr, "bench-node: "
+					    "--workload: '%s' is not mixed or "
+					    "lifecycle\n", v);
+					exit(2);
+				}
 			} else if (v[0] == '\0') {
 				fprintf(stderr, "bench-node: --topology: empty "
 				    "path\n");
@@ -1440,6 +1592,11 @@ bench_parse_args(int argc, char **argv, struct bench_opts *o)
 			bench_usage(stderr);
 			exit(2);
 		}
+	}
+	if (list_given && o->workload != BENCH_MIXED) {
+		fprintf(stderr, "bench-node: --list: the %s workload has no "
+		    "ticket.list\n", bench_workload_names[o->workload]);
+		exit(2);
 	}
 }
 
@@ -1465,6 +1622,7 @@ main(int argc, char **argv)
 	bench_setup(&cfg);
 	bench_machine_get(cfg.dir, &rep.m);
 	rep.list_open = cfg.o.list_open;
+	rep.workload = cfg.o.workload;
 	bench_request_sizes(&rep);
 	if (!cfg.o.json)
 		fprintf(stderr, "work dir %s, node %s\n", cfg.dir, cfg.endpoint);
@@ -1490,10 +1648,12 @@ main(int argc, char **argv)
 			bench_run_node(&cfg, bench_levels[i], 0, &rep.ours[i]);
 			bench_run_echo(&cfg, bench_levels[i], 0, &rep.echo[i]);
 		}
-		bench_run_node(&cfg, BENCH_PACED_CLIENTS, BENCH_PACED_RATE,
-		    &rep.ours_paced);
-		bench_run_echo(&cfg, BENCH_PACED_CLIENTS, BENCH_PACED_RATE,
-		    &rep.echo_paced);
+		if (cfg.o.workload == BENCH_MIXED) {	/* lifecycle: --paced */
+			bench_run_node(&cfg, BENCH_PACED_CLIENTS,
+			    BENCH_PACED_RATE, &rep.ours_paced);
+			bench_run_echo(&cfg, BENCH_PACED_CLIENTS,
+			    BENCH_PACED_RATE, &rep.echo_paced);
+		}
 	}
 
 	bench_echo_stop(&echo);

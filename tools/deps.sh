@@ -1,9 +1,12 @@
 #!/bin/sh
 # deps.sh - install the Debian packages liandong needs, when missing.
 # Run by `make deps` and before every build; quiet when all is there.
+# Packages named as arguments are wanted too (`make bench-pg` asks for
+# postgresql, the server its benchmark runs; nothing else needs it).
+# libpq-dev builds tools/bench-pg.c, which `make` builds with every tool.
 set -eu
 PKGS="gcc make pkg-config libzmq3-dev libsodium-dev libmsgpack-dev liblmdb-dev
-libcmocka-dev libinih-dev libmicrohttpd-dev"
+libcmocka-dev libinih-dev libmicrohttpd-dev libpq-dev $*"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
