@@ -59,6 +59,6 @@ for n in LY XA YS MJ; do
 	row "$n database MiB per million tickets" "$(v replay "db_per_million_tickets_$n")" "" ""
 done
 echo
-echo "year replay: counts equal to the article: $(v replay counts_equal); counties agree: $(v replay agreed); requests given up: $(v replay failed)"
+echo "year replay: counts equal to the article: $(v replay counts_equal); counties agree: $(v replay agreed); requests given up: $(awk -v a="$(v replay failed)" 'BEGIN { printf "%d", a }')"
 echo "all JSON lines: $out"
 exit $fail
