@@ -623,3 +623,12 @@ bench_mp_get(const msgpack_object *o, const char *key)
 	}
 	return NULL;
 }
+
+size_t
+bench_rank(size_t n, double q)
+{
+	size_t i = (size_t)(q * (double)n + 0.5);
+
+	i = i == 0 ? 0 : i - 1;
+	return i >= n ? n - 1 : i;
+}

@@ -74,6 +74,9 @@ double bench_thread_cpu(void);
  * /proc/PID/stat; -1 if it cannot be read. */
 double bench_proc_cpu(pid_t pid);
 
+/* The index of the q-quantile (nearest rank) among n > 0 sorted samples. */
+size_t bench_rank(size_t n, double q);
+
 /* xorshift64*: the next number of the state *s (not 0). */
 uint64_t bench_rand(uint64_t *s);
 

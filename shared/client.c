@@ -17,6 +17,7 @@
  * client owns; a reply's result bytes stay valid until the next call.
  */
 #include "client.h"
+#include "ltime.h"
 #include "auth.h"
 
 #include <errno.h>
@@ -61,16 +62,6 @@ struct ld_client {
 
 /* Distinct inproc names for the monitors of every client in the process. */
 static atomic_uint client_mon_seq;
-
-/* Monotonic milliseconds. */
-static int64_t
-client_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* LD_EIO "<what>: <zmq_strerror(errno)>" about c's endpoint. */
 static int
@@ -322,7 +313,7 @@ client_wait(struct ld_client *c, short events, int64_t deadline,
 		client_drain_monitor(c);
 		if (c->refused != LD_OK)
 			return err_set(err, c->refused, "%s", c->refusal);
-		left = deadline - client_now_ms();
+		left = deadline - ltime_mono_ms();
 		if (left < 0)
 			left = 0;
 		it[0].revents = it[1].revents = 0;
@@ -430,7 +421,7 @@ client_call(struct ld_client *c, struct ld_request *req,
 	    err)) < 0)
 		return n;
 	c->last_id = req->id;
-	deadline = client_now_ms() + c->timeout_ms;
+	deadline = ltime_mono_ms() + c->timeout_ms;
 	if ((rc = client_send(c, c->frame, (size_t)n, deadline, err)) != 0)
 		return rc;
 	for (;;) {
@@ -461,7 +452,7 @@ client_post(struct ld_client *c, struct ld_request *req, struct ld_err *err)
 	    err)) < 0)
 		return n;
 	c->last_id = req->id;
-	return client_send(c, c->frame, (size_t)n, client_now_ms() +
+	return client_send(c, c->frame, (size_t)n, ltime_mono_ms() +
 	    c->timeout_ms, err);
 }
 
@@ -469,7 +460,7 @@ int
 client_next(struct ld_client *c, struct ld_reply *reply, int timeout_ms,
     struct ld_err *err)
 {
-	int64_t deadline = client_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int64_t deadline = ltime_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	int rc;
 
 	if (c == NULL || reply == NULL)
@@ -479,7 +470,7 @@ client_next(struct ld_client *c, struct ld_reply *reply, int timeout_ms,
 			return rc;
 		if (rc == 1)
 			break;
-		if (client_now_ms() >= deadline)
+		if (ltime_mono_ms() >= deadline)
 			return 1;
 		rc = client_wait(c, ZMQ_POLLIN, deadline, "no reply from", err);
 		if (rc == LD_EIO && c->refused == LD_OK)
@@ -512,7 +503,7 @@ client_call_raw(struct ld_client *c, const uint8_t *frame, size_t len,
 	if (c == NULL || (frame == NULL && len > 0) || out == NULL ||
 	    out_len == NULL)
 		return err_set(err, LD_EINVAL, "client: bad arguments");
-	deadline = client_now_ms() + c->timeout_ms;
+	deadline = ltime_mono_ms() + c->timeout_ms;
 	if ((rc = client_send(c, frame, len, deadline, err)) != 0)
 		return rc;
 	if ((rc = client_recv(c, deadline, err)) != 0)

@@ -9,6 +9,7 @@
  * and written by the commit the received batches join.
  */
 #include "fed.h"
+#include "ltime.h"
 #include "auth.h"
 #include "codec.h"
 #include "keyfile.h"
@@ -105,21 +106,12 @@ fed_set_pull_idle(int ms)
 		fed_pull_idle_ms = ms;
 }
 
-static int64_t
-fed_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A refused frame: logged, at most FED_LOG_PER_S lines a second. */
 static void
 fed_refuse(struct fed *f, struct fed_link *l, const char *what,
     const struct ld_err *e)
 {
-	int64_t sec = fed_now() / 1000;
+	int64_t sec = ltime_mono_ms() / 1000;
 
 	if (l != NULL)
 		l->st.refused++;
@@ -545,7 +537,7 @@ fed_forward(struct fed *f, const char *owner, uint64_t id, const char *actor,
 	n = fed_encode_req(f->out, FED_FRAME_MAX, id, actor, body, len);
 	if (n < 0)
 		return err_set(err, n, "the request cannot be forwarded");
-	fed_send(f, l, f->out, n, fed_now());
+	fed_send(f, l, f->out, n, ltime_mono_ms());
 	return LD_OK;
 }
 
@@ -556,7 +548,7 @@ fed_answer(struct fed *f, int link, uint64_t id, const uint8_t *body,
 	if (link < 0 || link >= f->n_links)
 		return;
 	fed_send(f, &f->links[link], f->out, fed_encode_rep(f->out,
-	    FED_FRAME_MAX, id, body, len), fed_now());
+	    FED_FRAME_MAX, id, body, len), ltime_mono_ms());
 }
 
 static uint64_t
@@ -705,7 +697,7 @@ out:
 void
 fed_read(struct fed *f)
 {
-	int64_t now = fed_now();
+	int64_t now = ltime_mono_ms();
 
 	for (int i = 0; i < f->n_links; i++)
 		f->links[i].answered = false;
@@ -723,7 +715,7 @@ fed_read(struct fed *f)
 void
 fed_tick(struct fed *f)
 {
-	int64_t now = fed_now();
+	int64_t now = ltime_mono_ms();
 
 	for (int i = 0; i < f->n_links; i++) {
 		struct fed_link *l = &f->links[i];
@@ -873,7 +865,7 @@ fed_take(struct fed *f, struct ld_event *ev, struct ld_store_item *items,
     size_t cap, struct ld_store_meta *meta, size_t *n_meta,
     struct fed_taken *taken, size_t *n_taken)
 {
-	int64_t now = fed_now();
+	int64_t now = ltime_mono_ms();
 	size_t used = 0;
 
 	for (int i = 0; i < f->n_links && *n_taken < FED_LINKS_MAX; i++) {
@@ -940,7 +932,7 @@ void
 fed_committed(struct fed *f, const struct fed_taken *taken, size_t n_taken,
     const struct ld_store_item *items, int rc)
 {
-	int64_t now = fed_now();
+	int64_t now = ltime_mono_ms();
 
 	for (size_t i = 0; i < n_taken; i++) {
 		struct fed_link *l = &f->links[taken[i].link];
@@ -986,7 +978,7 @@ fed_committed(struct fed *f, const struct fed_taken *taken, size_t n_taken,
 void
 fed_discard(struct fed *f, const struct fed_taken *taken, size_t n_taken)
 {
-	int64_t now = fed_now();
+	int64_t now = ltime_mono_ms();
 
 	for (size_t i = 0; i < n_taken; i++) {
 		struct fed_link *l = &f->links[taken[i].link];
@@ -1177,7 +1169,7 @@ fed_poll_items(const struct fed *f, void *pollitems)
 size_t
 fed_status(const struct fed *f, struct fed_link_status *out, size_t cap)
 {
-	int64_t now = fed_now();
+	int64_t now = ltime_mono_ms();
 	size_t n = 0;
 
 	for (int i = 0; f != NULL && i < f->n_links && n < cap; i++) {

@@ -195,6 +195,15 @@ ltime_clock_set(int64_t utc_ms)
 }
 
 int64_t
+ltime_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
 ltime_now(void)
 {
 	static int64_t offset = -1;

@@ -36,6 +36,10 @@ void ltime_format(int64_t utc_ms, char *buf, size_t cap);
  * next (liandong-replay runs a year of the article's traffic so). */
 int64_t ltime_now(void);
 
+/* Monotonic milliseconds (CLOCK_MONOTONIC): for waits and timeouts,
+ * which must not move with the clock above (simulated, moved, stepped). */
+int64_t ltime_mono_ms(void);
+
 /* "" when the clock is the wall clock (moved or not) or LD_CLOCK_FILE was
  * read; else why LD_CLOCK_FILE cannot be used (the wall clock is used
  * then): a node checks this at start and refuses to run on a clock it

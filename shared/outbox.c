@@ -878,15 +878,6 @@ outbox_put_dead(struct ld_outbox *o, const char *id, const char *to,
 
 /* --- one try: the child ------------------------------------------------ */
 
-static int64_t
-ob_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 ob_sleep_ms(int ms)
 {
@@ -1122,7 +1113,7 @@ ob_try(struct ld_outbox *o, const struct ld_outbox_msg *m, char *why)
 	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 65536 ?
 	    (int)rl.rlim_cur : 65536;
 
-	deadline = ob_mono_ms() + o->timeout_ms;
+	deadline = ltime_mono_ms() + o->timeout_ms;
 	pid = fork();
 	if (pid == 0)
 		ob_child_run(&c);
@@ -1149,7 +1140,7 @@ ob_try(struct ld_outbox *o, const struct ld_outbox_msg *m, char *why)
 			e = errno;
 			break;
 		}
-		left = deadline - ob_mono_ms();
+		left = deadline - ltime_mono_ms();
 		if (left <= 0 || atomic_load(&o->stopping)) {
 			timed_out = true;
 			break;

@@ -855,15 +855,6 @@ rp_progress(struct rp *p, bool last)
 	p->last_requests = p->r->requests;
 }
 
-static int64_t
-rp_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Kinds of error worth trying again: the other node has not seen the
  * ticket yet (replication takes a few ms), or could not be reached. */
 static bool
@@ -974,7 +965,7 @@ rp_take(struct rp *p, int i, struct ld_err *err)
 				p->cap_wait = cap;
 			}
 			p->wait[p->n_wait].a = a;
-			p->wait[p->n_wait++].not_before = rp_mono_ms() + 5 *
+			p->wait[p->n_wait++].not_before = ltime_mono_ms() + 5 *
 			    (int64_t)(a.tries < 100 ? a.tries : 100);
 			continue;
 		}
@@ -1004,7 +995,7 @@ rp_hour(struct rp *p, struct ld_err *err)
 	for (;;) {
 		int inflight = 0, timeout = 1000;
 		zmq_pollitem_t it[RTOPO_NODES + 32];
-		int64_t now = rp_mono_ms();
+		int64_t now = ltime_mono_ms();
 
 		/* those that waited long enough go back to the heap, due now */
 		for (size_t i = 0; i < p->n_wait; ) {
@@ -1090,12 +1081,12 @@ rp_line(struct rp *p)
 		return;
 	p->cut_on = cut;
 	if (cut) {
-		p->cut_real = rp_mono_ms();
+		p->cut_real = ltime_mono_ms();
 	} else {
 		/* the hours of the cut pass in milliseconds here: hold the
 		 * line cut long enough in real time for both nodes to see it
 		 * down (nothing heard for FED_DEAD_MS) */
-		int64_t left = p->cut_real + RP_CUT_REAL_MS - rp_mono_ms();
+		int64_t left = p->cut_real + RP_CUT_REAL_MS - ltime_mono_ms();
 
 		if (left > 0)
 			usleep((useconds_t)left * 1000);

@@ -65,7 +65,7 @@ struct serve_fwd {
 	bool used;
 	int link;		/* the link it went by: only it may answer */
 	uint64_t id;
-	int64_t deadline;	/* monotonic ms (serve_mono_ms) */
+	int64_t deadline;	/* monotonic ms (ltime_mono_ms) */
 	struct serve_msg msg;
 };
 
@@ -582,17 +582,6 @@ serve_admit(struct ld_serve *sv, const struct serve_msg *m,
 }
 
 
-/* A forwarded request's wait is measured in real time: the node's clock
- * may be simulated (LD_CLOCK_FILE) or stepped. */
-static int64_t
-serve_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * A request to urge or supervise a work order of a ticket another node
  * owns goes to that owner (fed_forward); the answer comes back later
@@ -631,7 +620,8 @@ serve_forward(struct ld_serve *sv, const struct serve_msg *m,
 		return true;
 	}
 	fw->used = true;
-	fw->deadline = serve_mono_ms() + SERVE_FWD_MS;
+	/* real time: the node's clock may be simulated or stepped */
+	fw->deadline = ltime_mono_ms() + SERVE_FWD_MS;
 	fw->msg = *m;
 	return true;
 }
@@ -644,7 +634,7 @@ serve_forwarded(struct ld_serve *sv)
 	const uint8_t *body;
 	size_t len;
 	uint64_t id;
-	int64_t now = serve_mono_ms();
+	int64_t now = ltime_mono_ms();
 	struct ld_err e;
 	int link;
 

@@ -23,6 +23,7 @@
  */
 #include "testutil.h"
 
+#include "ltime.h"
 #include "relay.h"
 
 #include <arpa/inet.h>
@@ -38,15 +39,6 @@
 
 #define WAIT_MS 10000		/* for what must happen */
 #define QUIET_MS 300		/* for what must not */
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 fd_count(void)
@@ -99,10 +91,10 @@ static bool
 ready(int fd, int ms)
 {
 	struct pollfd p = { fd, POLLIN, 0 };
-	int64_t end = now_ms() + ms;
+	int64_t end = ltime_mono_ms() + ms;
 
 	for (;;) {
-		int rc, left = (int)(end - now_ms());
+		int rc, left = (int)(end - ltime_mono_ms());
 
 		rc = poll(&p, 1, left > 0 ? left : 0);
 		if (rc < 0 && errno == EINTR)
@@ -200,10 +192,10 @@ stats(struct ld_relay *r)
 static void
 wait_open(struct ld_relay *r, int open)
 {
-	int64_t end = now_ms() + WAIT_MS;
+	int64_t end = ltime_mono_ms() + WAIT_MS;
 
 	while (stats(r).open != open) {
-		if (now_ms() > end)
+		if (ltime_mono_ms() > end)
 			fail_msg("the relay holds %d connections, not %d",
 			    stats(r).open, open);
 		poll(NULL, 0, 10);
@@ -213,8 +205,8 @@ wait_open(struct ld_relay *r, int open)
 /* Wait until stats(r).field == want (the relay thread publishes its
  * counters after the poll round that moved them). */
 #define wait_stat(r, field, want) do {					\
-	int64_t end_ = now_ms() + WAIT_MS;				\
-	while (stats(r).field != (want) && now_ms() < end_)		\
+	int64_t end_ = ltime_mono_ms() + WAIT_MS;				\
+	while (stats(r).field != (want) && ltime_mono_ms() < end_)		\
 		poll(NULL, 0, 10);					\
 	assert_int_equal(stats(r).field, (want));			\
 } while (0)
@@ -250,14 +242,14 @@ bulk_both_ways(int a, int b)
 	size_t sent[2] = { 0 }, got[2] = { 0 };
 	int fd[2] = { a, b };
 	static unsigned char buf[65536];
-	int64_t end = now_ms() + 6 * WAIT_MS;
+	int64_t end = ltime_mono_ms() + 6 * WAIT_MS;
 
 	for (int s = 0; s < 2; s++)
 		fcntl(fd[s], F_SETFL, fcntl(fd[s], F_GETFL) | O_NONBLOCK);
 	while (got[0] < total || got[1] < total) {
 		struct pollfd p[2];
 
-		if (now_ms() > end)
+		if (ltime_mono_ms() > end)
 			fail_msg("bulk: %zu and %zu of %zu bytes arrived",
 			    got[0], got[1], total);
 		for (int s = 0; s < 2; s++)

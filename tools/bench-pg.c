@@ -1460,15 +1460,7 @@ pg_cmp_sample(const void *a, const void *b)
 static double
 pg_quantile(const struct pg_sample *s, size_t n, double q)
 {
-	size_t i;
-
-	if (n == 0)
-		return 0;
-	i = (size_t)(q * (double)n + 0.5);
-	i = i == 0 ? 0 : i - 1;
-	if (i >= n)
-		i = n - 1;
-	return s[i].us10 / 1e4;
+	return n == 0 ? 0 : s[bench_rank(n, q)].us10 / 1e4;
 }
 
 /* The transactions that ended within [ws, we] into r. */
