@@ -90,6 +90,8 @@ struct rp {
 	/* connections: operators [0, RTOPO_NODES), units after */
 	struct rconn conn[RTOPO_NODES + 32];
 	int n_conn;
+	struct ld_client *admin;	/* the city's administrator: status */
+	uint64_t last_events;
 	void *zctx;
 	/* the actions due, a binary heap on (t, seq) */
 	struct ract *heap;
@@ -829,11 +831,37 @@ rp_secs(const struct timespec *a, const struct timespec *b)
 	    (double)(b->tv_nsec - a->tv_nsec) / 1e9;
 }
 
+/* The events the city holds (its status), 0 if it does not say. */
+static uint64_t
+rp_city_events(struct rp *p)
+{
+	struct ld_request r;
+	struct ld_reply rep;
+	struct ld_err e;
+	msgpack_unpacked u;
+	const msgpack_object *v;
+	uint64_t n = 0;
+
+	rp_req(&r, LD_OP_STATUS, NULL);
+	if (p->admin == NULL || client_call(p->admin, &r, &rep, &e) != 0 ||
+	    !rep.ok)
+		return 0;
+	msgpack_unpacked_init(&u);
+	if (msgpack_unpack_next(&u, (const char *)rep.result, rep.result_len,
+	    NULL) == MSGPACK_UNPACK_SUCCESS &&
+	    (v = rp_key(&u.data, "events")) != NULL &&
+	    v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+		n = v->via.u64;
+	msgpack_unpacked_destroy(&u);
+	return n;
+}
+
 static void
 rp_progress(struct rp *p, bool last)
 {
 	struct timespec now;
 	double dt, all;
+	uint64_t ev;
 	char day[24];
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -843,16 +871,19 @@ rp_progress(struct rp *p, bool last)
 	all = rp_secs(&p->t0, &now);
 	ltime_format(p->tick, day, sizeof(day));
 	day[10] = '\0';
-	fprintf(stderr, "replay: %s  %9llu requests  %7.0f req/s (now "
-	    "%.0f)  %llu tickets  %llu retried  %5.1f s%s\n", day,
-	    (unsigned long long)p->r->requests, all > 0 ?
-	    (double)p->r->requests / all : 0.0, dt > 0 ?
+	ev = rp_city_events(p);
+	fprintf(stderr, "replay: %s  %9llu requests %6.0f/s  the city: %9llu "
+	    "events %6.0f/s  %7llu tickets  %llu retried  %5.1f s%s\n", day,
+	    (unsigned long long)p->r->requests, dt > 0 ?
 	    (double)(p->r->requests - p->last_requests) / dt : 0.0,
+	    (unsigned long long)ev, dt > 0 && ev >= p->last_events ?
+	    (double)(ev - p->last_events) / dt : 0.0,
 	    (unsigned long long)p->r->tickets,
 	    (unsigned long long)p->r->retries, all, p->cut_on ?
 	    "  (XA cut off)" : "");
 	p->last_progress = now;
 	p->last_requests = p->r->requests;
+	p->last_events = ev;
 }
 
 /* Kinds of error worth trying again: the other node has not seen the
@@ -1280,6 +1311,7 @@ rp_free(struct rp *p)
 		free(p->conn[i].slot);
 		free(p->conn[i].busy);
 	}
+	client_close(p->admin);
 	if (p->zctx != NULL)
 		zmq_ctx_term(p->zctx);
 	if (p->relay != NULL)
@@ -1382,6 +1414,17 @@ replay_run(const struct replay_opts *o, struct replay_result *r,
 		    rtopo_nodes[i].id[1] + 32);
 		if ((rc = rp_connect(p, p->n_conn++, i, id, err)) != LD_OK)
 			goto stop;
+	}
+	if (o->progress) {	/* the progress line reads the city's status */
+		int k = p->n_conn;
+
+		if ((rc = rp_connect(p, k, 0, "admin-ly", err)) != LD_OK)
+			goto stop;
+		p->admin = p->conn[k].c;	/* not one of the replay's */
+		p->conn[k].c = NULL;
+		free(p->conn[k].slot);
+		free(p->conn[k].busy);
+		memset(&p->conn[k], 0, sizeof(p->conn[k]));
 	}
 	for (int u = 0; u < rtopo_n_units; u++) {
 		snprintf(path, sizeof(path), "unit-%s", rtopo_units[u].id);

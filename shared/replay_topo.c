@@ -262,6 +262,10 @@ rtopo_file(const char *path, const char *dir, int port_base, int xa_via,
 		    "node = %s\npublic_key = %s\n\n", id, rtopo_nodes[i].name,
 		    rtopo_nodes[i].id, pub);
 	}
+	if (rc == LD_OK && (rc = rtopo_key(dir, "admin-ly", pub, err)) ==
+	    LD_OK)
+		fprintf(f, "[client admin-ly]\nname = 市110联动办 系统管理员\n"
+		    "role = admin\nnode = LY\npublic_key = %s\n\n", pub);
 	for (int i = 0; i < rtopo_n_units && rc == LD_OK; i++) {
 		char id[48];
 

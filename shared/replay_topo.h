@@ -7,7 +7,8 @@
  * categories with their time limits and routing rules (a county's area to
  * the county's own unit where it has one, else to the city's unit, which
  * then works through its node); the water-plant emergency plan; one
- * operator per node and one terminal per unit.
+ * operator per node, one terminal per unit, and the city's administrator
+ * (admin-ly: the progress line reads the city's status).
  *
  * rtopo_write makes the key pairs (DIR/keys/ID.key) and writes
  * DIR/topology.ini with their public keys, loopback endpoints from
