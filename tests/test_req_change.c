@@ -1024,6 +1024,42 @@ t_calls(void **state)
 	    20111116), 2);
 	assert_int_equal(store_counter_sum(f->s, LD_C_POLICE, 20111116,
 	    20111116), 1);
+
+	/* a call nobody answered: counted in, not answered; it cannot be
+	 * judged valid */
+	rq(f, LD_OP_CALL_LOG, NULL);
+	a_str(f, LD_F_CALL, "C-0006");
+	a_str(f, LD_F_PHONE, "13903790002");
+	assert_int_equal(event_set_bool(&f->rq->args, LD_F_VALID, true), 0);
+	assert_int_equal(event_set_bool(&f->rq->args, LD_F_ANSWERED, false),
+	    0);
+	refused(f, OP, LD_EINVAL, "args.valid: a call not answered cannot be "
+	    "judged valid");
+	rq(f, LD_OP_CALL_LOG, NULL);
+	a_str(f, LD_F_CALL, "C-0006");
+	a_str(f, LD_F_PHONE, "13903790002");
+	assert_int_equal(event_set_bool(&f->rq->args, LD_F_VALID, false), 0);
+	assert_int_equal(event_set_bool(&f->rq->args, LD_F_ANSWERED, false),
+	    0);
+	ok(f, OP);
+	assert_int_equal(f->p.n, 1);
+	assert_int_equal(f->ev[0].kind, LD_EV_CALL_RECEIVED);
+	assert_false(event_has(&f->ev[0], LD_F_ANSWERED));
+	assert_int_equal(store_counter_sum(f->s, LD_C_CALLS_IN, 20111116,
+	    20111116), 3);
+	assert_int_equal(store_counter_sum(f->s, LD_C_ANSWERED, 20111116,
+	    20111116), 2);
+	/* answered=true is the default, said or not */
+	rq(f, LD_OP_CALL_LOG, NULL);
+	a_str(f, LD_F_CALL, "C-0007");
+	a_str(f, LD_F_PHONE, "13903790003");
+	assert_int_equal(event_set_bool(&f->rq->args, LD_F_VALID, false), 0);
+	assert_int_equal(event_set_bool(&f->rq->args, LD_F_ANSWERED, true),
+	    0);
+	ok(f, OP);
+	assert_int_equal(f->p.n, 3);
+	assert_int_equal(store_counter_sum(f->s, LD_C_ANSWERED, 20111116,
+	    20111116), 3);
 }
 
 /* Unknown ids, a missing ticket, another unit's ticket, the state
