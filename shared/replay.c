@@ -186,6 +186,18 @@ rp_at(struct rp *p, int64_t t, enum rp_kind kind, uint32_t x, unsigned wo)
 	return rp_push(p, a);
 }
 
+/* A follow-up (what an answer makes due) at t, but never in the hour being
+ * played: the next hour at the soonest.  So an hour has no chains of
+ * requests that wait for each other's answers: its requests go out at
+ * once, and an hour takes one round of commits. */
+static int
+rp_after(struct rp *p, int64_t t, enum rp_kind kind, uint32_t x, unsigned wo)
+{
+	int64_t next = p->tick + HOUR_MS;
+
+	return rp_at(p, t > next ? t : next, kind, x, wo);
+}
+
 /* ---- the plan's days into actions ----------------------------------------- */
 
 /* Calls by hour of the day, per mille. */
@@ -658,7 +670,7 @@ rp_take_wos(struct rp *p, uint32_t k, const msgpack_object *v, int64_t t)
 			continue;
 		x->unit[no->via.u64 - 1] = (uint8_t)u;
 		x->n_wo = (uint8_t)no->via.u64;
-		if (rp_at(p, t + rp_sign_delay(p, x, k, (unsigned)no->via.u64),
+		if (rp_after(p, t + rp_sign_delay(p, x, k, (unsigned)no->via.u64),
 		    A_SIGN, k, (unsigned)no->via.u64) != 0)
 			return -1;
 	}
@@ -705,11 +717,11 @@ rp_next(struct rp *p, const struct ract *a, const msgpack_object *res)
 			else
 				p->r->handdowns++;
 			t->owner = (uint8_t)n;
-			return rp_at(p, a->t + 20 * MIN_MS, A_ACCEPT, a->x, 0);
+			return rp_after(p, a->t + 20 * MIN_MS, A_ACCEPT, a->x, 0);
 		}
 		if (t->flags & TK_LEAD) {
 			p->r->incidents++;
-			if (rp_at(p, a->t + 10 * MIN_MS, A_ANNOUNCE, a->x, 0))
+			if (rp_after(p, a->t + 10 * MIN_MS, A_ANNOUNCE, a->x, 0))
 				return -1;
 		}
 		return rp_take_wos(p, a->x, v, a->t);
@@ -718,24 +730,24 @@ rp_next(struct rp *p, const struct ract *a, const msgpack_object *res)
 	case A_SIGN:
 		if (t->flags & TK_OPEN)	/* still at work when the year ends */
 			return 0;
-		return rp_at(p, a->t + rp_complete_delay(p, t, a->x, a->wo),
+		return rp_after(p, a->t + rp_complete_delay(p, t, a->x, a->wo),
 		    A_COMPLETE, a->x, a->wo);
 	case A_COMPLETE:
 		if (++t->done_wo < t->n_wo)
 			return 0;
 		if (t->flags & TK_LEAD)
-			return rp_at(p, a->t + HOUR_MS, A_INC_CLOSE, a->x, 0);
-		return rp_at(p, a->t + HOUR_MS + (int64_t)(h % 120) * MIN_MS,
+			return rp_after(p, a->t + HOUR_MS, A_INC_CLOSE, a->x, 0);
+		return rp_after(p, a->t + HOUR_MS + (int64_t)(h % 120) * MIN_MS,
 		    A_REPORT, a->x, 0);
 	case A_INC_CLOSE:
 		for (int i = 0; i < t->n_att; i++)
-			if (rp_at(p, a->t + DAY_MS + i * HOUR_MS, A_CALLBACK,
+			if (rp_after(p, a->t + DAY_MS + i * HOUR_MS, A_CALLBACK,
 			    t->att[i], 0) != 0)
 				return -1;
 		/* the lead is called back too */
 		__attribute__((fallthrough));
 	case A_REPORT:
-		return rp_at(p, a->t + DAY_MS + (int64_t)(h % 240) * MIN_MS,
+		return rp_after(p, a->t + DAY_MS + (int64_t)(h % 240) * MIN_MS,
 		    A_CALLBACK, a->x, 0);
 	case A_CALLBACK: {
 		char state[32];
@@ -743,7 +755,7 @@ rp_next(struct rp *p, const struct ract *a, const msgpack_object *res)
 		rp_str(rp_key(v, "state"), state, sizeof(state));
 		if (strcmp(state, "closed") == 0)	/* unsatisfied */
 			return 0;
-		return rp_at(p, a->t + HOUR_MS, A_CLOSE, a->x, 0);
+		return rp_after(p, a->t + HOUR_MS, A_CLOSE, a->x, 0);
 	}
 	default:
 		return 0;
