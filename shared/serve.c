@@ -85,7 +85,8 @@ struct serve_batch {
 	struct ld_event *events;	/* SERVE_ALL_EVENTS: clients', then
 					 * replicated */
 	struct ld_store_item *items;	/* SERVE_ALL_EVENTS */
-	size_t got;		/* msgs kept (== n: one per slot) */
+	size_t got;		/* msgs kept (<= n: the deadlines' urges take
+				 * slots without a message, serve_due) */
 	size_t n;		/* slots used: change requests */
 	size_t used;		/* events used by client requests */
 	size_t fed_used;	/* events of replicated batches, decoded into
@@ -676,7 +677,7 @@ serve_take_forwarded(struct ld_serve *sv)
 	uint64_t id;
 	int link;
 
-	while (!sv->has_held && b->got < SERVE_BATCH_MAX &&
+	while (!sv->has_held && b->n < SERVE_BATCH_MAX &&
 	    fed_next_req(sv->fed, &link, &id, &actor, &body, &len)) {
 		struct serve_msg *m = &b->msgs[b->got];
 		int took;
@@ -914,7 +915,8 @@ serve_gather(struct ld_serve *sv, bool read_socket)
 	if (sv->has_held) {
 		int took;
 
-		if (b->got == SERVE_BATCH_MAX)
+		if (b->n >= SERVE_BATCH_MAX)	/* slots: deadlines take
+						 * some without a message */
 			return 0;
 		b->msgs[b->got] = sv->held;
 		took = serve_take(sv, &b->msgs[b->got]);
@@ -925,7 +927,7 @@ serve_gather(struct ld_serve *sv, bool read_socket)
 	}
 	/* at most a batch's worth of messages a call, queries included:
 	 * a stream of queries must not keep the commit waiting */
-	for (int reads = 0; read_socket && b->got < SERVE_BATCH_MAX &&
+	for (int reads = 0; read_socket && b->n < SERVE_BATCH_MAX &&
 	    reads < SERVE_BATCH_MAX; reads++) {
 		struct serve_msg *m = &b->msgs[b->got];
 		int rc = serve_recv(sv, m), took;
@@ -1032,7 +1034,10 @@ serve_run(struct ld_serve *sv, volatile sig_atomic_t *stop)
 	for (;;) {
 		struct serve_batch *b = &sv->b[sv->building];
 		bool stopping = *stop != 0;
-		bool room = !sv->has_held && b->got < SERVE_BATCH_MAX;
+		/* room in slots, not messages: the deadlines' urges take
+		 * slots of their own (serve_due), and a message read when
+		 * every slot was taken wrote past the last one */
+		bool room = !sv->has_held && b->n < SERVE_BATCH_MAX;
 		zmq_pollitem_t it[4] = {
 			{ sv->sock, 0, ZMQ_POLLIN, 0 },
 			{ NULL, sv->done_fd, ZMQ_POLLIN, 0 },
