@@ -41,8 +41,22 @@ chain_topology(struct tn *n)
 
 	memset(n, 0, sizeof(*n));
 	n->dir = tu_tmpdir();
-	/* a block below the kernel's ephemeral ports (32768 ..) */
+	/* a free block below the kernel's ephemeral ports (32768 ..): the
+	 * node ports of LY, XA, JL and XAT in it */
 	n->port_base = 20000 + (int)((getpid() + 17) % 12) * 1000;
+	for (int i = 0; i < 12; i++) {
+		static const int off[] = { 100, 101, 110, 111, 120, 121, 410,
+			411 };
+		int b = 20000 + (int)((getpid() + 17 + i) % 12) * 1000;
+		bool free_all = true;
+
+		for (size_t k = 0; k < sizeof(off) / sizeof(off[0]); k++)
+			free_all = free_all && tn_port_free(b + off[k]);
+		if (free_all) {
+			n->port_base = b;
+			break;
+		}
+	}
 	snprintf(n->keys, sizeof(n->keys), "%s/keys", n->dir);
 	assert_int_equal(mkdir(n->keys, 0700), 0);
 	for (int i = 0; i < 5; i++) {
