@@ -432,13 +432,6 @@ rp_unit_conn(const struct rtk *t, unsigned wo)
 	return RTOPO_NODES + t->unit[wo - 1];
 }
 
-/* The node a unit's terminal talks to. */
-static int
-rp_conn_node(const struct rp *p, int c)
-{
-	return p->conn[c].node;
-}
-
 /* Does action a need the cut line (XA to the city) right now? */
 static bool
 rp_needs_line(const struct rp *p, const struct ract *a, int conn)
@@ -449,7 +442,7 @@ rp_needs_line(const struct rp *p, const struct ract *a, int conn)
 	if (!p->cut_on || a->kind == A_CALL || a->kind == A_CREATE)
 		return false;
 	t = &p->tk[a->x];
-	at = rp_conn_node(p, conn);
+	at = p->conn[conn].node;
 	/* a transfer answered by its target; a unit's work on a ticket its
 	 * node does not own (forwarded); either way across at <-> other */
 	other = a->kind == A_ACCEPT ? t->node : t->owner;
@@ -492,14 +485,10 @@ rp_build(struct rp *p, const struct ract *a, struct ld_request *r, int *conn)
 
 	switch (a->kind) {
 	case A_CREATE: {
-		const struct rplan_day *day = NULL;
+		const struct rplan_day *day = rplan_day_of(&p->plan, a->x);
 
 		*conn = t->node;
 		rp_req(r, LD_OP_TICKET_CREATE, NULL);
-		for (int d = 0; d < p->plan.n_days; d++)
-			if (a->x >= p->plan.days[d].first && a->x <
-			    p->plan.days[d].first + p->plan.days[d].linkage)
-				day = &p->plan.days[d];
 		rp_phone(rplan_hash(s, a->x, 104), buf, sizeof(buf));
 		event_set_str(&r->args, LD_F_PHONE, buf);
 		snprintf(buf, sizeof(buf), "%s 第%u号附近",
@@ -1016,8 +1005,10 @@ rp_take(struct rp *p, int i, struct ld_err *err)
 		if (msgpack_unpack_next(&u, (const char *)rep.result,
 		    rep.result_len, NULL) != MSGPACK_UNPACK_SUCCESS) {
 			msgpack_unpacked_destroy(&u);
-			return err_set(err, LD_EMALFORMED, "replay: a reply "
-			    "that does not decode");
+			return err_set(err, LD_EMALFORMED, "replay: the answer "
+			    "of node %s to %s (id %llu) does not decode",
+			    rtopo_nodes[c->node].id, rp_kind_name(a.kind),
+			    (unsigned long long)rep.id);
 		}
 		rc = rp_next(p, &a, &u.data);
 		msgpack_unpacked_destroy(&u);

@@ -195,6 +195,24 @@ rplan_finish(struct rplan *p, uint32_t k, struct ld_err *err)
 	return LD_OK;
 }
 
+const struct rplan_day *
+rplan_day_of(const struct rplan *p, uint32_t k)
+{
+	int lo = 0, hi = p->n_days;
+
+	while (lo < hi) {	/* the first day whose first is above k */
+		int mid = lo + (hi - lo) / 2;
+
+		if (p->days[mid].first <= k)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || k >= p->days[lo - 1].first + p->days[lo - 1].linkage)
+		return NULL;
+	return &p->days[lo - 1];
+}
+
 bool
 rplan_is_open(const struct rplan *p, uint32_t k)
 {

@@ -79,6 +79,10 @@ int rplan_window(const struct rplan *year, uint32_t from, int n_days,
 int rplan_extra_day(struct rplan *p, uint32_t day, uint32_t scale_permille,
     struct ld_err *err);
 
+/* The day whose linkage requests include k, NULL if none (binary search:
+ * the days' first indexes ascend). */
+const struct rplan_day *rplan_day_of(const struct rplan *p, uint32_t k);
+
 /* Linkage request k (0 ..) is one of those to leave open. */
 bool rplan_is_open(const struct rplan *p, uint32_t k);
 

@@ -65,6 +65,12 @@ t_article(void **state)
 			assert_true(p.open[k] > p.open[k - 1]);
 	}
 	assert_false(rplan_is_open(&p, 0));
+	/* the day of a linkage request */
+	assert_int_equal(rplan_day_of(&p, 0)->day, 20101201);
+	assert_int_equal(rplan_day_of(&p, 158977)->day, 20111206);
+	assert_true(rplan_day_of(&p, 158978) == NULL);
+	assert_int_equal(rplan_day_of(&p, p.days[273].first)->day,
+	    p.days[273].day);
 	/* the same seed: the same plan; another: another */
 	assert_int_equal(rplan_make(&rplan_article, 42, &q, &err), 0);
 	assert_memory_equal(p.days, q.days, 371 * sizeof(*p.days));

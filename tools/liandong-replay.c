@@ -48,7 +48,7 @@ static const char usage[] =
 static int
 parse_day(const char *s, uint32_t *day)
 {
-	int64_t t = ltime_parse(s);
+	int64_t t;
 	char buf[40];
 
 	if (strlen(s) != 10)
