@@ -175,6 +175,9 @@ int fed_poll_items(const struct fed *f, void *zmq_pollitems);
 void fed_read(struct fed *f);
 /* Heartbeats, pulls, link up and down: call often (every poll). */
 void fed_tick(struct fed *f);
+/* Milliseconds until a link's next pull is due (0: due now), at most
+ * cap: how long the caller may sleep before fed_tick. */
+int fed_next_ms(const struct fed *f, int cap);
 /* Is a received batch waiting for a commit? */
 bool fed_waiting(const struct fed *f);
 /* Put the received batches into a commit being gathered (also while the

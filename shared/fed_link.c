@@ -54,8 +54,6 @@ struct fed_link {
 	struct fed_have next_have[FED_ORIGINS_MAX];
 	size_t n_next_have;
 	uint64_t lag_out;	/* events the peer has not acknowledged */
-	bool answered;		/* a pull of it answered in this fed_read */
-	uint64_t answered_hash;	/* ... that pull's frame (FNV-1a) */
 	uint64_t down_pos;	/* the parent link: our down position (stored
 				 * with the events it brought; a move past
 				 * events that do not concern us is kept in
@@ -551,15 +549,6 @@ fed_answer(struct fed *f, int link, uint64_t id, const uint8_t *body,
 	    FED_FRAME_MAX, id, body, len), ltime_mono_ms());
 }
 
-static uint64_t
-fed_frame_hash(const uint8_t *buf, size_t len)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ buf[i]) * 0x100000001b3ULL;
-	return h;
-}
 
 /* One decoded message from link l. */
 static void
@@ -590,16 +579,11 @@ fed_on_msg(struct fed *f, struct fed_link *l, const uint8_t *buf,
 			err_set(&err, LD_EREFUSED, "a pull of the stream it "
 			    "sends");
 			fed_refuse(f, l, "pull", &err);
-		} else if (l->answered && l->answered_hash ==
-		    fed_frame_hash(buf, len)) {
-			/* the same pull twice in one read (a re-pull beside
-			 * the one it repeats): one answer */
 		} else {
-			/* each other pull is answered: a receiver whose pull
-			 * went unanswered would wait FED_PULL_RETRY_MS; an
-			 * answer to an older pull is skipped there (§3) */
-			l->answered = true;
-			l->answered_hash = fed_frame_hash(buf, len);
+			/* every pull is answered, also one equal to the last:
+			 * a receiver whose pull went unanswered would wait
+			 * FED_PULL_RETRY_MS; an answer to an older pull is
+			 * skipped there (§3) */
 			if (m->stream == FED_UP)
 				fed_answer_pull_up(f, l, m, now);
 			else
@@ -699,9 +683,6 @@ fed_read(struct fed *f)
 {
 	int64_t now = ltime_mono_ms();
 
-	for (int i = 0; i < f->n_links; i++)
-		f->links[i].answered = false;
-
 	for (int i = 0; f->router && i < FED_READS; i++)
 		if (fed_read_one(f, f->router, true, now) <= 0)
 			break;
@@ -736,6 +717,25 @@ fed_tick(struct fed *f)
 			fed_send(f, l, f->out, fed_encode_ping(f->out,
 			    FED_FRAME_MAX), now);
 	}
+}
+
+int
+fed_next_ms(const struct fed *f, int cap)
+{
+	int64_t now = ltime_mono_ms();
+	int ms = cap;
+
+	for (int i = 0; i < f->n_links; i++) {
+		const struct fed_link *l = &f->links[i];
+
+		if (l->frame != NULL || l->pulled != 0)
+			continue;	/* waits for a commit or an answer */
+		if (l->next_pull <= now)
+			return 0;
+		if (l->next_pull - now < ms)
+			ms = (int)(l->next_pull - now);
+	}
+	return ms;
 }
 
 /* ---- into the commit, and after it ------------------------------------- */
@@ -969,6 +969,13 @@ fed_committed(struct fed *f, const struct fed_taken *taken, size_t n_taken,
 			l->n_next_have = 0;
 		if (rc == 0 && l->parent && taken[i].to > l->down_pos)
 			l->down_pos = taken[i].to;
+		/* no batch of the link left in a commit: a move past events
+		 * that do not concern us, made while this one committed,
+		 * holds now (the next pull asks from there, not again from
+		 * the committed position) */
+		if (rc == 0 && l->parent && l->taken == 0 &&
+		    l->down_next > l->down_pos)
+			l->down_pos = l->down_next;
 		if (rc != 0)
 			l->next_pull = now + fed_pull_idle_ms;
 		(void)dups;

@@ -40,7 +40,8 @@ enum { SERVE_ANSWERED, SERVE_WAIT, SERVE_PLANNED };
 
 #define SERVE_FWD_MAX 64	/* forwarded requests waiting */
 #define SERVE_FWD_MS 5000	/* how long for the owner's answer */
-#define SERVE_FED_POLL_MS 50	/* with links: their timers' grain */
+#define SERVE_FED_POLL_MS 50	/* with links: their heartbeats' grain
+				 * (a pull due sooner wakes the poll) */
 #define SERVE_LOG_PER_S 20	/* bad-frame lines per second, the rest
 				 * counted */
 
@@ -1072,8 +1073,8 @@ serve_run(struct ld_serve *sv, volatile sig_atomic_t *stop)
 		it[0].events = room && !stopping ? ZMQ_POLLIN : 0;
 		if (sv->fed != NULL && !stopping)
 			n += fed_poll_items(sv->fed, &it[2]);
-		timeout = stopping ? 10 : sv->fed != NULL ? SERVE_FED_POLL_MS :
-		    SERVE_POLL_MS;
+		timeout = stopping ? 10 : sv->fed != NULL ?
+		    fed_next_ms(sv->fed, SERVE_FED_POLL_MS) : SERVE_POLL_MS;
 		if (next_due > ltime_now() && next_due - ltime_now() < timeout)
 			timeout = (int)(next_due - ltime_now());	/* wake for
 								 * it */
