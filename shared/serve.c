@@ -818,14 +818,13 @@ serve_submit(struct ld_serve *sv, struct serve_batch *b, bool fresh)
 	return true;
 }
 
-/* The writer committed b: answer each change request, empty b.  A map
- * that must grow is grown here, with no read open, and b committed again
- * (returns false: b is in flight again). */
+/* The writer committed b: settle what the commit decides (a map that
+ * must grow is grown here, with no read open, and b committed again:
+ * returns false, b is in flight again; the links' positions; the
+ * deadlines).  Its requests are answered afterwards, serve_answer. */
 static bool
-serve_finish(struct ld_serve *sv, struct serve_batch *b)
+serve_settle(struct ld_serve *sv, struct serve_batch *b)
 {
-	struct ld_err e;
-
 	sv->inflight = false;
 	if (b->rc == LD_EFULL && store_grow_pending(sv->s)) {
 		if (store_grow_map(sv->s, &b->err) == 0) {
@@ -859,6 +858,15 @@ serve_finish(struct ld_serve *sv, struct serve_batch *b)
 	if (b->rc != 0)	/* deadlines not acted on: look again */
 		sv->due_cursor = store_meta_u64(sv->s, DUE_CURSOR_KEY);
 	sv->due_at = due_next(sv->s, sv->due_cursor);
+	return true;
+}
+
+/* Answer each change request of the settled batch b, and empty b. */
+static void
+serve_answer(struct ld_serve *sv, struct serve_batch *b)
+{
+	struct ld_err e;
+
 	for (size_t i = 0; i < b->n; i++) {
 		struct serve_slot *sl = &b->slots[i];
 		const char *op = proto_op_name(sl->req.op);
@@ -892,6 +900,21 @@ serve_finish(struct ld_serve *sv, struct serve_batch *b)
 	}
 	b->got = b->n = b->used = b->total = b->fed_used = 0;
 	b->n_meta = b->n_taken = 0;
+}
+
+/* The writer is free: hand it the batch being gathered when it holds
+ * something (requests, replicated batches); the other batch becomes the
+ * one gathered.  True when handed over. */
+static bool
+serve_handover(struct ld_serve *sv)
+{
+	struct serve_batch *b = &sv->b[sv->building];
+
+	if (sv->inflight || !(b->n > 0 || b->n_taken > 0 ||
+	    (sv->fed != NULL && fed_waiting(sv->fed))) ||
+	    !serve_submit(sv, b, true))
+		return false;
+	sv->building = !sv->building;
 	return true;
 }
 
@@ -1056,12 +1079,8 @@ serve_run(struct ld_serve *sv, volatile sig_atomic_t *stop)
 			serve_due(sv, b);
 		/* commit what was gathered (requests, replicated batches) as
 		 * soon as the writer is free */
-		if (!sv->inflight && (b->n > 0 || b->n_taken > 0 ||
-		    (sv->fed != NULL && fed_waiting(sv->fed))) &&
-		    serve_submit(sv, b, true)) {
-			sv->building = !sv->building;
+		if (serve_handover(sv))
 			continue;
-		}
 		if (stopping && !sv->inflight && !sv->has_held)
 			return LD_OK;	/* everything received is answered */
 		if (!sv->inflight && sv->has_held && b->n == 0) {
@@ -1094,8 +1113,18 @@ serve_run(struct ld_serve *sv, volatile sig_atomic_t *stop)
 		}
 		if (it[1].revents & ZMQ_POLLIN) {
 			serve_drain_done(sv);
-			if (sv->inflight)
-				serve_finish(sv, &sv->b[!sv->building]);
+			if (sv->inflight) {
+				struct serve_batch *done = &sv->b[!sv->building];
+
+				/* the next batch goes to the disk before this
+				 * one's answers go out: they overlap.  (Its
+				 * requests were planned apart from this one:
+				 * a ticket in this one waited, serve_take.) */
+				if (serve_settle(sv, done)) {
+					serve_handover(sv);
+					serve_answer(sv, done);
+				}
+			}
 			/* a held request may go now */
 			if (sv->has_held && serve_gather(sv, false) != 0)
 				return LD_EIO;
