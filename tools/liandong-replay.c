@@ -40,7 +40,7 @@ static const char usage[] =
     "                       temp dir, removed at the end\n"
     "  --keep               keep the temp dir\n"
     "  --port N             the first of 100 loopback ports (default 24000)\n"
-    "  --inflight N         requests in flight per connection (default 64)\n"
+    "  --inflight N         requests in flight per connection (default 512)\n"
     "  --json               one JSON object per line instead of the table\n"
     "  --quiet              no progress lines\n"
     "  --help\n";
@@ -275,7 +275,7 @@ main(int argc, char **argv)
 	o.seed = 2011;
 	o.scale = 1000;
 	o.port_base = 24000;
-	o.window = 64;
+	o.window = 512;
 	o.progress = true;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
