@@ -34,6 +34,8 @@
 #define FED_DEAD_MS 3000		/* link down after this much silence */
 #define FED_PULL_IDLE_MS 100		/* re-pull after an empty batch */
 #define FED_PULL_RETRY_MS 2000		/* re-pull when no batch came */
+#define FED_PARK_MS 1000		/* a pull that finds nothing waits
+					 * this long for news (< RETRY) */
 
 /* ---- messages (fed_wire.c) ---------------------------------------------- */
 
@@ -180,6 +182,9 @@ void fed_tick(struct fed *f);
 int fed_next_ms(const struct fed *f, int cap);
 /* Is a received batch waiting for a commit? */
 bool fed_waiting(const struct fed *f);
+/* This node committed (its own requests or replicated events): answer
+ * the peers' pulls that found nothing so far and now find something. */
+void fed_after_commit(struct fed *f);
 /* Put the received batches into a commit being gathered (also while the
  * one before is committing): events into ev[0 .. cap), their items, the
  * links' positions appended to meta (*n_meta of them so far; room for

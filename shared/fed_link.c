@@ -54,6 +54,15 @@ struct fed_link {
 	struct fed_have next_have[FED_ORIGINS_MAX];
 	size_t n_next_have;
 	uint64_t lag_out;	/* events the peer has not acknowledged */
+	/* the peer's last pull, when it found nothing: held until news
+	 * comes (answered after our next commit that brings some) or
+	 * park_until (answered empty); a newer pull takes its place */
+	bool parked;
+	int64_t park_until;	/* monotonic ms */
+	uint64_t park_from;	/* down: the pull's from */
+	uint64_t park_to;	/* down: examined up to here already */
+	struct fed_have park_have[FED_ORIGINS_MAX];	/* up: the pull's */
+	size_t park_n_have;
 	uint64_t down_pos;	/* the parent link: our down position (stored
 				 * with the events it brought; a move past
 				 * events that do not concern us is kept in
@@ -204,13 +213,23 @@ fed_send_batch(struct fed *f, struct fed_link *l, enum fed_stream s,
 	l->st.sent += f->n_ev;
 }
 
+/* Hold the pull of l (its position is in l->park_*) until news comes or
+ * FED_PARK_MS pass. */
+static void
+fed_park(struct fed_link *l, int64_t now)
+{
+	if (!l->parked)
+		l->park_until = now + FED_PARK_MS;
+	l->parked = true;
+}
+
 /* The parent pulled the up stream with its positions: send what it lacks
  * of every origin of this node's subtree, origins in topology order, and
  * say how many it still lacks after this batch (`left`: per origin, our
  * cursor less the highest sequence it holds or this batch brings). */
 static void
-fed_answer_pull_up(struct fed *f, struct fed_link *l, const struct fed_msg *m,
-    int64_t now)
+fed_answer_pull_up(struct fed *f, struct fed_link *l,
+    const struct fed_have *have_of, size_t n_have, bool may_park, int64_t now)
 {
 	struct ld_err err;
 	uint64_t left = 0;
@@ -225,9 +244,9 @@ fed_answer_pull_up(struct fed *f, struct fed_link *l, const struct fed_msg *m,
 
 		if (!fed_in_subtree(f->t, o, f->self))
 			continue;
-		for (size_t i = 0; i < m->n_have; i++)
-			if (strcmp(m->have[i].origin, id) == 0)
-				have = m->have[i].seq;
+		for (size_t i = 0; i < n_have; i++)
+			if (strcmp(have_of[i].origin, id) == 0)
+				have = have_of[i].seq;
 		cur = store_cursor(f->s, id);
 		if (cur > have)
 			l->lag_out += cur - have;
@@ -241,6 +260,15 @@ fed_answer_pull_up(struct fed *f, struct fed_link *l, const struct fed_msg *m,
 		if (cur > u.last)
 			left += cur - u.last;
 	}
+	if (may_park && f->n_ev == 0 && left == 0) {
+		if (have_of != l->park_have) {
+			memcpy(l->park_have, have_of, n_have * sizeof(*have_of));
+			l->park_n_have = n_have;
+		}
+		fed_park(l, now);
+		return;
+	}
+	l->parked = false;
 	fed_send_batch(f, l, FED_UP, 0, 0, left, now);
 }
 
@@ -344,21 +372,31 @@ fed_down_entry(uint64_t idx, const char *origin, uint64_t seq,
  * them may not concern it). */
 static void
 fed_answer_pull_down(struct fed *f, struct fed_link *l, uint64_t from,
-    int64_t now)
+    uint64_t scan, bool may_park, int64_t now)
 {
-	struct fed_down d = { .f = f, .child = l->peer, .to = from };
+	struct fed_down d = { .f = f, .child = l->peer, .to = scan };
 	struct ld_err err;
 	uint64_t last = store_applied_last(f->s);
 
 	f->n_ev = 0;
 	f->arena_off = 0;
 	l->lag_out = last > from ? last - from : 0;
-	if (store_applied_after(f->s, from, fed_down_entry, &d, &err) != 0)
+	if (store_applied_after(f->s, scan, fed_down_entry, &d, &err) != 0)
 		log_error("fed", "reading the applied log for %s: %s",
 		    fed_peer_id(f, l), err.msg);
-	if (d.full && f->n_ev == 0 && d.to == from)
+	if (d.full && f->n_ev == 0 && d.to == scan)
 		log_error("fed", "an event for %s does not fit in a batch",
 		    fed_peer_id(f, l));
+	/* nothing for the child up to the end of the log: hold the pull,
+	 * with what was looked at (not after a scan that stopped early) */
+	if (may_park && f->n_ev == 0 && !d.full &&
+	    d.examined <= FED_DOWN_EXAMINE) {
+		l->park_from = from;
+		l->park_to = d.to;
+		fed_park(l, now);
+		return;
+	}
+	l->parked = false;
 	fed_send_batch(f, l, FED_DOWN, from, d.to, last > d.to ? last - d.to :
 	    0, now);
 }
@@ -583,11 +621,16 @@ fed_on_msg(struct fed *f, struct fed_link *l, const uint8_t *buf,
 			/* every pull is answered, also one equal to the last:
 			 * a receiver whose pull went unanswered would wait
 			 * FED_PULL_RETRY_MS; an answer to an older pull is
-			 * skipped there (§3) */
+			 * skipped there (§3).  One that finds nothing is
+			 * held for news (fed_after_commit), FED_PARK_MS at
+			 * most */
+			l->parked = false;	/* a newer pull takes its place */
 			if (m->stream == FED_UP)
-				fed_answer_pull_up(f, l, m, now);
+				fed_answer_pull_up(f, l, m->have, m->n_have,
+				    true, now);
 			else
-				fed_answer_pull_down(f, l, m->from, now);
+				fed_answer_pull_down(f, l, m->from, m->from,
+				    true, now);
 		}
 		break;
 	case FED_BATCH:
@@ -693,6 +736,9 @@ fed_read(struct fed *f)
 
 /* ---- timers ------------------------------------------------------------- */
 
+static void fed_unpark(struct fed *f, struct fed_link *l, bool expired,
+    int64_t now);
+
 void
 fed_tick(struct fed *f)
 {
@@ -713,10 +759,35 @@ fed_tick(struct fed *f)
 		    ((l->pulled == 0 && now >= l->next_pull) ||
 		    (l->pulled != 0 && now - l->pulled > FED_PULL_RETRY_MS)))
 			fed_pull(f, l, now);
+		if (l->parked && now >= l->park_until)
+			fed_unpark(f, l, true, now);
 		if (now - l->sent > FED_PING_MS)
 			fed_send(f, l, f->out, fed_encode_ping(f->out,
 			    FED_FRAME_MAX), now);
 	}
+}
+
+/* Answer l's held pull: with what came since when some did (or when
+ * expired), else hold it on. */
+static void
+fed_unpark(struct fed *f, struct fed_link *l, bool expired, int64_t now)
+{
+	if (l->parent)	/* the parent's pull of our up stream */
+		fed_answer_pull_up(f, l, l->park_have, l->park_n_have,
+		    !expired, now);
+	else		/* a child's pull of our down stream */
+		fed_answer_pull_down(f, l, l->park_from, l->park_to, !expired,
+		    now);
+}
+
+void
+fed_after_commit(struct fed *f)
+{
+	int64_t now = ltime_mono_ms();
+
+	for (int i = 0; i < f->n_links; i++)
+		if (f->links[i].parked)
+			fed_unpark(f, &f->links[i], false, now);
 }
 
 int
@@ -728,6 +799,12 @@ fed_next_ms(const struct fed *f, int cap)
 	for (int i = 0; i < f->n_links; i++) {
 		const struct fed_link *l = &f->links[i];
 
+		if (l->parked) {
+			if (l->park_until <= now)
+				return 0;
+			if (l->park_until - now < ms)
+				ms = (int)(l->park_until - now);
+		}
 		if (l->frame != NULL || l->pulled != 0)
 			continue;	/* waits for a commit or an answer */
 		if (l->next_pull <= now)

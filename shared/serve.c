@@ -852,6 +852,8 @@ serve_settle(struct ld_serve *sv, struct serve_batch *b)
 			fed_discard(sv->fed, next->taken, next->n_taken);
 			next->fed_used = next->n_taken = next->n_meta = 0;
 		}
+		if (b->rc == 0)	/* news for the peers' held pulls? */
+			fed_after_commit(sv->fed);
 	}
 	if (b->rc == 0 && sv->sms != NULL && sms_wanted(b->items, b->total))
 		sms_kick(sv->sms);

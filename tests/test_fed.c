@@ -2056,17 +2056,20 @@ t_hostile_peer(void **state)
 	assert_int_equal(s.events, s0.events);
 	refused = s.refused;
 
-	/* 3b. three pulls of the down stream in a row (they reach LY in one
-	 * read), the first two equal: each is answered.  LY answered only
-	 * the first of a read once, then skipped a pull equal to one it had
-	 * answered in the same read; but a receiver may send the same pull
-	 * again after taking the answer to the first (a quick receiver does
-	 * so within the sender's read), and one whose pull went unanswered
-	 * waited 2 s (the year replay met ~70 such stalls) */
+	/* 3b. three pulls of the down stream in a row, the first two
+	 * equal: none is left unanswered.  LY once answered only the first
+	 * of a read, then skipped a pull equal to one it had answered in the
+	 * same read (a quick receiver sends the same pull again after taking
+	 * the answer to the first); a receiver whose pull went unanswered
+	 * waited 2 s (the year replay met ~70 such stalls).  Now a pull that
+	 * finds something is answered at once, one that finds nothing is
+	 * held for news at most FED_PARK_MS, and a newer pull takes the held
+	 * one's place: the last pull (from 1) is answered in any case. */
 	{
 		static struct fed_msg m;
 		struct ld_err err;
 		int batches = 0;
+		bool last = false;
 		int64_t until;
 
 		for (;;) {	/* drain what LY had sent */
@@ -2080,15 +2083,59 @@ t_hostile_peer(void **state)
 		zmq_send(d, frame, (size_t)len, 0);	/* the same again */
 		len = fed_encode_pull_down(frame, FED_FRAME_MAX, 1);
 		zmq_send(d, frame, (size_t)len, 0);
-		until = ltime_mono_ms() + 1000;
-		while (ltime_mono_ms() < until) {
+		until = ltime_mono_ms() + (FED_PARK_MS + 1500) * tscale;
+		while (!last && ltime_mono_ms() < until) {
+			int n = zmq_recv(d, frame, FED_FRAME_MAX, 0);
+
+			if (n > 0 && fed_decode(frame, (size_t)n, &m, &err) ==
+			    0 && m.type == FED_BATCH && m.stream == FED_DOWN) {
+				batches++;
+				last = m.from == 1;
+			}
+		}
+		assert_true(last);
+		assert_true(batches >= 1 && batches <= 3);
+	}
+
+	/* 3c. a pull that finds nothing is held, and answered with the news
+	 * as soon as LY commits some: LY makes a ticket in Xin'an's area
+	 * while our pull from the end of its log waits */
+	{
+		static struct fed_msg m;
+		struct ld_err err;
+		struct tstatus sl;
+		uint64_t from;
+		bool got = false, early = false;
+		int64_t until;
+		char hid[32];
+
+		status("LY", &sl);
+		assert_int_equal(sl.rc, 0);
+		from = sl.events;	/* every event applied: its last index */
+		len = fed_encode_pull_down(frame, FED_FRAME_MAX, from);
+		zmq_send(d, frame, (size_t)len, 0);
+		until = ltime_mono_ms() + 300;
+		while (ltime_mono_ms() < until) {	/* held, not answered */
 			int n = zmq_recv(d, frame, FED_FRAME_MAX, 0);
 
 			if (n > 0 && fed_decode(frame, (size_t)n, &m, &err) ==
 			    0 && m.type == FED_BATCH && m.stream == FED_DOWN)
-				batches++;
+				early = true;
 		}
-		assert_int_equal(batches, 3);
+		assert_false(early);
+		create("LY", "op-ly-wang", "xinan", "water.cut", hid);
+		until = ltime_mono_ms() + 10000 * tscale;
+		while (!got && ltime_mono_ms() < until) {
+			int n = zmq_recv(d, frame, FED_FRAME_MAX, 0);
+
+			if (n > 0 && fed_decode(frame, (size_t)n, &m, &err) ==
+			    0 && m.type == FED_BATCH && m.stream == FED_DOWN &&
+			    m.from == from && m.n_ev > 0)
+				got = true;
+		}
+		assert_true(got);	/* the hand-down's events */
+		status("LY", &sl);
+		s0.events = sl.events;	/* that ticket is ours */
 	}
 
 	/* 4. garbage: random bytes, a map of nothing known, a pull of the
