@@ -704,6 +704,11 @@ fed_read_one(struct fed *f, void *sock, bool router, int64_t now)
 			fed_refuse(f, NULL, "a message of an unknown child",
 			    NULL);
 		} else {
+			if (l->rid_len != zmq_msg_size(&part[0]) ||
+			    memcmp(l->rid, zmq_msg_data(&part[0]), l->rid_len))
+				l->parked = false;	/* another connection:
+							 * its pull is not ours
+							 * to answer there */
 			l->rid_len = zmq_msg_size(&part[0]);
 			memcpy(l->rid, zmq_msg_data(&part[0]), l->rid_len);
 			fed_on_msg(f, l, zmq_msg_data(&part[1]),
@@ -751,6 +756,7 @@ fed_tick(struct fed *f)
 			l->up = false;
 			l->since = now;
 			l->pulled = 0;
+			l->parked = false;	/* its peer pulls anew when back */
 			log_warn("fed", "link to %s %s is down: nothing heard "
 			    "for %d ms", l->parent ? "parent" : "child",
 			    fed_peer_id(f, l), FED_DEAD_MS);
@@ -1053,8 +1059,13 @@ fed_committed(struct fed *f, const struct fed_taken *taken, size_t n_taken,
 		if (rc == 0 && l->parent && l->taken == 0 &&
 		    l->down_next > l->down_pos)
 			l->down_pos = l->down_next;
-		if (rc != 0)
+		if (rc != 0) {
+			/* ask again from the durable positions: a pull sent
+			 * from the ones this commit would have brought may be
+			 * held by the sender; the new one takes its place */
+			l->pulled = 0;
 			l->next_pull = now + fed_pull_idle_ms;
+		}
 		(void)dups;
 	}
 }

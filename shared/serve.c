@@ -852,8 +852,6 @@ serve_settle(struct ld_serve *sv, struct serve_batch *b)
 			fed_discard(sv->fed, next->taken, next->n_taken);
 			next->fed_used = next->n_taken = next->n_meta = 0;
 		}
-		if (b->rc == 0)	/* news for the peers' held pulls? */
-			fed_after_commit(sv->fed);
 	}
 	if (b->rc == 0 && sv->sms != NULL && sms_wanted(b->items, b->total))
 		sms_kick(sv->sms);
@@ -1119,12 +1117,24 @@ serve_run(struct ld_serve *sv, volatile sig_atomic_t *stop)
 				struct serve_batch *done = &sv->b[!sv->building];
 
 				/* the next batch goes to the disk before this
-				 * one's answers go out: they overlap.  (Its
-				 * requests were planned apart from this one:
-				 * a ticket in this one waited, serve_take.) */
+				 * one's answers go out: they overlap.  Its client
+				 * requests were planned apart from this one (a
+				 * request on a ticket of this one waited,
+				 * serve_take; it may join now); a reply may show
+				 * replicated events or urges of the next batch
+				 * when that commits first: as current as a read
+				 * just after.  The peers' held pulls are looked
+				 * at last, with the writer busy again. */
 				if (serve_settle(sv, done)) {
+					bool ok = done->rc == 0;
+
+					if (sv->has_held &&
+					    serve_gather(sv, false) != 0)
+						return LD_EIO;
 					serve_handover(sv);
 					serve_answer(sv, done);
+					if (ok && sv->fed != NULL)
+						fed_after_commit(sv->fed);
 				}
 			}
 			/* a held request may go now */
