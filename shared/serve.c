@@ -818,6 +818,16 @@ serve_submit(struct ld_serve *sv, struct serve_batch *b, bool fresh)
 	return true;
 }
 
+/* Does batch b carry urges (the deadline cursor with them)? */
+static bool
+serve_has_due(const struct serve_batch *b)
+{
+	for (size_t i = 0; i < b->n_meta; i++)
+		if (strcmp(b->meta[i].key, DUE_CURSOR_KEY) == 0)
+			return true;
+	return false;
+}
+
 /* The writer committed b: settle what the commit decides (a map that
  * must grow is grown here, with no read open, and b committed again:
  * returns false, b is in flight again; the links' positions; the
@@ -848,14 +858,24 @@ serve_settle(struct ld_serve *sv, struct serve_batch *b)
 
 		fed_committed(sv->fed, b->taken, b->n_taken, b->items, b->rc);
 		if (b->rc != 0 && next != b && next->n_taken > 0) {
-			/* they assumed this commit */
+			/* they assumed this commit; the deadline cursor stays
+			 * with the urges next holds */
+			size_t kept = 0;
+
 			fed_discard(sv->fed, next->taken, next->n_taken);
-			next->fed_used = next->n_taken = next->n_meta = 0;
+			next->fed_used = next->n_taken = 0;
+			for (size_t i = 0; i < next->n_meta; i++)
+				if (strcmp(next->meta[i].key, DUE_CURSOR_KEY) == 0)
+					next->meta[kept++] = next->meta[i];
+			next->n_meta = kept;
 		}
 	}
 	if (b->rc == 0 && sv->sms != NULL && sms_wanted(b->items, b->total))
 		sms_kick(sv->sms);
-	if (b->rc != 0)	/* deadlines not acted on: look again */
+	if (b->rc != 0 && serve_has_due(b))	/* its urges not recorded:
+						 * look again from the disk's
+						 * cursor (the next batch holds
+						 * none, serve_due) */
 		sv->due_cursor = store_meta_u64(sv->s, DUE_CURSOR_KEY);
 	sv->due_at = due_next(sv->s, sv->due_cursor);
 	return true;
@@ -984,7 +1004,10 @@ serve_due(struct ld_serve *sv, struct serve_batch *b)
 
 	if (room > SERVE_EVENTS - b->used)
 		room = SERVE_EVENTS - b->used;
-	if (room == 0 || sv->has_held)
+	/* not on top of urges still committing: if that commit failed,
+	 * both ranges would be planned again (serve_settle) */
+	if (room == 0 || sv->has_held ||
+	    (sv->inflight && serve_has_due(&sv->b[!sv->building])))
 		return;
 	sv->env.now = ltime_now();
 	n = due_plan(&sv->env, sv->due_cursor, sv->env.now, ev, room, &covered);
