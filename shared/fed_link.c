@@ -587,7 +587,6 @@ fed_answer(struct fed *f, int link, uint64_t id, const uint8_t *body,
 	    FED_FRAME_MAX, id, body, len), ltime_mono_ms());
 }
 
-
 /* One decoded message from link l. */
 static void
 fed_on_msg(struct fed *f, struct fed_link *l, const uint8_t *buf,
