@@ -406,6 +406,33 @@ client_recv(struct ld_client *c, int64_t deadline, struct ld_err *err)
 
 /* ---- calls -------------------------------------------------------------- */
 
+/* Give req the next id and encode it into c->frame: its length, or a
+ * negative code. */
+static int
+client_encode(struct ld_client *c, struct ld_request *req, struct ld_err *err)
+{
+	int n;
+
+	req->id = c->last_id + 1;
+	if ((n = proto_request_encode(req, c->frame, sizeof(c->frame),
+	    err)) < 0)
+		return n;
+	c->last_id = req->id;
+	return n;
+}
+
+/* Decode the reply in c->rbuf: 0, or LD_EMALFORMED naming the node. */
+static int
+client_decode(struct ld_client *c, struct ld_reply *reply, struct ld_err *err)
+{
+	if (proto_reply_decode(c->rbuf, c->rlen, reply, err) == 0)
+		return LD_OK;
+	err_prefix(err, "reply from %s", c->endpoint);
+	if (err != NULL)
+		err->code = LD_EMALFORMED;
+	return LD_EMALFORMED;
+}
+
 int
 client_call(struct ld_client *c, struct ld_request *req,
     struct ld_reply *reply, struct ld_err *err)
@@ -416,24 +443,16 @@ client_call(struct ld_client *c, struct ld_request *req,
 	if (c == NULL || req == NULL || reply == NULL)
 		return err_set(err, LD_EINVAL, "client: no client, request "
 		    "or reply");
-	req->id = c->last_id + 1;
-	if ((n = proto_request_encode(req, c->frame, sizeof(c->frame),
-	    err)) < 0)
+	if ((n = client_encode(c, req, err)) < 0)
 		return n;
-	c->last_id = req->id;
 	deadline = ltime_mono_ms() + c->timeout_ms;
 	if ((rc = client_send(c, c->frame, (size_t)n, deadline, err)) != 0)
 		return rc;
 	for (;;) {
 		if ((rc = client_recv(c, deadline, err)) != 0)
 			return rc;
-		if ((rc = proto_reply_decode(c->rbuf, c->rlen, reply,
-		    err)) != 0) {
-			err_prefix(err, "reply from %s", c->endpoint);
-			if (err != NULL)
-				err->code = LD_EMALFORMED;
-			return LD_EMALFORMED;
-		}
+		if ((rc = client_decode(c, reply, err)) != 0)
+			return rc;
 		if (reply->id == req->id)
 			return LD_OK;
 		/* a late reply to an earlier request that timed out */
@@ -447,11 +466,8 @@ client_post(struct ld_client *c, struct ld_request *req, struct ld_err *err)
 
 	if (c == NULL || req == NULL)
 		return err_set(err, LD_EINVAL, "client: no client or request");
-	req->id = c->last_id + 1;
-	if ((n = proto_request_encode(req, c->frame, sizeof(c->frame),
-	    err)) < 0)
+	if ((n = client_encode(c, req, err)) < 0)
 		return n;
-	c->last_id = req->id;
 	return client_send(c, c->frame, (size_t)n, ltime_mono_ms() +
 	    c->timeout_ms, err);
 }
@@ -469,22 +485,21 @@ client_next(struct ld_client *c, struct ld_reply *reply, int timeout_ms,
 		if ((rc = client_take(c, err)) < 0)
 			return rc;
 		if (rc == 1)
-			break;
+			return client_decode(c, reply, err);
+		/* a refusal (a wrong key, say) is an error, not silence:
+		 * looked at before the time is checked, also at no wait */
+		client_drain_monitor(c);
+		if (c->refused != LD_OK)
+			return err_set(err, c->refused, "%s", c->refusal);
 		if (ltime_mono_ms() >= deadline)
 			return 1;
 		rc = client_wait(c, ZMQ_POLLIN, deadline, "no reply from", err);
-		if (rc == LD_EIO && c->refused == LD_OK)
+		if (rc == LD_EIO && c->refused == LD_OK &&
+		    ltime_mono_ms() >= deadline)
 			return 1;	/* only the time ran out */
 		if (rc != 0)
-			return rc;
+			return rc;	/* a refusal, or the socket failed */
 	}
-	if ((rc = proto_reply_decode(c->rbuf, c->rlen, reply, err)) != 0) {
-		err_prefix(err, "reply from %s", c->endpoint);
-		if (err != NULL)
-			err->code = LD_EMALFORMED;
-		return LD_EMALFORMED;
-	}
-	return LD_OK;
 }
 
 void *
