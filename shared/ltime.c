@@ -166,6 +166,13 @@ ltime_clock_error(void)
 	return ltime_sim_err;
 }
 
+bool
+ltime_clock_simulated(void)
+{
+	pthread_once(&ltime_once, ltime_sim_open);
+	return ltime_sim != NULL;
+}
+
 int
 ltime_clock_create(const char *path, int64_t utc_ms)
 {
@@ -182,6 +189,8 @@ ltime_clock_create(const char *path, int64_t utc_ms)
 	close(fd);
 	if (p == MAP_FAILED)
 		return -1;
+	if (ltime_sim_w != NULL)	/* created again: the old one goes */
+		munmap(ltime_sim_w, 8);
 	ltime_sim_w = p;
 	ltime_clock_set(utc_ms);
 	return 0;

@@ -8,6 +8,7 @@
 #ifndef LD_LTIME_H
 #define LD_LTIME_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 
@@ -45,6 +46,8 @@ int64_t ltime_mono_ms(void);
  * then): a node checks this at start and refuses to run on a clock it
  * was not meant to. */
 const char *ltime_clock_error(void);
+/* Is now the simulated clock of LD_CLOCK_FILE? */
+bool ltime_clock_simulated(void);
 
 /* The driver's side of LD_CLOCK_FILE: create (or reset) PATH holding
  * utc_ms and map it; 0 or -1 (errno set). */

@@ -369,7 +369,7 @@ node_main(int argc, char **argv, enum ld_level level)
 		    ltime_clock_error());
 		return 1;
 	}
-	if (getenv("LD_CLOCK_FILE") != NULL) {
+	if (ltime_clock_simulated()) {
 		char now[24];
 
 		ltime_format(ltime_now(), now, sizeof(now));

@@ -1,5 +1,6 @@
 /* relay.c - a TCP relay in a thread (see relay.h). */
 #include "relay.h"
+#include "ltime.h"
 #include "log.h"
 
 #include <arpa/inet.h>
@@ -67,15 +68,6 @@ struct ld_relay {
 	char scratch[RELAY_BUF];
 };
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static bool
 again(int e)
 {
@@ -109,7 +101,7 @@ static int
 target_connect(struct ld_relay *r)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int64_t deadline = mono_ms() + RELAY_CONNECT_MS;
+	int64_t deadline = ltime_mono_ms() + RELAY_CONNECT_MS;
 	int soerr = 0;
 	socklen_t sl = sizeof(soerr);
 
@@ -121,7 +113,7 @@ target_connect(struct ld_relay *r)
 		goto fail;
 	for (;;) {
 		struct pollfd p = { fd, POLLOUT, 0 };
-		int64_t left = deadline - mono_ms();
+		int64_t left = deadline - ltime_mono_ms();
 		int rc;
 
 		if (left <= 0)
