@@ -196,6 +196,17 @@ bench_thread_cpu(void)
 }
 
 double
+bench_self_cpu(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return 0;
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+double
 bench_proc_cpu(pid_t pid)
 {
 	char path[64], buf[1024], *p;

@@ -69,6 +69,8 @@ void bench_sleep_ms(int ms);
 
 /* CPU seconds (user + system) of the calling thread so far. */
 double bench_thread_cpu(void);
+/* CPU seconds (user + system) of this process, all threads, so far. */
+double bench_self_cpu(void);
 
 /* CPU seconds (user + system) of process pid so far, all its threads, from
  * /proc/PID/stat; -1 if it cannot be read. */

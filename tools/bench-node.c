@@ -271,17 +271,6 @@ bench_die(const char *fmt, ...)
 	exit(1);
 }
 
-/* CPU seconds (user + system) of this process so far. */
-static double
-bench_self_cpu(void)
-{
-	struct rusage ru;
-
-	if (getrusage(RUSAGE_SELF, &ru) != 0)
-		return 0;
-	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
 
 /* ---- the node as a child process ---------------------------------------- */
 

@@ -488,8 +488,9 @@ pg_on_signal(int sig)
 static int pg_child(const struct pg_cfg *cfg, char *const argv[],
     const char *logname);
 
-/* Stop the server if it runs (pg_ctl stop -m fast, then immediate). */
-static void
+/* Stop the server if it runs (pg_ctl stop -m fast, then immediate):
+ * false when it may still run. */
+static bool
 pg_stop_server(struct pg_cfg *cfg)
 {
 	char ctl[PATH_MAX];
@@ -498,34 +499,39 @@ pg_stop_server(struct pg_cfg *cfg)
 	struct ld_err err;
 
 	if (!pg_server_up)
-		return;
+		return true;
 	pg_server_up = false;
 	if (bench_path(ctl, sizeof(ctl), cfg->bindir, "pg_ctl", &err) != 0) {
 		fprintf(stderr, "bench-pg: %s\n", err.msg);
-		return;
+		return false;
 	}
 	if (pg_child(cfg, argv, "pg_ctl-stop.log") == 0)
-		return;
+		return true;
 	fprintf(stderr, "bench-pg: pg_ctl stop -m fast failed; trying "
 	    "immediate\n");
 	argv[5] = "immediate";
-	if (pg_child(cfg, argv, "pg_ctl-stop.log") != 0)
-		fprintf(stderr, "bench-pg: could not stop the server of %s\n",
-		    cfg->data);
+	if (pg_child(cfg, argv, "pg_ctl-stop.log") == 0)
+		return true;
+	fprintf(stderr, "bench-pg: could not stop the server of %s (pid "
+	    "%ld): its data is kept\n", cfg->data, (long)cfg->postmaster);
+	return false;
 }
 
-/* Stop the server; remove the work dir unless kept. */
-static void
+/* Stop the server; remove the work dir unless kept, or unless the server
+ * may still run in it.  False when it may. */
+static bool
 pg_cleanup(struct pg_cfg *cfg, bool keep)
 {
-	pg_stop_server(cfg);
+	bool stopped = pg_stop_server(cfg);
+
 	if (cfg->dir[0] == '\0')
-		return;
-	if (keep)
+		return stopped;
+	if (keep || !stopped)
 		fprintf(stderr, "bench-pg: work dir kept: %s\n", cfg->dir);
 	else
 		bench_rm_tree("bench-pg", cfg->dir);
 	cfg->dir[0] = '\0';
+	return stopped;
 }
 
 /* Print a message and exit with status 1 (setup failures, main thread
@@ -591,8 +597,11 @@ pg_child(const struct pg_cfg *cfg, char *const argv[], const char *logname)
 		return -1;
 	}
 	pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		fprintf(stderr, "bench-pg: fork for %s: %s\n", argv[0],
+		    strerror(errno));
 		return -1;
+	}
 	if (pid == 0) {
 		int fd;
 
@@ -782,7 +791,11 @@ pg_setup_server(struct pg_cfg *cfg)
 		fprintf(stderr, "pg_ctl start, 127.0.0.1:%d ...\n", cfg->port);
 	pg_server_up = true;	/* from here on, stop it whatever happens */
 	if (pg_child(cfg, start_argv, "pg_ctl-start.log") != 0) {
-		bench_show_log(cfg->log);
+		/* a server that did not start is not stopped (pg_die shows
+		 * its log once) */
+		pg_server_up = access(pidf, F_OK) == 0;
+		if (!pg_server_up)
+			bench_show_log(cfg->log);
 		pg_die("pg_ctl start failed (if port %d is taken, give another "
 		    "with --port)", cfg->port);
 	}
@@ -984,23 +997,11 @@ pg_cpu_delta(const struct pg_cpu_snap *a, const struct pg_cpu_snap *b)
 	return sum;
 }
 
-/* CPU seconds (user + system) of this process so far. */
-static double
-pg_self_cpu(void)
-{
-	struct rusage ru;
-
-	if (getrusage(RUSAGE_SELF, &ru) != 0)
-		return 0;
-	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
 
 /* ---- the client threads -------------------------------------------------- */
 
 struct pg_phase {
 	const struct pg_cfg *cfg;
-	int clients;
 	atomic_int stop;
 	atomic_llong win_start;	/* ns; 0 during the warm-up */
 	pthread_barrier_t go;
@@ -1539,7 +1540,6 @@ pg_measure(struct pg_cfg *cfg, PGconn *admin, int clients, int delay,
 	pg_reset(cfg, admin, delay);
 	memset(&ph, 0, sizeof(ph));
 	ph.cfg = cfg;
-	ph.clients = clients;
 	atomic_init(&ph.stop, 0);
 	atomic_init(&ph.win_start, 0);
 	if (pthread_barrier_init(&ph.go, NULL, (unsigned)clients + 1) != 0)
@@ -1566,13 +1566,13 @@ pg_measure(struct pg_cfg *cfg, PGconn *admin, int clients, int delay,
 	pthread_barrier_wait(&ph.go);
 	pg_sleep_until(bench_ns() + (int64_t)PG_WARMUP_MS * 1000000);
 	pg_server_cpu(cfg->postmaster, &pcpu0);
-	cpu0 = pg_self_cpu();
+	cpu0 = bench_self_cpu();
 	t0 = bench_ns();
 	atomic_store(&ph.win_start, t0);
 	pg_sleep_until(t0 + (int64_t)cfg->o.seconds * 1000000000);
 	t1 = bench_ns();
 	atomic_store(&ph.stop, 1);
-	r->bench_cpu = pg_self_cpu() - cpu0;
+	r->bench_cpu = bench_self_cpu() - cpu0;
 	pg_server_cpu(cfg->postmaster, &pcpu1);
 	r->pg_cpu = pg_cpu_delta(&pcpu0, &pcpu1);
 	for (int i = 0; i < clients; i++)
@@ -2014,6 +2014,7 @@ main(int argc, char **argv)
 		pg_print_table(&rep, &cfg);
 	fflush(stdout);
 	pg_totals(&rep, &tot);
-	pg_cleanup(&cfg, cfg.o.keep);
+	if (!pg_cleanup(&cfg, cfg.o.keep))
+		return 1;
 	return tot.errors == 0 ? 0 : 1;
 }

@@ -13,8 +13,10 @@ fail=0
 run() {	# name, command...: its JSON lines into $out
 	name=$1; shift
 	echo "bench: $name ..." >&2
-	if ! "$@" --json >> "$out"; then
-		echo "bench: $name failed (exit status $?)" >&2
+	"$@" --json >> "$out"
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		echo "bench: $name failed (exit status $rc)" >&2
 		fail=1
 	fi
 }
