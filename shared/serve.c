@@ -583,7 +583,6 @@ serve_admit(struct ld_serve *sv, const struct serve_msg *m,
 	return 0;
 }
 
-
 /*
  * A request to urge or supervise a work order of a ticket another node
  * owns goes to that owner (fed_forward); the answer comes back later
@@ -818,12 +817,19 @@ serve_submit(struct ld_serve *sv, struct serve_batch *b, bool fresh)
 	return true;
 }
 
+/* Is m the deadline cursor, which goes with a batch's urges? */
+static bool
+serve_is_due_meta(const struct ld_store_meta *m)
+{
+	return strcmp(m->key, DUE_CURSOR_KEY) == 0;
+}
+
 /* Does batch b carry urges (the deadline cursor with them)? */
 static bool
 serve_has_due(const struct serve_batch *b)
 {
 	for (size_t i = 0; i < b->n_meta; i++)
-		if (strcmp(b->meta[i].key, DUE_CURSOR_KEY) == 0)
+		if (serve_is_due_meta(&b->meta[i]))
 			return true;
 	return false;
 }
@@ -865,7 +871,7 @@ serve_settle(struct ld_serve *sv, struct serve_batch *b)
 			fed_discard(sv->fed, next->taken, next->n_taken);
 			next->fed_used = next->n_taken = 0;
 			for (size_t i = 0; i < next->n_meta; i++)
-				if (strcmp(next->meta[i].key, DUE_CURSOR_KEY) == 0)
+				if (serve_is_due_meta(&next->meta[i]))
 					next->meta[kept++] = next->meta[i];
 			next->n_meta = kept;
 		}
@@ -1135,34 +1141,31 @@ serve_run(struct ld_serve *sv, volatile sig_atomic_t *stop)
 			serve_take_forwarded(sv);
 		}
 		if (it[1].revents & ZMQ_POLLIN) {
+			struct serve_batch *done = &sv->b[!sv->building];
+			bool settled;
+
 			serve_drain_done(sv);
-			if (sv->inflight) {
-				struct serve_batch *done = &sv->b[!sv->building];
+			settled = sv->inflight && serve_settle(sv, done);
+			/* a held request may go now, in the next batch */
+			if (sv->has_held && serve_gather(sv, false) != 0)
+				return LD_EIO;
+			if (settled) {
+				bool ok = done->rc == 0;
 
 				/* the next batch goes to the disk before this
 				 * one's answers go out: they overlap.  Its client
 				 * requests were planned apart from this one (a
 				 * request on a ticket of this one waited,
-				 * serve_take; it may join now); a reply may show
-				 * replicated events or urges of the next batch
-				 * when that commits first: as current as a read
-				 * just after.  The peers' held pulls are looked
-				 * at last, with the writer busy again. */
-				if (serve_settle(sv, done)) {
-					bool ok = done->rc == 0;
-
-					if (sv->has_held &&
-					    serve_gather(sv, false) != 0)
-						return LD_EIO;
-					serve_handover(sv);
-					serve_answer(sv, done);
-					if (ok && sv->fed != NULL)
-						fed_after_commit(sv->fed);
-				}
+				 * serve_take); a reply may show replicated
+				 * events or urges of the next batch when that
+				 * commits first: as current as a read just
+				 * after.  The peers' held pulls are looked at
+				 * last, with the writer busy again. */
+				serve_handover(sv);
+				serve_answer(sv, done);
+				if (ok && sv->fed != NULL)
+					fed_after_commit(sv->fed);
 			}
-			/* a held request may go now */
-			if (sv->has_held && serve_gather(sv, false) != 0)
-				return LD_EIO;
 			continue;	/* hand the gathered batch over first */
 		}
 		if ((it[0].revents & ZMQ_POLLIN) &&
