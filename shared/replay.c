@@ -1,5 +1,6 @@
 /* replay.c - a year through a running federation (replay.h). */
 #include "replay.h"
+#include "bench.h"
 #include "client.h"
 #include "event.h"
 #include "fed.h"
@@ -7,6 +8,7 @@
 #include "ltime.h"
 #include "proto.h"
 #include "relay.h"
+#include "req.h"
 #include "replay_plan.h"
 #include "replay_topo.h"
 
@@ -82,7 +84,6 @@ struct rp {
 	const struct replay_opts *o;
 	struct replay_result *r;
 	struct rplan plan;
-	int64_t period_end;	/* end of the plan's last period day */
 	/* the areas of all nodes, flattened */
 	const char *areas[32];
 	int area_node[32];
@@ -565,24 +566,6 @@ rp_build(struct rp *p, const struct ract *a, struct ld_request *r, int *conn)
 
 /* ---- replies --------------------------------------------------------------- */
 
-static const msgpack_object *
-rp_key(const msgpack_object *m, const char *k)
-{
-	size_t n = strlen(k);
-
-	if (m == NULL || m->type != MSGPACK_OBJECT_MAP)
-		return NULL;
-	for (uint32_t i = 0; i < m->via.map.size; i++) {
-		const msgpack_object_kv *kv = &m->via.map.ptr[i];
-
-		if (kv->key.type == MSGPACK_OBJECT_STR &&
-		    kv->key.via.str.size == n &&
-		    memcmp(kv->key.via.str.ptr, k, n) == 0)
-			return &kv->val;
-	}
-	return NULL;
-}
-
 static void
 rp_str(const msgpack_object *o, char *buf, size_t cap)
 {
@@ -640,19 +623,19 @@ rp_complete_delay(const struct rp *p, const struct rtk *t, uint32_t k,
 static int
 rp_take_wos(struct rp *p, uint32_t k, const msgpack_object *v, int64_t t)
 {
-	const msgpack_object *wos = rp_key(v, "work_orders");
+	const msgpack_object *wos = bench_mp_get(v, "work_orders");
 	struct rtk *x = &p->tk[k];
 
 	if (wos == NULL || wos->type != MSGPACK_OBJECT_ARRAY)
 		return 0;
 	for (uint32_t i = 0; i < wos->via.array.size && i < LD_WO_MAX; i++) {
 		const msgpack_object *w = &wos->via.array.ptr[i];
-		const msgpack_object *no = rp_key(w, "wo");
+		const msgpack_object *no = bench_mp_get(w, "wo");
 		char unit[LD_ID_MAX + 1], state[32];
 		int u;
 
-		rp_str(rp_key(w, "unit"), unit, sizeof(unit));
-		rp_str(rp_key(w, "state"), state, sizeof(state));
+		rp_str(bench_mp_get(w, "unit"), unit, sizeof(unit));
+		rp_str(bench_mp_get(w, "state"), state, sizeof(state));
 		if (no == NULL || no->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
 		    no->via.u64 <= x->n_wo || strcmp(state, "dispatched") != 0 ||
 		    (u = rtopo_unit(unit)) < 0)
@@ -679,7 +662,7 @@ rp_node_of(const char *id)
 static int
 rp_next(struct rp *p, const struct ract *a, const msgpack_object *res)
 {
-	const msgpack_object *v = rp_key(res, "ticket");
+	const msgpack_object *v = bench_mp_get(res, "ticket");
 	struct rtk *t = a->kind == A_CALL ? NULL : &p->tk[a->x];
 	uint64_t h = rplan_hash(p->plan.seed, a->x, 300u + a->kind);
 	char buf[LD_TICKET_MAX + 1];
@@ -690,14 +673,14 @@ rp_next(struct rp *p, const struct ract *a, const msgpack_object *res)
 		p->r->calls++;
 		return 0;
 	case A_CREATE:
-		rp_str(rp_key(v, "id"), t->id, sizeof(t->id));
+		rp_str(bench_mp_get(v, "id"), t->id, sizeof(t->id));
 		p->r->tickets++;
-		rp_str(rp_key(v, "incident"), buf, sizeof(buf));
+		rp_str(bench_mp_get(v, "incident"), buf, sizeof(buf));
 		if (buf[0] != '\0') {	/* joined an incident */
 			p->r->attached++;
 			return 0;
 		}
-		rp_str(rp_key(v, "transfer_to"), buf, sizeof(buf));
+		rp_str(bench_mp_get(v, "transfer_to"), buf, sizeof(buf));
 		if ((n = rp_node_of(buf)) >= 0) {
 			/* a hand-down or an escalation: the other node's
 			 * operator takes it over within the hour */
@@ -741,7 +724,7 @@ rp_next(struct rp *p, const struct ract *a, const msgpack_object *res)
 	case A_CALLBACK: {
 		char state[32];
 
-		rp_str(rp_key(v, "state"), state, sizeof(state));
+		rp_str(bench_mp_get(v, "state"), state, sizeof(state));
 		if (strcmp(state, "closed") == 0)	/* unsatisfied */
 			return 0;
 		return rp_after(p, a->t + HOUR_MS, A_CLOSE, a->x, 0);
@@ -850,7 +833,7 @@ rp_city_events(struct rp *p)
 	msgpack_unpacked_init(&u);
 	if (msgpack_unpack_next(&u, (const char *)rep.result, rep.result_len,
 	    NULL) == MSGPACK_UNPACK_SUCCESS &&
-	    (v = rp_key(&u.data, "events")) != NULL &&
+	    (v = bench_mp_get(&u.data, "events")) != NULL &&
 	    v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
 		n = v->via.u64;
 	msgpack_unpacked_destroy(&u);
@@ -965,20 +948,24 @@ rp_take(struct rp *p, int i, struct ld_err *err)
 			p->r->errors++;
 			if (!rp_retryable(p, &a, i, &rep) ||
 			    a.tries + 1 >= RP_TRIES) {
+				char what[sizeof(p->r->failure)];
+
+				/* which request, where: a ticket not yet
+				 * made has no id, so its index in the plan */
+				snprintf(what, sizeof(what), "%s at %s "
+				    "(%s %s #%u, %d tries): %s %.150s",
+				    rp_kind_name(a.kind),
+				    rtopo_nodes[c->node].id, a.kind == A_CALL ?
+				    "call" : "ticket", a.kind != A_CALL &&
+				    p->tk[a.x].id[0] ? p->tk[a.x].id : "",
+				    a.x, a.tries + 1, rep.code, rep.message);
 				p->r->failed++;
 				if (p->r->failed <= 5)
-					fprintf(stderr, "replay: %s %s refused: "
-					    "%s %s\n", rp_kind_name(a.kind),
-					    a.kind == A_CALL ? "" :
-					    p->tk[a.x].id, rep.code,
-					    rep.message);
+					fprintf(stderr, "replay: refused: %s\n",
+					    what);
 				if (p->r->failure[0] == '\0')
 					snprintf(p->r->failure,
-					    sizeof(p->r->failure), "%s %s: %s "
-					    "%.150s", rp_kind_name(a.kind),
-					    a.kind == A_CALL ? "" :
-					    p->tk[a.x].id, rep.code,
-					    rep.message);
+					    sizeof(p->r->failure), "%s", what);
 				continue;
 			}
 			/* again in this hour, once the other node had a
@@ -1123,7 +1110,7 @@ rp_line(struct rp *p)
 		int64_t left = p->cut_real + RP_CUT_REAL_MS - ltime_mono_ms();
 
 		if (left > 0)
-			usleep((useconds_t)left * 1000);
+			bench_sleep_ms((int)left);
 	}
 	if (!cut) {
 		struct ld_relay_stats st;
@@ -1201,10 +1188,8 @@ rp_report(struct rp *p, int i, uint32_t day, uint32_t day_to,
 	int rc;
 
 	rp_req(&r, LD_OP_REPORT, NULL);
-	snprintf(r.day, sizeof(r.day), "%04u-%02u-%02u", day / 10000 % 10000,
-	    day / 100 % 100, day % 100);
-	snprintf(r.day_to, sizeof(r.day_to), "%04u-%02u-%02u", day_to / 10000 %
-	    10000, day_to / 100 % 100, day_to % 100);
+	req_day_str(day, r.day);
+	req_day_str(day_to, r.day_to);
 	r.q_present |= 1u << LD_Q_DAY | 1u << LD_Q_DAY_TO;
 	if ((rc = client_post(c->c, &r, err)) != LD_OK)
 		return rc;
@@ -1261,7 +1246,7 @@ rp_agree(struct rp *p, struct ld_report *a, struct ld_report *b,
 			p->r->agreed = true;
 			return LD_OK;
 		}
-		usleep(500000);
+		bench_sleep_ms(500);
 	}
 	return LD_OK;
 }

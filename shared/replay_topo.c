@@ -107,16 +107,6 @@ rtopo_peer_port(int port_base, int node)
 }
 
 int
-rtopo_area_node(const char *area)
-{
-	for (int i = 0; i < RTOPO_NODES; i++)
-		for (int j = 0; rtopo_nodes[i].areas[j] != NULL; j++)
-			if (strcmp(rtopo_nodes[i].areas[j], area) == 0)
-				return i;
-	return -1;
-}
-
-int
 rtopo_unit(const char *id)
 {
 	for (int i = 0; i < rtopo_n_units; i++)

@@ -69,8 +69,6 @@ int rtopo_peer_port(int port_base, int node);
 int rtopo_write(const char *dir, int port_base, int relay_port,
     struct ld_err *err);
 
-/* The node index holding area, -1 if none. */
-int rtopo_area_node(const char *area);
 /* The unit index of id, -1 if none. */
 int rtopo_unit(const char *id);
 

@@ -271,6 +271,10 @@ main(int argc, char **argv)
 	long v;
 	int c, rc;
 
+	if (r == NULL) {
+		fprintf(stderr, "liandong-replay: out of memory\n");
+		return 1;
+	}
 	memset(&o, 0, sizeof(o));
 	o.seed = 2011;
 	o.scale = 1000;
@@ -385,12 +389,13 @@ main(int argc, char **argv)
 	} else {
 		print_table(&o, r, mline);
 	}
-	if (own_dir && !keep)
+	rc = rc == 0 && r->counts_equal && r->agreed && r->failed == 0 &&
+	    r->satisfaction_pm > 930 ? 0 : 1;
+	/* a failed run keeps its dir: the messages above name its logs */
+	if (own_dir && !keep && rc == 0)
 		bench_rm_tree("liandong-replay", dir);
 	else
 		fprintf(stderr, "liandong-replay: the work dir is %s\n", dir);
-	rc = rc == 0 && r->counts_equal && r->agreed && r->failed == 0 &&
-	    r->satisfaction_pm > 930 ? 0 : 1;
 	free(r);
 	return rc;
 bad:
