@@ -63,6 +63,8 @@ struct ld_relay {
 	struct relay_pair *pairs[LD_RELAY_CONN_MAX];
 	int n;
 	bool full;		/* the bound was logged in this episode */
+	bool target_down;	/* a failed connect to the target was logged */
+	bool poll_failed;	/* a failed poll was logged */
 	struct relay_count c;
 	struct pollfd pfd[2 + 2 * LD_RELAY_CONN_MAX];
 	char scratch[RELAY_BUF];
@@ -96,21 +98,24 @@ nodelay(int fd)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
-/* A connected non-blocking socket to the target, or -1. */
+/* A connected non-blocking socket to the target, or -1 with errno set
+ * (ETIMEDOUT after RELAY_CONNECT_MS). */
 static int
 target_connect(struct ld_relay *r)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int64_t deadline = ltime_mono_ms() + RELAY_CONNECT_MS;
-	int soerr = 0;
+	int soerr = 0, e = ETIMEDOUT;
 	socklen_t sl = sizeof(soerr);
 
 	if (fd < 0)
 		return -1;
 	if (connect(fd, (struct sockaddr *)&r->target, sizeof(r->target)) == 0)
 		goto ok;
-	if (errno != EINPROGRESS && errno != EINTR)
+	if (errno != EINPROGRESS && errno != EINTR) {
+		e = errno;
 		goto fail;
+	}
 	for (;;) {
 		struct pollfd p = { fd, POLLOUT, 0 };
 		int64_t left = deadline - ltime_mono_ms();
@@ -121,17 +126,22 @@ target_connect(struct ld_relay *r)
 		rc = poll(&p, 1, (int)left);
 		if (rc < 0 && errno == EINTR)
 			continue;
+		if (rc < 0)
+			e = errno;
 		if (rc <= 0)
 			goto fail;
 		break;
 	}
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 || soerr != 0)
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 || soerr != 0) {
+		e = soerr != 0 ? soerr : errno;
 		goto fail;
+	}
 ok:
 	nodelay(fd);
 	return fd;
 fail:
 	close(fd);
+	errno = e;
 	return -1;
 }
 
@@ -321,10 +331,22 @@ relay_accept(struct ld_relay *r)
 			continue;
 		}
 		if (r->mode == LD_RELAY_PASS && (t = target_connect(r)) < 0) {
+			char a[INET_ADDRSTRLEN] = "?";
+
+			if (!r->target_down) {	/* once an episode */
+				inet_ntop(AF_INET, &r->target.sin_addr, a,
+				    sizeof(a));
+				log_warn("relay", "%s: target %s:%d: %s: "
+				    "resetting the clients until it answers",
+				    r->where, a, ntohs(r->target.sin_port),
+				    strerror(errno));
+			}
+			r->target_down = true;
 			sock_close(c, true);
 			r->c.refused++;
 			continue;
 		}
+		r->target_down = false;
 		if ((p = calloc(1, sizeof(*p))) == NULL) {
 			sock_close(c, true);
 			sock_close(t, true);
@@ -400,10 +422,17 @@ relay_main(void *arg)
 		rc = poll(r->pfd, (nfds_t)np, paused ? RELAY_PAUSE_MS : -1);
 		paused = false;
 		if (rc < 0) {
-			if (errno != EINTR)	/* ENOMEM: try again soon */
+			if (errno != EINTR) {	/* ENOMEM: try again soon */
+				if (!r->poll_failed)
+					log_warn("relay", "%s: poll: %s (trying "
+					    "again every 10 ms)", r->where,
+					    strerror(errno));
+				r->poll_failed = true;
 				(void)poll(NULL, 0, 10);
+			}
 			continue;
 		}
+		r->poll_failed = false;
 		if (r->pfd[0].revents != 0) {
 			if (relay_control(r))
 				break;
