@@ -33,6 +33,8 @@
 #define FED_PING_MS 1000		/* send a ping after this much silence */
 #define FED_DEAD_MS 3000		/* link down after this much silence */
 #define FED_PULL_IDLE_MS 100		/* re-pull after an empty batch */
+#define FED_PULL_IDLE_MIN 1		/* ... its bounds (--pull-idle-ms) */
+#define FED_PULL_IDLE_MAX 1000
 #define FED_PULL_RETRY_MS 2000		/* re-pull when no batch came */
 #define FED_PARK_MS 1000		/* a pull that finds nothing waits
 					 * this long for news (< RETRY) */
@@ -165,11 +167,11 @@ struct ld_keypair;
 int fed_open(struct fed **out, void *zctx, const struct ld_topo *t, int self,
     struct ld_store *s, const struct ld_keypair *keys, struct ld_err *err);
 void fed_close(struct fed *f);
-/* How long a receiver waits to pull again after an empty batch, ms (1 ..
- * 1000; default FED_PULL_IDLE_MS), for every link of this process: the
- * delay before an idle link sees the first new event, against a pull
- * every that many ms on a quiet link.  Set before fed_open. */
-void fed_set_pull_idle(int ms);
+/* How long a receiver waits to pull again after an empty batch, ms
+ * (FED_PULL_IDLE_MIN .. MAX; default FED_PULL_IDLE_MS), for every link of
+ * this process.  Set before fed_open.  0, or LD_EINVAL (out of bounds:
+ * nothing changed). */
+int fed_set_pull_idle(int ms);
 /* The sockets to poll for reading (up to 2 zmq_pollitem_t). */
 int fed_poll_items(const struct fed *f, void *zmq_pollitems);
 /* Read what came: answer pulls at once, keep a received batch for the

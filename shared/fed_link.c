@@ -106,11 +106,13 @@ struct fed {
 /* After an empty batch, pull again this much later (fed_set_pull_idle). */
 static int fed_pull_idle_ms = FED_PULL_IDLE_MS;
 
-void
+int
 fed_set_pull_idle(int ms)
 {
-	if (ms >= 1 && ms <= 1000)
-		fed_pull_idle_ms = ms;
+	if (ms < FED_PULL_IDLE_MIN || ms > FED_PULL_IDLE_MAX)
+		return LD_EINVAL;
+	fed_pull_idle_ms = ms;
+	return LD_OK;
 }
 
 /* A refused frame: logged, at most FED_LOG_PER_S lines a second. */

@@ -317,14 +317,13 @@ node_main(int argc, char **argv, enum ld_level level)
 			char *end;
 			long ms = strtol(optarg, &end, 10);
 
-			if (*optarg == '\0' || *end != '\0' || ms < 1 ||
-			    ms > 1000) {
+			if (*optarg == '\0' || *end != '\0' || ms < INT_MIN ||
+			    ms > INT_MAX || fed_set_pull_idle((int)ms) != 0) {
 				fprintf(stderr, "%s: --pull-idle-ms: '%s' is not "
-				    "a whole number from 1 to 1000\n", prog,
-				    optarg);
+				    "a whole number from %d to %d\n", prog,
+				    optarg, FED_PULL_IDLE_MIN, FED_PULL_IDLE_MAX);
 				return 2;
 			}
-			fed_set_pull_idle((int)ms);
 			break;
 		}
 		case 'c': check = 1; break;

@@ -152,6 +152,13 @@ t_bad_usage(void **state)
 	run_node(r, dir, a3, 0);
 	assert_int_equal(WEXITSTATUS(r->status), 2);
 	assert_non_null(strstr(r->err, "--map-max: '12x' is not a size"));
+	char *a3b[] = { (char *)node_bin, "--topology", net.topo, "--key",
+		ly_key, "--id", "LY", "--data", dir, "--pull-idle-ms", "1001",
+		NULL };
+	run_node(r, dir, a3b, 0);
+	assert_int_equal(WEXITSTATUS(r->status), 2);
+	assert_non_null(strstr(r->err, "--pull-idle-ms: '1001' is not a whole "
+	    "number from 1 to 1000"));
 	char *a4[] = { (char *)node_bin, "--version", NULL };
 	run_node(r, dir, a4, 0);
 	assert_int_equal(WEXITSTATUS(r->status), 0);
