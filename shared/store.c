@@ -593,20 +593,59 @@ store_txn_news(struct ld_store *s, MDB_txn *txn, const struct ld_event *ev)
 }
 
 int
-store_txn_get_view(struct ld_store *s, MDB_txn *txn, const char *id,
-    struct ld_ticket *t, struct ld_err *err)
+store_view_split(const MDB_val *v, struct store_rec *r)
+{
+	const uint8_t *p = v->mv_data;
+	size_t vlen;
+
+	if (v->mv_size < STORE_REC_HEAD || (p[0] & ~STORE_REC_SPILLED) != 0)
+		return -1;
+	vlen = (size_t)p[1] << 8 | p[2];
+	if (vlen > v->mv_size - STORE_REC_HEAD ||
+	    (v->mv_size - STORE_REC_HEAD - vlen) % STORE_HIST_ENTRY != 0)
+		return -1;
+	r->view = p + STORE_REC_HEAD;
+	r->view_len = vlen;
+	r->hist = r->view + vlen;
+	r->n_hist = (v->mv_size - STORE_REC_HEAD - vlen) / STORE_HIST_ENTRY;
+	r->spilled = (p[0] & STORE_REC_SPILLED) != 0;
+	r->held = true;
+	return 0;
+}
+
+int
+store_txn_get_rec(struct ld_store *s, MDB_txn *txn, const char *id,
+    struct store_rec *r, struct ld_err *err)
 {
 	MDB_val k = { strlen(id), (void *)id }, v;
 	int rc;
 
+	memset(r, 0, sizeof(*r));
 	rc = mdb_get(txn, s->tickets, &k, &v);
-	if (rc == MDB_NOTFOUND) {
+	if (rc == MDB_NOTFOUND)
+		return LD_OK;
+	if (rc != 0)
+		return store_mdb_err(err, rc, id);
+	if (store_view_split(&v, r) != 0)
+		return err_set(err, LD_ECORRUPT, "view of %s is damaged: its "
+		    "record does not hold a view and whole history entries",
+		    id);
+	return LD_OK;
+}
+
+int
+store_txn_get_view_rec(struct ld_store *s, MDB_txn *txn, const char *id,
+    struct ld_ticket *t, struct store_rec *r, struct ld_err *err)
+{
+	int rc = store_txn_get_rec(s, txn, id, r, err);
+
+	if (rc != 0)
+		return rc;
+	if (!r->held) {
 		memset(t, 0, sizeof(*t));
 		return LD_OK;
 	}
-	if (rc != 0)
-		return store_mdb_err(err, rc, id);
-	rc = codec_ticket_decode(v.mv_data, v.mv_size, t, err);
+	rc = codec_ticket_decode(r->view, r->view_len, t, err);
 	if (rc != 0) {
 		err_prefix(err, "view of %s is damaged", id);
 		if (err)
@@ -614,6 +653,116 @@ store_txn_get_view(struct ld_store *s, MDB_txn *txn, const char *id,
 		return LD_ECORRUPT;
 	}
 	return LD_OK;
+}
+
+int
+store_txn_get_view(struct ld_store *s, MDB_txn *txn, const char *id,
+    struct ld_ticket *t, struct ld_err *err)
+{
+	struct store_rec r;
+
+	return store_txn_get_view_rec(s, txn, id, t, &r, err);
+}
+
+/* Has the history database an entry of ticket id?  (A ticket's first
+ * record starts spilled if so: its history stays in order.) */
+static int
+store_txn_hist_in_db(struct ld_store *s, MDB_txn *txn, const char *id,
+    bool *any)
+{
+	uint8_t pk[LD_TICKET_MAX + 1];
+	size_t pl = strlen(id) + 1;
+	MDB_val k = { pl, pk }, v;
+	MDB_cursor *cur;
+	int rc;
+
+	memcpy(pk, id, pl);
+	rc = mdb_cursor_open(txn, s->history, &cur);
+	if (rc != 0)
+		return rc;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	*any = rc == 0 && k.mv_size == pl + 8 && memcmp(k.mv_data, pk, pl) == 0;
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* The history entry of the event at apply index app (8 bytes BE), whose
+ * origin|seq is oskey: in the history database. */
+static int
+store_txn_hist_spill(struct ld_store *s, MDB_txn *txn, const char *id,
+    const uint8_t *app, const uint8_t *oskey)
+{
+	uint8_t hk[LD_TICKET_MAX + 1 + 8];
+	size_t idl = strlen(id) + 1;
+	MDB_val hkv = { idl + 8, hk }, av = { STORE_HIST_ENTRY, (void *)oskey };
+
+	memcpy(hk, id, idl);
+	memcpy(hk + idl, app, 8);
+	return mdb_put(txn, s->history, &hkv, &av, 0);
+}
+
+/*
+ * Write ticket id's record: the view of vlen bytes already encoded at
+ * s->vbuf + STORE_REC_HEAD, the history entries of *old (its record
+ * before, or none) and the entry oskey of this event (at apply index app):
+ * inline while the record holds fewer than STORE_HIST_INLINE and has not
+ * spilled, else in the history database.  *old must point into the
+ * transaction's pages, untouched since it was read.
+ */
+static int
+store_txn_put_rec(struct ld_store *s, MDB_txn *txn, const char *id,
+    size_t vlen, const struct store_rec *old, const uint8_t *app,
+    const uint8_t *oskey)
+{
+	MDB_val k = { strlen(id), (void *)id }, v;
+	uint8_t *p = s->vbuf;
+	bool spilled = old->spilled;
+	size_t n = old->held ? old->n_hist : 0, off;
+	int rc;
+
+	if (!old->held) {
+		rc = store_txn_hist_in_db(s, txn, id, &spilled);
+		if (rc != 0)
+			return rc;
+	}
+	if (n >= STORE_HIST_INLINE)
+		spilled = true;
+	off = STORE_REC_HEAD + vlen;
+	assert(off + (n + 1) * STORE_HIST_ENTRY <= sizeof(s->vbuf));
+	if (n > 0)
+		memmove(p + off, old->hist, n * STORE_HIST_ENTRY);
+	off += n * STORE_HIST_ENTRY;
+	if (!spilled) {
+		memcpy(p + off, oskey, STORE_HIST_ENTRY);
+		off += STORE_HIST_ENTRY;
+	}
+	p[0] = spilled ? STORE_REC_SPILLED : 0;
+	p[1] = (uint8_t)(vlen >> 8);
+	p[2] = (uint8_t)vlen;
+	v.mv_size = off;
+	v.mv_data = p;
+	rc = mdb_put(txn, s->tickets, &k, &v, 0);
+	if (rc == 0 && spilled)
+		rc = store_txn_hist_spill(s, txn, id, app, oskey);
+	return rc;
+}
+
+/* The history entry of an event that left the view as it was (kept
+ * refused, or about a ticket not held here). */
+static int
+store_txn_hist_only(struct ld_store *s, MDB_txn *txn, const char *id,
+    const uint8_t *app, const uint8_t *oskey)
+{
+	struct store_rec r;
+	int rc = store_txn_get_rec(s, txn, id, &r, NULL);
+
+	if (rc != 0)
+		return rc == LD_ECORRUPT ? MDB_CORRUPTED : rc;
+	if (!r.held)
+		return store_txn_hist_spill(s, txn, id, app, oskey);
+	/* the view's bytes move to vbuf first: the put may reuse its page */
+	memmove(s->vbuf + STORE_REC_HEAD, r.view, r.view_len);
+	return store_txn_put_rec(s, txn, id, r.view_len, &r, app, oskey);
 }
 
 int
@@ -757,6 +906,16 @@ store_txn_ucount(struct ld_store *s, MDB_txn *txn, const struct ld_udelta *ud,
 	return 0;
 }
 
+/* The log key of ev (origin|seq) and its apply index, both big-endian. */
+static void
+store_txn_oskey(const struct ld_store *s, const struct ld_event *ev,
+    uint8_t *key, uint8_t *app)
+{
+	store_origin_key(key, ev->origin);
+	views_put_u64(key + LD_NODE_MAX, ev->seq);
+	views_put_u64(app, s->applied_txn + 1);
+}
+
 /*
  * Apply one event inside txn.  Returns 0 (applied), a refusal code with
  * err set (nothing written for this event: LD_EREFUSED, LD_EINVAL, LD_EDUP,
@@ -776,7 +935,8 @@ store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
 	MDB_val k, v;
 	uint64_t cur, tid_n = 0;
 	int tid_year = 0, rc, len, elen, dlen = 0;
-	bool local;
+	struct store_rec rec;
+	bool local, hist_done = false;
 
 	if ((unsigned)ev->kind >= LD_EV__COUNT || ev->kind == LD_EV_NONE)
 		return err_set(err, LD_EINVAL, "unknown event kind %d", ev->kind);
@@ -863,7 +1023,8 @@ store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
 		    (ev->kind == LD_EV_ROUTED && (event_has(ev, LD_F_CATEGORY) ||
 		    event_has(ev, LD_F_AREA)));
 
-		rc = store_txn_get_view(s, txn, ev->ticket, before, err);
+		rc = store_txn_get_view_rec(s, txn, ev->ticket, before, &rec,
+		    err);
 		if (rc == 0 && details && ev->kind != LD_EV_TICKET_CREATED)
 			rc = store_txn_get_details(s, txn, ev->ticket, before, err);
 		if (rc != 0)
@@ -903,16 +1064,18 @@ store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
 				goto undo;
 			}
 		}
-		len = codec_ticket_encode(after, s->vbuf, sizeof(s->vbuf), err);
+		len = codec_ticket_encode(after, s->vbuf + STORE_REC_HEAD,
+		    STORE_VIEW_CAP, err);
 		if (len < 0) {
 			rc = len;
 			goto undo;
 		}
+		store_txn_oskey(s, ev, key, app);
+		rc = store_txn_put_rec(s, txn, after->id, (size_t)len, &rec,
+		    app, key);
+		hist_done = true;
 		k.mv_size = strlen(after->id);
 		k.mv_data = after->id;
-		v.mv_size = (size_t)len;
-		v.mv_data = s->vbuf;
-		rc = mdb_put(txn, s->tickets, &k, &v, 0);
 		if (rc == 0 && details) {
 			v.mv_size = (size_t)dlen;
 			v.mv_data = s->dbuf;
@@ -952,8 +1115,7 @@ store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
 		goto undo_mdb;
 
 log_only:
-	store_origin_key(key, ev->origin);
-	views_put_u64(key + LD_NODE_MAX, ev->seq);
+	store_txn_oskey(s, ev, key, app);
 	k.mv_size = sizeof(key);
 	k.mv_data = key;
 	v.mv_size = (size_t)elen;
@@ -961,20 +1123,13 @@ log_only:
 	rc = mdb_put(txn, s->events, &k, &v, MDB_NOOVERWRITE);
 	if (rc != 0)
 		goto undo_mdb;
-	views_put_u64(app, s->applied_txn + 1);
 	MDB_val ak = { 8, app }, av = { sizeof(key), key };
 	rc = mdb_put(txn, s->applied, &ak, &av, MDB_APPEND);
 	if (rc != 0)
 		goto undo_mdb;
-	if (kd->ticket) {
-		/* the ticket's history: id NUL | apply index -> origin|seq */
-		uint8_t hk[LD_TICKET_MAX + 1 + 8];
-		size_t idl = strlen(ev->ticket) + 1;
-
-		memcpy(hk, ev->ticket, idl);
-		memcpy(hk + idl, app, 8);
-		MDB_val hkv = { idl + 8, hk };
-		rc = mdb_put(txn, s->history, &hkv, &av, 0);
+	if (kd->ticket && !hist_done) {
+		/* the view was left as it was: the history entry alone */
+		rc = store_txn_hist_only(s, txn, ev->ticket, app, key);
 		if (rc != 0)
 			goto undo_mdb;
 	}

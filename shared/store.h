@@ -9,11 +9,18 @@
  *   events    origin[8, NUL-padded] | seq u64 BE  ->  encoded event
  *   applied   apply index u64 BE  ->  origin[8] | seq u64 BE
  *             (the order events were applied here; rebuild replays it)
- *   tickets   ticket id  ->  the ticket's state (codec_ticket_encode)
+ *   tickets   ticket id  ->  the ticket's record: flags u8 (1: its
+ *             history goes on in "history"), view length u16 BE, the
+ *             ticket's state (codec_ticket_encode), then the first 32
+ *             events of its history in the order they were applied here,
+ *             origin[8] | seq u64 BE each: the history is written on the
+ *             page the event rewrites anyway
  *   details   ticket id  ->  what the caller told (codec_details_encode),
  *             written at creation and reclassification only
  *   history   ticket id NUL | apply index u64 BE  ->  origin[8] | seq
- *             (a ticket's events in the order they were applied here)
+ *             (the rest of a ticket's history: its events after the
+ *             first 32, and those of a ticket not held here, e.g. another
+ *             node's announcement about one of our areas)
  *   by_state  state u8 | ticket id NUL  ->  ""
  *   by_unit   unit NUL | due u64 BE | ticket id NUL | wo u8  ->  ""
  *             (open work orders only: the unit's queue, soonest first;
@@ -68,7 +75,7 @@
 #include "event.h"
 #include "ticket.h"
 
-#define LD_STORE_SCHEMA 4
+#define LD_STORE_SCHEMA 5
 
 struct ld_store;
 

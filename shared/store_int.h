@@ -38,6 +38,20 @@ struct store_wb_ucnt {
 	int64_t add;
 };
 
+/*
+ * A ticket's record in "tickets" (store.h): a head of STORE_REC_HEAD
+ * bytes (flags, view length u16 BE), the view, then the first
+ * STORE_HIST_INLINE entries of its history (origin[8] | seq u64 BE each).
+ * With STORE_REC_SPILLED the rest is in the history database.
+ */
+#define STORE_REC_HEAD 3
+#define STORE_REC_SPILLED 0x01
+#define STORE_HIST_ENTRY (LD_NODE_MAX + 8)
+#define STORE_HIST_INLINE 32
+#define STORE_VIEW_CAP LD_VIEW_MAX
+#define STORE_REC_MAX (STORE_REC_HEAD + STORE_VIEW_CAP + \
+	(STORE_HIST_INLINE + 1) * STORE_HIST_ENTRY)
+
 struct ld_store {
 	MDB_env *env;
 	MDB_dbi meta, events, applied, tickets, details, history, counters;
@@ -67,7 +81,7 @@ struct ld_store {
 	struct ld_ticket t_before, t_after;
 	struct ld_ticket t_group;	/* a request group's check */
 	struct ld_ikey ikeys_old[LD_IKEYS_MAX], ikeys_new[LD_IKEYS_MAX];
-	uint8_t vbuf[LD_VIEW_MAX];
+	uint8_t vbuf[STORE_REC_MAX];	/* a ticket's record */
 	uint8_t dbuf[LD_VIEW_MAX];
 	uint8_t ebuf[LD_FRAME_MAX];
 };
@@ -97,6 +111,25 @@ int store_grow(struct ld_store *s, struct ld_err *err);
 /* Load ticket id's state into *t (zeroed, details empty, if absent). */
 int store_txn_get_view(struct ld_store *s, MDB_txn *txn, const char *id,
     struct ld_ticket *t, struct ld_err *err);
+
+
+struct store_rec {
+	bool held;		/* a record was there */
+	bool spilled;		/* later history in the history database */
+	const uint8_t *view;	/* into the transaction's pages */
+	size_t view_len;
+	const uint8_t *hist;	/* n_hist entries */
+	size_t n_hist;
+};
+
+/* Split a record into *r: -1 if it is damaged. */
+int store_view_split(const MDB_val *v, struct store_rec *r);
+/* ticket id's record into *r (r->held false if absent); LD_ECORRUPT. */
+int store_txn_get_rec(struct ld_store *s, MDB_txn *txn, const char *id,
+    struct store_rec *r, struct ld_err *err);
+/* store_txn_get_view, and the record it came from in *r. */
+int store_txn_get_view_rec(struct ld_store *s, MDB_txn *txn, const char *id,
+    struct ld_ticket *t, struct store_rec *r, struct ld_err *err);
 /* Load its details into *t (left empty if absent). */
 int store_txn_get_details(struct ld_store *s, MDB_txn *txn, const char *id,
     struct ld_ticket *t, struct ld_err *err);

@@ -87,16 +87,34 @@ store_get_event(struct ld_store *s, const char *origin, uint64_t seq,
 	return rc;
 }
 
+/* Decode the event at log key lk (origin|seq) and hand it to cb. */
+static int
+store_hist_one(struct ld_store *s, MDB_txn *txn, const char *id,
+    const void *lk, struct ld_event *ev, store_event_cb cb, void *arg,
+    bool *stop, struct ld_err *err)
+{
+	MDB_val k = { STORE_HIST_ENTRY, (void *)lk }, v;
+
+	if (mdb_get(txn, s->events, &k, &v) != 0 ||
+	    codec_event_decode(v.mv_data, v.mv_size, ev, NULL) != 0)
+		return err_set(err, LD_ECORRUPT, "history of %s names an "
+		    "event that is missing or damaged", id);
+	*stop = cb(ev, arg) != 0;
+	return LD_OK;
+}
+
 int
 store_history(struct ld_store *s, const char *id, store_event_cb cb,
     void *arg, struct ld_err *err)
 {
 	uint8_t pk[LD_TICKET_MAX + 1];
 	size_t pl;
-	MDB_val k, v, ev_v;
+	MDB_val k, v;
 	MDB_txn *txn;
-	MDB_cursor *cur;
+	MDB_cursor *cur = NULL;
 	struct ld_event *ev;
+	struct store_rec r;
+	bool stop = false;
 	int rc, n = 0;
 
 	if (id == NULL || id[0] == '\0' || strlen(id) > LD_TICKET_MAX)
@@ -111,33 +129,44 @@ store_history(struct ld_store *s, const char *id, store_event_cb cb,
 		free(ev);
 		return rc;
 	}
+	/* the first entries are in the ticket's record */
+	rc = store_txn_get_rec(s, txn, id, &r, err);
+	for (size_t i = 0; rc == 0 && !stop && i < r.n_hist; i++, n++)
+		rc = store_hist_one(s, txn, id, r.hist + i * STORE_HIST_ENTRY,
+		    ev, cb, arg, &stop, err);
+	if (rc != 0 || stop || (r.held && !r.spilled))
+		goto out;
+	/* the rest (or all, for a ticket not held) in the history db */
 	rc = mdb_cursor_open(txn, s->history, &cur);
 	if (rc != 0) {
-		store_rd_end(s, txn);
-		free(ev);
-		return store_mdb_err(err, rc, "history");
+		rc = store_mdb_err(err, rc, "history");
+		goto out;
 	}
 	k.mv_size = pl;
 	k.mv_data = pk;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && !stop;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (k.mv_size != pl + 8 || memcmp(k.mv_data, pk, pl) != 0)
 			break;
-		if (v.mv_size != LD_NODE_MAX + 8 ||
-		    mdb_get(txn, s->events, &v, &ev_v) != 0 ||
-		    codec_event_decode(ev_v.mv_data, ev_v.mv_size, ev, NULL)
-		    != 0) {
-			rc = err_set(err, LD_ECORRUPT, "history of %s names an "
-			    "event that is missing or damaged", id);
+		if (v.mv_size != STORE_HIST_ENTRY) {
+			rc = err_set(err, LD_ECORRUPT, "history of %s: a "
+			    "damaged entry", id);
 			goto out;
 		}
+		if ((rc = store_hist_one(s, txn, id, v.mv_data, ev, cb, arg,
+		    &stop, err)) != 0)
+			goto out;
 		n++;
-		if (cb(ev, arg) != 0)
-			break;
 	}
-	rc = n > 0 ? LD_OK : err_set(err, LD_ENOTFOUND, "no ticket %s", id);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	else if (rc != 0)
+		rc = store_mdb_err(err, rc, "history");
 out:
-	mdb_cursor_close(cur);
+	if (rc == 0 && n == 0)
+		rc = err_set(err, LD_ENOTFOUND, "no ticket %s", id);
+	if (cur != NULL)
+		mdb_cursor_close(cur);
 	store_rd_end(s, txn);
 	free(ev);
 	return rc;

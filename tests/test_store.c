@@ -123,7 +123,9 @@ t_ids_and_seqs(void **state)
 
 struct hist {
 	int n;
-	enum ld_event_kind kinds[16];
+	int stop_at;		/* stop after this many (0: never) */
+	enum ld_event_kind kinds[64];
+	uint64_t seqs[64];
 };
 
 static int
@@ -131,10 +133,116 @@ hist_cb(const struct ld_event *ev, void *arg)
 {
 	struct hist *h = arg;
 
-	if (h->n < 16)
+	if (h->n < 64) {
 		h->kinds[h->n] = ev->kind;
+		h->seqs[h->n] = ev->seq;
+	}
 	h->n++;
-	return 0;
+	return h->stop_at != 0 && h->n >= h->stop_at;
+}
+
+/* The record of ticket id (store_int.h) in *r, read in a fresh txn. */
+static void
+get_rec(struct ld_store *s, const char *id, struct store_rec *r)
+{
+	MDB_txn *txn;
+	struct ld_err err;
+
+	assert_int_equal(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(store_txn_get_rec(s, txn, id, r, &err), 0);
+	mdb_txn_abort(txn);	/* r's pointers are not used after */
+}
+
+/* Entries of the history database that belong to ticket id. */
+static int
+hist_db_count(struct ld_store *s, const char *id)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k = { strlen(id) + 1, (void *)id }, v;
+	int n = 0, rc;
+
+	assert_int_equal(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_cursor_open(txn, s->history, &c), 0);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != strlen(id) + 1 + 8 ||
+		    memcmp(k.mv_data, id, strlen(id) + 1) != 0)
+			break;
+		n++;
+	}
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	return n;
+}
+
+/* A ticket of more events than its record holds: the first
+ * STORE_HIST_INLINE in the record, the rest in the history database, read
+ * back as one history in the order applied (also when the reader stops
+ * early, on either side of the seam); the replay agrees. */
+static void
+t_history_long(void **state)
+{
+	struct fx *f = *state;
+	struct ld_event *e = malloc(sizeof(*e));
+	struct hist h = { 0 };
+	struct store_rec r;
+	struct ld_err err;
+	char id[32], id2[32];
+	int n = 0;
+
+	tg_created(e, "XA", T0, "13912345678");
+	assert_int_equal(commit1(f->s, e, T0, &err), 0);
+	strcpy(id, e->ticket);
+	n++;
+	tg_dispatched(e, "XA", T0 + 1000, id, 1, "unicom");
+	assert_int_equal(commit1(f->s, e, T0, &err), 0);
+	n++;
+	tg_wo_event(e, LD_EV_SIGNED, "XA", T0 + 2000, id, 1);
+	assert_int_equal(commit1(f->s, e, T0 + 2000, &err), 0);
+	n++;
+	/* another ticket's events in between: not in this history */
+	lifecycle(f->s, "XA", T0 + 2500, id2);
+	for (int i = 0; i < 37; i++, n++) {
+		tg_wo_event(e, LD_EV_PROGRESS, "XA", T0 + 3000 + i, id, 1);
+		assert_int_equal(commit1(f->s, e, T0 + 3000 + i, &err), 0);
+	}
+	tg_wo_event(e, LD_EV_COMPLETED, "XA", T0 + 3 * TG_HOUR, id, 1);
+	assert_int_equal(commit1(f->s, e, T0 + 3 * TG_HOUR, &err), 0);
+	n++;
+	assert_int_equal(n, 41);
+
+	get_rec(f->s, id, &r);
+	assert_true(r.held);
+	assert_true(r.spilled);
+	assert_int_equal(r.n_hist, STORE_HIST_INLINE);
+	assert_int_equal(hist_db_count(f->s, id), n - STORE_HIST_INLINE);
+	get_rec(f->s, id2, &r);
+	assert_false(r.spilled);
+	assert_int_equal(r.n_hist, 4);
+	assert_int_equal(hist_db_count(f->s, id2), 0);
+
+	assert_int_equal(store_history(f->s, id, hist_cb, &h, &err), 0);
+	assert_int_equal(h.n, n);
+	assert_int_equal(h.kinds[0], LD_EV_TICKET_CREATED);
+	assert_int_equal(h.kinds[1], LD_EV_DISPATCHED);
+	assert_int_equal(h.kinds[2], LD_EV_SIGNED);
+	for (int i = 3; i < n - 1; i++)
+		assert_int_equal(h.kinds[i], LD_EV_PROGRESS);
+	assert_int_equal(h.kinds[n - 1], LD_EV_COMPLETED);
+	for (int i = 1; i < n; i++)	/* in the order applied */
+		assert_true(h.seqs[i] > h.seqs[i - 1]);
+	assert_int_equal(h.seqs[3], h.seqs[2] + 5);	/* id2's 4 between */
+	/* a reader that stops in the record, or past the seam */
+	for (int stop = 1; stop <= n; stop += 15) {
+		struct hist h2 = { .stop_at = stop };
+
+		assert_int_equal(store_history(f->s, id, hist_cb, &h2, &err), 0);
+		assert_int_equal(h2.n, stop);
+	}
+	if (store_rebuild(f->s, false, &err) != 0)
+		fail_msg("rebuild: %s", err.msg);
+	free(e);
 }
 
 /* A ticket's whole history, in the order applied; other tickets' events
@@ -408,9 +516,22 @@ t_rebuild(void **state)
 	t->wo[0].urges = 5;
 	int len = codec_ticket_encode(t, buf, sizeof(buf), &err);
 	assert_true(len > 0);
-	MDB_val k = { strlen(t->id), t->id }, v = { (size_t)len, buf };
+	/* a well-formed record (store_int.h): head, view, same history */
+	uint8_t *rec = malloc(STORE_REC_MAX);
+	struct store_rec r;
+	MDB_val k = { strlen(t->id), t->id }, v;
 	assert_int_equal(mdb_txn_begin(f->s->env, NULL, 0, &txn), 0);
+	assert_int_equal(store_txn_get_rec(f->s, txn, t->id, &r, &err), 0);
+	assert_true(r.held && !r.spilled && r.n_hist == 4);
+	rec[0] = 0;
+	rec[1] = (uint8_t)(len >> 8);
+	rec[2] = (uint8_t)len;
+	memcpy(rec + 3, buf, (size_t)len);
+	memcpy(rec + 3 + len, r.hist, r.n_hist * STORE_HIST_ENTRY);
+	v.mv_size = 3 + (size_t)len + r.n_hist * STORE_HIST_ENTRY;
+	v.mv_data = rec;
 	assert_int_equal(mdb_put(txn, f->s->tickets, &k, &v, 0), 0);
+	free(rec);
 	assert_int_equal(mdb_txn_commit(txn), 0);
 
 	assert_int_equal(store_rebuild(f->s, false, &err), LD_ECORRUPT);
@@ -466,6 +587,86 @@ t_migrate_from_1(void **state)
 	store_close(f->s);
 	o.migrate = false;
 	assert_int_equal(store_open(&f->s, &o, &err), 0);
+}
+
+/* A store of schema 4, whose ticket records were the view alone and
+ * whose histories were all in the history database: refused, then
+ * migrated; the records and histories are what the write path makes. */
+static void
+t_migrate_from_4(void **state)
+{
+	struct fx *f = *state;
+	struct ld_store_opts o = { .dir = f->dir, .node = "XA", .no_sync = true };
+	struct ld_store *s2 = NULL;
+	struct hist h = { 0 };
+	struct store_rec r;
+	struct ld_err err;
+	char id[2][32];
+	uint8_t ver[4] = { 0, 0, 0, 4 }, *view = malloc(LD_VIEW_MAX);
+	MDB_val sk = { 6, (void *)"schema" }, sv = { 4, ver };
+	MDB_txn *txn;
+
+	lifecycle(f->s, "XA", T0, id[0]);
+	lifecycle(f->s, "XA", T0 + 60000, id[1]);
+	assert_int_equal(mdb_txn_begin(f->s->env, NULL, 0, &txn), 0);
+	for (int i = 0; i < 2; i++) {
+		MDB_val k = { strlen(id[i]), id[i] }, v;
+
+		assert_int_equal(store_txn_get_rec(f->s, txn, id[i], &r, &err),
+		    0);
+		memcpy(view, r.view, r.view_len);
+		v.mv_size = r.view_len;
+		v.mv_data = view;
+		assert_int_equal(mdb_put(txn, f->s->tickets, &k, &v, 0), 0);
+	}
+	assert_int_equal(mdb_put(txn, f->s->meta, &sk, &sv, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(store_open(&s2, &o, &err), LD_ESCHEMA);
+	assert_non_null(strstr(err.msg, "schema version 4"));
+	o.migrate = true;
+	assert_int_equal(store_open(&f->s, &o, &err), 0);
+	get_rec(f->s, id[1], &r);
+	assert_true(r.held && !r.spilled);
+	assert_int_equal(r.n_hist, 4);
+	assert_int_equal(store_history(f->s, id[1], hist_cb, &h, &err), 0);
+	assert_int_equal(h.n, 4);
+	assert_int_equal(h.kinds[3], LD_EV_COMPLETED);
+	assert_int_equal(store_rebuild(f->s, false, &err), 0);
+	free(view);
+}
+
+/* A record too short for its head, or whose view length runs past its
+ * end: the ticket is damaged (said so), the store goes on; the rebuild
+ * from the log repairs it. */
+static void
+t_damaged_record(void **state)
+{
+	struct fx *f = *state;
+	struct ld_ticket *t = malloc(sizeof(*t));
+	struct ld_err err;
+	char id[32];
+	uint8_t bad[2][8] = { { 0, 1 }, { 0, 0x7f, 0xff, 0x81 } };
+	size_t blen[2] = { 2, 4 };
+	MDB_txn *txn;
+
+	lifecycle(f->s, "XA", T0, id);
+	for (int i = 0; i < 2; i++) {
+		MDB_val k = { strlen(id), id }, v = { blen[i], bad[i] };
+
+		assert_int_equal(mdb_txn_begin(f->s->env, NULL, 0, &txn), 0);
+		assert_int_equal(mdb_put(txn, f->s->tickets, &k, &v, 0), 0);
+		assert_int_equal(mdb_txn_commit(txn), 0);
+		assert_int_equal(store_get_ticket(f->s, id, t, &err),
+		    LD_ECORRUPT);
+		assert_non_null(strstr(err.msg, "damaged"));
+		assert_non_null(strstr(err.msg, id));
+		assert_int_equal(store_rebuild(f->s, true, &err), LD_ECORRUPT);
+		assert_int_equal(store_get_ticket(f->s, id, t, &err), 0);
+		assert_int_equal(t->state, LD_TS_COMPLETED);
+	}
+	free(t);
 }
 
 static void
@@ -809,6 +1010,46 @@ t_sparse_kept_meta(void **state)
 		if (store_rebuild(f->s, false, &err) != 0)
 			fail_msg("rebuild: %s", err.msg);
 	}
+	/* histories: the kept event is in its ticket's; the announcement
+	 * about a ticket not held is one of its own, and stays first when the
+	 * ticket comes to be held (its record starts spilled) */
+	{
+		struct hist h = { 0 };
+		struct store_rec r;
+
+		assert_int_equal(store_history(f->s, "LY-2011-000005", hist_cb,
+		    &h, &err), 0);
+		assert_int_equal(h.n, 2);
+		assert_int_equal(h.kinds[0], LD_EV_TICKET_CREATED);
+		assert_int_equal(h.kinds[1], LD_EV_SIGNED);
+		assert_int_equal(h.seqs[1], 8);
+		memset(&h, 0, sizeof(h));
+		assert_int_equal(store_history(f->s, "LY-2011-000099", hist_cb,
+		    &h, &err), 0);
+		assert_int_equal(h.n, 1);
+		assert_int_equal(h.kinds[0], LD_EV_ANNOUNCED);
+
+		tg_created(e, "LY", T0 + 3000, "13900000099");
+		snprintf(e->ticket, sizeof(e->ticket), "LY-2011-000099");
+		e->seq = 10;
+		memset(&it, 0, sizeof(it));
+		it.ev = e;
+		it.sparse = true;
+		assert_int_equal(store_commit(f->s, &it, 1, T0 + 3000, &err), 0);
+		assert_int_equal(it.rc, 0);
+		get_rec(f->s, "LY-2011-000099", &r);
+		assert_true(r.held);
+		assert_true(r.spilled);
+		assert_int_equal(r.n_hist, 0);
+		memset(&h, 0, sizeof(h));
+		assert_int_equal(store_history(f->s, "LY-2011-000099", hist_cb,
+		    &h, &err), 0);
+		assert_int_equal(h.n, 2);
+		assert_int_equal(h.kinds[0], LD_EV_ANNOUNCED);
+		assert_int_equal(h.kinds[1], LD_EV_TICKET_CREATED);
+		if (store_rebuild(f->s, false, &err) != 0)
+			fail_msg("rebuild: %s", err.msg);
+	}
 	free(e);
 }
 
@@ -820,6 +1061,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_sparse_kept_meta, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_ids_and_seqs, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_history_long, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_migrate_from_4, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_damaged_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_refusal_keeps_seq, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_remote_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_indexes_counters, setup, teardown),
