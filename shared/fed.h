@@ -124,11 +124,54 @@ bool fed_in_subtree(const struct ld_topo *t, int a, int root);
 /* The same by ids; false for ids the topology does not know. */
 bool fed_id_in_subtree(const struct ld_topo *t, const char *id, int root);
 
+/* What fed_concerns asks of an event: its kind, origin, ticket, the area
+ * of an announcement and the node of a transfer. */
+struct fed_ev_scope {
+	enum ld_event_kind kind;
+	char origin[LD_NODE_MAX + 1];
+	char ticket[LD_TICKET_MAX + 1];
+	char area[LD_ID_MAX + 1];	/* "" when the event names none */
+	char node[LD_NODE_MAX + 1];
+};
+/* ... and of the view of its ticket. */
+struct fed_tk_scope {
+	char area[LD_ID_MAX + 1];
+	char owner[LD_NODE_MAX + 1];
+	char transfer_to[LD_NODE_MAX + 1];
+};
+void fed_ev_scope_of(struct fed_ev_scope *s, const struct ld_event *ev);
+void fed_tk_scope_of(struct fed_tk_scope *s, const struct ld_ticket *t);
+
 /* Does the event (held by the parent, with the parent's current view of
- * its ticket t; t may be NULL for a call event) go down to child?
- * docs/federation.md §2. */
+ * its ticket t; t may be NULL for a call event or a ticket not held) go
+ * down to child?  docs/federation.md §2. */
+bool fed_concerns_scope(const struct ld_topo *top, int child,
+    const struct fed_ev_scope *ev, const struct fed_tk_scope *t);
 bool fed_concerns(const struct ld_topo *top, int child,
     const struct ld_event *ev, const struct ld_ticket *t);
+
+/* ---- the down scan's cache (fed_cache.c) -------------------------------- */
+
+/*
+ * The parent scans its applied order once per child and pull; each entry
+ * would be decoded, and its ticket's view read, once per child.  The
+ * cache keeps an entry's scope by apply index (an applied entry never
+ * changes) and a ticket's view scope with the apply index of the snapshot
+ * it was read in, good while nothing was applied since: the answers are
+ * those of reading afresh.
+ */
+struct fed_cache;
+struct fed_cache *fed_cache_new(void);
+void fed_cache_free(struct fed_cache *c);
+/* The scope of the entry at apply index idx (bytes: the encoded event),
+ * decoded into scratch on a miss; NULL when it does not decode. */
+const struct fed_ev_scope *fed_cache_event(struct fed_cache *c, uint64_t idx,
+    const uint8_t *bytes, size_t len, struct ld_event *scratch);
+/* The view scope of ticket id when the store's last apply index is last
+ * (read into scratch on a miss); NULL when the ticket is not held. */
+const struct fed_tk_scope *fed_cache_ticket(struct fed_cache *c,
+    struct ld_store *s, const char *id, uint64_t last,
+    struct ld_ticket *scratch);
 
 /* ---- links (fed_link.c) ------------------------------------------------- */
 

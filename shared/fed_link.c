@@ -96,6 +96,7 @@ struct fed {
 	struct fed_msg *in;	/* the message being read */
 	struct ld_event *ev;	/* scratch */
 	struct ld_ticket *tk;	/* scratch: the view of the ticket */
+	struct fed_cache *cache;	/* the down scan's (fed_cache.c) */
 	int64_t log_second;
 	int log_lines;
 	struct fed_q reqs[FED_QUEUE_MAX], reps[FED_QUEUE_MAX];
@@ -281,8 +282,7 @@ struct fed_down {
 	int child;
 	uint64_t to;		/* last applied index examined */
 	size_t examined;
-	char last_ticket[LD_TICKET_MAX + 1];	/* f->tk holds its view */
-	bool have_view;
+	uint64_t last;		/* the store's last apply index at the start */
 	bool full;
 	bool hist_full;		/* a ticket's history did not fit */
 };
@@ -312,25 +312,24 @@ fed_down_entry(uint64_t idx, const char *origin, uint64_t seq,
 {
 	struct fed_down *d = arg;
 	struct fed *f = d->f;
-	struct ld_event *ev = f->ev;
+	const struct fed_ev_scope *ev;
+	const struct fed_tk_scope *tk = NULL;
 	size_t mark_ev = f->n_ev, mark_off = f->arena_off;
 
 	(void)seq;
 	if (d->examined++ == FED_DOWN_EXAMINE)
 		return 1;
+	/* each entry decoded, and each ticket's view read, once for all
+	 * the children (fed_cache.c) */
 	if (fed_id_in_subtree(f->t, origin, d->child) ||
-	    codec_event_decode(bytes, len, ev, NULL) != 0) {
+	    (ev = fed_cache_event(f->cache, idx, bytes, len, f->ev)) == NULL) {
 		d->to = idx;	/* the child has it, or it is not ours to send */
 		return 0;
 	}
-	if (event_kinds[ev->kind].ticket && ev->ticket[0] &&
-	    (!d->have_view || strcmp(d->last_ticket, ev->ticket) != 0)) {
-		d->have_view = store_get_ticket(f->s, ev->ticket, f->tk,
-		    NULL) == 0;
-		snprintf(d->last_ticket, sizeof(d->last_ticket), "%s",
-		    ev->ticket);
-	}
-	if (fed_concerns(f->t, d->child, ev, d->have_view ? f->tk : NULL)) {
+	if (event_kinds[ev->kind].ticket && ev->ticket[0])
+		tk = fed_cache_ticket(f->cache, f->s, ev->ticket, d->last,
+		    f->tk);
+	if (fed_concerns_scope(f->t, d->child, ev, tk)) {
 		int full = 0;
 
 		if (ev->kind == LD_EV_TRANSFER_REQUESTED &&
@@ -380,6 +379,7 @@ fed_answer_pull_down(struct fed *f, struct fed_link *l, uint64_t from,
 	struct ld_err err;
 	uint64_t last = store_applied_last(f->s);
 
+	d.last = last;
 	f->n_ev = 0;
 	f->arena_off = 0;
 	l->lag_out = last > from ? last - from : 0;
@@ -1196,7 +1196,8 @@ fed_open(struct fed **out, void *zctx, const struct ld_topo *t, int self,
 	f->in = malloc(sizeof(*f->in));
 	f->ev = malloc(sizeof(*f->ev));
 	f->tk = malloc(sizeof(*f->tk));
-	if (!f->out || !f->arena || !f->in || !f->ev || !f->tk) {
+	f->cache = fed_cache_new();
+	if (!f->out || !f->arena || !f->in || !f->ev || !f->tk || !f->cache) {
 		fed_close(f);
 		return err_set(err, LD_ENOMEM, "fed: out of memory");
 	}
@@ -1246,6 +1247,7 @@ fed_close(struct fed *f)
 	free(f->in);
 	free(f->ev);
 	free(f->tk);
+	fed_cache_free(f->cache);
 	free(f);
 }
 

@@ -5,6 +5,7 @@
 #include "fed.h"
 #include "ticket.h"
 
+#include <stdio.h>
 #include <string.h>
 
 bool
@@ -51,9 +52,28 @@ fed_area_node(const struct ld_topo *t, const char *area)
 	return a >= 0 ? t->areas[a].node : -1;
 }
 
+void
+fed_ev_scope_of(struct fed_ev_scope *s, const struct ld_event *ev)
+{
+	s->kind = ev->kind;
+	snprintf(s->origin, sizeof(s->origin), "%s", ev->origin);
+	snprintf(s->ticket, sizeof(s->ticket), "%s", ev->ticket);
+	snprintf(s->area, sizeof(s->area), "%s", event_has(ev, LD_F_AREA) ?
+	    ev->area : "");
+	snprintf(s->node, sizeof(s->node), "%s", ev->node);
+}
+
+void
+fed_tk_scope_of(struct fed_tk_scope *s, const struct ld_ticket *t)
+{
+	snprintf(s->area, sizeof(s->area), "%s", t->area);
+	snprintf(s->owner, sizeof(s->owner), "%s", t->owner);
+	snprintf(s->transfer_to, sizeof(s->transfer_to), "%s", t->transfer_to);
+}
+
 bool
-fed_concerns(const struct ld_topo *top, int child, const struct ld_event *ev,
-    const struct ld_ticket *t)
+fed_concerns_scope(const struct ld_topo *top, int child,
+    const struct fed_ev_scope *ev, const struct fed_tk_scope *t)
 {
 	int n;
 
@@ -65,7 +85,7 @@ fed_concerns(const struct ld_topo *top, int child, const struct ld_event *ev,
 	if (!event_kinds[ev->kind].ticket || ev->ticket[0] == '\0')
 		return false;	/* calls count where they were taken */
 	/* an announcement about an area of the child's, whoever's ticket */
-	if (ev->kind == LD_EV_ANNOUNCED && event_has(ev, LD_F_AREA) &&
+	if (ev->kind == LD_EV_ANNOUNCED && ev->area[0] != '\0' &&
 	    (n = fed_area_node(top, ev->area)) >= 0 &&
 	    fed_in_subtree(top, n, child))
 		return true;
@@ -84,4 +104,17 @@ fed_concerns(const struct ld_topo *top, int child, const struct ld_event *ev,
 	/* a transfer to the child's subtree, even once answered */
 	return ev->kind == LD_EV_TRANSFER_REQUESTED &&
 	    fed_id_in_subtree(top, ev->node, child);
+}
+
+bool
+fed_concerns(const struct ld_topo *top, int child, const struct ld_event *ev,
+    const struct ld_ticket *t)
+{
+	struct fed_ev_scope es;
+	struct fed_tk_scope ts;
+
+	fed_ev_scope_of(&es, ev);
+	if (t != NULL)
+		fed_tk_scope_of(&ts, t);
+	return fed_concerns_scope(top, child, &es, t != NULL ? &ts : NULL);
 }

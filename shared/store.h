@@ -177,6 +177,10 @@ uint64_t store_meta_u64(struct ld_store *s, const char *key);
 /* Reads: each runs in its own read-only snapshot. */
 int store_get_ticket(struct ld_store *s, const char *id, struct ld_ticket *t,
     struct ld_err *err);
+/* store_get_ticket, and in *at the last apply index of the snapshot it was
+ * read in (the view holds every event up to it). */
+int store_get_ticket_at(struct ld_store *s, const char *id,
+    struct ld_ticket *t, uint64_t *at, struct ld_err *err);
 int store_get_event(struct ld_store *s, const char *origin, uint64_t seq,
     struct ld_event *ev, struct ld_err *err);
 /* Visit the events of ticket id in the order they were applied here (its

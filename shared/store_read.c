@@ -32,9 +32,32 @@ store_rd_begin(struct ld_store *s, MDB_txn **txn, struct ld_err *err)
 	return rc == 0 ? LD_OK : store_mdb_err(err, rc, "read");
 }
 
+/* The last apply index in txn's snapshot (0: none). */
+static uint64_t
+store_txn_applied_last(struct ld_store *s, MDB_txn *txn)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint64_t last = 0;
+
+	if (mdb_cursor_open(txn, s->applied, &cur) == 0) {
+		if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
+			last = views_get_u64(k.mv_data);
+		mdb_cursor_close(cur);
+	}
+	return last;
+}
+
 int
 store_get_ticket(struct ld_store *s, const char *id, struct ld_ticket *t,
     struct ld_err *err)
+{
+	return store_get_ticket_at(s, id, t, NULL, err);
+}
+
+int
+store_get_ticket_at(struct ld_store *s, const char *id, struct ld_ticket *t,
+    uint64_t *at, struct ld_err *err)
 {
 	MDB_txn *txn;
 	int rc;
@@ -47,6 +70,8 @@ store_get_ticket(struct ld_store *s, const char *id, struct ld_ticket *t,
 	rc = store_txn_get_view(s, txn, id, t, err);
 	if (rc == 0)
 		rc = store_txn_get_details(s, txn, id, t, err);
+	if (at != NULL)
+		*at = store_txn_applied_last(s, txn);
 	store_rd_end(s, txn);
 	if (rc == 0 && t->state == LD_TS_NONE)
 		rc = err_set(err, LD_ENOTFOUND, "no ticket %s", id);
@@ -262,17 +287,11 @@ uint64_t
 store_applied_last(struct ld_store *s)
 {
 	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	uint64_t last = 0;
+	uint64_t last;
 
 	if (store_rd_txn(s, &txn) != 0)
 		return 0;
-	if (mdb_cursor_open(txn, s->applied, &cur) == 0) {
-		if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
-			last = views_get_u64(k.mv_data);
-		mdb_cursor_close(cur);
-	}
+	last = store_txn_applied_last(s, txn);
 	store_rd_end(s, txn);
 	return last;
 }
