@@ -21,7 +21,8 @@
  *             (the rest of a ticket's history: its events after the
  *             first 32, and those of a ticket not held here, e.g. another
  *             node's announcement about one of our areas)
- *   by_state  state u8 | ticket id NUL  ->  ""
+ *   by_state  state u8 | ticket id NUL  ->  "" (open tickets only: new,
+ *             dispatched, in progress, returned; views_state_open)
  *   by_unit   unit NUL | due u64 BE | ticket id NUL | wo u8  ->  ""
  *             (open work orders only: the unit's queue, soonest first;
  *             due is the deadline to sign for while that is unsigned and
@@ -75,7 +76,7 @@
 #include "event.h"
 #include "ticket.h"
 
-#define LD_STORE_SCHEMA 5
+#define LD_STORE_SCHEMA 6
 
 struct ld_store;
 
@@ -310,7 +311,8 @@ void store_counter_sums(struct ld_store *s, uint32_t day_from,
 /* Tickets not completed now (NEW, DISPATCHED, IN_PROGRESS, RETURNED):
  * the article's "in progress" (正在办理). */
 uint64_t store_count_open(struct ld_store *s);
-/* Number of tickets in state st now (from by_state). */
+/* Number of tickets in open state st now (from by_state, which holds
+ * open tickets only: 0 for any other state). */
 uint64_t store_count_state(struct ld_store *s, enum ld_ticket_state st);
 
 /* Visit the keys of index db ("by_state", "by_unit", ...) that start with

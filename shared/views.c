@@ -50,6 +50,13 @@ views_due(int64_t ms)
 	return ms < 0 ? 0 : (uint64_t)ms;
 }
 
+bool
+views_state_open(enum ld_ticket_state st)
+{
+	return st == LD_TS_NEW || st == LD_TS_DISPATCHED ||
+	    st == LD_TS_IN_PROGRESS || st == LD_TS_RETURNED;
+}
+
 size_t
 views_index_keys(const struct ld_ticket *t, struct ld_ikey *out, size_t cap)
 {
@@ -60,11 +67,13 @@ views_index_keys(const struct ld_ticket *t, struct ld_ikey *out, size_t cap)
 	if (t->state == LD_TS_NONE)
 		return 0;
 
-	k = &out[n++];
-	memset(k, 0, sizeof(*k));
-	k->ix = LD_IX_STATE;
-	views_key_u8(k, t->state);
-	views_key_str(k, t->id);
+	if (views_state_open(t->state)) {	/* the only ones looked up */
+		k = &out[n++];
+		memset(k, 0, sizeof(*k));
+		k->ix = LD_IX_STATE;
+		views_key_u8(k, t->state);
+		views_key_str(k, t->id);
+	}
 
 	k = &out[n++];
 	memset(k, 0, sizeof(*k));

@@ -420,7 +420,8 @@ t_indexes_counters(void **state)
 	assert_int_equal(store_counter_sum(f->s, LD_C_COMPLETED, day, day), 2);
 	assert_int_equal(store_counter_sum(f->s, LD_C_TICKETS, day + 1, day + 1),
 	    0);
-	assert_int_equal(store_count_state(f->s, LD_TS_COMPLETED), 2);
+	/* by_state holds open tickets only: a completed one is not in it */
+	assert_int_equal(store_count_state(f->s, LD_TS_COMPLETED), 0);
 	assert_int_equal(store_count_state(f->s, LD_TS_IN_PROGRESS), 0);
 	assert_int_equal(store_count_open(f->s), 0);
 	uint64_t sums[LD_C__COUNT];
@@ -433,13 +434,22 @@ t_indexes_counters(void **state)
 	assert_int_equal(sums[LD_C_CALLS_IN], 0);
 	assert_int_equal(store_scan(f->s, "by_state", &st, 1, collect_cb, buf,
 	    &err), 0);
-	assert_string_equal(buf, "XA-2011-000001;XA-2011-000002;");
+	assert_string_equal(buf, "");
+	buf[0] = '\0';
+	assert_int_equal(store_scan(f->s, "by_state", "", 0, collect_cb, buf,
+	    &err), 0);
+	assert_string_equal(buf, "");	/* nothing open */
 	/* one open work order: it is in the unit's queue and has deadlines */
 	tg_dispatched(e, "XA", T0 + 5000, "XA-2011-000002", 2, "water");
 	assert_int_equal(commit1(f->s, e, T0 + 5000, &err), 0);
 	assert_int_equal(store_count_state(f->s, LD_TS_DISPATCHED), 0);
 	assert_int_equal(store_count_state(f->s, LD_TS_IN_PROGRESS), 1);
 	assert_int_equal(store_count_open(f->s), 1);
+	buf[0] = '\0';
+	st = LD_TS_IN_PROGRESS;
+	assert_int_equal(store_scan(f->s, "by_state", &st, 1, collect_cb, buf,
+	    &err), 0);
+	assert_string_equal(buf, "XA-2011-000002;");
 	buf[0] = '\0';
 	assert_int_equal(store_scan(f->s, "by_unit", "water", 6, collect_cb,
 	    buf, &err), 0);
@@ -589,9 +599,10 @@ t_migrate_from_1(void **state)
 	assert_int_equal(store_open(&f->s, &o, &err), 0);
 }
 
-/* A store of schema 4, whose ticket records were the view alone and
- * whose histories were all in the history database: refused, then
- * migrated; the records and histories are what the write path makes. */
+/* A store of schema 4, whose ticket records were the view alone, whose
+ * histories were all in the history database and whose by_state held
+ * every state: refused, then migrated; the records, histories and
+ * indexes are what the write path makes. */
 static void
 t_migrate_from_4(void **state)
 {
@@ -619,8 +630,18 @@ t_migrate_from_4(void **state)
 		v.mv_data = view;
 		assert_int_equal(mdb_put(txn, f->s->tickets, &k, &v, 0), 0);
 	}
+	{	/* schema 4 kept closed and completed tickets in by_state */
+		uint8_t bk[1 + 32];
+		MDB_val k = { 1 + strlen(id[0]) + 1, bk }, v = { 0, (void *)"" };
+
+		bk[0] = LD_TS_COMPLETED;
+		memcpy(bk + 1, id[0], strlen(id[0]) + 1);
+		assert_int_equal(mdb_put(txn, f->s->idx[LD_IX_STATE], &k, &v,
+		    0), 0);
+	}
 	assert_int_equal(mdb_put(txn, f->s->meta, &sk, &sv, 0), 0);
 	assert_int_equal(mdb_txn_commit(txn), 0);
+	assert_int_equal(store_count_state(f->s, LD_TS_COMPLETED), 1);
 	store_close(f->s);
 	f->s = NULL;
 	assert_int_equal(store_open(&s2, &o, &err), LD_ESCHEMA);
@@ -633,6 +654,7 @@ t_migrate_from_4(void **state)
 	assert_int_equal(store_history(f->s, id[1], hist_cb, &h, &err), 0);
 	assert_int_equal(h.n, 4);
 	assert_int_equal(h.kinds[3], LD_EV_COMPLETED);
+	assert_int_equal(store_count_state(f->s, LD_TS_COMPLETED), 0);
 	assert_int_equal(store_rebuild(f->s, false, &err), 0);
 	free(view);
 }
