@@ -282,7 +282,8 @@ struct fed_down {
 	int child;
 	uint64_t to;		/* last applied index examined */
 	size_t examined;
-	uint64_t last;		/* the store's last apply index at the start */
+	uint64_t last;		/* the store's last apply index at the start:
+				 * the scan stops there */
 	bool full;
 	bool hist_full;		/* a ticket's history did not fit */
 };
@@ -317,6 +318,12 @@ fed_down_entry(uint64_t idx, const char *origin, uint64_t seq,
 	size_t mark_ev = f->n_ev, mark_off = f->arena_off;
 
 	(void)seq;
+	/* not past the last index read before the scan: a view the cache
+	 * holds for that index must include every entry it judges (the
+	 * writer may commit while the scan runs; the next pull, or the
+	 * answer after that commit, goes on from here) */
+	if (idx > d->last)
+		return 1;
 	if (d->examined++ == FED_DOWN_EXAMINE)
 		return 1;
 	/* each entry decoded, and each ticket's view read, once for all

@@ -332,10 +332,12 @@ fail:
 }
 
 /* An older schema (1: before issue 6; 2: before issue 7; 3: before the
- * incidents' close counters) to this one: the
+ * incidents' close counters; 4: before the history in the ticket records;
+ * 5: before by_state of open tickets only) to this one: the
  * log (events, applied, meta) is the same; the views are rebuilt from it
  * (counters by node, unit counters, by_done, by_incident, by_plan,
- * announcements, the view format), then the schema record says so.  A
+ * announcements, the view format, the ticket records and the history,
+ * by_state), then the schema record says so.  A
  * crash in between leaves the old schema: the next --migrate does it
  * again. */
 static int
@@ -601,7 +603,7 @@ store_view_split(const MDB_val *v, struct store_rec *r)
 	if (v->mv_size < STORE_REC_HEAD || (p[0] & ~STORE_REC_SPILLED) != 0)
 		return -1;
 	vlen = (size_t)p[1] << 8 | p[2];
-	if (vlen > v->mv_size - STORE_REC_HEAD ||
+	if (vlen > STORE_VIEW_CAP || vlen > v->mv_size - STORE_REC_HEAD ||
 	    (v->mv_size - STORE_REC_HEAD - vlen) % STORE_HIST_ENTRY != 0)
 		return -1;
 	r->view = p + STORE_REC_HEAD;
@@ -610,6 +612,10 @@ store_view_split(const MDB_val *v, struct store_rec *r)
 	r->n_hist = (v->mv_size - STORE_REC_HEAD - vlen) / STORE_HIST_ENTRY;
 	r->spilled = (p[0] & STORE_REC_SPILLED) != 0;
 	r->held = true;
+	/* the write path puts at most STORE_HIST_INLINE entries, and at
+	 * least one unless the history went on elsewhere from the start */
+	if (r->n_hist > STORE_HIST_INLINE || (r->n_hist == 0 && !r->spilled))
+		return -1;
 	return 0;
 }
 

@@ -234,7 +234,7 @@ t_history_long(void **state)
 		assert_true(h.seqs[i] > h.seqs[i - 1]);
 	assert_int_equal(h.seqs[3], h.seqs[2] + 5);	/* id2's 4 between */
 	/* a reader that stops in the record, or past the seam */
-	for (int stop = 1; stop <= n; stop += 15) {
+	for (int stop = 1; stop <= n; stop++) {
 		struct hist h2 = { .stop_at = stop };
 
 		assert_int_equal(store_history(f->s, id, hist_cb, &h2, &err), 0);
@@ -630,6 +630,17 @@ t_migrate_from_4(void **state)
 		v.mv_data = view;
 		assert_int_equal(mdb_put(txn, f->s->tickets, &k, &v, 0), 0);
 	}
+	{	/* schema 4 kept every history entry in the history db */
+		uint8_t hk[32 + 8], hv[16] = { 'X', 'A' };
+		size_t idl = strlen(id[1]) + 1;
+		MDB_val k = { idl + 8, hk }, v = { 16, hv };
+
+		memcpy(hk, id[1], idl);
+		memset(hk + idl, 0, 8);
+		hk[idl + 7] = 5;
+		hv[15] = 5;
+		assert_int_equal(mdb_put(txn, f->s->history, &k, &v, 0), 0);
+	}
 	{	/* schema 4 kept closed and completed tickets in by_state */
 		uint8_t bk[1 + 32];
 		MDB_val k = { 1 + strlen(id[0]) + 1, bk }, v = { 0, (void *)"" };
@@ -652,8 +663,9 @@ t_migrate_from_4(void **state)
 	assert_true(r.held && !r.spilled);
 	assert_int_equal(r.n_hist, 4);
 	assert_int_equal(store_history(f->s, id[1], hist_cb, &h, &err), 0);
-	assert_int_equal(h.n, 4);
+	assert_int_equal(h.n, 4);	/* the old history db's entry is gone */
 	assert_int_equal(h.kinds[3], LD_EV_COMPLETED);
+	assert_int_equal(hist_db_count(f->s, id[1]), 0);
 	assert_int_equal(store_count_state(f->s, LD_TS_COMPLETED), 0);
 	assert_int_equal(store_rebuild(f->s, false, &err), 0);
 	free(view);
@@ -667,14 +679,33 @@ t_damaged_record(void **state)
 {
 	struct fx *f = *state;
 	struct ld_ticket *t = malloc(sizeof(*t));
+	struct ld_event *e = malloc(sizeof(*e));
 	struct ld_err err;
 	char id[32];
-	uint8_t bad[2][8] = { { 0, 1 }, { 0, 0x7f, 0xff, 0x81 } };
-	size_t blen[2] = { 2, 4 };
+	/* 0-2: a head too short; a view running past the end; an unknown
+	 * flag.  3, 4: the ticket's own good view with no history though not
+	 * spilled, and with more history than a record holds (33 entries) */
+	static uint8_t bad[5][STORE_REC_MAX];
+	size_t blen[5] = { 2, 4, 4 + 16 };
+	struct store_rec r;
 	MDB_txn *txn;
 
+	bad[0][1] = 1;
+	bad[1][1] = 0x7f, bad[1][2] = 0xff, bad[1][3] = 0x81;
+	bad[2][0] = 0x80, bad[2][2] = 1, bad[2][3] = 0x90;
 	lifecycle(f->s, "XA", T0, id);
-	for (int i = 0; i < 2; i++) {
+	assert_int_equal(mdb_txn_begin(f->s->env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(store_txn_get_rec(f->s, txn, id, &r, &err), 0);
+	blen[3] = STORE_REC_HEAD + r.view_len;
+	blen[4] = blen[3] + 33 * STORE_HIST_ENTRY;
+	for (int i = 3; i < 5; i++) {
+		memcpy(bad[i], r.view - STORE_REC_HEAD, blen[3]);
+		for (int j = 0; j < 33; j++)
+			memcpy(bad[i] + blen[3] + j * STORE_HIST_ENTRY, r.hist,
+			    STORE_HIST_ENTRY);
+	}
+	mdb_txn_abort(txn);
+	for (int i = 0; i < 5; i++) {
 		MDB_val k = { strlen(id), id }, v = { blen[i], bad[i] };
 
 		assert_int_equal(mdb_txn_begin(f->s->env, NULL, 0, &txn), 0);
@@ -684,10 +715,16 @@ t_damaged_record(void **state)
 		    LD_ECORRUPT);
 		assert_non_null(strstr(err.msg, "damaged"));
 		assert_non_null(strstr(err.msg, id));
+		/* an event on it is refused, saying so; the store goes on */
+		tg_wo_event(e, LD_EV_PROGRESS, "XA", T0 + 4 * TG_HOUR, id, 1);
+		assert_int_equal(commit1(f->s, e, T0 + 4 * TG_HOUR, &err),
+		    LD_ECORRUPT);
+		assert_non_null(strstr(err.msg, id));
 		assert_int_equal(store_rebuild(f->s, true, &err), LD_ECORRUPT);
 		assert_int_equal(store_get_ticket(f->s, id, t, &err), 0);
 		assert_int_equal(t->state, LD_TS_COMPLETED);
 	}
+	free(e);
 	free(t);
 }
 
