@@ -39,8 +39,12 @@
  *   wo.sign         unit (1 event)
  *   wo.complete     unit (1 event)
  *   ticket.report   operator: note, method phone (1 event)
- *   ticket.callback operator: method phone, satisfaction satisfied (1)
- *   ticket.close    operator (1 event)
+ *   ticket.callback operator: method phone, satisfaction satisfied, note
+ *                   (1 event)
+ *   ticket.close    operator: note (1 event)
+ *
+ * The texts (places, descriptions, results, callers, notes) are those of
+ * bench_work.h, which bench-pg stores too.
  *
  * Closed loop with 1, 8 and 64 clients (each sends its next request when
  * the reply to the previous one came), then, in the mixed workload only
@@ -59,6 +63,7 @@
  * docs/performance.md.
  */
 #include "bench.h"
+#include "bench_work.h"
 #include "client.h"
 #include "err.h"
 #include "event.h"
@@ -130,47 +135,6 @@ static const enum bench_op bench_lifecycle[] = { B_CREATE, B_SIGN,
 #define BENCH_LIFECYCLE_STEPS \
 	((int)(sizeof(bench_lifecycle) / sizeof(bench_lifecycle[0])))
 
-/* ---- realistic texts (UTF-8) -------------------------------------------- */
-
-static const char *const bench_places[] = {
-	"洛阳市洛龙区王城大道与关林路交叉口向南%u米人行道",
-	"洛阳市洛龙区开元大道%u号洛阳理工学院东门对面",
-	"洛阳市洛龙区通济街与太康路交叉口西北角%u米",
-	"洛阳市洛龙区龙门大道%u号市民之家公交站旁",
-};
-#define BENCH_NPLACES (sizeof(bench_places) / sizeof(bench_places[0]))
-
-static const char *const bench_texts[] = {
-	"人行道上一个联通井盖破损下陷，井口边缘松动，晚上路灯昏暗看不清，"
-	"刚才有一位老人踩空险些摔倒，附近是学校，学生上下学人很多，"
-	"请联通公司尽快派人更换井盖并设置警示标志。",
-	"路口东侧的联通通信井盖丢失，只剩一个黑洞洞的井口，市民已经临时放了"
-	"几块砖头提醒，但车辆经过时很危险，电动车晚上根本看不见，"
-	"请相关单位马上处理，避免发生事故。",
-	"公交站旁边的联通井盖被车压碎了，碎片掉进井里，井口露出一半，"
-	"等车的人很多，还有推婴儿车的家长，非常不安全，"
-	"希望尽快修好，修好前先围起来。",
-	"小区门口的联通井盖翘起来了，一踩就响，边上裂开一道缝，"
-	"下雨天积水看不见，已经有人崴了脚，物业说不归他们管，"
-	"请联通公司来看看，尽快更换。",
-};
-#define BENCH_NTEXTS (sizeof(bench_texts) / sizeof(bench_texts[0]))
-
-static const char *const bench_results[] = {
-	"抢修人员已到达现场，更换了新的复合材料防盗井盖并加固井圈，清理了井内"
-	"碎片，现场警示标志已撤除，道路恢复正常通行，同时对周边五个联通井盖"
-	"进行了排查，未发现其他隐患。",
-	"已补装新井盖并用水泥重新固定井座，经过车辆碾压测试无松动，现场已"
-	"清理完毕，已电话告知报警市民处理结果，市民表示满意。",
-};
-#define BENCH_NRESULTS (sizeof(bench_results) / sizeof(bench_results[0]))
-
-static const char *const bench_callers[] = { "王先生", "李女士", "张师傅",
-	"刘阿姨", "陈先生", "杨女士", "赵大爷", "黄女士" };
-#define BENCH_NCALLERS (sizeof(bench_callers) / sizeof(bench_callers[0]))
-
-#define BENCH_SIGN_NOTE "已签收，抢修班组正在赶往现场。"
-#define BENCH_REPORT_NOTE "已电话告知市民处理结果：井盖已更换，道路恢复通行。"
 
 /* ---- configuration and results ------------------------------------------ */
 
@@ -556,30 +520,30 @@ bench_build(struct ld_request *r, int op, const char *ticket, bool list_open,
 			snprintf(phone, sizeof(phone), "139%08u",
 			    (unsigned)((x >> 8) % 100000000));
 		snprintf(place, sizeof(place),
-		    bench_places[(x >> 40) % BENCH_NPLACES],
+		    bench_work_places[(x >> 40) % bench_work_n_places],
 		    (unsigned)((x >> 20) % 300 + 1));
 		event_set_str(&r->args, LD_F_CALLER,
-		    bench_callers[(x >> 44) % BENCH_NCALLERS]);
+		    bench_work_callers[(x >> 44) % bench_work_n_callers]);
 		event_set_str(&r->args, LD_F_PHONE, phone);
 		event_set_str(&r->args, LD_F_PLACE, place);
 		event_set_str(&r->args, LD_F_AREA, BENCH_AREA);
 		event_set_str(&r->args, LD_F_CATEGORY, BENCH_CATEGORY);
 		event_set_uint(&r->args, LD_F_URGENCY, BENCH_URGENCY);
 		event_set_str(&r->args, LD_F_TEXT,
-		    bench_texts[(x >> 48) % BENCH_NTEXTS]);
+		    bench_work_texts[(x >> 48) % bench_work_n_texts]);
 		break;
 	case B_SIGN:
 		bench_rq(r, LD_OP_WO_SIGN);
 		bench_rq_ticket(r, ticket);
 		event_set_uint(&r->args, LD_F_WO, 1);
-		event_set_str(&r->args, LD_F_NOTE, BENCH_SIGN_NOTE);
+		event_set_str(&r->args, LD_F_NOTE, BENCH_WORK_SIGN_NOTE);
 		break;
 	case B_COMPLETE:
 		bench_rq(r, LD_OP_WO_COMPLETE);
 		bench_rq_ticket(r, ticket);
 		event_set_uint(&r->args, LD_F_WO, 1);
 		event_set_str(&r->args, LD_F_RESULT,
-		    bench_results[(x >> 40) % BENCH_NRESULTS]);
+		    bench_work_results[(x >> 40) % bench_work_n_results]);
 		break;
 	case B_SHOW:
 		bench_rq(r, LD_OP_TICKET_SHOW);
@@ -602,7 +566,7 @@ bench_build(struct ld_request *r, int op, const char *ticket, bool list_open,
 	case B_REPORT:
 		bench_rq(r, LD_OP_TICKET_REPORT);
 		bench_rq_ticket(r, ticket);
-		event_set_str(&r->args, LD_F_NOTE, BENCH_REPORT_NOTE);
+		event_set_str(&r->args, LD_F_NOTE, BENCH_WORK_REPORT_NOTE);
 		event_set_uint(&r->args, LD_F_METHOD, LD_METHOD_PHONE);
 		break;
 	case B_CALLBACK:
@@ -610,10 +574,12 @@ bench_build(struct ld_request *r, int op, const char *ticket, bool list_open,
 		bench_rq_ticket(r, ticket);
 		event_set_uint(&r->args, LD_F_METHOD, LD_METHOD_PHONE);
 		event_set_uint(&r->args, LD_F_SATISFACTION, LD_SAT_SATISFIED);
+		event_set_str(&r->args, LD_F_NOTE, BENCH_WORK_CALLBACK_NOTE);
 		break;
 	default:
 		bench_rq(r, LD_OP_TICKET_CLOSE);
 		bench_rq_ticket(r, ticket);
+		event_set_str(&r->args, LD_F_NOTE, BENCH_WORK_CLOSE_NOTE);
 		break;
 	}
 }

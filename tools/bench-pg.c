@@ -57,8 +57,8 @@
  *   callback  ticket called_back (satisfied) + event + callbacks, satisfied
  *   close     ticket closed + event + closed
  *
- * with the texts of bench-node (Chinese place, description, note,
- * result).  Each UPDATE checks the state it moves from and must change
+ * with the texts bench-node sends (bench_work.h: Chinese place,
+ * description, notes, result).  Each UPDATE checks the state it moves from and must change
  * one row (else the step counts as failed: what our state machine would
  * refuse).  Prepared statements (PQprepare), run with PQexecPrepared one
  * round trip each; --pipeline sends a step's statements in one libpq
@@ -77,6 +77,7 @@
  * counted, and makes the exit status 1; nothing is asserted about time.
  */
 #include "bench.h"
+#include "bench_work.h"
 #include "err.h"
 #include "event.h"
 #include "store.h"
@@ -157,50 +158,6 @@ static const char pg_conf[] =
 static const char pg_shown[] = "{fsync,synchronous_commit,full_page_writes,"
     "wal_sync_method,shared_buffers,max_connections,wal_buffers,wal_level,"
     "max_wal_size,checkpoint_timeout,commit_siblings,autovacuum}";
-
-/* ---- the texts of bench-node's workload (UTF-8), so rows are alike ------ */
-
-static const char *const pg_places[] = {
-	"洛阳市洛龙区王城大道与关林路交叉口向南%u米人行道",
-	"洛阳市洛龙区开元大道%u号洛阳理工学院东门对面",
-	"洛阳市洛龙区通济街与太康路交叉口西北角%u米",
-	"洛阳市洛龙区龙门大道%u号市民之家公交站旁",
-};
-#define PG_NPLACES (sizeof(pg_places) / sizeof(pg_places[0]))
-
-static const char *const pg_texts[] = {
-	"人行道上一个联通井盖破损下陷，井口边缘松动，晚上路灯昏暗看不清，"
-	"刚才有一位老人踩空险些摔倒，附近是学校，学生上下学人很多，"
-	"请联通公司尽快派人更换井盖并设置警示标志。",
-	"路口东侧的联通通信井盖丢失，只剩一个黑洞洞的井口，市民已经临时放了"
-	"几块砖头提醒，但车辆经过时很危险，电动车晚上根本看不见，"
-	"请相关单位马上处理，避免发生事故。",
-	"公交站旁边的联通井盖被车压碎了，碎片掉进井里，井口露出一半，"
-	"等车的人很多，还有推婴儿车的家长，非常不安全，"
-	"希望尽快修好，修好前先围起来。",
-	"小区门口的联通井盖翘起来了，一踩就响，边上裂开一道缝，"
-	"下雨天积水看不见，已经有人崴了脚，物业说不归他们管，"
-	"请联通公司来看看，尽快更换。",
-};
-#define PG_NTEXTS (sizeof(pg_texts) / sizeof(pg_texts[0]))
-
-static const char *const pg_results[] = {
-	"抢修人员已到达现场，更换了新的复合材料防盗井盖并加固井圈，清理了井内"
-	"碎片，现场警示标志已撤除，道路恢复正常通行，同时对周边五个联通井盖"
-	"进行了排查，未发现其他隐患。",
-	"已补装新井盖并用水泥重新固定井座，经过车辆碾压测试无松动，现场已"
-	"清理完毕，已电话告知报警市民处理结果，市民表示满意。",
-};
-#define PG_NRESULTS (sizeof(pg_results) / sizeof(pg_results[0]))
-
-static const char *const pg_callers[] = { "王先生", "李女士", "张师傅",
-	"刘阿姨", "陈先生", "杨女士", "赵大爷", "黄女士" };
-#define PG_NCALLERS (sizeof(pg_callers) / sizeof(pg_callers[0]))
-
-#define PG_SIGN_NOTE "已签收，抢修班组正在赶往现场。"
-#define PG_REPORT_NOTE "已电话告知市民处理结果：井盖已更换，现场已恢复通行。"
-#define PG_CALLBACK_NOTE "回访市民，对处理速度和结果表示满意。"
-#define PG_CLOSE_NOTE "市民满意，工单办结归档。"
 
 /* ---- the steps and their statements -------------------------------------- */
 
@@ -1255,11 +1212,11 @@ pg_draw(struct pg_worker *w)
 	else
 		snprintf(w->phone, sizeof(w->phone), "139%08u",
 		    (unsigned)((x >> 8) % 100000000));
-	snprintf(w->place, sizeof(w->place), pg_places[(x >> 40) % PG_NPLACES],
+	snprintf(w->place, sizeof(w->place), bench_work_places[(x >> 40) % bench_work_n_places],
 	    (unsigned)((x >> 20) % 300 + 1));
-	w->caller = pg_callers[(x >> 44) % PG_NCALLERS];
-	w->text = pg_texts[(x >> 48) % PG_NTEXTS];
-	w->result = pg_results[(x >> 52) % PG_NRESULTS];
+	w->caller = bench_work_callers[(x >> 44) % bench_work_n_callers];
+	w->text = bench_work_texts[(x >> 48) % bench_work_n_texts];
+	w->result = bench_work_results[(x >> 52) % bench_work_n_results];
 }
 
 /*
@@ -1304,7 +1261,7 @@ pg_build(struct pg_worker *w, int phase, struct pg_call *calls)
 	case P_SIGN:
 		CALL(ST_WO_SIGN, 1);
 		ARG(w->ticket);
-		ARG(PG_SIGN_NOTE);
+		ARG(BENCH_WORK_SIGN_NOTE);
 		CALL(ST_TK_SIGN, 1);
 		ARG(w->ticket);
 		break;
@@ -1351,19 +1308,19 @@ pg_build(struct pg_worker *w, int phase, struct pg_call *calls)
 		ARG(PG_UNIT);
 		break;
 	case P_SIGN:
-		ARG(PG_SIGN_NOTE);
+		ARG(BENCH_WORK_SIGN_NOTE);
 		break;
 	case P_COMPLETE:
 		ARG(w->result);
 		break;
 	case P_REPORT:
-		ARG(PG_REPORT_NOTE);
+		ARG(BENCH_WORK_REPORT_NOTE);
 		break;
 	case P_CALLBACK:
-		ARG(PG_CALLBACK_NOTE);
+		ARG(BENCH_WORK_CALLBACK_NOTE);
 		break;
 	default:
-		ARG(PG_CLOSE_NOTE);
+		ARG(BENCH_WORK_CLOSE_NOTE);
 		break;
 	}
 	CALL(ST_COMMIT, -1);
