@@ -754,18 +754,26 @@ store_txn_put_rec(struct ld_store *s, MDB_txn *txn, const char *id,
 }
 
 /* The history entry of an event that left the view as it was (kept
- * refused, or about a ticket not held here). */
+ * refused, or about a ticket not held here).  Its event is in the log
+ * already, so any failure here is fatal to the batch (an LMDB code). */
 static int
 store_txn_hist_only(struct ld_store *s, MDB_txn *txn, const char *id,
     const uint8_t *app, const uint8_t *oskey)
 {
+	MDB_val k = { strlen(id), (void *)id }, v;
 	struct store_rec r;
-	int rc = store_txn_get_rec(s, txn, id, &r, NULL);
+	int rc = mdb_get(txn, s->tickets, &k, &v);
 
-	if (rc != 0)
-		return rc == LD_ECORRUPT ? MDB_CORRUPTED : rc;
-	if (!r.held)
+	if (rc == MDB_NOTFOUND)
 		return store_txn_hist_spill(s, txn, id, app, oskey);
+	if (rc != 0)
+		return rc;
+	if (store_view_split(&v, &r) != 0) {
+		log_error("store", "%s: the record of ticket %s is damaged; the "
+		    "batch is not written (store_rebuild mends views from the "
+		    "log)", s->dir, id);
+		return MDB_CORRUPTED;
+	}
 	/* the view's bytes move to vbuf first: the put may reuse its page */
 	memmove(s->vbuf + STORE_REC_HEAD, r.view, r.view_len);
 	return store_txn_put_rec(s, txn, id, r.view_len, &r, app, oskey);
