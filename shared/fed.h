@@ -144,11 +144,9 @@ void fed_tk_scope_of(struct fed_tk_scope *s, const struct ld_ticket *t);
 
 /* Does the event (held by the parent, with the parent's current view of
  * its ticket t; t may be NULL for a call event or a ticket not held) go
- * down to child?  docs/federation.md §2. */
-bool fed_concerns_scope(const struct ld_topo *top, int child,
-    const struct fed_ev_scope *ev, const struct fed_tk_scope *t);
+ * down to child (fed_ev_scope_of, fed_tk_scope_of make the scopes)?  docs/federation.md §2. */
 bool fed_concerns(const struct ld_topo *top, int child,
-    const struct ld_event *ev, const struct ld_ticket *t);
+    const struct fed_ev_scope *ev, const struct fed_tk_scope *t);
 
 /* ---- the down scan's cache (fed_cache.c) -------------------------------- */
 

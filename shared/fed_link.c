@@ -336,7 +336,7 @@ fed_down_entry(uint64_t idx, const char *origin, uint64_t seq,
 	if (event_kinds[ev->kind].ticket && ev->ticket[0])
 		tk = fed_cache_ticket(f->cache, f->s, ev->ticket, d->last,
 		    f->tk);
-	if (fed_concerns_scope(f->t, d->child, ev, tk)) {
+	if (fed_concerns(f->t, d->child, ev, tk)) {
 		int full = 0;
 
 		if (ev->kind == LD_EV_TRANSFER_REQUESTED &&
@@ -382,11 +382,11 @@ static void
 fed_answer_pull_down(struct fed *f, struct fed_link *l, uint64_t from,
     uint64_t scan, bool may_park, int64_t now)
 {
-	struct fed_down d = { .f = f, .child = l->peer, .to = scan };
-	struct ld_err err;
 	uint64_t last = store_applied_last(f->s);
+	struct fed_down d = { .f = f, .child = l->peer, .to = scan,
+		.last = last };
+	struct ld_err err;
 
-	d.last = last;
 	f->n_ev = 0;
 	f->arena_off = 0;
 	l->lag_out = last > from ? last - from : 0;

@@ -72,7 +72,7 @@ fed_tk_scope_of(struct fed_tk_scope *s, const struct ld_ticket *t)
 }
 
 bool
-fed_concerns_scope(const struct ld_topo *top, int child,
+fed_concerns(const struct ld_topo *top, int child,
     const struct fed_ev_scope *ev, const struct fed_tk_scope *t)
 {
 	int n;
@@ -104,17 +104,4 @@ fed_concerns_scope(const struct ld_topo *top, int child,
 	/* a transfer to the child's subtree, even once answered */
 	return ev->kind == LD_EV_TRANSFER_REQUESTED &&
 	    fed_id_in_subtree(top, ev->node, child);
-}
-
-bool
-fed_concerns(const struct ld_topo *top, int child, const struct ld_event *ev,
-    const struct ld_ticket *t)
-{
-	struct fed_ev_scope es;
-	struct fed_tk_scope ts;
-
-	fed_ev_scope_of(&es, ev);
-	if (t != NULL)
-		fed_tk_scope_of(&ts, t);
-	return fed_concerns_scope(top, child, &es, t != NULL ? &ts : NULL);
 }
