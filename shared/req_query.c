@@ -557,11 +557,14 @@ index_gather(const uint8_t *key, size_t len, void *arg)
 
 /* The state filter names one of the states tickets pass through (few
  * tickets are in it at a time): worth its own index. */
-static bool
-state_is_open(const char *name)
+/* The state named name (LD_TS_NONE for none). */
+static enum ld_ticket_state
+state_named(const char *name)
 {
-	return strcmp(name, "new") == 0 || strcmp(name, "dispatched") == 0 ||
-	    strcmp(name, "in_progress") == 0 || strcmp(name, "returned") == 0;
+	for (int s = 1; s < LD_TS__COUNT; s++)
+		if (strcmp(ticket_state_name((enum ld_ticket_state)s), name) == 0)
+			return (enum ld_ticket_state)s;
+	return LD_TS_NONE;
 }
 
 /* Try a small index (the phone's, or an open state's): *used is false if
@@ -581,13 +584,11 @@ walk_index(struct list_ctx *x, bool *used, struct ld_err *err)
 		g.plen = strlen(r->args.phone) + 1;
 		memcpy(prefix, r->args.phone, g.plen);
 	} else if (has_q(r, LD_Q_STATE) && x->day_from == 0 &&
-	    state_is_open(r->state)) {
+	    ticket_state_open(state_named(r->state))) {	/* by_state holds
+								 * open ones */
 		db = "by_state";
 		g.plen = 1;
-		for (int s = 1; s < LD_TS__COUNT; s++)
-			if (strcmp(ticket_state_name((enum ld_ticket_state)s),
-			    r->state) == 0)
-				prefix[0] = (uint8_t)s;
+		prefix[0] = (uint8_t)state_named(r->state);
 	} else {
 		return 0;
 	}

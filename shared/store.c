@@ -217,7 +217,7 @@ store_init_meta(struct ld_store *s, MDB_txn *txn, struct ld_err *err)
 	return rc == 0 ? LD_OK : store_mdb_err(err, rc, "writing schema");
 }
 
-static uint64_t
+uint64_t
 store_last_applied(struct ld_store *s, MDB_txn *txn)
 {
 	MDB_cursor *c;

@@ -22,7 +22,7 @@
  *             first 32, and those of a ticket not held here, e.g. another
  *             node's announcement about one of our areas)
  *   by_state  state u8 | ticket id NUL  ->  "" (open tickets only: new,
- *             dispatched, in progress, returned; views_state_open)
+ *             dispatched, in progress, returned; ticket_state_open)
  *   by_unit   unit NUL | due u64 BE | ticket id NUL | wo u8  ->  ""
  *             (open work orders only: the unit's queue, soonest first;
  *             due is the deadline to sign for while that is unsigned and
@@ -308,8 +308,9 @@ uint64_t store_counter_sum(struct ld_store *s, enum ld_counter c,
  * sums[c] for each enum ld_counter c. */
 void store_counter_sums(struct ld_store *s, uint32_t day_from,
     uint32_t day_to, uint64_t sums[LD_C__COUNT]);
-/* Tickets not completed now (NEW, DISPATCHED, IN_PROGRESS, RETURNED):
- * the article's "in progress" (正在办理). */
+/* Tickets not completed now (NEW, DISPATCHED, IN_PROGRESS, RETURNED:
+ * ticket_state_open): the article's "in progress" (正在办理); the
+ * entries of by_state. */
 uint64_t store_count_open(struct ld_store *s);
 /* Number of tickets in open state st now (from by_state, which holds
  * open tickets only: 0 for any other state). */

@@ -111,7 +111,8 @@ int store_grow(struct ld_store *s, struct ld_err *err);
 /* Load ticket id's state into *t (zeroed, details empty, if absent). */
 int store_txn_get_view(struct ld_store *s, MDB_txn *txn, const char *id,
     struct ld_ticket *t, struct ld_err *err);
-
+/* The last apply index in txn's snapshot (0: none). */
+uint64_t store_last_applied(struct ld_store *s, MDB_txn *txn);
 
 struct store_rec {
 	bool held;		/* a record was there */

@@ -32,22 +32,6 @@ store_rd_begin(struct ld_store *s, MDB_txn **txn, struct ld_err *err)
 	return rc == 0 ? LD_OK : store_mdb_err(err, rc, "read");
 }
 
-/* The last apply index in txn's snapshot (0: none). */
-static uint64_t
-store_txn_applied_last(struct ld_store *s, MDB_txn *txn)
-{
-	MDB_cursor *cur;
-	MDB_val k, v;
-	uint64_t last = 0;
-
-	if (mdb_cursor_open(txn, s->applied, &cur) == 0) {
-		if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
-			last = views_get_u64(k.mv_data);
-		mdb_cursor_close(cur);
-	}
-	return last;
-}
-
 int
 store_get_ticket(struct ld_store *s, const char *id, struct ld_ticket *t,
     struct ld_err *err)
@@ -71,7 +55,7 @@ store_get_ticket_at(struct ld_store *s, const char *id, struct ld_ticket *t,
 	if (rc == 0)
 		rc = store_txn_get_details(s, txn, id, t, err);
 	if (at != NULL)
-		*at = store_txn_applied_last(s, txn);
+		*at = store_last_applied(s, txn);
 	store_rd_end(s, txn);
 	if (rc == 0 && t->state == LD_TS_NONE)
 		rc = err_set(err, LD_ENOTFOUND, "no ticket %s", id);
@@ -291,7 +275,7 @@ store_applied_last(struct ld_store *s)
 
 	if (store_rd_txn(s, &txn) != 0)
 		return 0;
-	last = store_txn_applied_last(s, txn);
+	last = store_last_applied(s, txn);
 	store_rd_end(s, txn);
 	return last;
 }
@@ -488,10 +472,17 @@ store_counter_sum(struct ld_store *s, enum ld_counter c, uint32_t from,
 uint64_t
 store_count_open(struct ld_store *s)
 {
-	return store_count_state(s, LD_TS_NEW) +
-	    store_count_state(s, LD_TS_DISPATCHED) +
-	    store_count_state(s, LD_TS_IN_PROGRESS) +
-	    store_count_state(s, LD_TS_RETURNED);
+	MDB_txn *txn;
+	MDB_stat ms;
+	uint64_t n = 0;
+
+	/* by_state holds the open tickets and nothing else */
+	if (store_rd_txn(s, &txn) != 0)
+		return 0;
+	if (mdb_stat(txn, s->idx[LD_IX_STATE], &ms) == 0)
+		n = ms.ms_entries;
+	store_rd_end(s, txn);
+	return n;
 }
 
 static int

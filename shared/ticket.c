@@ -165,6 +165,13 @@ static const char *const ticket_wo_state_words[LD_WO__COUNT] = {
 	"already signed for", "completed", "returned", "re-routed"
 };
 
+bool
+ticket_state_open(enum ld_ticket_state s)
+{
+	return s == LD_TS_NEW || s == LD_TS_DISPATCHED ||
+	    s == LD_TS_IN_PROGRESS || s == LD_TS_RETURNED;
+}
+
 const char *
 ticket_state_name(enum ld_ticket_state s)
 {

@@ -174,6 +174,9 @@ ticket_wo_open(const struct ld_wo *w)
 }
 
 const char *ticket_state_name(enum ld_ticket_state s);	/* "in_progress" */
+/* Is s an open state (NEW, DISPATCHED, IN_PROGRESS, RETURNED: not yet
+ * completed, the article's "in progress")?  by_state holds these only. */
+bool ticket_state_open(enum ld_ticket_state s);
 const char *ticket_wo_state_name(enum ld_wo_state s);	/* "signed" */
 
 /* Ticket ids: "<NODE>-<YYYY>-<NNNNNN>" (at least 6 digits), made by the

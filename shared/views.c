@@ -50,13 +50,6 @@ views_due(int64_t ms)
 	return ms < 0 ? 0 : (uint64_t)ms;
 }
 
-bool
-views_state_open(enum ld_ticket_state st)
-{
-	return st == LD_TS_NEW || st == LD_TS_DISPATCHED ||
-	    st == LD_TS_IN_PROGRESS || st == LD_TS_RETURNED;
-}
-
 size_t
 views_index_keys(const struct ld_ticket *t, struct ld_ikey *out, size_t cap)
 {
@@ -67,7 +60,7 @@ views_index_keys(const struct ld_ticket *t, struct ld_ikey *out, size_t cap)
 	if (t->state == LD_TS_NONE)
 		return 0;
 
-	if (views_state_open(t->state)) {	/* the only ones looked up */
+	if (ticket_state_open(t->state)) {	/* the only ones looked up */
 		k = &out[n++];
 		memset(k, 0, sizeof(*k));
 		k->ix = LD_IX_STATE;

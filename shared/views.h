@@ -28,10 +28,6 @@ enum ld_index {
 	LD_IX__COUNT
 };
 
-/* Is st an open state (NEW, DISPATCHED, IN_PROGRESS, RETURNED: the
- * article's "in progress")?  Only these are in by_state. */
-bool views_state_open(enum ld_ticket_state st);
-
 #define LD_IKEY_MAX 80
 /* by_state, by_day, by_phone: 1 each; by_unit: 1 per open work order;
  * by_due: up to 2 per open work order (sign for, complete); by_done: 1
