@@ -339,6 +339,15 @@ client_send(struct ld_client *c, const uint8_t *frame, size_t len,
 {
 	int rc;
 
+	/* the common case first, without a poll (a system call): the
+	 * socket has room; a refusal the monitor knows of still wins */
+	client_drain_monitor(c);
+	if (c->refused != LD_OK)
+		return err_set(err, c->refused, "%s", c->refusal);
+	if (zmq_send(c->sock, frame, len, ZMQ_DONTWAIT) == (int)len)
+		return LD_OK;
+	if (zmq_errno() != EAGAIN && zmq_errno() != EINTR)
+		return client_zerr(c, "zmq_send", err);
 	for (;;) {
 		if ((rc = client_wait(c, ZMQ_POLLOUT, deadline,
 		    "cannot send to", err)) != 0)

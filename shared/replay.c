@@ -1014,7 +1014,8 @@ rp_hour(struct rp *p, struct ld_err *err)
 
 	ltime_clock_set(p->tick);
 	for (;;) {
-		int inflight = 0, timeout = 1000;
+		int inflight = 0, timeout = 1000, n_it;
+		int it_conn[RTOPO_NODES + 32];
 		zmq_pollitem_t it[RTOPO_NODES + 32];
 		int64_t now = ltime_mono_ms();
 
@@ -1065,22 +1066,28 @@ rp_hour(struct rp *p, struct ld_err *err)
 				return err_set(err, LD_ENOMEM, "replay: out of "
 				    "memory");
 		n_held = 0;
+		/* only the connections with answers to come: a poll of all
+		 * 22 cost the replay a quarter of its time */
+		n_it = 0;
 		for (int i = 0; i < p->n_conn; i++) {
 			inflight += p->conn[i].inflight;
-			it[i].socket = client_zsock(p->conn[i].c);
-			it[i].fd = 0;
-			it[i].events = ZMQ_POLLIN;
-			it[i].revents = 0;
+			if (p->conn[i].inflight == 0)
+				continue;
+			it_conn[n_it] = i;
+			it[n_it].socket = client_zsock(p->conn[i].c);
+			it[n_it].fd = 0;
+			it[n_it].events = ZMQ_POLLIN;
+			it[n_it++].revents = 0;
 		}
 		if (inflight == 0 && p->n_wait == 0 && (p->n_heap == 0 ||
 		    p->heap[0].t >= end))
 			return LD_OK;
-		if (zmq_poll(it, p->n_conn, timeout) < 0 && zmq_errno() != EINTR)
+		if (zmq_poll(it, n_it, timeout) < 0 && zmq_errno() != EINTR)
 			return err_set(err, LD_EIO, "replay: zmq_poll: %s",
 			    zmq_strerror(zmq_errno()));
-		for (int i = 0; i < p->n_conn; i++)
+		for (int i = 0; i < n_it; i++)
 			if ((it[i].revents & ZMQ_POLLIN) &&
-			    (rc = rp_take(p, i, err)) != LD_OK)
+			    (rc = rp_take(p, it_conn[i], err)) != LD_OK)
 				return rc;
 		for (int i = 0; i < p->r->proc.n; i++)
 			if (!rproc_alive(&p->r->proc.node[i]))
