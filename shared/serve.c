@@ -583,10 +583,28 @@ serve_admit(struct ld_serve *sv, const struct serve_msg *m,
 	return 0;
 }
 
+/* The node that made ticket id (its prefix, "XA-2011-..."), into
+ * buf: another node of the topology than this one, else NULL. */
+static const char *
+serve_creator(const struct ld_serve *sv, const char *id, char *buf,
+    size_t cap)
+{
+	char node[LD_NODE_MAX + 1];
+	int n;
+
+	if (ticket_id_parse(id, node, NULL, NULL) != 0 ||
+	    (n = topo_node(sv->t, node)) < 0 || n == sv->self)
+		return NULL;
+	snprintf(buf, cap, "%s", node);
+	return buf;
+}
+
 /*
  * A request to urge or supervise a work order of a ticket another node
- * owns goes to that owner (fed_forward); the answer comes back later
- * (serve_forwarded).  Returns true when m was forwarded or answered.
+ * owns, or a unit's work on it, goes to that owner (fed_forward); the
+ * answer comes back later (serve_forwarded).  A unit's work on a ticket
+ * not held here yet goes to the node that made it.  Returns true when m
+ * was forwarded or answered.
  */
 static bool
 serve_forward(struct ld_serve *sv, const struct serve_msg *m,
@@ -595,15 +613,30 @@ serve_forward(struct ld_serve *sv, const struct serve_msg *m,
 	struct serve_fwd *fw = NULL;
 	struct ld_err e;
 	static struct ld_ticket tk;	/* main thread only */
+	const char *owner;
+	int rc;
 
-	if (sv->fed == NULL || m->from_fed || !serve_forwardable(req->op) ||
-	    store_get_ticket(sv->s, req->ticket, &tk, NULL) != 0 ||
-	    strcmp(tk.owner, sv->t->nodes[sv->self].id) == 0)
+	if (sv->fed == NULL || m->from_fed || !serve_forwardable(req->op))
 		return false;
-	err_clear(&e);
-	if (req_can_see(&sv->env, c, &tk, &e) != 0) {
-		serve_error(sv, m, req->id, proto_op_name(req->op), &e);
-		return true;
+	rc = store_get_ticket(sv->s, req->ticket, &tk, NULL);
+	if (rc == LD_ENOTFOUND && serve_unit_op(req->op) &&
+	    (owner = serve_creator(sv, req->ticket, tk.owner,
+	    sizeof(tk.owner))) != NULL) {
+		/* not here yet (replication takes a few ms): a unit's work
+		 * goes to the node that made the ticket, which judges it
+		 * (its work order, its owner) */
+	} else if (rc != 0 || strcmp(tk.owner, sv->t->nodes[sv->self].id) == 0)
+		return false;
+	else {
+		/* a unit's work is judged by the owner (its copy here may not
+		 * show the work order yet); the office's urging here */
+		owner = tk.owner;
+		err_clear(&e);
+		if (!serve_unit_op(req->op) &&
+		    req_can_see(&sv->env, c, &tk, &e) != 0) {
+			serve_error(sv, m, req->id, proto_op_name(req->op), &e);
+			return true;
+		}
 	}
 	for (int i = 0; i < SERVE_FWD_MAX && fw == NULL; i++)
 		if (!sv->fwd[i].used)
@@ -615,7 +648,7 @@ serve_forward(struct ld_serve *sv, const struct serve_msg *m,
 		return true;
 	}
 	fw->id = ++sv->fwd_next;
-	if (fed_forward(sv->fed, tk.owner, fw->id, c->actor, m->body, m->len,
+	if (fed_forward(sv->fed, owner, fw->id, c->actor, m->body, m->len,
 	    &fw->link, &e) != 0) {
 		serve_error(sv, m, req->id, proto_op_name(req->op), &e);
 		return true;

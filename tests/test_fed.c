@@ -1303,6 +1303,34 @@ t_dispatch_reachable(void **state)
 
 /* ---- t_cut --------------------------------------------------------------- */
 
+/*
+ * During the cut, XA's ticket id is not at LY.  A unit's work on it at LY
+ * goes to the node that made it (docs/federation.md §5: replication may
+ * not have brought it yet), so here the answer is that XA cannot be
+ * reached, not "not found"; the office's urging of a ticket it has not
+ * seen, and a unit's work on an unknown ticket of LY's own, are not
+ * forwarded.
+ */
+static void
+unheld_ticket_ops(const char *id)
+{
+	struct rep p = { 0 };
+
+	ticket_op(cl("LY", "unit-zhujian"), "wo.sign", id, 1, &p);
+	expect_err(&p, "EBUSY", "a unit's work on XA's ticket not at LY");
+	if (strstr(p.msg, "XA") == NULL)
+		fail_msg("the answer does not name XA: %s", p.msg);
+	rep_free(&p);
+	memset(&p, 0, sizeof(p));
+	ticket_op(cl("LY", "op-ly-wang"), "wo.urge", id, 1, &p);
+	expect_err(&p, "ENOTFOUND", "urging XA's ticket not at LY");
+	rep_free(&p);
+	memset(&p, 0, sizeof(p));
+	ticket_op(cl("LY", "unit-zhujian"), "wo.sign", "LY-2011-999999", 1, &p);
+	expect_err(&p, "ENOTFOUND", "a unit's work on no ticket of LY");
+	rep_free(&p);
+}
+
 static const char *const xa_cats[] = { "road", "water.cut", "power.cut",
 	"streetlight" };
 static const char *const ly_cats[] = { "road", "streetlight",
@@ -1448,6 +1476,7 @@ t_cut(void **state)
 	expect_code(&v, "ENOTFOUND", "XA's ticket at LY during the cut");
 	show_adm("XA", hd, &v);
 	expect_code(&v, "ENOTFOUND", "LY's hand-down at XA during the cut");
+	unheld_ticket_ops(xa_ids[n - 1]);
 
 	/* heal: the relay's connections closed, the nodes reconnect */
 	t0 = ltime_mono_ms();
