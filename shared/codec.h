@@ -55,6 +55,15 @@ int codec_ticket_encode(const struct ld_ticket *t, uint8_t *buf, size_t cap,
 int codec_ticket_decode(const uint8_t *buf, size_t len, struct ld_ticket *t,
     struct ld_err *err);
 
+/* The head of a view only: the ticket's own fields (id, owner,
+ * transfer_to, state, area, ...), not its work orders.  Only those fields
+ * of *t are written, and n_wo is set to 0; the details and t->wo are left
+ * as they were.  For readers that need no more (which nodes a ticket
+ * concerns, who owns it): a fraction of codec_ticket_decode's work.  0,
+ * or LD_ECORRUPT with the place. */
+int codec_ticket_head_decode(const uint8_t *buf, size_t len, struct ld_ticket *t,
+    struct ld_err *err);
+
 /* A view is stored in two parts: the ticket's state (codec_ticket_*,
  * rewritten by every event) and its details (what the caller told:
  * caller, phone, place, area, category, text), written when the ticket is

@@ -438,6 +438,42 @@ codec_vget_wos(struct codec_vctx *c, struct ld_ticket *t)
 	return LD_OK;
 }
 
+/* Zero the n fields of the struct at base. */
+static void
+codec_vzero(char *base, const struct codec_vfield *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++, f++)
+		memset(base + f->off, 0, f->type == CODEC_VSTR ? f->max + 1 :
+		    f->type == CODEC_VUINT ? f->width : sizeof(int64_t));
+}
+
+/* The ticket's own fields of a view (not its work orders) into *t: those
+ * fields zeroed first, n_wo then 0, the rest of *t left alone. */
+static int
+codec_vdecode_head(const uint8_t *buf, size_t len, struct ld_ticket *t,
+    struct ld_err *err)
+{
+	struct codec_vctx c = { .r = { .p = buf, .len = len, .err = err,
+		.path = codec_vpath }, .code = LD_ECORRUPT, .widx = -1 };
+	uint64_t u;
+	int rc;
+
+	if (t == NULL || (buf == NULL && len != 0))
+		return err_set(err, LD_EINVAL, "no ticket or no buffer");
+	codec_vzero((char *)t, codec_vticket, CODEC_NT);
+	if (len > LD_VIEW_MAX)
+		rc = codec_mp_fail(&c.r, c.code, "%zu bytes exceeds limit %d",
+		    len, LD_VIEW_MAX);
+	else if ((rc = codec_varray_n(&c, CODEC_NT + 2)) == 0 &&
+	    (rc = codec_vnext(&c, 'u', &u)) == 0 && u != LD_VIEW_FORMAT)
+		rc = codec_mp_fail(&c.r, c.code, "format %" PRIu64
+		    ", expected %d", u, LD_VIEW_FORMAT);
+	if (rc == 0)
+		rc = codec_vget_fields(&c, (char *)t, codec_vticket, CODEC_NT);
+	t->n_wo = 0;
+	return rc;
+}
+
 /* Decode a view into *t (zeroed first), or if details only the details
  * into their fields of *t (zeroed first, the rest left alone).  0, or
  * LD_ECORRUPT with the place (see codec_ticket_decode). */
@@ -493,6 +529,13 @@ codec_ticket_decode(const uint8_t *buf, size_t len, struct ld_ticket *t,
 
 /* Decode details into the detail fields of *t (zeroed first); the rest of
  * *t is left alone.  LD_ECORRUPT with the place on any deviation. */
+int
+codec_ticket_head_decode(const uint8_t *buf, size_t len, struct ld_ticket *t,
+    struct ld_err *err)
+{
+	return codec_vdecode_head(buf, len, t, err);
+}
+
 int
 codec_details_decode(const uint8_t *buf, size_t len, struct ld_ticket *t,
     struct ld_err *err)

@@ -84,7 +84,7 @@ fed_cache_ticket(struct fed_cache *c, struct ld_store *s, const char *id,
 	uint64_t at = 0;
 
 	if (t->at == 0 || t->at != last || strcmp(t->id, id) != 0) {
-		t->held = store_get_ticket_at(s, id, scratch, &at, NULL) == 0;
+		t->held = store_get_head_at(s, id, scratch, &at, NULL) == 0;
 		if (t->held)
 			fed_tk_scope_of(&t->sc, scratch);
 		snprintf(t->id, sizeof(t->id), "%s", id);

@@ -618,7 +618,8 @@ serve_forward(struct ld_serve *sv, const struct serve_msg *m,
 
 	if (sv->fed == NULL || m->from_fed || !serve_forwardable(req->op))
 		return false;
-	rc = store_get_ticket(sv->s, req->ticket, &tk, NULL);
+	/* who owns it, and the office's right to urge: the view's head */
+	rc = store_get_head_at(sv->s, req->ticket, &tk, NULL, NULL);
 	if (rc == LD_ENOTFOUND && serve_unit_op(req->op) &&
 	    (owner = serve_creator(sv, req->ticket, tk.owner,
 	    sizeof(tk.owner))) != NULL) {

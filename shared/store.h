@@ -182,6 +182,10 @@ int store_get_ticket(struct ld_store *s, const char *id, struct ld_ticket *t,
  * read in (the view holds every event up to it). */
 int store_get_ticket_at(struct ld_store *s, const char *id,
     struct ld_ticket *t, uint64_t *at, struct ld_err *err);
+/* store_get_ticket_at for the head of the view only
+ * (codec_ticket_head_decode: no details, no work orders, n_wo 0). */
+int store_get_head_at(struct ld_store *s, const char *id,
+    struct ld_ticket *t, uint64_t *at, struct ld_err *err);
 int store_get_event(struct ld_store *s, const char *origin, uint64_t seq,
     struct ld_event *ev, struct ld_err *err);
 /* Visit the events of ticket id in the order they were applied here (its

@@ -63,6 +63,37 @@ store_get_ticket_at(struct ld_store *s, const char *id, struct ld_ticket *t,
 }
 
 int
+store_get_head_at(struct ld_store *s, const char *id, struct ld_ticket *t,
+    uint64_t *at, struct ld_err *err)
+{
+	struct store_rec r;
+	MDB_txn *txn;
+	int rc;
+
+	if (id == NULL || id[0] == '\0' || strlen(id) > LD_TICKET_MAX)
+		return err_set(err, LD_EINVAL, "bad ticket id");
+	rc = store_rd_begin(s, &txn, err);
+	if (rc != 0)
+		return rc;
+	rc = store_txn_get_rec(s, txn, id, &r, err);
+	if (rc == 0 && !r.held)
+		rc = err_set(err, LD_ENOTFOUND, "no ticket %s", id);
+	else if (rc == 0 && codec_ticket_head_decode(r.view, r.view_len, t,
+	    err) != 0) {
+		err_prefix(err, "view of %s is damaged", id);
+		if (err)
+			err->code = LD_ECORRUPT;
+		rc = LD_ECORRUPT;
+	}
+	if (at != NULL)
+		*at = store_last_applied(s, txn);
+	store_rd_end(s, txn);
+	if (rc == 0 && t->state == LD_TS_NONE)
+		rc = err_set(err, LD_ENOTFOUND, "no ticket %s", id);
+	return rc;
+}
+
+int
 store_get_event(struct ld_store *s, const char *origin, uint64_t seq,
     struct ld_event *ev, struct ld_err *err)
 {

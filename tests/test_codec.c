@@ -805,6 +805,71 @@ test_view_roundtrip(void **state)
 	assert_memory_equal(&tc_t, &tc_t2, sizeof(tc_t));
 }
 
+/* The head alone: the ticket's own fields as the full decode gives them,
+ * n_wo 0, the work orders and details left as they were; damage in the
+ * head refused like the full decode's. */
+static void
+test_view_head(void **state)
+{
+	static uint8_t b[LD_VIEW_MAX], m[LD_VIEW_MAX];
+	static struct ld_ticket full, head;
+	struct ld_err err;
+	int n;
+
+	(void)state;
+	for (int n_wo = 0; n_wo <= LD_WO_MAX; n_wo += 8) {
+		tc_ticket(&tc_t, n_wo);
+		n = codec_ticket_encode(&tc_t, b, sizeof(b), &err);
+		assert_true(n > 0);
+		assert_int_equal(codec_ticket_decode(b, (size_t)n, &full, &err),
+		    0);
+		memset(&head, 0x5a, sizeof(head));
+		assert_int_equal(codec_ticket_head_decode(b, (size_t)n, &head,
+		    &err), 0);
+		assert_string_equal(head.id, full.id);
+		assert_string_equal(head.owner, full.owner);
+		assert_string_equal(head.transfer_to, full.transfer_to);
+		assert_string_equal(head.area, full.area);
+		assert_string_equal(head.rule, full.rule);
+		assert_int_equal(head.state, full.state);
+		assert_int_equal(head.transfer_dir, full.transfer_dir);
+		assert_int_equal(head.closed_ms, full.closed_ms);
+		assert_int_equal(head.gov_reports, full.gov_reports);
+		assert_int_equal(head.n_wo, 0);
+		/* not written: a work order's and a detail's bytes */
+		assert_int_equal(((uint8_t *)&head.wo[0])[0], 0x5a);
+		assert_int_equal((uint8_t)head.text[0], 0x5a);
+		/* the head, re-encoded with the work orders, is the view */
+		memcpy(head.wo, full.wo, sizeof(head.wo));
+		head.n_wo = full.n_wo;
+		memcpy(head.caller, full.caller, sizeof(head.caller));
+		assert_int_equal(codec_ticket_encode(&head, m, sizeof(m), &err),
+		    n);
+		assert_memory_equal(m, b, (size_t)n);
+	}
+	/* damage in the head: refused, with the place */
+	tc_ticket(&tc_t, 3);
+	n = codec_ticket_encode(&tc_t, b, sizeof(b), &err);
+	assert_int_equal(codec_ticket_head_decode(b, 0, &head, &err),
+	    LD_ECORRUPT);
+	assert_string_equal(err.msg, "view: truncated at byte 0");
+	memcpy(m, b, (size_t)n);
+	m[3] = 4;
+	assert_int_equal(codec_ticket_head_decode(m, (size_t)n, &head, &err),
+	    LD_ECORRUPT);
+	assert_string_equal(err.msg, "view: format 4, expected 3");
+	memcpy(m, b, (size_t)n);
+	m[5] = 0;
+	assert_int_equal(codec_ticket_head_decode(m, (size_t)n, &head, &err),
+	    LD_ECORRUPT);
+	assert_string_equal(err.msg, "view.id: NUL byte in string");
+	for (int len = 0; len < 60 && len < n; len++)
+		assert_int_equal(codec_ticket_head_decode(b, (size_t)len, &head,
+		    &err), LD_ECORRUPT);
+	assert_int_equal(codec_ticket_head_decode(b, (size_t)LD_VIEW_MAX + 1,
+	    &head, &err), LD_ECORRUPT);
+}
+
 static void
 test_details_damage(void **state)
 {
@@ -981,6 +1046,7 @@ main(void)
 		cmocka_unit_test(test_encoder_refuses),
 		cmocka_unit_test(test_view_roundtrip),
 		cmocka_unit_test(test_view_damage),
+		cmocka_unit_test(test_view_head),
 		cmocka_unit_test(test_details_damage),
 		cmocka_unit_test(test_view_encoder_refuses),
 	};

@@ -500,6 +500,22 @@ t_transfer_completes(void **state)
 	assert_int_equal(store_get_ticket(f->s, id, t, &err), 0);
 	assert_string_equal(t->owner, "LY");
 	assert_int_equal(t->state, LD_TS_COMPLETED);
+	/* the head alone says the same, without the work orders */
+	{
+		uint64_t at = 0;
+
+		memset(t, 0, sizeof(*t));
+		assert_int_equal(store_get_head_at(f->s, id, t, &at, &err), 0);
+		assert_string_equal(t->owner, "LY");
+		assert_string_equal(t->id, id);
+		assert_int_equal(t->state, LD_TS_COMPLETED);
+		assert_int_equal(t->n_wo, 0);
+		assert_int_equal(at, 8);	/* the 8 events applied */
+		assert_int_equal(store_get_head_at(f->s, "XA-2011-999999", t,
+		    &at, &err), LD_ENOTFOUND);
+		assert_int_equal(store_get_head_at(f->s, "", t, NULL, &err),
+		    LD_EINVAL);
+	}
 	assert_int_equal(store_counter_sum(f->s, LD_C_COMPLETED, day, day), 1);
 	assert_int_equal(store_counter_sum(f->s, LD_C_TRANSFERS, day, day), 1);
 	assert_int_equal(store_rebuild(f->s, false, &err), 0);
@@ -714,6 +730,9 @@ t_damaged_record(void **state)
 		assert_int_equal(store_get_ticket(f->s, id, t, &err),
 		    LD_ECORRUPT);
 		assert_non_null(strstr(err.msg, "damaged"));
+		assert_non_null(strstr(err.msg, id));
+		assert_int_equal(store_get_head_at(f->s, id, t, NULL, &err),
+		    LD_ECORRUPT);
 		assert_non_null(strstr(err.msg, id));
 		/* an event on it is refused, saying so; the store goes on */
 		tg_wo_event(e, LD_EV_PROGRESS, "XA", T0 + 4 * TG_HOUR, id, 1);
