@@ -165,6 +165,11 @@ void fed_cache_free(struct fed_cache *c);
  * decoded into scratch on a miss; NULL when it does not decode. */
 const struct fed_ev_scope *fed_cache_event(struct fed_cache *c, uint64_t idx,
     const uint8_t *bytes, size_t len, struct ld_event *scratch);
+/* The scope the cache holds for apply index idx, without the event: *known
+ * false when it holds none (then fed_cache_event); else the scope, NULL
+ * when the event did not decode. */
+const struct fed_ev_scope *fed_cache_peek(struct fed_cache *c, uint64_t idx,
+    bool *known);
 /* The view scope of ticket id when the store's last apply index is last
  * (read into scratch on a miss); NULL when the ticket is not held. */
 const struct fed_tk_scope *fed_cache_ticket(struct fed_cache *c,

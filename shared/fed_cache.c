@@ -65,6 +65,15 @@ fed_cache_event(struct fed_cache *c, uint64_t idx, const uint8_t *bytes,
 	return e->ok ? &e->sc : NULL;
 }
 
+const struct fed_ev_scope *
+fed_cache_peek(struct fed_cache *c, uint64_t idx, bool *known)
+{
+	const struct fed_cache_ev *e = &c->ev[idx % FED_CACHE_EVENTS];
+
+	*known = idx != 0 && e->idx == idx;
+	return *known && e->ok ? &e->sc : NULL;
+}
+
 /* FNV-1a of the id. */
 static uint32_t
 fed_cache_hash(const char *id)

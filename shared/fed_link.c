@@ -309,13 +309,16 @@ fed_down_history_ev(const struct ld_event *ev, void *arg)
 
 static int
 fed_down_entry(uint64_t idx, const char *origin, uint64_t seq,
-    const uint8_t *bytes, size_t len, void *arg)
+    struct store_applied_ev *sev, void *arg)
 {
 	struct fed_down *d = arg;
 	struct fed *f = d->f;
 	const struct fed_ev_scope *ev;
 	const struct fed_tk_scope *tk = NULL;
 	size_t mark_ev = f->n_ev, mark_off = f->arena_off;
+	const uint8_t *bytes = NULL;
+	size_t len = 0;
+	bool known;
 
 	(void)seq;
 	/* not past the last index read before the scan: a view the cache
@@ -326,11 +329,20 @@ fed_down_entry(uint64_t idx, const char *origin, uint64_t seq,
 		return 1;
 	if (d->examined++ == FED_DOWN_EXAMINE)
 		return 1;
-	/* each entry decoded, and each ticket's view read, once for all
-	 * the children (fed_cache.c) */
-	if (fed_id_in_subtree(f->t, origin, d->child) ||
-	    (ev = fed_cache_event(f->cache, idx, bytes, len, f->ev)) == NULL) {
-		d->to = idx;	/* the child has it, or it is not ours to send */
+	/* each entry read and decoded, and each ticket's view read, once for
+	 * all the children (fed_cache.c); its bytes again only to send it */
+	if (fed_id_in_subtree(f->t, origin, d->child)) {
+		d->to = idx;	/* the child has it */
+		return 0;
+	}
+	ev = fed_cache_peek(f->cache, idx, &known);
+	if (!known) {
+		if (store_applied_bytes(sev, &bytes, &len) != 0)
+			return 1;	/* the scan stops, saying so */
+		ev = fed_cache_event(f->cache, idx, bytes, len, f->ev);
+	}
+	if (ev == NULL) {
+		d->to = idx;	/* not ours to send */
 		return 0;
 	}
 	if (event_kinds[ev->kind].ticket && ev->ticket[0])
@@ -338,6 +350,9 @@ fed_down_entry(uint64_t idx, const char *origin, uint64_t seq,
 		    f->tk);
 	if (fed_concerns(f->t, d->child, ev, tk)) {
 		int full = 0;
+
+		if (bytes == NULL && store_applied_bytes(sev, &bytes, &len) != 0)
+			return 1;
 
 		if (ev->kind == LD_EV_TRANSFER_REQUESTED &&
 		    fed_id_in_subtree(f->t, ev->node, d->child)) {
@@ -390,7 +405,7 @@ fed_answer_pull_down(struct fed *f, struct fed_link *l, uint64_t from,
 	f->n_ev = 0;
 	f->arena_off = 0;
 	l->lag_out = last > from ? last - from : 0;
-	if (store_applied_after(f->s, scan, fed_down_entry, &d, &err) != 0)
+	if (store_applied_scan(f->s, scan, fed_down_entry, &d, &err) != 0)
 		log_error("fed", "reading the applied log for %s: %s",
 		    fed_peer_id(f, l), err.msg);
 	if (d.full && f->n_ev == 0 && d.to == scan)

@@ -208,6 +208,19 @@ typedef int (*store_applied_cb)(uint64_t idx, const char *origin,
     uint64_t seq, const uint8_t *ev, size_t len, void *arg);
 int store_applied_after(struct ld_store *s, uint64_t after,
     store_applied_cb cb, void *arg, struct ld_err *err);
+/* The same, with each event's bytes read only when the callback asks
+ * (store_applied_bytes, while the callback runs): a reader that judges
+ * most entries by their index and origin alone (the down scan, with its
+ * cache) reads no more than it sends. */
+struct store_applied_ev;
+typedef int (*store_applied_lazy_cb)(uint64_t idx, const char *origin,
+    uint64_t seq, struct store_applied_ev *ev, void *arg);
+int store_applied_scan(struct ld_store *s, uint64_t after,
+    store_applied_lazy_cb cb, void *arg, struct ld_err *err);
+/* The encoded event of the entry the callback was given: 0, or
+ * LD_ECORRUPT when the log lacks it (the scan then stops with that). */
+int store_applied_bytes(struct store_applied_ev *ev, const uint8_t **bytes,
+    size_t *len);
 /* The last index of the applied log (0 if empty). */
 uint64_t store_applied_last(struct ld_store *s);
 

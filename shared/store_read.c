@@ -252,50 +252,101 @@ store_events_after(struct ld_store *s, const char *origin, uint64_t after,
 	    store_mdb_err(err, rc, "events");
 }
 
+struct store_applied_ev {
+	struct ld_store *s;
+	MDB_txn *txn;
+	MDB_val key;		/* origin | seq */
+	bool missing;		/* the log lacks it */
+};
+
 int
-store_applied_after(struct ld_store *s, uint64_t after, store_applied_cb cb,
-    void *arg, struct ld_err *err)
+store_applied_bytes(struct store_applied_ev *ev, const uint8_t **bytes,
+    size_t *len)
+{
+	MDB_val v;
+
+	if (mdb_get(ev->txn, ev->s->events, &ev->key, &v) != 0) {
+		ev->missing = true;
+		return LD_ECORRUPT;
+	}
+	*bytes = v.mv_data;
+	*len = v.mv_size;
+	return LD_OK;
+}
+
+int
+store_applied_scan(struct ld_store *s, uint64_t after,
+    store_applied_lazy_cb cb, void *arg, struct ld_err *err)
 {
 	uint8_t ik[8];
-	MDB_val k = { 8, ik }, v, ev;
-	MDB_txn *txn;
+	MDB_val k = { 8, ik }, v;
+	struct store_applied_ev ev = { .s = s };
 	MDB_cursor *cur;
 	int rc;
 
 	if (after == UINT64_MAX)
 		return LD_OK;
 	views_put_u64(ik, after + 1);
-	rc = store_rd_begin(s, &txn, err);
+	rc = store_rd_begin(s, &ev.txn, err);
 	if (rc != 0)
 		return rc;
-	rc = mdb_cursor_open(txn, s->applied, &cur);
+	rc = mdb_cursor_open(ev.txn, s->applied, &cur);
 	if (rc != 0) {
-		store_rd_end(s, txn);
+		store_rd_end(s, ev.txn);
 		return store_mdb_err(err, rc, "applied");
 	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		char origin[LD_NODE_MAX + 1];
+		int stop;
 
-		if (k.mv_size != 8 || v.mv_size != LD_NODE_MAX + 8 ||
-		    mdb_get(txn, s->events, &v, &ev) != 0) {
-			rc = err_set(err, LD_ECORRUPT, "applied log names an "
-			    "event that is missing");
+		if (k.mv_size != 8 || v.mv_size != LD_NODE_MAX + 8) {
+			ev.missing = true;
 			break;
 		}
 		memcpy(origin, v.mv_data, LD_NODE_MAX);
 		origin[LD_NODE_MAX] = '\0';
-		if (cb(views_get_u64(k.mv_data), origin,
-		    views_get_u64((uint8_t *)v.mv_data + LD_NODE_MAX),
-		    ev.mv_data, ev.mv_size, arg) != 0)
+		ev.key = v;
+		stop = cb(views_get_u64(k.mv_data), origin,
+		    views_get_u64((uint8_t *)v.mv_data + LD_NODE_MAX), &ev, arg);
+		if (ev.missing || stop != 0)
 			break;
 	}
 	mdb_cursor_close(cur);
-	store_rd_end(s, txn);
-	if (rc == LD_ECORRUPT)
-		return rc;
+	store_rd_end(s, ev.txn);
+	if (ev.missing)
+		return err_set(err, LD_ECORRUPT, "applied log names an event "
+		    "that is missing");
 	return rc == 0 || rc == MDB_NOTFOUND ? LD_OK :
 	    store_mdb_err(err, rc, "applied");
+}
+
+/* store_applied_after on store_applied_scan: every event's bytes read. */
+struct store_applied_all {
+	store_applied_cb cb;
+	void *arg;
+};
+
+static int
+store_applied_all_cb(uint64_t idx, const char *origin, uint64_t seq,
+    struct store_applied_ev *ev, void *arg)
+{
+	struct store_applied_all *a = arg;
+	const uint8_t *bytes;
+	size_t len;
+
+	if (store_applied_bytes(ev, &bytes, &len) != 0)
+		return 1;
+	return a->cb(idx, origin, seq, bytes, len, a->arg);
+}
+
+int
+store_applied_after(struct ld_store *s, uint64_t after, store_applied_cb cb,
+    void *arg, struct ld_err *err)
+{
+	struct store_applied_all a = { cb, arg };
+
+	return store_applied_scan(s, after, store_applied_all_cb, &a, err);
 }
 
 uint64_t

@@ -89,13 +89,35 @@ t_event_scope(void **state)
 	assert_string_equal(sc->ticket, "XA-2011-000007");
 	assert_string_equal(sc->node, "LY");
 	assert_string_equal(sc->area, "");
-	/* index 41 again: from the cache, whatever the bytes */
+	/* index 41 again: from the cache, whatever the bytes; and known
+	 * without them (fed_cache_peek) */
 	sc = fed_cache_event(f->c, 41, junk, sizeof(junk), f->scratch);
 	assert_non_null(sc);
 	assert_string_equal(sc->ticket, "XA-2011-000007");
+	{
+		bool known = false;
+
+		sc = fed_cache_peek(f->c, 41, &known);
+		assert_true(known);
+		assert_non_null(sc);
+		assert_string_equal(sc->ticket, "XA-2011-000007");
+		assert_null(fed_cache_peek(f->c, 40, &known));
+		assert_false(known);
+		assert_null(fed_cache_peek(f->c, 0, &known));
+		assert_false(known);
+		assert_null(fed_cache_peek(f->c, 41 + 8192, &known));
+		assert_false(known);	/* 41's slot, another index */
+	}
 	/* another index whose bytes do not decode; then one taking 41's
 	 * slot: 41 is read afresh */
 	assert_null(fed_cache_event(f->c, 42, junk, sizeof(junk), f->scratch));
+	{
+		bool known = false;
+
+		/* known, and not ours: the bytes did not decode */
+		assert_null(fed_cache_peek(f->c, 42, &known));
+		assert_true(known);
+	}
 	assert_null(fed_cache_event(f->c, 41 + 8192, junk, sizeof(junk),
 	    f->scratch));
 	assert_null(fed_cache_event(f->c, 41, junk, sizeof(junk), f->scratch));

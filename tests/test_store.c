@@ -690,6 +690,76 @@ t_migrate_from_4(void **state)
 /* A record too short for its head, or whose view length runs past its
  * end: the ticket is damaged (said so), the store goes on; the rebuild
  * from the log repairs it. */
+/* store_applied_scan: every entry in order, an event's bytes only when
+ * asked, and a missing event an error only when its bytes are asked. */
+struct scan_x {
+	uint64_t n, asked, last;
+	bool ask_all;
+	struct ld_event e;
+};
+
+static int
+scan_cb(uint64_t idx, const char *origin, uint64_t seq,
+    struct store_applied_ev *ev, void *arg)
+{
+	struct scan_x *x = arg;
+	const uint8_t *b;
+	size_t len;
+	struct ld_err err;
+
+	assert_int_equal(idx, x->last + 1);
+	x->last = idx;
+	x->n++;
+	assert_string_equal(origin, "XA");
+	if (!x->ask_all && idx % 2 == 1)
+		return 0;
+	x->asked++;
+	if (store_applied_bytes(ev, &b, &len) != 0)
+		return 0;	/* the scan stops by itself */
+	assert_int_equal(codec_event_decode(b, len, &x->e, &err), 0);
+	assert_string_equal(x->e.origin, origin);
+	assert_int_equal(x->e.seq, seq);
+	return 0;
+}
+
+static void
+t_applied_scan(void **state)
+{
+	struct fx *f = *state;
+	static struct scan_x x;
+	struct ld_err err;
+	char id[32];
+	uint8_t key[LD_NODE_MAX + 8] = "XA";
+	MDB_val k = { sizeof(key), key };
+	MDB_txn *txn;
+
+	lifecycle(f->s, "XA", T0, id);
+	memset(&x, 0, sizeof(x));
+	assert_int_equal(store_applied_scan(f->s, 0, scan_cb, &x, &err), 0);
+	assert_int_equal(x.n, 4);
+	assert_int_equal(x.asked, 2);
+	/* from index 2 on */
+	memset(&x, 0, sizeof(x));
+	x.last = 2;
+	x.ask_all = true;
+	assert_int_equal(store_applied_scan(f->s, 2, scan_cb, &x, &err), 0);
+	assert_int_equal(x.n, 2);
+	/* the third event gone from the log: unnoticed unless asked */
+	views_put_u64(key + LD_NODE_MAX, 3);
+	assert_int_equal(mdb_txn_begin(f->s->env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_del(txn, f->s->events, &k, NULL), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	memset(&x, 0, sizeof(x));
+	assert_int_equal(store_applied_scan(f->s, 0, scan_cb, &x, &err), 0);
+	assert_int_equal(x.n, 4);	/* index 3 was not asked */
+	memset(&x, 0, sizeof(x));
+	x.ask_all = true;
+	assert_int_equal(store_applied_scan(f->s, 0, scan_cb, &x, &err),
+	    LD_ECORRUPT);
+	assert_int_equal(x.n, 3);	/* stopped at the missing one */
+	assert_non_null(strstr(err.msg, "missing"));
+}
+
 static void
 t_damaged_record(void **state)
 {
@@ -1142,6 +1212,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_history_long, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_migrate_from_4, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_damaged_record, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_applied_scan, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_refusal_keeps_seq, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_remote_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_indexes_counters, setup, teardown),
