@@ -170,6 +170,9 @@ const struct fed_ev_scope *fed_cache_event(struct fed_cache *c, uint64_t idx,
  * when the event did not decode. */
 const struct fed_ev_scope *fed_cache_peek(struct fed_cache *c, uint64_t idx,
     bool *known);
+/* Put the scope of event ev, applied at index idx, into the cache. */
+void fed_cache_put(struct fed_cache *c, uint64_t idx,
+    const struct ld_event *ev);
 /* The view scope of ticket id when the store's last apply index is last
  * (read into scratch on a miss); NULL when the ticket is not held. */
 const struct fed_tk_scope *fed_cache_ticket(struct fed_cache *c,
@@ -244,6 +247,10 @@ size_t fed_take(struct fed *f, struct ld_event *ev, struct ld_store_item *items,
 /* After that commit (rc: store_commit_meta's): count, log, pull again. */
 void fed_committed(struct fed *f, const struct fed_taken *taken,
     size_t n_taken, const struct ld_store_item *items, int rc);
+/* The n items of a commit that held: each applied one's scope into the
+ * down scan's cache by its apply index (the events are at hand, decoded),
+ * so that no scan reads or decodes them again. */
+void fed_applied(struct fed *f, const struct ld_store_item *items, size_t n);
 /* A commit failed: the batches taken into the next one (whose positions
  * assumed it) are dropped; the links ask again from their durable
  * positions. */

@@ -65,6 +65,18 @@ fed_cache_event(struct fed_cache *c, uint64_t idx, const uint8_t *bytes,
 	return e->ok ? &e->sc : NULL;
 }
 
+void
+fed_cache_put(struct fed_cache *c, uint64_t idx, const struct ld_event *ev)
+{
+	struct fed_cache_ev *e = &c->ev[idx % FED_CACHE_EVENTS];
+
+	if (idx == 0)
+		return;
+	e->idx = idx;
+	e->ok = true;
+	fed_ev_scope_of(&e->sc, ev);
+}
+
 const struct fed_ev_scope *
 fed_cache_peek(struct fed_cache *c, uint64_t idx, bool *known)
 {

@@ -1035,6 +1035,14 @@ fed_take(struct fed *f, struct ld_event *ev, struct ld_store_item *items,
 }
 
 void
+fed_applied(struct fed *f, const struct ld_store_item *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (items[i].rc == 0 && items[i].idx != 0)
+			fed_cache_put(f->cache, items[i].idx, items[i].ev);
+}
+
+void
 fed_committed(struct fed *f, const struct fed_taken *taken, size_t n_taken,
     const struct ld_store_item *items, int rc)
 {

@@ -896,6 +896,8 @@ serve_settle(struct ld_serve *sv, struct serve_batch *b)
 	if (sv->fed != NULL) {
 		struct serve_batch *next = &sv->b[sv->building];
 
+		if (b->rc == 0)
+			fed_applied(sv->fed, b->items, b->total);
 		fed_committed(sv->fed, b->taken, b->n_taken, b->items, b->rc);
 		if (b->rc != 0 && next != b && next->n_taken > 0) {
 			/* they assumed this commit; the deadline cursor stays

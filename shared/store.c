@@ -1185,6 +1185,7 @@ store_reset_items(struct ld_store_item *items, size_t n, uint8_t *assigned)
 					 * group check filled in */
 			items[i].ev->ticket[0] = '\0';
 		items[i].rc = 0;
+		items[i].idx = 0;
 		err_clear(&items[i].err);
 	}
 }
@@ -1419,6 +1420,7 @@ store_commit_meta(struct ld_store *s, struct ld_store_item *items, size_t n,
 		return LD_OK;
 	for (size_t i = 0; i < n; i++) {	/* no stale answer survives */
 		items[i].rc = 0;
+		items[i].idx = 0;
 		err_clear(&items[i].err);
 	}
 	assigned = calloc(n ? n : 1, 1);
@@ -1458,6 +1460,7 @@ retry:
 			rc = store_apply_one(s, txn, items[j].ev, now, false,
 			    items[j].sparse, &items[j].err);
 			items[j].kept = rc == 0 && s->disagreed;
+			items[j].idx = rc == 0 ? s->applied_txn : 0;
 			items[j].rc = store_fatal(rc) ? 0 : rc;
 			if (store_fatal(rc))
 				break;
@@ -1506,10 +1509,12 @@ retry:
 	s->applied_last = s->applied_txn;
 out:
 	if (rc != 0)
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
+			items[i].idx = 0;
 			if (items[i].rc == 0)
 				items[i].rc = err_set(&items[i].err, rc, "%s",
 				    err ? err->msg : "store error");
+		}
 	free(assigned);
 	return rc;
 }

@@ -110,6 +110,8 @@ struct ld_store_item {
 				 * refused, kept in the log (views unchanged);
 				 * err says why */
 	struct ld_err err;	/* out: the reason, when rc != 0 or kept */
+	uint64_t idx;		/* out: its apply index when applied or kept
+				 * (rc 0) and the commit held; else 0 */
 };
 
 /*

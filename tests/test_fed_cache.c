@@ -121,6 +121,20 @@ t_event_scope(void **state)
 	assert_null(fed_cache_event(f->c, 41 + 8192, junk, sizeof(junk),
 	    f->scratch));
 	assert_null(fed_cache_event(f->c, 41, junk, sizeof(junk), f->scratch));
+	/* put from a commit: known without bytes, the same scope */
+	fed_cache_put(f->c, 44, f->e);
+	{
+		bool known = false;
+
+		sc = fed_cache_peek(f->c, 44, &known);
+		assert_true(known);
+		assert_non_null(sc);
+		assert_string_equal(sc->ticket, "XA-2011-000007");
+		assert_string_equal(sc->node, "LY");
+		fed_cache_put(f->c, 0, f->e);	/* no index: nothing */
+		assert_null(fed_cache_peek(f->c, 0, &known));
+		assert_false(known);
+	}
 	/* an announcement's area */
 	event_init(f->e, LD_EV_ANNOUNCED, "LY", T0, "op:city", "LY-2011-000001");
 	event_set_str(f->e, LD_F_CHANNEL, "platform");

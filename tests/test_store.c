@@ -299,6 +299,12 @@ t_refusal_keeps_seq(void **state)
 	assert_int_equal(ev[1].seq, 5);
 	assert_int_equal(ev[3].seq, 6);
 	assert_int_equal(store_cursor(f->s, "XA"), 6);
+	/* the apply indexes of the applied ones (the lifecycle took 1-4) */
+	assert_int_equal(it[0].idx, 0);
+	assert_int_equal(it[1].idx, 5);
+	assert_int_equal(it[2].idx, 0);
+	assert_int_equal(it[3].idx, 6);
+	assert_int_equal(store_applied_last(f->s), 6);
 	/* a local event must not bring its own seq */
 	tg_wo_event(&ev[0], LD_EV_PROGRESS, "XA", T0 + 60, id, 2);
 	ev[0].seq = 99;
