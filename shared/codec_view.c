@@ -447,52 +447,35 @@ codec_vzero(char *base, const struct codec_vfield *f, size_t n)
 		    f->type == CODEC_VUINT ? f->width : sizeof(int64_t));
 }
 
-/* The ticket's own fields of a view (not its work orders) into *t: those
- * fields zeroed first, n_wo then 0, the rest of *t left alone. */
-static int
-codec_vdecode_head(const uint8_t *buf, size_t len, struct ld_ticket *t,
-    struct ld_err *err)
-{
-	struct codec_vctx c = { .r = { .p = buf, .len = len, .err = err,
-		.path = codec_vpath }, .code = LD_ECORRUPT, .widx = -1 };
-	uint64_t u;
-	int rc;
+/* Which part of a view codec_vdecode reads. */
+enum codec_vpart {
+	CODEC_VALL,		/* the state: *t zeroed first */
+	CODEC_VDETAILS,		/* the details: their fields zeroed first */
+	CODEC_VHEAD,		/* the ticket's own fields of the state, not
+				 * its work orders: those fields zeroed
+				 * first, n_wo 0 after */
+};
 
-	if (t == NULL || (buf == NULL && len != 0))
-		return err_set(err, LD_EINVAL, "no ticket or no buffer");
-	codec_vzero((char *)t, codec_vticket, CODEC_NT);
-	if (len > LD_VIEW_MAX)
-		rc = codec_mp_fail(&c.r, c.code, "%zu bytes exceeds limit %d",
-		    len, LD_VIEW_MAX);
-	else if ((rc = codec_varray_n(&c, CODEC_NT + 2)) == 0 &&
-	    (rc = codec_vnext(&c, 'u', &u)) == 0 && u != LD_VIEW_FORMAT)
-		rc = codec_mp_fail(&c.r, c.code, "format %" PRIu64
-		    ", expected %d", u, LD_VIEW_FORMAT);
-	if (rc == 0)
-		rc = codec_vget_fields(&c, (char *)t, codec_vticket, CODEC_NT);
-	t->n_wo = 0;
-	return rc;
-}
-
-/* Decode a view into *t (zeroed first), or if details only the details
- * into their fields of *t (zeroed first, the rest left alone).  0, or
+/* Decode part of a view into *t, the rest of *t left alone.  0, or
  * LD_ECORRUPT with the place (see codec_ticket_decode). */
 static int
 codec_vdecode(const uint8_t *buf, size_t len, struct ld_ticket *t,
-    bool details, struct ld_err *err)
+    enum codec_vpart part, struct ld_err *err)
 {
 	struct codec_vctx c = { .r = { .p = buf, .len = len, .err = err,
 		.path = codec_vpath }, .code = LD_ECORRUPT, .widx = -1 };
+	bool details = part == CODEC_VDETAILS;
 	uint64_t u;
 	int rc;
 
 	if (t == NULL || (buf == NULL && len != 0))
 		return err_set(err, LD_EINVAL, "no ticket or no buffer");
-	if (!details)
+	if (part == CODEC_VALL)
 		memset(t, 0, sizeof(*t));
-	for (size_t i = 0; details && i < CODEC_ND; i++)
-		memset((char *)t + codec_vdetail[i].off, 0,
-		    codec_vdetail[i].max + 1);
+	else if (details)
+		codec_vzero((char *)t, codec_vdetail, CODEC_ND);
+	else
+		codec_vzero((char *)t, codec_vticket, CODEC_NT);
 	if (len > LD_VIEW_MAX)
 		return codec_mp_fail(&c.r, c.code,
 		    "%zu bytes exceeds limit %d", len, LD_VIEW_MAX);
@@ -506,6 +489,10 @@ codec_vdecode(const uint8_t *buf, size_t len, struct ld_ticket *t,
 		    ", expected %d", u, LD_VIEW_FORMAT);
 	rc = codec_vget_fields(&c, (char *)t, details ? codec_vdetail :
 	    codec_vticket, details ? CODEC_ND : CODEC_NT);
+	if (part == CODEC_VHEAD) {
+		t->n_wo = 0;	/* its work orders were not read */
+		return rc;
+	}
 	if (rc == 0 && !details)
 		rc = codec_vget_wos(&c, t);
 	if (rc == 0 && c.r.off != len)
@@ -514,17 +501,11 @@ codec_vdecode(const uint8_t *buf, size_t len, struct ld_ticket *t,
 	return rc;
 }
 
-/*
- * Decode a view into *t, which is zeroed first (so unused bytes are zero
- * and decoded views compare with memcmp).  Any deviation from the
- * canonical encoding, a value out of range, a count that disagrees with
- * n_wo, truncation or trailing bytes give LD_ECORRUPT with the place.
- */
 int
 codec_ticket_decode(const uint8_t *buf, size_t len, struct ld_ticket *t,
     struct ld_err *err)
 {
-	return codec_vdecode(buf, len, t, false, err);
+	return codec_vdecode(buf, len, t, CODEC_VALL, err);
 }
 
 /* Decode details into the detail fields of *t (zeroed first); the rest of
@@ -533,12 +514,12 @@ int
 codec_ticket_head_decode(const uint8_t *buf, size_t len, struct ld_ticket *t,
     struct ld_err *err)
 {
-	return codec_vdecode_head(buf, len, t, err);
+	return codec_vdecode(buf, len, t, CODEC_VHEAD, err);
 }
 
 int
 codec_details_decode(const uint8_t *buf, size_t len, struct ld_ticket *t,
     struct ld_err *err)
 {
-	return codec_vdecode(buf, len, t, true, err);
+	return codec_vdecode(buf, len, t, CODEC_VDETAILS, err);
 }

@@ -39,32 +39,11 @@ store_get_ticket(struct ld_store *s, const char *id, struct ld_ticket *t,
 	return store_get_ticket_at(s, id, t, NULL, err);
 }
 
-int
-store_get_ticket_at(struct ld_store *s, const char *id, struct ld_ticket *t,
-    uint64_t *at, struct ld_err *err)
-{
-	MDB_txn *txn;
-	int rc;
-
-	if (id == NULL || id[0] == '\0' || strlen(id) > LD_TICKET_MAX)
-		return err_set(err, LD_EINVAL, "bad ticket id");
-	rc = store_rd_begin(s, &txn, err);
-	if (rc != 0)
-		return rc;
-	rc = store_txn_get_view(s, txn, id, t, err);
-	if (rc == 0)
-		rc = store_txn_get_details(s, txn, id, t, err);
-	if (at != NULL)
-		*at = store_last_applied(s, txn);
-	store_rd_end(s, txn);
-	if (rc == 0 && t->state == LD_TS_NONE)
-		rc = err_set(err, LD_ENOTFOUND, "no ticket %s", id);
-	return rc;
-}
-
-int
-store_get_head_at(struct ld_store *s, const char *id, struct ld_ticket *t,
-    uint64_t *at, struct ld_err *err)
+/* Ticket id in one snapshot: its state and details, or its head only
+ * (codec_ticket_head_decode); *at as store_get_ticket_at says. */
+static int
+store_read_ticket(struct ld_store *s, const char *id, struct ld_ticket *t,
+    bool head, uint64_t *at, struct ld_err *err)
 {
 	struct store_rec r;
 	MDB_txn *txn;
@@ -75,10 +54,14 @@ store_get_head_at(struct ld_store *s, const char *id, struct ld_ticket *t,
 	rc = store_rd_begin(s, &txn, err);
 	if (rc != 0)
 		return rc;
-	rc = store_txn_get_rec(s, txn, id, &r, err);
-	if (rc == 0 && !r.held)
+	if (!head) {
+		rc = store_txn_get_view(s, txn, id, t, err);
+		if (rc == 0)
+			rc = store_txn_get_details(s, txn, id, t, err);
+	} else if ((rc = store_txn_get_rec(s, txn, id, &r, err)) == 0 &&
+	    !r.held) {
 		rc = err_set(err, LD_ENOTFOUND, "no ticket %s", id);
-	else if (rc == 0 && codec_ticket_head_decode(r.view, r.view_len, t,
+	} else if (rc == 0 && codec_ticket_head_decode(r.view, r.view_len, t,
 	    err) != 0) {
 		err_prefix(err, "view of %s is damaged", id);
 		if (err)
@@ -91,6 +74,20 @@ store_get_head_at(struct ld_store *s, const char *id, struct ld_ticket *t,
 	if (rc == 0 && t->state == LD_TS_NONE)
 		rc = err_set(err, LD_ENOTFOUND, "no ticket %s", id);
 	return rc;
+}
+
+int
+store_get_ticket_at(struct ld_store *s, const char *id, struct ld_ticket *t,
+    uint64_t *at, struct ld_err *err)
+{
+	return store_read_ticket(s, id, t, false, at, err);
+}
+
+int
+store_get_head_at(struct ld_store *s, const char *id, struct ld_ticket *t,
+    uint64_t *at, struct ld_err *err)
+{
+	return store_read_ticket(s, id, t, true, at, err);
 }
 
 int
