@@ -340,10 +340,10 @@ client_send(struct ld_client *c, const uint8_t *frame, size_t len,
 	int rc;
 
 	/* the common case first, without a poll (a system call) nor a look
-	 * at the monitor: the socket has room.  A refusal the monitor knows
-	 * of still wins (sticky), and one it learns of later is said by the
-	 * wait for the reply (client_next), as the request is never
-	 * delivered */
+	 * at the monitor: the socket has room.  A refusal already read from
+	 * the monitor still wins (sticky); one not read yet is said by the
+	 * wait for the reply (client_next, client_call), as the request is
+	 * never delivered */
 	if (c->refused != LD_OK)
 		return err_set(err, c->refused, "%s", c->refusal);
 	if (zmq_send(c->sock, frame, len, ZMQ_DONTWAIT) == (int)len)

@@ -501,6 +501,12 @@ codec_vdecode(const uint8_t *buf, size_t len, struct ld_ticket *t,
 	return rc;
 }
 
+/*
+ * Decode a view into *t, which is zeroed first (so unused bytes are zero
+ * and decoded views compare with memcmp).  Any deviation from the
+ * canonical encoding, a value out of range, a count that disagrees with
+ * n_wo, truncation or trailing bytes give LD_ECORRUPT with the place.
+ */
 int
 codec_ticket_decode(const uint8_t *buf, size_t len, struct ld_ticket *t,
     struct ld_err *err)
@@ -508,8 +514,8 @@ codec_ticket_decode(const uint8_t *buf, size_t len, struct ld_ticket *t,
 	return codec_vdecode(buf, len, t, CODEC_VALL, err);
 }
 
-/* Decode details into the detail fields of *t (zeroed first); the rest of
- * *t is left alone.  LD_ECORRUPT with the place on any deviation. */
+/* The ticket's own fields of a view (codec.h); damage in them gives
+ * LD_ECORRUPT with the place, the work orders are not read. */
 int
 codec_ticket_head_decode(const uint8_t *buf, size_t len, struct ld_ticket *t,
     struct ld_err *err)
@@ -517,6 +523,8 @@ codec_ticket_head_decode(const uint8_t *buf, size_t len, struct ld_ticket *t,
 	return codec_vdecode(buf, len, t, CODEC_VHEAD, err);
 }
 
+/* Decode details into the detail fields of *t (zeroed first); the rest of
+ * *t is left alone.  LD_ECORRUPT with the place on any deviation. */
 int
 codec_details_decode(const uint8_t *buf, size_t len, struct ld_ticket *t,
     struct ld_err *err)

@@ -351,18 +351,21 @@ fed_down_entry(uint64_t idx, const char *origin, uint64_t seq,
 	if (fed_concerns(f->t, d->child, ev, tk)) {
 		int full = 0;
 
-		if (bytes == NULL && store_applied_bytes(sev, &bytes, &len) != 0)
-			return 1;
-
 		if (ev->kind == LD_EV_TRANSFER_REQUESTED &&
 		    fed_id_in_subtree(f->t, ev->node, d->child)) {
 			d->hist_full = false;
 			full = store_history(f->s, ev->ticket,
 			    fed_down_history_ev, d, NULL) != 0 || d->hist_full;
 		} else {
+			if (bytes == NULL &&
+			    store_applied_bytes(sev, &bytes, &len) != 0)
+				return 1;	/* the scan stops, saying so */
 			full = fed_arena_add(f, bytes, len);
 		}
 		if (full && mark_ev == 0) {
+			if (bytes == NULL &&
+			    store_applied_bytes(sev, &bytes, &len) != 0)
+				return 1;
 			/* a history no batch can hold: send the transfer
 			 * alone rather than stall the stream for ever (the
 			 * child keeps what its rules cannot apply, and logs
@@ -592,8 +595,9 @@ fed_forward(struct fed *f, const char *owner, uint64_t id, const char *actor,
 	*link = l != NULL ? (int)(l - f->links) : -1;
 
 	if (l == NULL || !l->up || (!l->parent && l->rid_len == 0))
-		return err_set(err, LD_EBUSY, "the owner node %s cannot be "
-		    "reached now (its link is down); try again later", owner);
+		return err_set(err, LD_EBUSY, "node %s, which holds the ticket, "
+		    "cannot be reached now (its link is down); try again later",
+		    owner);
 	n = fed_encode_req(f->out, FED_FRAME_MAX, id, actor, body, len);
 	if (n < 0)
 		return err_set(err, n, "the request cannot be forwarded");
@@ -1037,7 +1041,11 @@ fed_take(struct fed *f, struct ld_event *ev, struct ld_store_item *items,
 void
 fed_applied(struct fed *f, const struct ld_store_item *items, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	bool children = false;
+
+	for (int i = 0; i < f->n_links; i++)
+		children = children || !f->links[i].parent;
+	for (size_t i = 0; children && i < n; i++)
 		if (items[i].rc == 0 && items[i].idx != 0)
 			fed_cache_put(f->cache, items[i].idx, items[i].ev);
 }

@@ -613,6 +613,7 @@ serve_forward(struct ld_serve *sv, const struct serve_msg *m,
 	struct serve_fwd *fw = NULL;
 	struct ld_err e;
 	static struct ld_ticket tk;	/* main thread only */
+	char creator[LD_NODE_MAX + 1];
 	const char *owner;
 	int rc;
 
@@ -621,8 +622,8 @@ serve_forward(struct ld_serve *sv, const struct serve_msg *m,
 	/* who owns it, and the office's right to urge: the view's head */
 	rc = store_get_head_at(sv->s, req->ticket, &tk, NULL, NULL);
 	if (rc == LD_ENOTFOUND && serve_unit_op(req->op) &&
-	    (owner = serve_creator(sv, req->ticket, tk.owner,
-	    sizeof(tk.owner))) != NULL) {
+	    (owner = serve_creator(sv, req->ticket, creator,
+	    sizeof(creator))) != NULL) {
 		/* not here yet (replication takes a few ms): a unit's work
 		 * goes to the node that made the ticket, which judges it
 		 * (its work order, its owner) */
@@ -689,9 +690,9 @@ serve_forwarded(struct ld_serve *sv)
 		memset(r, 0, sizeof(*r));
 		proto_request_decode(sv->fwd[i].msg.body, sv->fwd[i].msg.len, r,
 		    NULL);
-		err_set(&e, LD_EBUSY, "no answer from the ticket's owner node "
-		    "within %d s; it may have recorded it: look before trying "
-		    "again", SERVE_FWD_MS / 1000);
+		err_set(&e, LD_EBUSY, "no answer from the node that holds the "
+		    "ticket within %d s; it may have recorded it: look before "
+		    "trying again", SERVE_FWD_MS / 1000);
 		serve_error(sv, &sv->fwd[i].msg, r->id, proto_op_name(r->op),
 		    &e);
 	}

@@ -3,6 +3,7 @@
 #include "ltime.h"
 
 #include <stdlib.h>
+#include <inttypes.h>
 #include <string.h>
 
 int
@@ -253,6 +254,7 @@ struct store_applied_ev {
 	struct ld_store *s;
 	MDB_txn *txn;
 	MDB_val key;		/* origin | seq */
+	uint64_t idx;		/* its apply index */
 	bool missing;		/* the log lacks it */
 };
 
@@ -304,6 +306,7 @@ store_applied_scan(struct ld_store *s, uint64_t after,
 		memcpy(origin, v.mv_data, LD_NODE_MAX);
 		origin[LD_NODE_MAX] = '\0';
 		ev.key = v;
+		ev.idx = views_get_u64(k.mv_data);
 		stop = cb(views_get_u64(k.mv_data), origin,
 		    views_get_u64((uint8_t *)v.mv_data + LD_NODE_MAX), &ev, arg);
 		if (ev.missing || stop != 0)
@@ -313,7 +316,7 @@ store_applied_scan(struct ld_store *s, uint64_t after,
 	store_rd_end(s, ev.txn);
 	if (ev.missing)
 		return err_set(err, LD_ECORRUPT, "applied log names an event "
-		    "that is missing");
+		    "that is missing (apply index %" PRIu64 ")", ev.idx);
 	return rc == 0 || rc == MDB_NOTFOUND ? LD_OK :
 	    store_mdb_err(err, rc, "applied");
 }

@@ -693,9 +693,6 @@ t_migrate_from_4(void **state)
 	free(view);
 }
 
-/* A record too short for its head, or whose view length runs past its
- * end: the ticket is damaged (said so), the store goes on; the rebuild
- * from the log repairs it. */
 /* store_applied_scan: every entry in order, an event's bytes only when
  * asked, and a missing event an error only when its bytes are asked. */
 struct scan_x {
@@ -766,6 +763,9 @@ t_applied_scan(void **state)
 	assert_non_null(strstr(err.msg, "missing"));
 }
 
+/* A record too short for its head, or whose view length runs past its
+ * end: the ticket is damaged (said so), the store goes on; the rebuild
+ * from the log repairs it. */
 static void
 t_damaged_record(void **state)
 {
