@@ -339,25 +339,21 @@ client_send(struct ld_client *c, const uint8_t *frame, size_t len,
 {
 	int rc;
 
-	/* the common case first, without a poll (a system call) nor a look
-	 * at the monitor: the socket has room.  A refusal already read from
-	 * the monitor still wins (sticky); one not read yet is said by the
-	 * wait for the reply (client_next, client_call), as the request is
-	 * never delivered */
+	/* the send is tried first, without a poll (a system call) nor a
+	 * look at the monitor: the socket has room in the common case.  A
+	 * refusal already read from the monitor still wins (sticky); one
+	 * not read yet is said by the wait for the reply (client_next,
+	 * client_call), as the request is never delivered */
 	if (c->refused != LD_OK)
 		return err_set(err, c->refused, "%s", c->refusal);
-	if (zmq_send(c->sock, frame, len, ZMQ_DONTWAIT) == (int)len)
-		return LD_OK;
-	if (zmq_errno() != EAGAIN && zmq_errno() != EINTR)
-		return client_zerr(c, "zmq_send", err);
 	for (;;) {
-		if ((rc = client_wait(c, ZMQ_POLLOUT, deadline,
-		    "cannot send to", err)) != 0)
-			return rc;
 		if (zmq_send(c->sock, frame, len, ZMQ_DONTWAIT) == (int)len)
 			return LD_OK;
 		if (zmq_errno() != EAGAIN && zmq_errno() != EINTR)
 			return client_zerr(c, "zmq_send", err);
+		if ((rc = client_wait(c, ZMQ_POLLOUT, deadline,
+		    "cannot send to", err)) != 0)
+			return rc;
 	}
 }
 
