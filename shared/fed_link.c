@@ -307,6 +307,15 @@ fed_down_history_ev(const struct ld_event *ev, void *arg)
 	return 0;
 }
 
+/* The entry's encoded event into *bytes, read once (store_applied_bytes):
+ * false when the log lacks it (the scan then stops, saying so). */
+static bool
+fed_down_bytes(struct store_applied_ev *sev, const uint8_t **bytes,
+    size_t *len)
+{
+	return *bytes != NULL || store_applied_bytes(sev, bytes, len) == 0;
+}
+
 static int
 fed_down_entry(uint64_t idx, const char *origin, uint64_t seq,
     struct store_applied_ev *sev, void *arg)
@@ -337,8 +346,8 @@ fed_down_entry(uint64_t idx, const char *origin, uint64_t seq,
 	}
 	ev = fed_cache_peek(f->cache, idx, &known);
 	if (!known) {
-		if (store_applied_bytes(sev, &bytes, &len) != 0)
-			return 1;	/* the scan stops, saying so */
+		if (!fed_down_bytes(sev, &bytes, &len))
+			return 1;
 		ev = fed_cache_event(f->cache, idx, bytes, len, f->ev);
 	}
 	if (ev == NULL) {
@@ -357,14 +366,12 @@ fed_down_entry(uint64_t idx, const char *origin, uint64_t seq,
 			full = store_history(f->s, ev->ticket,
 			    fed_down_history_ev, d, NULL) != 0 || d->hist_full;
 		} else {
-			if (bytes == NULL &&
-			    store_applied_bytes(sev, &bytes, &len) != 0)
-				return 1;	/* the scan stops, saying so */
+			if (!fed_down_bytes(sev, &bytes, &len))
+				return 1;
 			full = fed_arena_add(f, bytes, len);
 		}
 		if (full && mark_ev == 0) {
-			if (bytes == NULL &&
-			    store_applied_bytes(sev, &bytes, &len) != 0)
+			if (!fed_down_bytes(sev, &bytes, &len))
 				return 1;
 			/* a history no batch can hold: send the transfer
 			 * alone rather than stall the stream for ever (the
