@@ -300,20 +300,23 @@ store_applied_scan(struct ld_store *s, uint64_t after,
 		int stop;
 
 		if (k.mv_size != 8 || v.mv_size != LD_NODE_MAX + 8) {
-			ev.missing = true;
+			rc = err_set(err, LD_ECORRUPT, "applied log: a damaged "
+			    "entry after apply index %" PRIu64, ev.idx);
 			break;
 		}
 		memcpy(origin, v.mv_data, LD_NODE_MAX);
 		origin[LD_NODE_MAX] = '\0';
 		ev.key = v;
 		ev.idx = views_get_u64(k.mv_data);
-		stop = cb(views_get_u64(k.mv_data), origin,
+		stop = cb(ev.idx, origin,
 		    views_get_u64((uint8_t *)v.mv_data + LD_NODE_MAX), &ev, arg);
 		if (ev.missing || stop != 0)
 			break;
 	}
 	mdb_cursor_close(cur);
 	store_rd_end(s, ev.txn);
+	if (rc == LD_ECORRUPT)
+		return rc;
 	if (ev.missing)
 		return err_set(err, LD_ECORRUPT, "applied log names an event "
 		    "that is missing (apply index %" PRIu64 ")", ev.idx);
