@@ -1023,6 +1023,7 @@ store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
 		rc = elen;
 		goto undo;
 	}
+	store_txn_oskey(s, ev, key, app);	/* seq and id are final */
 	if (ev->kind == LD_EV_CALL_CLASSIFIED && ev->valid &&
 	    !event_has(ev, LD_F_CLASS)) {
 		rc = err_set(err, LD_EINVAL, "body.class: a valid call needs a "
@@ -1084,7 +1085,6 @@ store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
 			rc = len;
 			goto undo;
 		}
-		store_txn_oskey(s, ev, key, app);
 		rc = store_txn_put_rec(s, txn, after->id, (size_t)len, &rec,
 		    app, key);
 		hist_done = true;
@@ -1129,7 +1129,6 @@ store_apply_one(struct ld_store *s, MDB_txn *txn, struct ld_event *ev,
 		goto undo_mdb;
 
 log_only:
-	store_txn_oskey(s, ev, key, app);
 	k.mv_size = sizeof(key);
 	k.mv_data = key;
 	v.mv_size = (size_t)elen;
