@@ -555,18 +555,6 @@ index_gather(const uint8_t *key, size_t len, void *arg)
 	return group_add(g->x, id) ? 0 : 1;
 }
 
-/* The state filter names one of the states tickets pass through (few
- * tickets are in it at a time): worth its own index. */
-/* The state named name (LD_TS_NONE for none). */
-static enum ld_ticket_state
-state_named(const char *name)
-{
-	for (int s = 1; s < LD_TS__COUNT; s++)
-		if (strcmp(ticket_state_name((enum ld_ticket_state)s), name) == 0)
-			return (enum ld_ticket_state)s;
-	return LD_TS_NONE;
-}
-
 /* Try a small index (the phone's, or an open state's): *used is false if
  * none applies or it holds too many tickets to sort at once. */
 static int
@@ -576,6 +564,8 @@ walk_index(struct list_ctx *x, bool *used, struct ld_err *err)
 	uint8_t prefix[LD_PHONE_MAX + 1] = { 0 };
 	struct group_scan g = { .x = x };
 	const char *db;
+	enum ld_ticket_state st = has_q(r, LD_Q_STATE) ?
+	    ticket_state_named(r->state) : LD_TS_NONE;
 	int rc;
 
 	*used = false;
@@ -583,12 +573,12 @@ walk_index(struct list_ctx *x, bool *used, struct ld_err *err)
 		db = "by_phone";
 		g.plen = strlen(r->args.phone) + 1;
 		memcpy(prefix, r->args.phone, g.plen);
-	} else if (has_q(r, LD_Q_STATE) && x->day_from == 0 &&
-	    ticket_state_open(state_named(r->state))) {	/* by_state holds
-								 * open ones */
+	} else if (x->day_from == 0 && ticket_state_open(st)) {
+		/* an open state (few tickets are in it at a time): by_state
+		 * holds these, and only these */
 		db = "by_state";
 		g.plen = 1;
-		prefix[0] = (uint8_t)state_named(r->state);
+		prefix[0] = (uint8_t)st;
 	} else {
 		return 0;
 	}

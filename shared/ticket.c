@@ -172,6 +172,15 @@ ticket_state_open(enum ld_ticket_state s)
 	    s == LD_TS_IN_PROGRESS || s == LD_TS_RETURNED;
 }
 
+enum ld_ticket_state
+ticket_state_named(const char *name)
+{
+	for (int s = 1; s < LD_TS__COUNT; s++)
+		if (strcmp(ticket_state_name((enum ld_ticket_state)s), name) == 0)
+			return (enum ld_ticket_state)s;
+	return LD_TS_NONE;
+}
+
 const char *
 ticket_state_name(enum ld_ticket_state s)
 {

@@ -174,6 +174,8 @@ ticket_wo_open(const struct ld_wo *w)
 }
 
 const char *ticket_state_name(enum ld_ticket_state s);	/* "in_progress" */
+/* The state whose name is name; LD_TS_NONE for none. */
+enum ld_ticket_state ticket_state_named(const char *name);
 /* Is s an open state (NEW, DISPATCHED, IN_PROGRESS, RETURNED: not yet
  * completed, the article's "in progress")?  by_state holds these only. */
 bool ticket_state_open(enum ld_ticket_state s);

@@ -1612,6 +1612,13 @@ test_names(void **state)
 	    "called_back");
 	assert_string_equal(ticket_state_name(LD_TS_CLOSED), "closed");
 	assert_string_equal(ticket_state_name(LD_TS__COUNT), "?");
+	/* and back: every state by its name, nothing else */
+	for (int s = 1; s < LD_TS__COUNT; s++)
+		assert_int_equal(ticket_state_named(ticket_state_name(
+		    (enum ld_ticket_state)s)), s);
+	assert_int_equal(ticket_state_named("none"), LD_TS_NONE);
+	assert_int_equal(ticket_state_named("in progress"), LD_TS_NONE);
+	assert_int_equal(ticket_state_named(""), LD_TS_NONE);
 	assert_string_equal(ticket_wo_state_name(LD_WO_SIGNED), "signed");
 	assert_string_equal(ticket_wo_state_name(LD_WO_REROUTED), "rerouted");
 	assert_string_equal(ticket_wo_state_name(LD_WO__COUNT), "?");
