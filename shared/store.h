@@ -180,12 +180,10 @@ uint64_t store_meta_u64(struct ld_store *s, const char *key);
 /* Reads: each runs in its own read-only snapshot. */
 int store_get_ticket(struct ld_store *s, const char *id, struct ld_ticket *t,
     struct ld_err *err);
-/* store_get_ticket, and in *at the last apply index of the snapshot it was
- * read in (the view holds every event up to it). */
-int store_get_ticket_at(struct ld_store *s, const char *id,
-    struct ld_ticket *t, uint64_t *at, struct ld_err *err);
-/* store_get_ticket_at for the head of the view only
- * (codec_ticket_head_decode: no details, no work orders, n_wo 0). */
+/* The head of ticket id's view only (codec_ticket_head_decode: no
+ * details, no work orders, n_wo 0), and in *at (if not NULL) the last
+ * apply index of the snapshot it was read in (the view holds every event
+ * up to it). */
 int store_get_head_at(struct ld_store *s, const char *id,
     struct ld_ticket *t, uint64_t *at, struct ld_err *err);
 int store_get_event(struct ld_store *s, const char *origin, uint64_t seq,

@@ -33,15 +33,8 @@ store_rd_begin(struct ld_store *s, MDB_txn **txn, struct ld_err *err)
 	return rc == 0 ? LD_OK : store_mdb_err(err, rc, "read");
 }
 
-int
-store_get_ticket(struct ld_store *s, const char *id, struct ld_ticket *t,
-    struct ld_err *err)
-{
-	return store_get_ticket_at(s, id, t, NULL, err);
-}
-
 /* Ticket id in one snapshot: its state and details, or its head only
- * (codec_ticket_head_decode); *at as store_get_ticket_at says. */
+ * (codec_ticket_head_decode); *at as store_get_head_at says. */
 static int
 store_read_ticket(struct ld_store *s, const char *id, struct ld_ticket *t,
     bool head, uint64_t *at, struct ld_err *err)
@@ -78,10 +71,10 @@ store_read_ticket(struct ld_store *s, const char *id, struct ld_ticket *t,
 }
 
 int
-store_get_ticket_at(struct ld_store *s, const char *id, struct ld_ticket *t,
-    uint64_t *at, struct ld_err *err)
+store_get_ticket(struct ld_store *s, const char *id, struct ld_ticket *t,
+    struct ld_err *err)
 {
-	return store_read_ticket(s, id, t, false, at, err);
+	return store_read_ticket(s, id, t, false, NULL, err);
 }
 
 int
