@@ -639,9 +639,11 @@ store_txn_get_rec(struct ld_store *s, MDB_txn *txn, const char *id,
 	return LD_OK;
 }
 
-int
-store_txn_get_view_rec(struct ld_store *s, MDB_txn *txn, const char *id,
-    struct ld_ticket *t, struct store_rec *r, struct ld_err *err)
+/* Ticket id's record into *r and its view, whole or its head only, into
+ * *t (zeroed if absent). */
+static int
+store_txn_read_view(struct ld_store *s, MDB_txn *txn, const char *id,
+    struct ld_ticket *t, struct store_rec *r, bool head, struct ld_err *err)
 {
 	int rc = store_txn_get_rec(s, txn, id, r, err);
 
@@ -651,7 +653,8 @@ store_txn_get_view_rec(struct ld_store *s, MDB_txn *txn, const char *id,
 		memset(t, 0, sizeof(*t));
 		return LD_OK;
 	}
-	rc = codec_ticket_decode(r->view, r->view_len, t, err);
+	rc = head ? codec_ticket_head_decode(r->view, r->view_len, t, err) :
+	    codec_ticket_decode(r->view, r->view_len, t, err);
 	if (rc != 0) {
 		err_prefix(err, "view of %s is damaged", id);
 		if (err)
@@ -662,12 +665,28 @@ store_txn_get_view_rec(struct ld_store *s, MDB_txn *txn, const char *id,
 }
 
 int
+store_txn_get_view_rec(struct ld_store *s, MDB_txn *txn, const char *id,
+    struct ld_ticket *t, struct store_rec *r, struct ld_err *err)
+{
+	return store_txn_read_view(s, txn, id, t, r, false, err);
+}
+
+int
 store_txn_get_view(struct ld_store *s, MDB_txn *txn, const char *id,
     struct ld_ticket *t, struct ld_err *err)
 {
 	struct store_rec r;
 
-	return store_txn_get_view_rec(s, txn, id, t, &r, err);
+	return store_txn_read_view(s, txn, id, t, &r, false, err);
+}
+
+int
+store_txn_get_head(struct ld_store *s, MDB_txn *txn, const char *id,
+    struct ld_ticket *t, struct ld_err *err)
+{
+	struct store_rec r;
+
+	return store_txn_read_view(s, txn, id, t, &r, true, err);
 }
 
 /* Has the history database an entry of ticket id?  (A ticket's first

@@ -111,6 +111,9 @@ int store_grow(struct ld_store *s, struct ld_err *err);
 /* Load ticket id's state into *t (zeroed, details empty, if absent). */
 int store_txn_get_view(struct ld_store *s, MDB_txn *txn, const char *id,
     struct ld_ticket *t, struct ld_err *err);
+/* The same, its head only (codec_ticket_head_decode: n_wo 0). */
+int store_txn_get_head(struct ld_store *s, MDB_txn *txn, const char *id,
+    struct ld_ticket *t, struct ld_err *err);
 /* The last apply index in txn's snapshot (0: none). */
 uint64_t store_last_applied(struct ld_store *s, MDB_txn *txn);
 

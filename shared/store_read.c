@@ -39,7 +39,6 @@ static int
 store_read_ticket(struct ld_store *s, const char *id, struct ld_ticket *t,
     bool head, uint64_t *at, struct ld_err *err)
 {
-	struct store_rec r;
 	MDB_txn *txn;
 	int rc;
 
@@ -48,19 +47,12 @@ store_read_ticket(struct ld_store *s, const char *id, struct ld_ticket *t,
 	rc = store_rd_begin(s, &txn, err);
 	if (rc != 0)
 		return rc;
-	if (!head) {
+	if (head) {
+		rc = store_txn_get_head(s, txn, id, t, err);
+	} else {
 		rc = store_txn_get_view(s, txn, id, t, err);
 		if (rc == 0)
 			rc = store_txn_get_details(s, txn, id, t, err);
-	} else if ((rc = store_txn_get_rec(s, txn, id, &r, err)) == 0 &&
-	    !r.held) {
-		rc = err_set(err, LD_ENOTFOUND, "no ticket %s", id);
-	} else if (rc == 0 && codec_ticket_head_decode(r.view, r.view_len, t,
-	    err) != 0) {
-		err_prefix(err, "view of %s is damaged", id);
-		if (err)
-			err->code = LD_ECORRUPT;
-		rc = LD_ECORRUPT;
 	}
 	if (at != NULL)
 		*at = store_last_applied(s, txn);
