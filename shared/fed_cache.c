@@ -50,31 +50,17 @@ fed_cache_free(struct fed_cache *c)
 	free(c);
 }
 
-const struct fed_ev_scope *
-fed_cache_event(struct fed_cache *c, uint64_t idx, const uint8_t *bytes,
-    size_t len, struct ld_event *scratch)
+/* Fill idx's slot: the scope of ev, or "does not decode" (ev NULL). */
+static const struct fed_ev_scope *
+fed_cache_fill(struct fed_cache *c, uint64_t idx, const struct ld_event *ev)
 {
 	struct fed_cache_ev *e = &c->ev[idx % FED_CACHE_EVENTS];
 
-	if (idx == 0 || e->idx != idx) {
-		e->idx = idx;
-		e->ok = codec_event_decode(bytes, len, scratch, NULL) == 0;
-		if (e->ok)
-			fed_ev_scope_of(&e->sc, scratch);
-	}
-	return e->ok ? &e->sc : NULL;
-}
-
-void
-fed_cache_put(struct fed_cache *c, uint64_t idx, const struct ld_event *ev)
-{
-	struct fed_cache_ev *e = &c->ev[idx % FED_CACHE_EVENTS];
-
-	if (idx == 0)
-		return;
 	e->idx = idx;
-	e->ok = true;
-	fed_ev_scope_of(&e->sc, ev);
+	e->ok = ev != NULL;
+	if (e->ok)
+		fed_ev_scope_of(&e->sc, ev);
+	return e->ok ? &e->sc : NULL;
 }
 
 const struct fed_ev_scope *
@@ -84,6 +70,26 @@ fed_cache_peek(struct fed_cache *c, uint64_t idx, bool *known)
 
 	*known = idx != 0 && e->idx == idx;
 	return *known && e->ok ? &e->sc : NULL;
+}
+
+const struct fed_ev_scope *
+fed_cache_event(struct fed_cache *c, uint64_t idx, const uint8_t *bytes,
+    size_t len, struct ld_event *scratch)
+{
+	bool known;
+	const struct fed_ev_scope *sc = fed_cache_peek(c, idx, &known);
+
+	if (known)
+		return sc;
+	return fed_cache_fill(c, idx, codec_event_decode(bytes, len, scratch,
+	    NULL) == 0 ? scratch : NULL);
+}
+
+void
+fed_cache_put(struct fed_cache *c, uint64_t idx, const struct ld_event *ev)
+{
+	if (idx != 0)
+		fed_cache_fill(c, idx, ev);
 }
 
 /* FNV-1a of the id. */
