@@ -583,20 +583,18 @@ serve_admit(struct ld_serve *sv, const struct serve_msg *m,
 	return 0;
 }
 
-/* The node that made ticket id (its prefix, "XA-2011-..."), into
- * buf: another node of the topology than this one, else NULL. */
+/* The node that made ticket id (its prefix, "XA-2011-..."), parsed into
+ * node: another node of the topology than this one, else NULL. */
 static const char *
-serve_creator(const struct ld_serve *sv, const char *id, char *buf,
-    size_t cap)
+serve_creator(const struct ld_serve *sv, const char *id,
+    char node[LD_NODE_MAX + 1])
 {
-	char node[LD_NODE_MAX + 1];
 	int n;
 
 	if (ticket_id_parse(id, node, NULL, NULL) != 0 ||
 	    (n = topo_node(sv->t, node)) < 0 || n == sv->self)
 		return NULL;
-	snprintf(buf, cap, "%s", node);
-	return buf;
+	return node;
 }
 
 /*
@@ -622,8 +620,7 @@ serve_forward(struct ld_serve *sv, const struct serve_msg *m,
 	/* who owns it, and the office's right to urge: the view's head */
 	rc = store_get_head_at(sv->s, req->ticket, &tk, NULL, NULL);
 	if (rc == LD_ENOTFOUND && serve_unit_op(req->op) &&
-	    (owner = serve_creator(sv, req->ticket, creator,
-	    sizeof(creator))) != NULL) {
+	    (owner = serve_creator(sv, req->ticket, creator)) != NULL) {
 		/* not here yet (replication takes a few ms): a unit's work
 		 * goes to the node that made the ticket, which judges it
 		 * (its work order, its owner) */
