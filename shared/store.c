@@ -15,6 +15,7 @@
 #include "views.h"
 
 #include <assert.h>
+#include <sodium.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -232,6 +233,36 @@ store_last_applied(struct ld_store *s, MDB_txn *txn)
 	return last;
 }
 
+/* The journal after the environment opened: apply the records after the
+ * database's last one, then a checkpoint (the start is durable, its
+ * snapshot held). */
+static int
+store_open_journal(struct ld_store *s, struct ld_err *err)
+{
+	MDB_stat ms;
+	uint64_t n = 0;
+	int rc;
+
+	if ((rc = mdb_env_stat(s->env, &ms)) != 0)
+		return store_mdb_err(err, rc, s->dir);
+	s->psize = ms.ms_psize;
+	if ((rc = store_jnl_open(s, err)) != 0)
+		return rc;
+	/* before the records: one may need the map to grow, which takes a
+	 * checkpoint */
+	if ((rc = store_ckpt_start(s, err)) != 0)
+		return rc;
+	/* an older schema: its build must apply its records */
+	if ((rc = store_jnl_recover(s, !s->migrating, &n, err)) != 0)
+		return rc;
+	s->n_replayed = n;
+	rc = store_ckpt_take(s, err);
+	if (rc != 0)
+		return err_prefix(err, "%s: the first checkpoint", s->dir);
+	s->jready = true;
+	return LD_OK;
+}
+
 int
 store_open(struct ld_store **sp, const struct ld_store_opts *o,
     struct ld_err *err)
@@ -267,6 +298,13 @@ store_open(struct ld_store **sp, const struct ld_store_opts *o,
 	if (s->map_max < s->map_size)
 		s->map_max = s->map_size;
 	s->no_sync = o->no_sync;
+	s->journal = !o->no_sync && !o->lmdb_sync;
+	s->jfd[0] = s->jfd[1] = -1;
+	s->cfd = -1;
+	pthread_mutex_init(&s->ck_mu, NULL);
+	pthread_cond_init(&s->ck_cv, NULL);
+	s->ckpt_bytes = o->ckpt_bytes ? o->ckpt_bytes : STORE_CKPT_BYTES;
+	s->ckpt_recs = o->ckpt_recs ? o->ckpt_recs : STORE_CKPT_RECS;
 
 	/* One writing process per store: LMDB would let a second one in. */
 	snprintf(lockpath, sizeof(lockpath), "%s/liandong.lock", o->dir);
@@ -281,6 +319,13 @@ store_open(struct ld_store **sp, const struct ld_store_opts *o,
 		goto fail;
 	}
 
+	if (s->journal && sodium_init() < 0) {
+		rc = err_set(err, LD_EIO, "store: libsodium did not start");
+		goto fail;
+	}
+	/* after a crash: back to the last checkpoint (store_ckpt.c) */
+	if (s->journal && (rc = store_ckpt_restore(s, err)) != 0)
+		goto fail;
 	rc = mdb_env_create(&s->env);
 	if (rc == 0)
 		rc = mdb_env_set_maxdbs(s->env, 24);
@@ -288,7 +333,7 @@ store_open(struct ld_store **sp, const struct ld_store_opts *o,
 		rc = mdb_env_set_mapsize(s->env, s->map_size);
 	if (rc == 0)
 		rc = mdb_env_open(s->env, o->dir, MDB_NOTLS |
-		    (o->no_sync ? MDB_NOSYNC : 0), 0600);
+		    (o->no_sync || s->journal ? MDB_NOSYNC : 0), 0600);
 	if (rc != 0) {
 		if (rc == MDB_INVALID)
 			rc = err_set(err, LD_ECORRUPT, "%s/data.mdb: not a "
@@ -322,6 +367,8 @@ store_open(struct ld_store **sp, const struct ld_store_opts *o,
 		rc = store_mdb_err(err, rc, "creating databases");
 		goto fail;
 	}
+	if (s->journal && (rc = store_open_journal(s, err)) != 0)
+		goto fail;
 	if (s->migrating && (rc = store_migrate(s, err)) != 0)
 		goto fail;
 	*sp = s;
@@ -359,6 +406,8 @@ store_migrate(struct ld_store *s, struct ld_err *err)
 		mdb_txn_abort(txn);
 	if (rc != 0)
 		return store_mdb_err(err, rc, "migrating: schema record");
+	if (s->journal && (rc = store_ckpt_take(s, err)) != 0)
+		return err_prefix(err, "migrating %s", s->dir);
 	log_warn("store", "%s: migrated to schema %d: views rebuilt "
 	    "from %llu events of the log", s->dir, LD_STORE_SCHEMA,
 	    (unsigned long long)s->applied_last);
@@ -371,11 +420,23 @@ store_close(struct ld_store *s)
 {
 	if (s == NULL)
 		return;
+	if (s->jready) {
+		struct ld_err e;
+
+		/* a clean close: the next open applies nothing */
+		if (store_ckpt_take(s, &e) != 0)
+			log_error("store", "%s: closing: %s (the journal is "
+			    "applied at the next open)", s->dir, e.msg);
+	}
+	store_ckpt_close(s);
+	store_jnl_close(s);
 	if (s->env != NULL)
 		mdb_env_close(s->env);
 	if (s->lockfd >= 0)
 		close(s->lockfd);
 	pthread_rwlock_destroy(&s->grow_lock);
+	pthread_mutex_destroy(&s->ck_mu);
+	pthread_cond_destroy(&s->ck_cv);
 	free(s);
 }
 
@@ -1171,6 +1232,8 @@ log_only:
 		rc = store_txn_put_tid(s, txn, tid_year, tid_n);
 	if (rc != 0)
 		goto undo_mdb;
+	if (s->jcap)	/* as applied: the journal applies it again so */
+		store_jnl_event(s, s->ebuf, (size_t)elen);
 	return 0;
 
 undo:
@@ -1220,7 +1283,17 @@ store_grow(struct ld_store *s, struct ld_err *err)
 		    "was written", s->dir, s->map_size >> 20);
 	if (want > s->map_max)
 		want = s->map_max;
+	/* no read open in this process, the checkpoint's either: take one
+	 * (no commit can come between), let it go, hold it again after */
+	bool ck = s->journal && s->psize != 0;
+
+	if (ck && (rc = store_ckpt_take(s, err)) != 0)
+		return err_prefix(err, "growing the map");
+	store_ckpt_release(s);
 	rc = mdb_env_set_mapsize(s->env, want);
+	if (ck)
+		(void)store_ckpt_rehold(s);	/* if not: the next commit
+						 * checkpoints first */
 	if (rc != 0)
 		return store_mdb_err(err, rc, "growing the map");
 	log_info("store", "%s: map grown from %zu to %zu MiB", s->dir,
@@ -1386,6 +1459,19 @@ store_grow_map(struct ld_store *s, struct ld_err *err)
 }
 
 int
+store_flush(struct ld_store *s, struct ld_err *err)
+{
+	int rc;
+
+	if (s->journal)
+		return store_ckpt_take(s, err);
+	if (s->no_sync)
+		return LD_OK;
+	rc = mdb_env_sync(s->env, 1);
+	return rc == 0 ? LD_OK : store_mdb_err(err, rc, "flush");
+}
+
+int
 store_commit(struct ld_store *s, struct ld_store_item *items, size_t n,
     int64_t now, struct ld_err *err)
 {
@@ -1393,7 +1479,7 @@ store_commit(struct ld_store *s, struct ld_store_item *items, size_t n,
 }
 
 /* Write the meta values into the open write transaction. */
-static int
+int
 store_txn_put_meta(struct ld_store *s, MDB_txn *txn,
     const struct ld_store_meta *meta, size_t n_meta)
 {
@@ -1432,6 +1518,7 @@ store_commit_meta(struct ld_store *s, struct ld_store_item *items, size_t n,
 {
 	uint8_t *assigned;
 	MDB_txn *txn;
+	bool ck_tried = false;
 	int rc;
 
 	if (n == 0 && n_meta == 0)
@@ -1450,6 +1537,10 @@ store_commit_meta(struct ld_store *s, struct ld_store_item *items, size_t n,
 		assigned[i] = (uint8_t)((items[i].ev->seq == 0 ? 1 : 0) |
 		    (items[i].ev->ticket[0] == '\0' ? 2 : 0));
 retry:
+	/* journaled commits need the checkpoint's snapshot held */
+	if (s->journal && !store_ckpt_held(s) &&
+	    (rc = store_ckpt_take(s, err)) != 0)
+		goto out;
 	rc = mdb_txn_begin(s->env, NULL, 0, &txn);
 	if (rc != 0) {
 		rc = store_mdb_err(err, rc, "begin");
@@ -1457,6 +1548,10 @@ retry:
 	}
 	s->applied_txn = s->applied_last;
 	store_txn_start(s);
+	if (s->journal) {
+		store_jnl_begin(s);
+		s->jcap = true;
+	}
 	for (size_t i = 0; i < n; i++) {
 		size_t m = 1;
 
@@ -1497,14 +1592,42 @@ retry:
 			break;
 		i += m - 1;
 	}
+	s->jcap = false;
 	if (rc == 0)
 		rc = store_txn_flush(s, txn);
 	if (rc == 0)
 		rc = store_txn_put_meta(s, txn, meta, n_meta);
+	for (size_t i = 0; s->journal && rc == 0 && i < n_meta; i++)
+		store_jnl_meta(s, meta[i].key, meta[i].value);
+	/* the record durable before the commit: whatever a reader sees is */
+	bool jw = rc == 0 && s->journal && store_jnl_any(s);
+	if (jw)
+		rc = store_jnl_put_lsn(s, txn, s->jlsn + 1);
+	if (jw && rc == 0) {
+		rc = store_jnl_write(s, s->jlsn + 1, now, err);
+		if (rc != 0) {
+			mdb_txn_abort(txn);
+			store_jnl_spoil(s);
+			store_reset_items(items, n, assigned);
+			goto out;
+		}
+	}
 	if (rc == 0)
 		rc = mdb_txn_commit(txn);
 	else
 		mdb_txn_abort(txn);
+	if (rc != 0 && jw)
+		store_jnl_spoil(s);	/* not committed: never applied */
+	if (rc == MDB_MAP_FULL && s->journal && !ck_tried &&
+	    s->map_size >= s->map_max) {
+		/* the held checkpoint keeps the pages freed since from
+		 * reuse: at the map's maximum, a new one lets them go */
+		store_reset_items(items, n, assigned);
+		ck_tried = true;
+		if ((rc = store_ckpt_take(s, err)) != 0)
+			goto out;
+		goto retry;
+	}
 	if (rc == MDB_MAP_FULL) {
 		store_reset_items(items, n, assigned);
 		if (s->no_grow_in_commit && s->map_size < s->map_max) {
@@ -1525,6 +1648,11 @@ retry:
 		goto out;
 	}
 	s->applied_last = s->applied_txn;
+	if (jw) {
+		s->jlsn++;
+		store_jnl_committed(s);
+	}
+	store_ckpt_kick(s);	/* when due, in its own thread */
 out:
 	if (rc != 0)
 		for (size_t i = 0; i < n; i++) {

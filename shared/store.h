@@ -80,12 +80,27 @@
 
 struct ld_store;
 
+/* Durability (docs/storage.md): each commit's events are written to a
+ * journal and made durable with one fdatasync before the LMDB transaction
+ * commits unsynced; a checkpoint flushes LMDB and starts the journal
+ * again.  After a crash or a power loss the store goes back to the last
+ * checkpoint and applies the journal's records after it. */
+#define STORE_CKPT_BYTES (2u << 20)
+#define STORE_CKPT_RECS 128
+
 struct ld_store_opts {
 	const char *dir;	/* data directory (created if missing) */
 	const char *node;	/* this node's id: origin of its own events */
 	size_t map_size;	/* initial map size, bytes (0: 64 MiB) */
 	size_t map_max;		/* the map grows up to this (0: 64 GiB) */
 	bool no_sync;		/* tests and rebuild scratch only: not durable */
+	bool lmdb_sync;		/* durable by LMDB's own two flushes per
+				 * commit, no journal (benchmarks compare) */
+	uint64_t ckpt_bytes;	/* a checkpoint (in the store's own thread)
+				 * when the journal holds this much since
+				 * the last (0: STORE_CKPT_BYTES) ... */
+	uint64_t ckpt_recs;	/* ... or this many records (0:
+				 * STORE_CKPT_RECS) */
 	bool migrate;		/* a store of schema 1: rebuild its views from
 				 * the log to this schema (the log is kept
 				 * as it is), then open it */
@@ -163,6 +178,13 @@ int store_commit(struct ld_store *s, struct ld_store_item *items, size_t n,
 void store_grow_in_commit(struct ld_store *s, bool yes);
 bool store_grow_pending(const struct ld_store *s);
 int store_grow_map(struct ld_store *s, struct ld_err *err);
+
+
+/* Take a checkpoint now and wait for it: everything committed is in
+ * data.mdb and flushed, the journal starts over (docs/storage.md).  For a
+ * benchmark's round, or before a copy of a stopped node's files; the
+ * writer's thread, between commits.  Without the journal: a flush. */
+int store_flush(struct ld_store *s, struct ld_err *err);
 
 /* store_commit, and in the same transaction meta[0 .. n_meta) (key ->
  * u64): a link's position stored with the events it brought (DESIGN §3).
@@ -362,6 +384,12 @@ struct ld_store_stats {
 	uint64_t tickets;
 	size_t map_size;
 	size_t used_bytes;	/* pages in use * page size */
+	bool journal;		/* durable through the journal */
+	uint64_t jlsn;		/* last journal record committed */
+	uint64_t ckpt_lsn;	/* the last checkpoint's record */
+	uint64_t journal_bytes;	/* journal used since that checkpoint */
+	uint64_t checkpoints;	/* taken since open */
+	uint64_t replayed;	/* records applied at open (a crash) */
 };
 int store_stats(struct ld_store *s, struct ld_store_stats *st);
 

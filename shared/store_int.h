@@ -84,6 +84,42 @@ struct ld_store {
 	uint8_t vbuf[STORE_REC_MAX];	/* a ticket's record */
 	uint8_t dbuf[LD_VIEW_MAX];
 	uint8_t ebuf[LD_FRAME_MAX];
+
+	/* Durability through the journal (store_journal.c, store_ckpt.c;
+	 * docs/storage.md): LMDB runs with MDB_NOSYNC; each write
+	 * transaction's record is made durable in the journal before the
+	 * transaction commits; a checkpoint now and then flushes the map
+	 * (in its own thread) and keeps its two meta pages aside, and a read
+	 * transaction held on it keeps its pages from reuse until the next
+	 * one is durable. */
+	bool journal;		/* on (not no_sync, not lmdb_sync) */
+	bool jready;		/* recovered: close checkpoints */
+	bool jcap;		/* store_apply_one adds to the record */
+	bool jnomem;		/* the record could not grow */
+	int jfd[2];		/* the two journal files, taken in turn */
+	int jcur;		/* the one written */
+	uint64_t jlsn;		/* last record committed */
+	uint64_t jrecs;		/* records in jfd[jcur] */
+	uint64_t joff;		/* where the next record goes in it */
+	uint8_t *jbuf;		/* the open transaction's record */
+	size_t jlen, jcap_bytes;
+	uint32_t jn_ev, jn_meta;
+	uint64_t ckpt_bytes, ckpt_recs;	/* when a checkpoint is due */
+	uint64_t n_replayed;	/* records applied at open (a crash) */
+	unsigned psize;
+	int cfd;		/* the checkpoint file */
+	/* the checkpoint thread and what it shares, under ck_mu */
+	pthread_t ck_thread;
+	bool ck_started, ck_quit, ck_busy, ck_switch;
+	pthread_mutex_t ck_mu;
+	pthread_cond_t ck_cv;
+	uint8_t *ck_metas;	/* the job: the meta pages captured, */
+	uint64_t ck_job_lsn;	/* its record, */
+	MDB_txn *ck_snap;	/* and its snapshot, held from the capture */
+	MDB_txn *held;		/* the last durable checkpoint's snapshot */
+	uint64_t ckpt_gen;	/* its slot generation */
+	uint64_t ckpt_lsn;	/* its record */
+	uint64_t n_ckpt;	/* checkpoints since open */
 };
 
 /* An LMDB or errno failure that must abort the write transaction, as
@@ -116,6 +152,65 @@ int store_txn_get_head(struct ld_store *s, MDB_txn *txn, const char *id,
     struct ld_ticket *t, struct ld_err *err);
 /* The last apply index in txn's snapshot (0: none). */
 uint64_t store_last_applied(struct ld_store *s, MDB_txn *txn);
+
+/* The meta values of a commit into txn (store.c). */
+int store_txn_put_meta(struct ld_store *s, MDB_txn *txn,
+    const struct ld_store_meta *meta, size_t n_meta);
+
+/* ---- the journal (store_journal.c) ---- */
+#define STORE_JNL_FILE "journal-%d.ldj"
+#define STORE_JLSN_KEY "jlsn"		/* in meta: last record applied */
+/* Open (create) the two journal files. */
+int store_jnl_open(struct ld_store *s, struct ld_err *err);
+void store_jnl_close(struct ld_store *s);
+/* Start the open transaction's record (empty). */
+void store_jnl_begin(struct ld_store *s);
+/* Add an applied event's bytes, a meta value. */
+void store_jnl_event(struct ld_store *s, const uint8_t *ev, size_t len);
+void store_jnl_meta(struct ld_store *s, const char *key, uint64_t value);
+/* Does the open record hold anything? */
+bool store_jnl_any(const struct ld_store *s);
+/* Write the record as number lsn and make it durable (fdatasync). */
+int store_jnl_write(struct ld_store *s, uint64_t lsn, int64_t now,
+    struct ld_err *err);
+/* The record written could not be committed: spoil it (best effort). */
+void store_jnl_spoil(struct ld_store *s);
+/* The transaction of the record written committed: move on. */
+void store_jnl_committed(struct ld_store *s);
+/* At open: apply every record after the database's last (one write
+ * transaction each, as the live path wrote it).  *n: how many.  With
+ * apply false, such a record is an error (LD_ESCHEMA: a migration). */
+int store_jnl_recover(struct ld_store *s, bool apply, uint64_t *n,
+    struct ld_err *err);
+/* Later records go to the start of the other file (a checkpoint began:
+ * the one before it is durable, so that file's records are not needed). */
+void store_jnl_switch(struct ld_store *s);
+/* The last record number in the database of txn (0: none). */
+uint64_t store_jnl_lsn_in(struct ld_store *s, MDB_txn *txn);
+int store_jnl_put_lsn(struct ld_store *s, MDB_txn *txn, uint64_t lsn);
+
+/* ---- checkpoints (store_ckpt.c) ---- */
+#define STORE_CKPT_FILE "checkpoint.ldc"
+/* Before mdb_env_open: put the last checkpoint's meta pages back into
+ * data.mdb when they differ (after a crash). */
+int store_ckpt_restore(struct ld_store *s, struct ld_err *err);
+/* After it: start the checkpoint thread. */
+int store_ckpt_start(struct ld_store *s, struct ld_err *err);
+/* The writer, between commits: one in the background when due and none
+ * is under way.  Needs no lock: the capture takes microseconds. */
+void store_ckpt_kick(struct ld_store *s);
+/* The writer, between commits: one now, waited for (open, close, before
+ * the map grows, a full map). */
+int store_ckpt_take(struct ld_store *s, struct ld_err *err);
+/* Wait for the one under way, if any. */
+void store_ckpt_wait(struct ld_store *s);
+/* Is a checkpoint's snapshot held (journaled commits need one)? */
+bool store_ckpt_held(struct ld_store *s);
+/* Let the held snapshot go (before mdb_env_set_mapsize), hold it again. */
+void store_ckpt_release(struct ld_store *s);
+int store_ckpt_rehold(struct ld_store *s);
+/* Stop the thread, let go, close (store_close). */
+void store_ckpt_close(struct ld_store *s);
 
 struct store_rec {
 	bool held;		/* a record was there */

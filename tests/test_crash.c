@@ -10,6 +10,11 @@
  *    the count, and every event's tag (actor "t:<round>:<n>") is unique;
  *  - store_rebuild() finds the views equal to a replay of the log.
  * Seed: LD_SEED (printed), rounds: LD_CRASH_ROUNDS (default 100).
+ *
+ * Then a power loss, LD_POWER_ROUNDS times (default 60): the child commits
+ * a few batches, checkpoints every 8, and stops without closing; the
+ * parent makes of data.mdb what a power cut could leave (power_image) and
+ * checks the same, and that exactly the acknowledged events are there.
  */
 #include "testutil.h"
 #include "testgen.h"
@@ -19,6 +24,8 @@
 #include "store_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -28,11 +35,34 @@
 
 static unsigned crash_seed;
 
-/* The child: write until killed. */
+/* Copy data.mdb as it is now to snap (the child, at a checkpoint: what a
+ * power loss cannot take away). */
 static void
-crash_child(const char *dir, int fd, int round, unsigned seed)
+crash_snap(const char *dir, const char *snap)
 {
-	struct ld_store_opts o = { .dir = dir, .node = "XA" };
+	char path[512];
+	size_t len;
+	uint8_t *b;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	b = (uint8_t *)tu_slurp(path, &len);
+	f = fopen(snap, "wb");
+	if (b == NULL || f == NULL || fwrite(b, 1, len, f) != len)
+		_exit(5);
+	fclose(f);
+	free(b);
+}
+
+/* The child: write until killed, or (power) for `commits` commits, with a
+ * copy of data.mdb at each checkpoint, then stop without closing. */
+static void
+crash_child(const char *dir, int fd, int round, unsigned seed,
+    const char *snap, int commits)
+{
+	struct ld_store_opts o = { .dir = dir, .node = "XA",
+		.ckpt_recs = snap ? 8 : 0 };
+	uint64_t ckpts = 0;
 	struct ld_store *s;
 	struct ld_err err;
 	struct ld_event *ev = calloc(64, sizeof(*ev));
@@ -47,7 +77,11 @@ crash_child(const char *dir, int fd, int round, unsigned seed)
 		fprintf(stderr, "child: %s\n", err.msg);
 		_exit(2);
 	}
-	for (;;) {
+	if (snap) {
+		crash_snap(dir, snap);
+		ckpts = s->ck_job_lsn;
+	}
+	for (int done = 0; snap == NULL || done < commits; done++) {
 		int batch = 1 + rand() % 40;
 
 		for (int i = 0; i < batch; i++) {
@@ -92,9 +126,28 @@ crash_child(const char *dir, int fd, int round, unsigned seed)
 					}
 			}
 		}
+		/* a checkpoint began at this commit: let it end, so that what
+		 * it holds is known (the file as it is now) */
+		pthread_mutex_lock(&s->ck_mu);
+		uint64_t job = s->ck_job_lsn;
+		pthread_mutex_unlock(&s->ck_mu);
+		if (snap && job != ckpts) {
+			store_ckpt_wait(s);
+			crash_snap(dir, snap);
+			ckpts = job;
+		}
 		if (last != 0 && write(fd, &last, sizeof(last)) != sizeof(last))
 			_exit(4);
 	}
+	/* power: where the journal's durable part ends */
+	uint64_t end = UINT64_MAX, jlsn = s->jlsn, jcur = (uint64_t)s->jcur;
+	store_ckpt_wait(s);	/* (none may be under way at the cut) */
+	if (write(fd, &end, sizeof(end)) != sizeof(end) ||
+	    write(fd, &s->joff, sizeof(s->joff)) != sizeof(s->joff) ||
+	    write(fd, &jlsn, sizeof(jlsn)) != sizeof(jlsn) ||
+	    write(fd, &jcur, sizeof(jcur)) != sizeof(jcur))
+		_exit(4);
+	_exit(0);	/* no store_close: no checkpoint */
 }
 
 /* Tags seen so far: a simple open-addressing set of strings. */
@@ -205,7 +258,7 @@ t_kill9(void **state)
 		assert_true(pid >= 0);
 		if (pid == 0) {
 			close(p[0]);
-			crash_child(dir, p[1], round, child_seed);
+			crash_child(dir, p[1], round, child_seed, NULL, 0);
 			_exit(0);
 		}
 		close(p[1]);
@@ -242,12 +295,220 @@ t_kill9(void **state)
 	tu_rm_tree(dir);
 }
 
+/*
+ * The power goes: of the writes since the last checkpoint, any may have
+ * reached the disk or not, whole or torn (LMDB's pages and meta pages
+ * alike); data.mdb may be shorter, its new pages zero.  Built page by
+ * page from the copy taken at the checkpoint (S) and the file as the
+ * child left it (F).  The journal is durable up to the last commit
+ * acknowledged; after it, a torn record.
+ */
+static void
+power_image(const char *dir, const char *snap, uint64_t jend, uint64_t jlsn,
+    uint64_t jcur, unsigned *stats)
+{
+	const size_t ps = 4096;
+	char path[512];
+	size_t ls, lf, len;
+	uint8_t *S = (uint8_t *)tu_slurp(snap, &ls), *F, *out;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	F = (uint8_t *)tu_slurp(path, &lf);
+	assert_non_null(S);
+	assert_non_null(F);
+	len = lf;
+	if (lf > ls && rand() % 2)	/* the file's growth lost in part */
+		len = ls + ps * (size_t)(rand() % (int)((lf - ls) / ps + 1));
+	out = calloc(1, len ? len : 1);
+	for (size_t off = 0; off < len; off += ps) {
+		const uint8_t *fp = F + off, *sp = off < ls ? S + off : NULL;
+		uint8_t *op = out + off;
+
+		if (sp && memcmp(fp, sp, ps) == 0) {
+			memcpy(op, fp, ps);
+			continue;
+		}
+		stats[0]++;	/* a page written since the checkpoint */
+		switch (rand() % 3) {
+		case 0:		/* never reached the disk */
+			if (sp)
+				memcpy(op, sp, ps);
+			stats[1]++;
+			break;
+		case 1:		/* reached it */
+			memcpy(op, fp, ps);
+			stats[2]++;
+			break;
+		default: {	/* torn at a sector */
+			size_t cut = 512 * (size_t)(1 + rand() % 7);
+			memcpy(op, fp, cut);
+			if (sp)
+				memcpy(op + cut, sp + cut, ps - cut);
+			stats[3]++;
+		}
+		}
+	}
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(out, 1, len, f), len);
+	fclose(f);
+	/* the record that was being written when the power went */
+	snprintf(path, sizeof(path), "%s/journal-%d.ldj", dir, (int)jcur);
+	int fd = open(path, O_WRONLY);
+	assert_true(fd >= 0);
+	uint8_t junk[3000];
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = (uint8_t)rand();
+	if (rand() % 2) {	/* a whole header, a torn body */
+		junk[0] = 'L', junk[1] = 'D', junk[2] = 'J', junk[3] = '1';
+		views_put_u64(junk + 4, jlsn + 1);
+		junk[20] = 0, junk[21] = 0, junk[22] = 0x0b, junk[23] = 0xb8;
+	}
+	size_t n = 1 + (size_t)rand() % sizeof(junk);
+	assert_int_equal(pwrite(fd, junk, n, (off_t)jend), (ssize_t)n);
+	close(fd);
+	free(S);
+	free(F);
+	free(out);
+}
+
+static void
+t_power_loss(void **state)
+{
+	const char *r = getenv("LD_POWER_ROUNDS");
+	int rounds = r ? atoi(r) : 60;
+	char *dir = tu_tmpdir(), snap[512];
+	unsigned stats[4] = { 0, 0, 0, 0 };
+	uint64_t acked = 0;
+
+	(void)state;
+	snprintf(snap, sizeof(snap), "%s.snap", dir);
+	srand(crash_seed + 1);
+	for (int round = 0; round < rounds; round++) {
+		int p[2], status;
+		uint64_t v, jend = 0, jlsn = 0, jcur = 0;
+		pid_t pid;
+		unsigned child_seed = (unsigned)rand();
+		int commits = 1 + rand() % 40;
+
+		assert_int_equal(pipe(p), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			close(p[0]);
+			crash_child(dir, p[1], round, child_seed, snap, commits);
+		}
+		close(p[1]);
+		while (read(p[0], &v, sizeof(v)) == sizeof(v) && v != UINT64_MAX)
+			acked = v;
+		assert_int_equal(read(p[0], &jend, sizeof(jend)), sizeof(jend));
+		assert_int_equal(read(p[0], &jlsn, sizeof(jlsn)), sizeof(jlsn));
+		assert_int_equal(read(p[0], &jcur, sizeof(jcur)), sizeof(jcur));
+		close(p[0]);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		power_image(dir, snap, jend, jlsn, jcur, stats);
+		crash_verify(dir, acked, round);
+		/* nothing more than was acknowledged either */
+		struct ld_store_opts o = { .dir = dir, .node = "XA" };
+		struct ld_store *s;
+		struct ld_err err;
+		assert_int_equal(store_open(&s, &o, &err), 0);
+		if (store_cursor(s, "XA") != acked)
+			fail_msg("round %d (seed %u): acknowledged %llu, store has "
+			    "%llu", round, crash_seed, (unsigned long long)acked,
+			    (unsigned long long)store_cursor(s, "XA"));
+		store_close(s);
+	}
+	printf("power: %d rounds, %llu events acknowledged, %u pages written "
+	    "since their checkpoint: %u lost, %u kept, %u torn; seed %u\n",
+	    rounds, (unsigned long long)acked, stats[0], stats[1], stats[2],
+	    stats[3], crash_seed);
+	assert_true(stats[1] > 0 && stats[3] > 0);
+	unlink(snap);
+	tu_rm_tree(dir);
+}
+
+/* The records after the checkpoint need more room than the checkpoint's
+ * map: applying them again grows the map (which takes a checkpoint) in the
+ * middle of the recovery. */
+static void
+t_grow_in_recovery(void **state)
+{
+	char *dir = tu_tmpdir();
+	struct ld_store_opts o = { .dir = dir, .node = "XA",
+		.map_size = 1 << 20, .map_max = 256 << 20,
+		.ckpt_recs = 1u << 30, .ckpt_bytes = 1ull << 40 };
+	struct ld_store *s;
+	struct ld_err err;
+	int p[2], status;
+	uint64_t acked = 0, v;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct ld_event *e = calloc(400, sizeof(*e));
+		struct ld_store_item it[400];
+		int64_t t = T0;
+
+		close(p[0]);
+		if (store_open(&s, &o, &err) != 0)
+			_exit(2);
+		/* past a grow (it checkpoints at the old size), then well past
+		 * that size with no checkpoint since */
+		size_t prev = s->map_size, from = 0;
+		bool past = false;
+		for (int b = 0; b < 5000 && !past; b++) {
+			for (int i = 0; i < 400; i++) {
+				t += 1000;
+				tg_created(&e[i], "XA", t, "13800001111");
+				memset(&it[i], 0, sizeof(it[i]));
+				it[i].ev = &e[i];
+			}
+			if (store_commit(s, it, 400, t, &err) != 0)
+				_exit(3);
+			v = e[399].seq;
+			if (write(p[1], &v, sizeof(v)) != sizeof(v))
+				_exit(4);
+			struct ld_store_stats st;
+			store_stats(s, &st);
+			if (s->map_size != prev)
+				from = prev;
+			prev = s->map_size;
+			past = from != 0 && st.used_bytes > from + (prev - from) * 3 / 4;
+		}
+		_exit(past ? 0 : 5);
+	}
+	close(p[1]);
+	while (read(p[0], &v, sizeof(v)) == sizeof(v))
+		acked = v;
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	o.map_size = 1 << 20;
+	if (store_open(&s, &o, &err) != 0)
+		fail_msg("reopen: %s", err.msg);
+	assert_true(s->n_replayed > 0);
+	assert_true(s->n_ckpt >= 2);	/* the map grew on the way */
+	assert_int_equal(store_cursor(s, "XA"), acked);
+	assert_int_equal(store_rebuild(s, false, &err), 0);
+	store_close(s);
+	tu_rm_tree(dir);
+}
+
 int
 main(void)
 {
 	const char *sd = getenv("LD_SEED");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_kill9),
+		cmocka_unit_test(t_power_loss),
+		cmocka_unit_test(t_grow_in_recovery),
 	};
 
 	crash_seed = sd ? (unsigned)strtoul(sd, NULL, 10) : (unsigned)time(NULL);

@@ -861,6 +861,14 @@ t_schema_and_damage(void **state)
 	memset(junk, 0x5a, sizeof(junk));
 	assert_int_equal(pwrite(fd, junk, sizeof(junk), 0), (ssize_t)sizeof(junk));
 	close(fd);
+	/* (the checkpoint would put the meta pages back: damage it too) */
+	snprintf(path, sizeof(path), "%s/checkpoint.ldc", f->dir);
+	fd = open(path, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, junk, sizeof(junk), 0), (ssize_t)sizeof(junk));
+	assert_int_equal(pwrite(fd, junk, sizeof(junk), 2 * 65536 + 4096),
+	    (ssize_t)sizeof(junk));
+	close(fd);
 	o.node = "XA";
 	assert_int_equal(store_open(&s2, &o, &err), LD_ECORRUPT);
 	snprintf(msg, sizeof(msg), "%s/data.mdb: not a liandong store, or its "
