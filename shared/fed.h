@@ -32,6 +32,8 @@
 #define FED_ORIGINS_MAX 64		/* origins in an up pull's `have` */
 #define FED_PING_MS 1000		/* send a ping after this much silence */
 #define FED_DEAD_MS 3000		/* link down after this much silence */
+#define FED_DEAD_MIN 300		/* ... its bounds (--link-dead-ms); */
+#define FED_DEAD_MAX 60000		/* a ping goes after a third of it */
 #define FED_PULL_IDLE_MS 100		/* re-pull after an empty batch */
 #define FED_PULL_IDLE_MIN 1		/* ... its bounds (--pull-idle-ms) */
 #define FED_PULL_IDLE_MAX 1000
@@ -221,6 +223,10 @@ void fed_close(struct fed *f);
  * this process.  Set before fed_open.  0, or LD_EINVAL (out of bounds:
  * nothing changed). */
 int fed_set_pull_idle(int ms);
+/* After how much silence a link is down, ms (FED_DEAD_MIN .. MAX; default
+ * FED_DEAD_MS); a ping goes after a third of it.  For every link of this
+ * process; set before fed_open.  0, or LD_EINVAL (nothing changed). */
+int fed_set_link_dead(int ms);
 /* The sockets to poll for reading (up to 2 zmq_pollitem_t). */
 int fed_poll_items(const struct fed *f, void *zmq_pollitems);
 /* Read what came: answer pulls at once, keep a received batch for the

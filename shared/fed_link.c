@@ -116,6 +116,20 @@ fed_set_pull_idle(int ms)
 	return LD_OK;
 }
 
+/* A link is down after this much silence; a ping goes after a third of
+ * it (fed_set_link_dead). */
+static int fed_dead_ms = FED_DEAD_MS, fed_ping_ms = FED_PING_MS;
+
+int
+fed_set_link_dead(int ms)
+{
+	if (ms < FED_DEAD_MIN || ms > FED_DEAD_MAX)
+		return LD_EINVAL;
+	fed_dead_ms = ms;
+	fed_ping_ms = ms / 3;
+	return LD_OK;
+}
+
 /* A refused frame: logged, at most FED_LOG_PER_S lines a second. */
 static void
 fed_refuse(struct fed *f, struct fed_link *l, const char *what,
@@ -786,14 +800,14 @@ fed_tick(struct fed *f)
 	for (int i = 0; i < f->n_links; i++) {
 		struct fed_link *l = &f->links[i];
 
-		if (l->up && now - l->heard > FED_DEAD_MS) {
+		if (l->up && now - l->heard > fed_dead_ms) {
 			l->up = false;
 			l->since = now;
 			l->pulled = 0;
 			l->parked = false;	/* its peer pulls anew when back */
 			log_warn("fed", "link to %s %s is down: nothing heard "
 			    "for %d ms", l->parent ? "parent" : "child",
-			    fed_peer_id(f, l), FED_DEAD_MS);
+			    fed_peer_id(f, l), fed_dead_ms);
 		}
 		if (l->frame == NULL &&
 		    ((l->pulled == 0 && now >= l->next_pull) ||
@@ -801,7 +815,7 @@ fed_tick(struct fed *f)
 			fed_pull(f, l, now);
 		if (l->parked && now >= l->park_until)
 			fed_unpark(f, l, true, now);
-		if (now - l->sent > FED_PING_MS)
+		if (now - l->sent > fed_ping_ms)
 			fed_send(f, l, f->out, fed_encode_ping(f->out,
 			    FED_FRAME_MAX), now);
 	}
@@ -1161,7 +1175,7 @@ static int
 fed_sock_opts(void *sock)
 {
 	int linger = 0, ivl = 100, ivl_max = 1000;
-	int hb = FED_PING_MS, hb_timeout = FED_DEAD_MS;
+	int hb = fed_ping_ms, hb_timeout = fed_dead_ms;
 	int64_t max = FED_FRAME_MAX + 4096;
 
 	int hwm = 16;	/* a peer that pulls and never reads gets little

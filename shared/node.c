@@ -41,7 +41,8 @@ node_usage(FILE *f, const char *prog)
 	fprintf(f,
 	    "usage: %s --topology FILE --id NODE --key FILE --data DIR [--demo]\n"
 	    "           [--check] [--migrate] [--map-max MB] [--sms-command CMD]\n"
-	    "           [--http ADDR:PORT] [--pull-idle-ms MS] [-v]\n"
+	    "           [--http ADDR:PORT] [--pull-idle-ms MS] [--link-dead-ms MS]\n"
+	    "           [-v]\n"
 	    "\n"
 	    "Runs one liandong linkage node in the foreground; logs to stderr;\n"
 	    "stops cleanly on SIGINT or SIGTERM.\n"
@@ -69,6 +70,9 @@ node_usage(FILE *f, const char *prog)
 	    "                much later (1-1000, default 100): lower sees another\n"
 	    "                node's first new event sooner, at more pulls on a\n"
 	    "                quiet link (the year replay uses 2)\n"
+	    "  --link-dead-ms MS  a link with nothing heard for this long is\n"
+	    "                down (300-60000, default 3000; a ping goes after a\n"
+	    "                third of it; the year replay uses 1000)\n"
 	    "  -v            debug logging\n"
 	    "  --help, --version\n", prog);
 }
@@ -288,6 +292,7 @@ node_main(int argc, char **argv, enum ld_level level)
 		{ "migrate", no_argument, NULL, 'M' },
 		{ "http", required_argument, NULL, 'H' },
 		{ "pull-idle-ms", required_argument, NULL, 'P' },
+		{ "link-dead-ms", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -322,6 +327,19 @@ node_main(int argc, char **argv, enum ld_level level)
 				fprintf(stderr, "%s: --pull-idle-ms: '%s' is not "
 				    "a whole number from %d to %d\n", prog,
 				    optarg, FED_PULL_IDLE_MIN, FED_PULL_IDLE_MAX);
+				return 2;
+			}
+			break;
+		}
+		case 'L': {
+			char *end;
+			long ms = strtol(optarg, &end, 10);
+
+			if (*optarg == '\0' || *end != '\0' || ms < INT_MIN ||
+			    ms > INT_MAX || fed_set_link_dead((int)ms) != 0) {
+				fprintf(stderr, "%s: --link-dead-ms: '%s' is not "
+				    "a whole number from %d to %d\n", prog,
+				    optarg, FED_DEAD_MIN, FED_DEAD_MAX);
 				return 2;
 			}
 			break;

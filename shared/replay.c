@@ -28,8 +28,8 @@
 				 * first (replication): 5 ms, 10 ms, ...
 				 * apart, some 16 s in all */
 #define RP_ATTACHED 3		/* calls attached to each incident */
-#define RP_CUT_REAL_MS (FED_DEAD_MS + 1500)	/* the cut, in real time, at
-						 * least */
+#define RP_CUT_REAL_MS (RPROC_LINK_DEAD_MS + 1500)	/* the cut, in real
+							 * time, at least */
 
 /* ---- what the replay does ---------------------------------------------- */
 
@@ -1113,7 +1113,7 @@ rp_line(struct rp *p)
 	} else {
 		/* the hours of the cut pass in milliseconds here: hold the
 		 * line cut long enough in real time for both nodes to see it
-		 * down (nothing heard for FED_DEAD_MS) */
+		 * down (nothing heard for --link-dead-ms) */
 		int64_t left = p->cut_real + RP_CUT_REAL_MS - ltime_mono_ms();
 
 		if (left > 0)

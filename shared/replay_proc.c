@@ -55,7 +55,8 @@ rproc_start(struct rproc *p, const char *bin, const char *id,
 		unsetenv("LD_CLOCK_OFFSET_MS");
 		prctl(PR_SET_PDEATHSIG, SIGKILL);	/* not without us */
 		execl(bin, bin, "--topology", topo, "--id", id, "--key", key,
-		    "--data", n->data, "--pull-idle-ms", "2", (char *)NULL);
+		    "--data", n->data, "--pull-idle-ms", "2", "--link-dead-ms",
+		    RPROC_LINK_DEAD, (char *)NULL);
 		fprintf(stderr, "replay: cannot run %s: %s\n", bin,
 		    strerror(errno));
 		_exit(127);

@@ -309,7 +309,7 @@ power_image(const char *dir, const char *snap, uint64_t jend, uint64_t jlsn,
 {
 	const size_t ps = 4096;
 	char path[512];
-	size_t ls, lf, len;
+	size_t ls = 0, lf = 0, len;
 	uint8_t *S = (uint8_t *)tu_slurp(snap, &ls), *F, *out;
 	FILE *f;
 

@@ -159,6 +159,13 @@ t_bad_usage(void **state)
 	assert_int_equal(WEXITSTATUS(r->status), 2);
 	assert_non_null(strstr(r->err, "--pull-idle-ms: '1001' is not a whole "
 	    "number from 1 to 1000"));
+	char *a3c[] = { (char *)node_bin, "--topology", net.topo, "--key",
+		ly_key, "--id", "LY", "--data", dir, "--link-dead-ms", "299",
+		NULL };
+	run_node(r, dir, a3c, 0);
+	assert_int_equal(WEXITSTATUS(r->status), 2);
+	assert_non_null(strstr(r->err, "--link-dead-ms: '299' is not a whole "
+	    "number from 300 to 60000"));
 	char *a4[] = { (char *)node_bin, "--version", NULL };
 	run_node(r, dir, a4, 0);
 	assert_int_equal(WEXITSTATUS(r->status), 0);
