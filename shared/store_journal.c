@@ -378,7 +378,46 @@ jnl_read(struct ld_store *s, int fd, uint64_t off, uint64_t size,
 /* One file's run: its first and last lsn (0, 0: none). */
 struct jnl_run {
 	uint64_t first, last, size;
+	uint64_t end;		/* where the run ends */
+	uint64_t later;		/* the highest lsn of a whole record after
+				 * that (0: none), and where it is */
+	uint64_t later_off;
 };
+
+/* Whole records after the run's end: older ones (from before the file
+ * was last started again) have numbers below the run's; a higher one
+ * means a record in the middle was damaged, not torn at the end. */
+static void
+jnl_scan_after(struct ld_store *s, int i, struct jnl_run *r)
+{
+	static const uint8_t magic[4] = { 'L', 'D', 'J', '1' };
+	uint8_t buf[64 * 1024];
+	uint64_t at = r->end + 1;
+
+	while (at + JNL_HEAD + JNL_COUNTS + JNL_HASH <= r->size) {
+		ssize_t got = pread(s->jfd[i], buf, sizeof(buf), (off_t)at);
+		uint64_t next = 0;
+
+		if (got < (ssize_t)sizeof(magic))
+			return;
+		for (size_t k = 0; k + sizeof(magic) <= (size_t)got; k++) {
+			uint64_t lsn;
+			uint32_t len;
+
+			if (memcmp(buf + k, magic, sizeof(magic)) != 0 ||
+			    !jnl_read(s, s->jfd[i], at + k, r->size, 0, &lsn,
+			    &len))
+				continue;
+			if (lsn > r->later) {
+				r->later = lsn;
+				r->later_off = at + k;
+			}
+			next = at + k + JNL_HEAD + len + JNL_HASH;
+			break;	/* go on after this record */
+		}
+		at = next != 0 ? next : at + (uint64_t)got - (sizeof(magic) - 1);
+	}
+}
 
 static void
 jnl_scan(struct ld_store *s, int i, struct jnl_run *r)
@@ -398,6 +437,8 @@ jnl_scan(struct ld_store *s, int i, struct jnl_run *r)
 		off += JNL_HEAD + len + JNL_HASH;
 		want = lsn + 1;
 	}
+	r->end = off;
+	jnl_scan_after(s, i, r);
 }
 
 /* Apply file i's records after *db_lsn; *n counts them. */
@@ -465,6 +506,16 @@ store_jnl_recover(struct ld_store *s, bool apply, uint64_t *n_applied,
 			    run[i].last > db_lsn)
 				rc = jnl_apply_run(s, i, &run[i], &db_lsn, apply,
 				    n_applied, ev, err);
+	for (int i = 0; i < 2 && rc == 0; i++)
+		if (run[i].later > db_lsn)
+			rc = err_set(err, LD_ECORRUPT, "%s/journal-%d.ldj: the "
+			    "record at offset %" PRIu64 " is damaged, and whole "
+			    "records follow it (record %" PRIu64 " at offset %"
+			    PRIu64 "): they were acknowledged, so the store does "
+			    "not open without them (restore the directory from "
+			    "a copy); nothing after record %" PRIu64 " was "
+			    "applied", s->dir, i, run[i].end, run[i].later,
+			    run[i].later_off, db_lsn);
 	for (int i = 0; i < 2 && rc == 0; i++)
 		if (run[i].first > db_lsn + 1)
 			rc = err_set(err, LD_ECORRUPT, "%s/journal-%d.ldj: records "

@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -501,6 +502,121 @@ t_grow_in_recovery(void **state)
 	tu_rm_tree(dir);
 }
 
+/* Run a power-mode child for `commits` commits; return its journal's
+ * current file and end. */
+static uint64_t
+damage_child(const char *dir, const char *snap, int commits, unsigned seed,
+    uint64_t *jcur, uint64_t *jend)
+{
+	int p[2], status;
+	uint64_t v, acked = 0, jlsn;
+	pid_t pid;
+
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		crash_child(dir, p[1], 0, seed, snap, commits);
+	}
+	close(p[1]);
+	while (read(p[0], &v, sizeof(v)) == sizeof(v) && v != UINT64_MAX)
+		acked = v;
+	assert_int_equal(read(p[0], jend, sizeof(*jend)), sizeof(*jend));
+	assert_int_equal(read(p[0], &jlsn, sizeof(jlsn)), sizeof(jlsn));
+	assert_int_equal(read(p[0], jcur, sizeof(*jcur)), sizeof(*jcur));
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	return acked;
+}
+
+/* Damaged journals and checkpoints: a clear error or the data, no crash. */
+static void
+t_damaged_journal(void **state)
+{
+	char *dir = tu_tmpdir(), snap[512], path[600];
+	struct ld_store_opts o = { .dir = dir, .node = "XA" };
+	struct ld_store *s;
+	struct ld_err err;
+	uint64_t jcur, jend, acked;
+	uint8_t b, hdr[24];
+	int fd;
+
+	(void)state;
+	snprintf(snap, sizeof(snap), "%s.snap", dir);
+	/* 13 commits, a checkpoint every 8: 5 records after the last */
+	acked = damage_child(dir, snap, 13, crash_seed, &jcur, &jend);
+	snprintf(path, sizeof(path), "%s/journal-%d.ldj", dir, (int)jcur);
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	/* the second record's payload: a bit flipped */
+	assert_int_equal(pread(fd, hdr, sizeof(hdr), 0), (ssize_t)sizeof(hdr));
+	uint64_t second = 24 + ((uint64_t)hdr[20] << 24 | (uint64_t)hdr[21] << 16 |
+	    (uint64_t)hdr[22] << 8 | hdr[23]) + 16;
+	assert_true(second < jend);
+	assert_int_equal(pread(fd, &b, 1, (off_t)second + 40), 1);
+	b ^= 0x10;
+	assert_int_equal(pwrite(fd, &b, 1, (off_t)second + 40), 1);
+	assert_int_equal(store_open(&s, &o, &err), LD_ECORRUPT);
+	assert_non_null(strstr(err.msg, "is damaged, and whole records follow "
+	    "it"));
+	/* as it was: everything is there */
+	b ^= 0x10;
+	assert_int_equal(pwrite(fd, &b, 1, (off_t)second + 40), 1);
+	close(fd);
+	crash_verify(dir, acked, 0);
+	assert_int_equal(store_open(&s, &o, &err), 0);
+	assert_int_equal(store_cursor(s, "XA"), acked);
+	store_close(s);
+
+	/* garbage over both journal files and the checkpoint, in turn:
+	 * never a crash; an error, or the store opens and its views equal
+	 * the log */
+	srand(crash_seed + 7);
+	const char *files[] = { "journal-0.ldj", "journal-1.ldj",
+		"checkpoint.ldc" };
+	int opened = 0, refused = 0;
+	for (int round = 0; round < 12; round++) {
+		acked = damage_child(dir, snap, 1 + rand() % 12, (unsigned)rand(),
+		    &jcur, &jend);
+		snprintf(path, sizeof(path), "%s/%s", dir, files[round % 3]);
+		struct stat st;
+		assert_int_equal(stat(path, &st), 0);
+		fd = open(path, O_RDWR);
+		assert_true(fd >= 0);
+		for (int k = 0; k < 1 + rand() % 20 && st.st_size > 0; k++) {
+			uint8_t junk[64];
+			for (size_t j = 0; j < sizeof(junk); j++)
+				junk[j] = (uint8_t)rand();
+			off_t at = rand() % st.st_size;
+			if (round % 3 == 2)	/* into a slot's used part */
+				at = (rand() % 2) * 135168 + rand() % 8256;
+			assert_true(pwrite(fd, junk, 1 + (size_t)rand() %
+			    sizeof(junk), at) > 0);
+		}
+		close(fd);
+		int rc = store_open(&s, &o, &err);
+		if (rc == 0) {
+			assert_int_equal(store_rebuild(s, false, &err), 0);
+			opened++;
+			store_close(s);
+		} else {
+			refused++;
+			printf("damaged %s: %s\n", files[round % 3], err.msg);
+			assert_true(err.msg[0] != '\0');
+			/* start afresh for the next round */
+			tu_rm_tree(dir);
+			dir = tu_tmpdir();
+			o.dir = dir;
+		}
+	}
+	printf("damaged files: %d opened (views equal the log), %d refused\n",
+	    opened, refused);
+	unlink(snap);
+	tu_rm_tree(dir);
+}
+
 int
 main(void)
 {
@@ -509,6 +625,7 @@ main(void)
 		cmocka_unit_test(t_kill9),
 		cmocka_unit_test(t_power_loss),
 		cmocka_unit_test(t_grow_in_recovery),
+		cmocka_unit_test(t_damaged_journal),
 	};
 
 	crash_seed = sd ? (unsigned)strtoul(sd, NULL, 10) : (unsigned)time(NULL);
