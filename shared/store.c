@@ -233,6 +233,17 @@ store_last_applied(struct ld_store *s, MDB_txn *txn)
 	return last;
 }
 
+/* Does dir hold a checkpoint file with something in it? */
+static bool
+store_has_ckpt(const char *dir)
+{
+	char path[PATH_MAX + 32];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, STORE_CKPT_FILE);
+	return stat(path, &st) == 0 && st.st_size > 0;
+}
+
 /* The journal after the environment opened: apply the records after the
  * database's last one, then a checkpoint (the start is durable, its
  * snapshot held). */
@@ -247,6 +258,17 @@ store_open_journal(struct ld_store *s, struct ld_err *err)
 		return store_mdb_err(err, rc, s->dir);
 	s->psize = ms.ms_psize;
 	if ((rc = store_jnl_open(s, err)) != 0)
+		return rc;
+	/* the journal and checkpoint files' names durable in the directory */
+	int dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) != 0) {
+		rc = err_set(err, LD_EIO, "%s: %s", s->dir, strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		return rc;
+	}
+	close(dfd);
+	if ((rc = store_jnl_key(s, err)) != 0)
 		return rc;
 	/* before the records: one may need the map to grow, which takes a
 	 * checkpoint */
@@ -298,7 +320,7 @@ store_open(struct ld_store **sp, const struct ld_store_opts *o,
 	if (s->map_max < s->map_size)
 		s->map_max = s->map_size;
 	s->no_sync = o->no_sync;
-	s->journal = !o->no_sync && !o->lmdb_sync;
+	s->journal = !o->no_sync;
 	s->jfd[0] = s->jfd[1] = -1;
 	s->cfd = -1;
 	pthread_mutex_init(&s->ck_mu, NULL);
@@ -319,6 +341,12 @@ store_open(struct ld_store **sp, const struct ld_store_opts *o,
 		goto fail;
 	}
 
+	if (!s->journal && store_has_ckpt(o->dir)) {
+		rc = err_set(err, LD_EINVAL, "%s: this store is kept with a "
+		    "journal (%s): it opens durable only", o->dir,
+		    STORE_CKPT_FILE);
+		goto fail;
+	}
 	if (s->journal && sodium_init() < 0) {
 		rc = err_set(err, LD_EIO, "store: libsodium did not start");
 		goto fail;
@@ -345,6 +373,12 @@ store_open(struct ld_store **sp, const struct ld_store_opts *o,
 	}
 	if (mdb_env_info(s->env, &info) == 0 && info.me_mapsize > s->map_size)
 		s->map_size = info.me_mapsize;	/* file larger than asked */
+	/* before anything is written: the checkpoint's snapshot held, so a
+	 * crash during the recovery comes back to it whole */
+	if (s->journal && (rc = store_ckpt_rehold(s)) != 0) {
+		rc = store_mdb_err(err, rc, "holding the checkpoint");
+		goto fail;
+	}
 
 	rc = store_check_schema(s, o, &fresh, err);
 	if (rc != 0)
@@ -1519,7 +1553,7 @@ store_commit_meta(struct ld_store *s, struct ld_store_item *items, size_t n,
 	uint8_t *assigned;
 	MDB_txn *txn;
 	bool ck_tried = false;
-	int rc;
+	int rc, spoil;
 
 	if (n == 0 && n_meta == 0)
 		return LD_OK;
@@ -1607,7 +1641,7 @@ retry:
 		rc = store_jnl_write(s, s->jlsn + 1, now, err);
 		if (rc != 0) {
 			mdb_txn_abort(txn);
-			store_jnl_spoil(s);
+			(void)store_jnl_spoil(s);
 			store_reset_items(items, n, assigned);
 			goto out;
 		}
@@ -1616,8 +1650,16 @@ retry:
 		rc = mdb_txn_commit(txn);
 	else
 		mdb_txn_abort(txn);
-	if (rc != 0 && jw)
-		store_jnl_spoil(s);	/* not committed: never applied */
+	if (rc != 0 && jw && (spoil = store_jnl_spoil(s)) != 0) {
+		/* the record may be applied at the next open: no retry that
+		 * could write another under the same number */
+		store_reset_items(items, n, assigned);
+		rc = err_set(err, LD_EIO, "%s: commit failed (%s), and its "
+		    "journal record could not be spoiled (%s): it may be applied "
+		    "at the next start", s->dir, mdb_strerror(rc),
+		    strerror(spoil));
+		goto out;
+	}
 	if (rc == MDB_MAP_FULL && s->journal && !ck_tried &&
 	    s->map_size >= s->map_max) {
 		/* the held checkpoint keeps the pages freed since from

@@ -93,9 +93,9 @@ struct ld_store_opts {
 	const char *node;	/* this node's id: origin of its own events */
 	size_t map_size;	/* initial map size, bytes (0: 64 MiB) */
 	size_t map_max;		/* the map grows up to this (0: 64 GiB) */
-	bool no_sync;		/* tests and rebuild scratch only: not durable */
-	bool lmdb_sync;		/* durable by LMDB's own two flushes per
-				 * commit, no journal (benchmarks compare) */
+	bool no_sync;		/* tests and rebuild scratch only: not durable
+				 * (no journal; refused on a store that has
+				 * one) */
 	uint64_t ckpt_bytes;	/* a checkpoint (in the store's own thread)
 				 * when the journal holds this much since
 				 * the last (0: STORE_CKPT_BYTES) ... */

@@ -113,6 +113,43 @@ ckpt_pwrite_all(int fd, const uint8_t *p, size_t n, off_t off)
 	return 0;
 }
 
+/* LMDB 0.9's meta page: a 16-byte page header, then MDB_meta: magic u32,
+ * version u32, address, mapsize, two MDB_db of 48 bytes (the first's
+ * md_pad is the page size), last page, txnid (native byte order). */
+#define CKPT_LMDB_MAGIC 0xBEEFC0DEu
+#define CKPT_M_MAGIC 16
+#define CKPT_M_PSIZE 40
+#define CKPT_M_LAST 136
+#define CKPT_M_TXNID 144
+
+/* Are the two meta pages m (2 * psize) LMDB's, of this page size, and is
+ * data.mdb (fd) long enough for the newer one's last page? */
+static bool
+ckpt_fits(const uint8_t *m, unsigned psize, int fd)
+{
+	uint64_t last = 0, txnid = 0;
+	struct stat st;
+
+	for (int i = 0; i < 2; i++) {
+		const uint8_t *p = m + (size_t)i * psize;
+		uint32_t magic, ps;
+		uint64_t l, t;
+
+		memcpy(&magic, p + CKPT_M_MAGIC, 4);
+		memcpy(&ps, p + CKPT_M_PSIZE, 4);
+		memcpy(&l, p + CKPT_M_LAST, 8);
+		memcpy(&t, p + CKPT_M_TXNID, 8);
+		if (magic != CKPT_LMDB_MAGIC || ps != psize)
+			return false;
+		if (i == 0 || t > txnid) {
+			txnid = t;
+			last = l;
+		}
+	}
+	return fstat(fd, &st) == 0 && last < UINT64_MAX / psize &&
+	    (uint64_t)st.st_size >= (last + 1) * psize;
+}
+
 int
 store_ckpt_restore(struct ld_store *s, struct ld_err *err)
 {
@@ -160,6 +197,17 @@ store_ckpt_restore(struct ld_store *s, struct ld_err *err)
 		goto out;
 	}
 	size_t n = 2 * (size_t)ps[best];
+	if (!ckpt_fits(b[best] + CKPT_HEAD, ps[best], fd)) {
+		rc = err_set(err, LD_ECORRUPT, "%s: the checkpoint in %s "
+		    "(journal record %" PRIu64 ") does not fit data.mdb (not "
+		    "LMDB meta pages of its page size, or naming pages past "
+		    "its end): restore the whole directory", s->dir,
+		    STORE_CKPT_FILE, lsn[best]);
+		goto out;
+	}
+	if (ok[best ^ 1] == false && gen[best] > 1)
+		log_warn("store", "%s: %s: the other slot is not whole: using "
+		    "checkpoint %" PRIu64, s->dir, STORE_CKPT_FILE, gen[best]);
 	ssize_t got = pread(fd, cur, n, 0);
 	if (got == (ssize_t)n && memcmp(cur, b[best] + CKPT_HEAD, n) == 0)
 		goto out;	/* closed cleanly, or crashed at it */

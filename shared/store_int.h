@@ -92,7 +92,7 @@ struct ld_store {
 	 * (in its own thread) and keeps its two meta pages aside, and a read
 	 * transaction held on it keeps its pages from reuse until the next
 	 * one is durable. */
-	bool journal;		/* on (not no_sync, not lmdb_sync) */
+	bool journal;		/* on (not no_sync) */
 	bool jready;		/* recovered: close checkpoints */
 	bool jcap;		/* store_apply_one adds to the record */
 	bool jnomem;		/* the record could not grow */
@@ -104,6 +104,9 @@ struct ld_store {
 	uint8_t *jbuf;		/* the open transaction's record */
 	size_t jlen, jcap_bytes;
 	uint32_t jn_ev, jn_meta;
+	uint8_t jkey[32];	/* the records' hash key (meta "jkey"): a
+				 * record in old bytes (clients' text) is
+				 * not taken for one of ours */
 	uint64_t ckpt_bytes, ckpt_recs;	/* when a checkpoint is due */
 	uint64_t n_replayed;	/* records applied at open (a crash) */
 	unsigned psize;
@@ -160,6 +163,9 @@ int store_txn_put_meta(struct ld_store *s, MDB_txn *txn,
 /* ---- the journal (store_journal.c) ---- */
 #define STORE_JNL_FILE "journal-%d.ldj"
 #define STORE_JLSN_KEY "jlsn"		/* in meta: last record applied */
+#define STORE_JKEY_KEY "jkey"		/* in meta: the records' hash key */
+/* The key from the database, made (and written) the first time. */
+int store_jnl_key(struct ld_store *s, struct ld_err *err);
 /* Open (create) the two journal files. */
 int store_jnl_open(struct ld_store *s, struct ld_err *err);
 void store_jnl_close(struct ld_store *s);
@@ -173,8 +179,9 @@ bool store_jnl_any(const struct ld_store *s);
 /* Write the record as number lsn and make it durable (fdatasync). */
 int store_jnl_write(struct ld_store *s, uint64_t lsn, int64_t now,
     struct ld_err *err);
-/* The record written could not be committed: spoil it (best effort). */
-void store_jnl_spoil(struct ld_store *s);
+/* The record written could not be committed: spoil it (0, or errno:
+ * then it may be applied at the next open, so nothing more is tried). */
+int store_jnl_spoil(struct ld_store *s);
 /* The transaction of the record written committed: move on. */
 void store_jnl_committed(struct ld_store *s);
 /* At open: apply every record after the database's last (one write

@@ -190,7 +190,8 @@ store_jnl_write(struct ld_store *s, uint64_t lsn, int64_t now,
 	jnl_put32(b + 20, (uint32_t)(s->jlen - JNL_HEAD));
 	jnl_put32(b + JNL_HEAD, s->jn_ev);
 	jnl_put32(b + JNL_HEAD + 4, s->jn_meta);
-	crypto_generichash(b + s->jlen, JNL_HASH, b, s->jlen, NULL, 0);
+	crypto_generichash(b + s->jlen, JNL_HASH, b, s->jlen, s->jkey,
+	    sizeof(s->jkey));
 	e = jnl_pwrite_all(s->jfd[s->jcur], b, s->jlen + JNL_HASH, s->joff);
 	if (e == 0 && fdatasync(s->jfd[s->jcur]) != 0)
 		e = errno;
@@ -202,13 +203,15 @@ store_jnl_write(struct ld_store *s, uint64_t lsn, int64_t now,
 	return LD_OK;
 }
 
-void
+int
 store_jnl_spoil(struct ld_store *s)
 {
 	static const uint8_t zero[4];
+	int e = jnl_pwrite_all(s->jfd[s->jcur], zero, sizeof(zero), s->joff);
 
-	if (jnl_pwrite_all(s->jfd[s->jcur], zero, sizeof(zero), s->joff) == 0)
-		(void)fdatasync(s->jfd[s->jcur]);
+	if (e == 0 && fdatasync(s->jfd[s->jcur]) != 0)
+		e = errno;
+	return e;
 }
 
 void
@@ -247,6 +250,43 @@ store_jnl_put_lsn(struct ld_store *s, MDB_txn *txn, uint64_t lsn)
 	return mdb_put(txn, s->meta, &k, &v, 0);
 }
 
+int
+store_jnl_key(struct ld_store *s, struct ld_err *err)
+{
+	MDB_val k = { strlen(STORE_JKEY_KEY), (void *)STORE_JKEY_KEY }, v;
+	MDB_txn *txn;
+	int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+
+	if (rc != 0)
+		return store_mdb_err(err, rc, "journal key");
+	rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc == 0 && v.mv_size == sizeof(s->jkey)) {
+		memcpy(s->jkey, v.mv_data, sizeof(s->jkey));
+		mdb_txn_abort(txn);
+		return LD_OK;
+	}
+	if (rc == 0) {
+		mdb_txn_abort(txn);
+		return err_set(err, LD_ECORRUPT, "%s: the journal's key is "
+		    "damaged (%zu bytes)", s->dir, v.mv_size);
+	}
+	if (rc != MDB_NOTFOUND) {
+		mdb_txn_abort(txn);
+		return store_mdb_err(err, rc, "journal key");
+	}
+	/* the first open with the journal: durable with the checkpoint that
+	 * follows, before any record is written */
+	randombytes_buf(s->jkey, sizeof(s->jkey));
+	v.mv_size = sizeof(s->jkey);
+	v.mv_data = s->jkey;
+	rc = mdb_put(txn, s->meta, &k, &v, 0);
+	if (rc == 0)
+		rc = mdb_txn_commit(txn);
+	else
+		mdb_txn_abort(txn);
+	return rc == 0 ? LD_OK : store_mdb_err(err, rc, "journal key");
+}
+
 /* ---- recovery ----------------------------------------------------------- */
 
 /* Apply record lsn's payload p[0 .. n) in one write transaction. */
@@ -271,6 +311,12 @@ jnl_apply(struct ld_store *s, uint64_t lsn, const uint8_t *p, size_t n,
 	if (n_meta > 0 && (meta = calloc(n_meta, sizeof(*meta))) == NULL)
 		return err_set(err, LD_ENOMEM, "out of memory");
 again:
+	/* the checkpoint's pages stay out of reuse until the one after the
+	 * recovery is durable: a crash on the way comes back to it */
+	if (!store_ckpt_held(s) && (rc = store_ckpt_take(s, err)) != 0) {
+		free(meta);
+		return rc;
+	}
 	rc = mdb_txn_begin(s->env, NULL, 0, &txn);
 	if (rc != 0) {
 		free(meta);
@@ -367,7 +413,8 @@ jnl_read(struct ld_store *s, int fd, uint64_t off, uint64_t size,
 	if (pread(fd, s->jbuf, JNL_HEAD + n + JNL_HASH, (off_t)off) !=
 	    (ssize_t)(JNL_HEAD + n + JNL_HASH))
 		return false;
-	crypto_generichash(hash, JNL_HASH, s->jbuf, JNL_HEAD + n, NULL, 0);
+	crypto_generichash(hash, JNL_HASH, s->jbuf, JNL_HEAD + n, s->jkey,
+	    sizeof(s->jkey));
 	if (sodium_memcmp(hash, s->jbuf + JNL_HEAD + n, JNL_HASH) != 0)
 		return false;
 	*lsn = l;
@@ -384,38 +431,30 @@ struct jnl_run {
 	uint64_t later_off;
 };
 
-/* Whole records after the run's end: older ones (from before the file
- * was last started again) have numbers below the run's; a higher one
- * means a record in the middle was damaged, not torn at the end. */
+/* Is the run's end a damaged record rather than the torn end?  Only if
+ * its header is whole enough to say where the next record starts, and a
+ * whole record numbered next is there.  (No search by the magic: old
+ * bytes past the end hold clients' text.) */
 static void
 jnl_scan_after(struct ld_store *s, int i, struct jnl_run *r)
 {
-	static const uint8_t magic[4] = { 'L', 'D', 'J', '1' };
-	uint8_t buf[64 * 1024];
-	uint64_t at = r->end + 1;
+	uint8_t h[JNL_HEAD];
+	uint64_t lsn, next, l;
+	uint32_t n, len;
 
-	while (at + JNL_HEAD + JNL_COUNTS + JNL_HASH <= r->size) {
-		ssize_t got = pread(s->jfd[i], buf, sizeof(buf), (off_t)at);
-		uint64_t next = 0;
-
-		if (got < (ssize_t)sizeof(magic))
-			return;
-		for (size_t k = 0; k + sizeof(magic) <= (size_t)got; k++) {
-			uint64_t lsn;
-			uint32_t len;
-
-			if (memcmp(buf + k, magic, sizeof(magic)) != 0 ||
-			    !jnl_read(s, s->jfd[i], at + k, r->size, 0, &lsn,
-			    &len))
-				continue;
-			if (lsn > r->later) {
-				r->later = lsn;
-				r->later_off = at + k;
-			}
-			next = at + k + JNL_HEAD + len + JNL_HASH;
-			break;	/* go on after this record */
-		}
-		at = next != 0 ? next : at + (uint64_t)got - (sizeof(magic) - 1);
+	if (r->size < r->end || r->size - r->end < JNL_HEAD ||
+	    pread(s->jfd[i], h, JNL_HEAD, (off_t)r->end) != JNL_HEAD ||
+	    jnl_get32(h) != JNL_MAGIC)
+		return;
+	l = views_get_u64(h + 4);
+	n = jnl_get32(h + 20);
+	if ((r->last != 0 && l != r->last + 1) || l == 0 ||
+	    n > r->size - r->end - JNL_HEAD - JNL_HASH)
+		return;
+	next = r->end + JNL_HEAD + n + JNL_HASH;
+	if (jnl_read(s, s->jfd[i], next, r->size, l + 1, &lsn, &len)) {
+		r->later = lsn;
+		r->later_off = next;
 	}
 }
 
@@ -496,38 +535,46 @@ store_jnl_recover(struct ld_store *s, bool apply, uint64_t *n_applied,
 	first = db_lsn + 1;
 	jnl_scan(s, 0, &run[0]);
 	jnl_scan(s, 1, &run[1]);
+	/* where the runs lead, through one and on into the other (two steps
+	 * at most), checked before anything is applied */
+	uint64_t reach = db_lsn;
+	for (int step = 0; step < 2; step++)
+		for (int i = 0; i < 2; i++)
+			if (run[i].first != 0 && run[i].first <= reach + 1 &&
+			    run[i].last > reach)
+				reach = run[i].last;
+	for (int i = 0; i < 2 && rc == 0; i++)
+		if (run[i].later > reach)
+			rc = err_set(err, LD_ECORRUPT, "%s/journal-%d.ldj: the "
+			    "record at offset %" PRIu64 " is damaged, and a whole "
+			    "record follows it (record %" PRIu64 " at offset %"
+			    PRIu64 "): they were acknowledged, so the store does "
+			    "not open without them (restore the directory from "
+			    "a copy); nothing was applied", s->dir, i, run[i].end,
+			    run[i].later, run[i].later_off);
+	for (int i = 0; i < 2 && rc == 0; i++)
+		if (run[i].first > reach + 1)
+			rc = err_set(err, LD_ECORRUPT, "%s/journal-%d.ldj: records "
+			    "%" PRIu64 " to %" PRIu64 " follow record %" PRIu64
+			    ": the records between are missing (is this journal "
+			    "from another copy of the store?); nothing was "
+			    "applied", s->dir, i, run[i].first, run[i].last, reach);
+	if (rc != 0)
+		return rc;
 	ev = malloc(sizeof(*ev));
 	if (ev == NULL)
 		return err_set(err, LD_ENOMEM, "out of memory");
-	/* through one run and on into the other: two steps at most */
 	for (int step = 0; step < 2 && rc == 0; step++)
 		for (int i = 0; i < 2 && rc == 0; i++)
 			if (run[i].first != 0 && run[i].first <= db_lsn + 1 &&
 			    run[i].last > db_lsn)
 				rc = jnl_apply_run(s, i, &run[i], &db_lsn, apply,
 				    n_applied, ev, err);
-	for (int i = 0; i < 2 && rc == 0; i++)
-		if (run[i].later > db_lsn)
-			rc = err_set(err, LD_ECORRUPT, "%s/journal-%d.ldj: the "
-			    "record at offset %" PRIu64 " is damaged, and whole "
-			    "records follow it (record %" PRIu64 " at offset %"
-			    PRIu64 "): they were acknowledged, so the store does "
-			    "not open without them (restore the directory from "
-			    "a copy); nothing after record %" PRIu64 " was "
-			    "applied", s->dir, i, run[i].end, run[i].later,
-			    run[i].later_off, db_lsn);
-	for (int i = 0; i < 2 && rc == 0; i++)
-		if (run[i].first > db_lsn + 1)
-			rc = err_set(err, LD_ECORRUPT, "%s/journal-%d.ldj: records "
-			    "%" PRIu64 " to %" PRIu64 " follow record %" PRIu64
-			    " of the database: the records between are missing "
-			    "(is this journal from another copy of the store?)",
-			    s->dir, i, run[i].first, run[i].last, db_lsn);
 	free(ev);
 	s->jlsn = db_lsn;
 	s->jlen = 0;
-	/* the next records go after the longer run's file: either will do,
-	 * a checkpoint follows at once */
+	/* the next records: a checkpoint follows at once, and switches to
+	 * the other file (either will do: all is applied) */
 	s->jcur = 0;
 	s->joff = 0;
 	s->jrecs = 0;

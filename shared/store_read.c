@@ -728,12 +728,15 @@ store_stats(struct ld_store *s, struct ld_store_stats *st)
 	if (mdb_stat(txn, s->tickets, &ms) == 0)
 		st->tickets = ms.ms_entries;
 	store_rd_end(s, txn);
+	/* they read the meta pages through the map: not while it moves */
+	pthread_rwlock_rdlock(&s->grow_lock);
 	if (mdb_env_info(s->env, &info) == 0) {
 		st->map_size = info.me_mapsize;
 		pages = info.me_last_pgno + 1;
 	}
 	if (mdb_env_stat(s->env, &ms) == 0)
 		st->used_bytes = pages * ms.ms_psize;
+	pthread_rwlock_unlock(&s->grow_lock);
 	/* the writer's figures: read without a lock, for a report */
 	st->journal = s->journal;
 	st->jlsn = s->jlsn;

@@ -51,16 +51,18 @@ rebuild_key_str(const MDB_val *k, char *out, size_t cap)
 
 /* Compare database dbi_a of txn a with dbi_b of txn b, key and value. */
 /* A meta key that no event makes: a link's position ("link:LY:down"),
- * the deadline cursor ("due:cursor"), the last journal record ("jlsn")? */
+ * the deadline cursor ("due:cursor"), the journal's last record and key
+ * ("jlsn", "jkey")? */
 static bool
 rebuild_link_key(const char *db, const MDB_val *k)
 {
-	size_t jl = strlen(STORE_JLSN_KEY);
+	size_t jl = strlen(STORE_JLSN_KEY), kl = strlen(STORE_JKEY_KEY);
 
 	return strcmp(db, "meta") == 0 && ((k->mv_size >= 5 &&
 	    memcmp(k->mv_data, "link:", 5) == 0) || (k->mv_size >= 4 &&
 	    memcmp(k->mv_data, "due:", 4) == 0) || (k->mv_size == jl &&
-	    memcmp(k->mv_data, STORE_JLSN_KEY, jl) == 0));
+	    memcmp(k->mv_data, STORE_JLSN_KEY, jl) == 0) || (k->mv_size == kl &&
+	    memcmp(k->mv_data, STORE_JKEY_KEY, kl) == 0));
 }
 
 static int

@@ -502,6 +502,114 @@ t_grow_in_recovery(void **state)
 	tu_rm_tree(dir);
 }
 
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Killed while it applies the journal again: the next open comes back to
+ * the checkpoint whole (its pages were held) and applies it all. */
+static void
+t_kill_in_recovery(void **state)
+{
+	char *dir = tu_tmpdir(), copy[600], cmd[1400];
+	struct ld_store_opts o = { .dir = dir, .node = "XA",
+		.ckpt_recs = 1u << 30, .ckpt_bytes = 1ull << 40 };
+	struct ld_store *s;
+	struct ld_err err;
+	int p[2], status, rounds = 12, mid = 0;
+	uint64_t acked = 0, v;
+	double took = 0;
+	pid_t pid;
+
+	(void)state;
+	snprintf(copy, sizeof(copy), "%s.crashed", dir);
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {	/* 150 commits after the open's checkpoint */
+		struct ld_event *e = calloc(20, sizeof(*e));
+		struct ld_store_item it[20];
+		int64_t t = T0;
+
+		close(p[0]);
+		if (store_open(&s, &o, &err) != 0)
+			_exit(2);
+		for (int b = 0; b < 150; b++) {
+			for (int i = 0; i < 20; i++) {
+				t += 1000;
+				tg_created(&e[i], "XA", t, "13800001111");
+				memset(&it[i], 0, sizeof(it[i]));
+				it[i].ev = &e[i];
+			}
+			if (store_commit(s, it, 20, t, &err) != 0)
+				_exit(3);
+			v = e[19].seq;
+			if (write(p[1], &v, sizeof(v)) != sizeof(v))
+				_exit(4);
+		}
+		_exit(0);
+	}
+	close(p[1]);
+	while (read(p[0], &v, sizeof(v)) == sizeof(v))
+		acked = v;
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	snprintf(cmd, sizeof(cmd), "cp -a '%s' '%s'", dir, copy);
+	assert_int_equal(system(cmd), 0);
+	/* how long a whole recovery takes here */
+	double t0 = now_ms();
+	assert_int_equal(store_open(&s, &o, &err), 0);
+	took = now_ms() - t0;
+	store_close(s);
+	srand(crash_seed + 3);
+	for (int round = 0; round < rounds; round++) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s' && cp -a '%s' '%s'", dir,
+		    copy, dir);
+		assert_int_equal(system(cmd), 0);
+		int q[2];
+		assert_int_equal(pipe(q), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			close(q[0]);
+			if (store_open(&s, &o, &err) != 0)
+				_exit(2);
+			if (write(q[1], "k", 1) != 1)	/* recovered */
+				_exit(4);
+			pause();	/* wait to be killed */
+			_exit(0);
+		}
+		close(q[1]);
+		int delay_us = (int)(took * 1000 * (rand() % 1000) / 1000);
+		usleep((useconds_t)delay_us);
+		kill(pid, SIGKILL);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFSIGNALED(status));
+		char k;
+		if (read(q[0], &k, 1) != 1)
+			mid++;	/* killed before its open ended */
+		close(q[0]);
+		if (store_open(&s, &o, &err) != 0)
+			fail_msg("round %d (seed %u): reopen after a kill in the "
+			    "recovery: %s", round, crash_seed, err.msg);
+		assert_int_equal(store_cursor(s, "XA"), acked);
+		assert_int_equal(store_rebuild(s, false, &err), 0);
+		store_close(s);
+	}
+	printf("kill in recovery: %d rounds (a recovery took %.0f ms), %d "
+	    "killed before the open ended\n", rounds, took, mid);
+	assert_true(mid > 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", copy);
+	assert_int_equal(system(cmd), 0);
+	tu_rm_tree(dir);
+}
+
 /* Run a power-mode child for `commits` commits; return its journal's
  * current file and end. */
 static uint64_t
@@ -559,8 +667,8 @@ t_damaged_journal(void **state)
 	b ^= 0x10;
 	assert_int_equal(pwrite(fd, &b, 1, (off_t)second + 40), 1);
 	assert_int_equal(store_open(&s, &o, &err), LD_ECORRUPT);
-	assert_non_null(strstr(err.msg, "is damaged, and whole records follow "
-	    "it"));
+	assert_non_null(strstr(err.msg, "is damaged, and a whole record "
+	    "follows it"));
 	/* as it was: everything is there */
 	b ^= 0x10;
 	assert_int_equal(pwrite(fd, &b, 1, (off_t)second + 40), 1);
@@ -626,6 +734,7 @@ main(void)
 		cmocka_unit_test(t_power_loss),
 		cmocka_unit_test(t_grow_in_recovery),
 		cmocka_unit_test(t_damaged_journal),
+		cmocka_unit_test(t_kill_in_recovery),
 	};
 
 	crash_seed = sd ? (unsigned)strtoul(sd, NULL, 10) : (unsigned)time(NULL);

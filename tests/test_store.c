@@ -585,7 +585,7 @@ t_migrate_from_1(void **state)
 {
 	struct fx *f = *state;
 	struct ld_store *s2 = NULL;
-	struct ld_store_opts o = { .dir = f->dir, .node = "XA", .no_sync = true };
+	struct ld_store_opts o = { .dir = f->dir, .node = "XA" };
 	struct ld_store_stats st;
 	struct ld_err err;
 	char id[32];
@@ -629,7 +629,7 @@ static void
 t_migrate_from_4(void **state)
 {
 	struct fx *f = *state;
-	struct ld_store_opts o = { .dir = f->dir, .node = "XA", .no_sync = true };
+	struct ld_store_opts o = { .dir = f->dir, .node = "XA" };
 	struct ld_store *s2 = NULL;
 	struct hist h = { 0 };
 	struct store_rec r;
@@ -874,6 +874,14 @@ t_schema_and_damage(void **state)
 	snprintf(msg, sizeof(msg), "%s/data.mdb: not a liandong store, or its "
 	    "header is damaged", f->dir);
 	assert_memory_equal(err.msg, msg, strlen(msg));
+	/* a store kept with the journal does not open without it */
+	o.node = "XA";
+	o.no_sync = true;
+	assert_int_equal(store_open(&s2, &o, &err), LD_EINVAL);
+	snprintf(msg, sizeof(msg), "%s: this store is kept with a journal "
+	    "(checkpoint.ldc): it opens durable only", f->dir);
+	assert_string_equal(err.msg, msg);
+	o.no_sync = false;
 	/* a bad node id */
 	o.node = "xa";
 	assert_int_equal(store_open(&s2, &o, &err), LD_EINVAL);
