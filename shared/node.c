@@ -277,6 +277,24 @@ out:
 	return status;
 }
 
+/* --NAME MS: a whole number set with set (which says if it is in
+ * min .. max); 0, or -1 with the reason on stderr. */
+static int
+node_opt_ms(const char *prog, const char *name, const char *arg,
+    int (*set)(int), int min, int max)
+{
+	char *end;
+	long ms = strtol(arg, &end, 10);
+
+	if (*arg == '\0' || *end != '\0' || ms < INT_MIN || ms > INT_MAX ||
+	    set((int)ms) != 0) {
+		fprintf(stderr, "%s: --%s: '%s' is not a whole number from %d "
+		    "to %d\n", prog, name, arg, min, max);
+		return -1;
+	}
+	return 0;
+}
+
 int
 node_main(int argc, char **argv, enum ld_level level)
 {
@@ -318,32 +336,17 @@ node_main(int argc, char **argv, enum ld_level level)
 		case 'S': sms_command = optarg; break;
 		case 'M': migrate = 1; break;
 		case 'H': http_listen = optarg; break;
-		case 'P': {
-			char *end;
-			long ms = strtol(optarg, &end, 10);
-
-			if (*optarg == '\0' || *end != '\0' || ms < INT_MIN ||
-			    ms > INT_MAX || fed_set_pull_idle((int)ms) != 0) {
-				fprintf(stderr, "%s: --pull-idle-ms: '%s' is not "
-				    "a whole number from %d to %d\n", prog,
-				    optarg, FED_PULL_IDLE_MIN, FED_PULL_IDLE_MAX);
+		case 'P':
+			if (node_opt_ms(prog, "pull-idle-ms", optarg,
+			    fed_set_pull_idle, FED_PULL_IDLE_MIN,
+			    FED_PULL_IDLE_MAX) != 0)
 				return 2;
-			}
 			break;
-		}
-		case 'L': {
-			char *end;
-			long ms = strtol(optarg, &end, 10);
-
-			if (*optarg == '\0' || *end != '\0' || ms < INT_MIN ||
-			    ms > INT_MAX || fed_set_link_dead((int)ms) != 0) {
-				fprintf(stderr, "%s: --link-dead-ms: '%s' is not "
-				    "a whole number from %d to %d\n", prog,
-				    optarg, FED_DEAD_MIN, FED_DEAD_MAX);
+		case 'L':
+			if (node_opt_ms(prog, "link-dead-ms", optarg,
+			    fed_set_link_dead, FED_DEAD_MIN, FED_DEAD_MAX) != 0)
 				return 2;
-			}
 			break;
-		}
 		case 'c': check = 1; break;
 		case 'm': {
 			char *end;

@@ -46,22 +46,6 @@
 #define CKPT_PSIZE_MAX 65536u
 #define CKPT_SLOT (2 * CKPT_PSIZE_MAX + 4096)	/* a slot's offset step */
 
-static void
-ckpt_put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t
-ckpt_get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
 static size_t
 ckpt_len(unsigned psize)
 {
@@ -79,9 +63,9 @@ ckpt_read_slot(int fd, int i, uint8_t *b, unsigned *psize, uint64_t *gen,
 	size_t n;
 
 	if (pread(fd, b, CKPT_HEAD, at) != CKPT_HEAD ||
-	    ckpt_get32(b) != CKPT_MAGIC)
+	    views_get_u32(b) != CKPT_MAGIC)
 		return false;
-	ps = ckpt_get32(b + 4);
+	ps = views_get_u32(b + 4);
 	if (ps < 512 || ps > CKPT_PSIZE_MAX || (ps & (ps - 1)) != 0)
 		return false;
 	n = ckpt_len(ps);
@@ -94,23 +78,6 @@ ckpt_read_slot(int fd, int i, uint8_t *b, unsigned *psize, uint64_t *gen,
 	*gen = views_get_u64(b + 8);
 	*lsn = views_get_u64(b + 16);
 	return true;
-}
-
-static int
-ckpt_pwrite_all(int fd, const uint8_t *p, size_t n, off_t off)
-{
-	while (n > 0) {
-		ssize_t w = pwrite(fd, p, n, off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? errno : EIO;
-		p += w;
-		n -= (size_t)w;
-		off += w;
-	}
-	return 0;
 }
 
 /* LMDB 0.9's meta page: a 16-byte page header, then MDB_meta: magic u32,
@@ -211,7 +178,7 @@ store_ckpt_restore(struct ld_store *s, struct ld_err *err)
 	ssize_t got = pread(fd, cur, n, 0);
 	if (got == (ssize_t)n && memcmp(cur, b[best] + CKPT_HEAD, n) == 0)
 		goto out;	/* closed cleanly, or crashed at it */
-	e = ckpt_pwrite_all(fd, b[best] + CKPT_HEAD, n, 0);
+	e = store_pwrite_all(fd, b[best] + CKPT_HEAD, n, 0);
 	if (e == 0 && fdatasync(fd) != 0)
 		e = errno;
 	if (e != 0) {
@@ -263,15 +230,15 @@ ckpt_persist(struct ld_store *s, const uint8_t *metas, uint64_t lsn,
 	b = malloc(n);
 	if (b == NULL)
 		return err_set(err, LD_ENOMEM, "out of memory");
-	ckpt_put32(b, CKPT_MAGIC);
-	ckpt_put32(b + 4, s->psize);
+	views_put_u32(b, CKPT_MAGIC);
+	views_put_u32(b + 4, s->psize);
 	views_put_u64(b + 8, gen);
 	views_put_u64(b + 16, lsn);
 	views_put_u64(b + 24, 0);
 	memcpy(b + CKPT_HEAD, metas, 2 * (size_t)s->psize);
 	crypto_generichash(b + n - CKPT_HASH, CKPT_HASH, b, n - CKPT_HASH,
 	    NULL, 0);
-	e = ckpt_pwrite_all(s->cfd, b, n, (off_t)(gen & 1) * CKPT_SLOT);
+	e = store_pwrite_all(s->cfd, b, n, (gen & 1) * (uint64_t)CKPT_SLOT);
 	if (e == 0 && fdatasync(s->cfd) != 0)
 		e = errno;
 	free(b);

@@ -161,6 +161,8 @@ int store_txn_put_meta(struct ld_store *s, MDB_txn *txn,
     const struct ld_store_meta *meta, size_t n_meta);
 
 /* ---- the journal (store_journal.c) ---- */
+/* Write all n bytes at off (EINTR, short writes): 0 or errno. */
+int store_pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off);
 #define STORE_JNL_FILE "journal-%d.ldj"
 #define STORE_JLSN_KEY "jlsn"		/* in meta: last record applied */
 #define STORE_JKEY_KEY "jkey"		/* in meta: the records' hash key */

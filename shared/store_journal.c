@@ -43,22 +43,6 @@
 #define JNL_HASH 16
 #define JNL_PAYLOAD_MAX (256u << 20)
 
-static void
-jnl_put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t
-jnl_get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
 int
 store_jnl_open(struct ld_store *s, struct ld_err *err)
 {
@@ -131,7 +115,7 @@ store_jnl_event(struct ld_store *s, const uint8_t *ev, size_t len)
 {
 	if (!jnl_room(s, 4 + len))
 		return;
-	jnl_put32(s->jbuf + s->jlen, (uint32_t)len);
+	views_put_u32(s->jbuf + s->jlen, (uint32_t)len);
 	memcpy(s->jbuf + s->jlen + 4, ev, len);
 	s->jlen += 4 + len;
 	s->jn_ev++;
@@ -157,8 +141,8 @@ store_jnl_any(const struct ld_store *s)
 	return s->jn_ev != 0 || s->jn_meta != 0 || s->jnomem;
 }
 
-static int
-jnl_pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off)
+int
+store_pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off)
 {
 	while (n > 0) {
 		ssize_t w = pwrite(fd, p, n, (off_t)off);
@@ -184,15 +168,15 @@ store_jnl_write(struct ld_store *s, uint64_t lsn, int64_t now,
 	if (s->jnomem || b == NULL)
 		return err_set(err, LD_ENOMEM, "%s: journal: out of memory for a "
 		    "record of %u events", s->dir, s->jn_ev);
-	jnl_put32(b, JNL_MAGIC);
+	views_put_u32(b, JNL_MAGIC);
 	views_put_u64(b + 4, lsn);
 	views_put_u64(b + 12, (uint64_t)now);
-	jnl_put32(b + 20, (uint32_t)(s->jlen - JNL_HEAD));
-	jnl_put32(b + JNL_HEAD, s->jn_ev);
-	jnl_put32(b + JNL_HEAD + 4, s->jn_meta);
+	views_put_u32(b + 20, (uint32_t)(s->jlen - JNL_HEAD));
+	views_put_u32(b + JNL_HEAD, s->jn_ev);
+	views_put_u32(b + JNL_HEAD + 4, s->jn_meta);
 	crypto_generichash(b + s->jlen, JNL_HASH, b, s->jlen, s->jkey,
 	    sizeof(s->jkey));
-	e = jnl_pwrite_all(s->jfd[s->jcur], b, s->jlen + JNL_HASH, s->joff);
+	e = store_pwrite_all(s->jfd[s->jcur], b, s->jlen + JNL_HASH, s->joff);
 	if (e == 0 && fdatasync(s->jfd[s->jcur]) != 0)
 		e = errno;
 	if (e != 0)
@@ -207,7 +191,7 @@ int
 store_jnl_spoil(struct ld_store *s)
 {
 	static const uint8_t zero[4];
-	int e = jnl_pwrite_all(s->jfd[s->jcur], zero, sizeof(zero), s->joff);
+	int e = store_pwrite_all(s->jfd[s->jcur], zero, sizeof(zero), s->joff);
 
 	if (e == 0 && fdatasync(s->jfd[s->jcur]) != 0)
 		e = errno;
@@ -303,8 +287,8 @@ jnl_apply(struct ld_store *s, uint64_t lsn, const uint8_t *p, size_t n,
 	if (n < JNL_COUNTS)
 		return err_set(err, LD_ECORRUPT, "record %" PRIu64 ": %zu bytes, "
 		    "too short", lsn, n);
-	n_ev = jnl_get32(p);
-	n_meta = jnl_get32(p + 4);
+	n_ev = views_get_u32(p);
+	n_meta = views_get_u32(p + 4);
 	if (n_meta > n / 10)
 		return err_set(err, LD_ECORRUPT, "record %" PRIu64 ": %u meta "
 		    "values in %zu bytes", lsn, n_meta, n);
@@ -329,7 +313,7 @@ again:
 		uint32_t len;
 		struct ld_err e;
 
-		if (n - off < 4 || (len = jnl_get32(p + off)) > n - off - 4) {
+		if (n - off < 4 || (len = views_get_u32(p + off)) > n - off - 4) {
 			rc = err_set(err, LD_ECORRUPT, "record %" PRIu64 ", event "
 			    "%u: length past the record's end", lsn, i + 1);
 			break;
@@ -399,10 +383,10 @@ jnl_read(struct ld_store *s, int fd, uint64_t off, uint64_t size,
 	if (size < off || size - off < JNL_HEAD + JNL_COUNTS + JNL_HASH)
 		return false;
 	if (pread(fd, h, JNL_HEAD, (off_t)off) != JNL_HEAD ||
-	    jnl_get32(h) != JNL_MAGIC)
+	    views_get_u32(h) != JNL_MAGIC)
 		return false;
 	l = views_get_u64(h + 4);
-	n = jnl_get32(h + 20);
+	n = views_get_u32(h + 20);
 	if ((want != 0 && l != want) || l == 0 || n < JNL_COUNTS ||
 	    n > JNL_PAYLOAD_MAX || n > size - off - JNL_HEAD - JNL_HASH)
 		return false;
@@ -444,10 +428,10 @@ jnl_scan_after(struct ld_store *s, int i, struct jnl_run *r)
 
 	if (r->size < r->end || r->size - r->end < JNL_HEAD ||
 	    pread(s->jfd[i], h, JNL_HEAD, (off_t)r->end) != JNL_HEAD ||
-	    jnl_get32(h) != JNL_MAGIC)
+	    views_get_u32(h) != JNL_MAGIC)
 		return;
 	l = views_get_u64(h + 4);
-	n = jnl_get32(h + 20);
+	n = views_get_u32(h + 20);
 	if ((r->last != 0 && l != r->last + 1) || l == 0 ||
 	    n > r->size - r->end - JNL_HEAD - JNL_HASH)
 		return;
