@@ -1325,9 +1325,15 @@ store_grow(struct ld_store *s, struct ld_err *err)
 		return err_prefix(err, "growing the map");
 	store_ckpt_release(s);
 	rc = mdb_env_set_mapsize(s->env, want);
-	if (ck)
-		(void)store_ckpt_rehold(s);	/* if not: the next commit
-						 * checkpoints first */
+	if (ck && store_ckpt_rehold(s) != 0) {
+		struct ld_err e;
+
+		/* no snapshot held: a new checkpoint holds one, before any
+		 * commit (rebuild_replace commits right after this) */
+		if (store_ckpt_take(s, &e) != 0)
+			return err_set(err, e.code, "growing the map: %s",
+			    e.msg);
+	}
 	if (rc != 0)
 		return store_mdb_err(err, rc, "growing the map");
 	log_info("store", "%s: map grown from %zu to %zu MiB", s->dir,

@@ -22,7 +22,8 @@
  * which is durable.
  *
  * Two slots, taken in turn, each at a fixed offset (a torn slot leaves
- * the other): magic u32 "LDC1" | psize u32 | gen u64 | lsn u64 | 0 u64 |
+ * the other): magic u32 "LDC1" | psize u32 | gen u64 | lsn u64 | size of
+ * data.mdb at the capture u64 |
  * meta page 0 | meta page 1 | BLAKE2b-256 of all before it.
  */
 #include <errno.h>
@@ -55,7 +56,7 @@ ckpt_len(unsigned psize)
 /* Slot i into b (CKPT_SLOT bytes): true if whole. */
 static bool
 ckpt_read_slot(int fd, int i, uint8_t *b, unsigned *psize, uint64_t *gen,
-    uint64_t *lsn)
+    uint64_t *lsn, uint64_t *size)
 {
 	uint8_t hash[CKPT_HASH];
 	off_t at = (off_t)i * CKPT_SLOT;
@@ -77,44 +78,36 @@ ckpt_read_slot(int fd, int i, uint8_t *b, unsigned *psize, uint64_t *gen,
 	*psize = ps;
 	*gen = views_get_u64(b + 8);
 	*lsn = views_get_u64(b + 16);
+	*size = views_get_u64(b + 24);
 	return true;
 }
 
 /* LMDB 0.9's meta page: a 16-byte page header, then MDB_meta: magic u32,
  * version u32, address, mapsize, two MDB_db of 48 bytes (the first's
- * md_pad is the page size), last page, txnid (native byte order). */
+ * md_pad is the page size), ... (native byte order). */
 #define CKPT_LMDB_MAGIC 0xBEEFC0DEu
 #define CKPT_M_MAGIC 16
 #define CKPT_M_PSIZE 40
-#define CKPT_M_LAST 136
-#define CKPT_M_TXNID 144
 
 /* Are the two meta pages m (2 * psize) LMDB's, of this page size, and is
- * data.mdb (fd) long enough for the newer one's last page? */
+ * data.mdb (fd) at least as long as when they were captured (size, 0:
+ * not known)?  (Not its last page times the page size: LMDB may count a
+ * page it freed in the same transaction and never wrote.) */
 static bool
-ckpt_fits(const uint8_t *m, unsigned psize, int fd)
+ckpt_fits(const uint8_t *m, unsigned psize, int fd, uint64_t size)
 {
-	uint64_t last = 0, txnid = 0;
 	struct stat st;
 
 	for (int i = 0; i < 2; i++) {
 		const uint8_t *p = m + (size_t)i * psize;
 		uint32_t magic, ps;
-		uint64_t l, t;
 
 		memcpy(&magic, p + CKPT_M_MAGIC, 4);
 		memcpy(&ps, p + CKPT_M_PSIZE, 4);
-		memcpy(&l, p + CKPT_M_LAST, 8);
-		memcpy(&t, p + CKPT_M_TXNID, 8);
 		if (magic != CKPT_LMDB_MAGIC || ps != psize)
 			return false;
-		if (i == 0 || t > txnid) {
-			txnid = t;
-			last = l;
-		}
 	}
-	return fstat(fd, &st) == 0 && last < UINT64_MAX / psize &&
-	    (uint64_t)st.st_size >= (last + 1) * psize;
+	return fstat(fd, &st) == 0 && (uint64_t)st.st_size >= size;
 }
 
 int
@@ -123,7 +116,7 @@ store_ckpt_restore(struct ld_store *s, struct ld_err *err)
 	char path[PATH_MAX + 32];
 	uint8_t *b[2] = { NULL, NULL }, *cur = NULL;
 	unsigned ps[2] = { 0, 0 };
-	uint64_t gen[2] = { 0, 0 }, lsn[2] = { 0, 0 };
+	uint64_t gen[2] = { 0, 0 }, lsn[2] = { 0, 0 }, size[2] = { 0, 0 };
 	bool ok[2];
 	int best, fd = -1, rc = LD_OK, e;
 
@@ -139,7 +132,8 @@ store_ckpt_restore(struct ld_store *s, struct ld_err *err)
 		goto out;
 	}
 	for (int i = 0; i < 2; i++)
-		ok[i] = ckpt_read_slot(s->cfd, i, b[i], &ps[i], &gen[i], &lsn[i]);
+		ok[i] = ckpt_read_slot(s->cfd, i, b[i], &ps[i], &gen[i], &lsn[i],
+		    &size[i]);
 	if (!ok[0] && !ok[1]) {
 		/* none yet: the database is as LMDB left it */
 		struct stat st;
@@ -164,12 +158,13 @@ store_ckpt_restore(struct ld_store *s, struct ld_err *err)
 		goto out;
 	}
 	size_t n = 2 * (size_t)ps[best];
-	if (!ckpt_fits(b[best] + CKPT_HEAD, ps[best], fd)) {
+	if (!ckpt_fits(b[best] + CKPT_HEAD, ps[best], fd, size[best])) {
 		rc = err_set(err, LD_ECORRUPT, "%s: the checkpoint in %s "
 		    "(journal record %" PRIu64 ") does not fit data.mdb (not "
-		    "LMDB meta pages of its page size, or naming pages past "
-		    "its end): restore the whole directory", s->dir,
-		    STORE_CKPT_FILE, lsn[best]);
+		    "LMDB meta pages of its page size, or data.mdb shorter "
+		    "than the %" PRIu64 " bytes it had then): restore the whole "
+		    "directory", s->dir, STORE_CKPT_FILE, lsn[best],
+		    size[best]);
 		goto out;
 	}
 	if (ok[best ^ 1] == false && gen[best] > 1)
@@ -197,16 +192,23 @@ out:
 	return rc;
 }
 
-/* The meta pages as they are now, into m (2 * psize). */
+/* The meta pages as they are now, into m (2 * psize), and data.mdb's
+ * size into *size. */
 static int
-ckpt_capture(struct ld_store *s, uint8_t *m, struct ld_err *err)
+ckpt_capture(struct ld_store *s, uint8_t *m, uint64_t *size,
+    struct ld_err *err)
 {
 	mdb_filehandle_t fd;
 	size_t n = 2 * (size_t)s->psize;
+	struct stat st;
 	int rc = mdb_env_get_fd(s->env, &fd);
 
 	if (rc != 0)
 		return store_mdb_err(err, rc, "checkpoint");
+	if (fstat(fd, &st) != 0)
+		return err_set(err, LD_EIO, "%s/data.mdb: checkpoint: %s",
+		    s->dir, strerror(errno));
+	*size = (uint64_t)st.st_size;
 	errno = 0;
 	if (pread(fd, m, n, 0) != (ssize_t)n)
 		return err_set(err, LD_EIO, "%s/data.mdb: checkpoint: reading "
@@ -217,7 +219,7 @@ ckpt_capture(struct ld_store *s, uint8_t *m, struct ld_err *err)
 /* Flush the map, then the slot for (metas, lsn); any thread. */
 static int
 ckpt_persist(struct ld_store *s, const uint8_t *metas, uint64_t lsn,
-    uint64_t gen, struct ld_err *err)
+    uint64_t size, uint64_t gen, struct ld_err *err)
 {
 	size_t n = ckpt_len(s->psize);
 	uint8_t *b;
@@ -234,7 +236,7 @@ ckpt_persist(struct ld_store *s, const uint8_t *metas, uint64_t lsn,
 	views_put_u32(b + 4, s->psize);
 	views_put_u64(b + 8, gen);
 	views_put_u64(b + 16, lsn);
-	views_put_u64(b + 24, 0);
+	views_put_u64(b + 24, size);	/* data.mdb's, at the capture */
 	memcpy(b + CKPT_HEAD, metas, 2 * (size_t)s->psize);
 	crypto_generichash(b + n - CKPT_HASH, CKPT_HASH, b, n - CKPT_HASH,
 	    NULL, 0);
@@ -279,11 +281,12 @@ ckpt_thread(void *arg)
 		if (!s->ck_busy)
 			break;
 		uint64_t gen = s->ckpt_gen + 1, lsn = s->ck_job_lsn;
+		uint64_t size = s->ck_job_size;
 		struct ld_err e;
 		int rc;
 
 		pthread_mutex_unlock(&s->ck_mu);
-		rc = ckpt_persist(s, s->ck_metas, lsn, gen, &e);
+		rc = ckpt_persist(s, s->ck_metas, lsn, size, gen, &e);
 		if (rc != 0)
 			log_error("store", "%s (the last checkpoint stays; the "
 			    "next is tried later)", e.msg);
@@ -339,7 +342,7 @@ ckpt_begin(struct ld_store *s, struct ld_err *err)
 	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &snap);
 	if (rc != 0)
 		return store_mdb_err(err, rc, "checkpoint: holding a snapshot");
-	rc = ckpt_capture(s, s->ck_metas, err);
+	rc = ckpt_capture(s, s->ck_metas, &s->ck_job_size, err);
 	if (rc != 0) {
 		mdb_txn_abort(snap);
 		return rc;
@@ -387,7 +390,8 @@ store_ckpt_take(struct ld_store *s, struct ld_err *err)
 	rc = ckpt_begin(s, err);
 	if (rc != 0)
 		return rc;
-	rc = ckpt_persist(s, s->ck_metas, s->ck_job_lsn, s->ckpt_gen + 1, err);
+	rc = ckpt_persist(s, s->ck_metas, s->ck_job_lsn, s->ck_job_size,
+	    s->ckpt_gen + 1, err);
 	pthread_mutex_lock(&s->ck_mu);
 	ckpt_settle(s, rc == 0);
 	pthread_mutex_unlock(&s->ck_mu);

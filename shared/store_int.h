@@ -117,7 +117,8 @@ struct ld_store {
 	pthread_mutex_t ck_mu;
 	pthread_cond_t ck_cv;
 	uint8_t *ck_metas;	/* the job: the meta pages captured, */
-	uint64_t ck_job_lsn;	/* its record, */
+	uint64_t ck_job_lsn;	/* its record, data.mdb's size, */
+	uint64_t ck_job_size;
 	MDB_txn *ck_snap;	/* and its snapshot, held from the capture */
 	MDB_txn *held;		/* the last durable checkpoint's snapshot */
 	uint64_t ckpt_gen;	/* its slot generation */

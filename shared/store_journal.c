@@ -259,7 +259,26 @@ store_jnl_key(struct ld_store *s, struct ld_err *err)
 		return store_mdb_err(err, rc, "journal key");
 	}
 	/* the first open with the journal: durable with the checkpoint that
-	 * follows, before any record is written */
+	 * follows, before any record is written.  A journal with a record
+	 * after the database's last cannot be ours (written before the key
+	 * existed: a build of 2026-12-05 before b6d9c9b): refused, not
+	 * dropped */
+	uint64_t db_lsn = store_jnl_lsn_in(s, txn);
+	for (int i = 0; i < 2; i++) {
+		uint8_t h[JNL_HEAD];
+
+		if (pread(s->jfd[i], h, JNL_HEAD, 0) == JNL_HEAD &&
+		    views_get_u32(h) == JNL_MAGIC &&
+		    views_get_u64(h + 4) > db_lsn) {
+			mdb_txn_abort(txn);
+			return err_set(err, LD_ESCHEMA, "%s/journal-%d.ldj: "
+			    "record %" PRIu64 " is not in the database and was "
+			    "written without the journal's key (by an older "
+			    "build): start that build once, then this one; "
+			    "nothing was changed", s->dir, i,
+			    views_get_u64(h + 4));
+		}
+	}
 	randombytes_buf(s->jkey, sizeof(s->jkey));
 	v.mv_size = sizeof(s->jkey);
 	v.mv_data = s->jkey;
