@@ -817,7 +817,32 @@ q_figures(const struct ld_req_env *env, const struct ld_request *r,
 	return req_reply_finish(&w, "figures", err);
 }
 
-#define STATUS_KEYS 9
+#define STATUS_KEYS 10
+
+/* {"map_bytes", "used_bytes", "journal", "record", "checkpoint",
+ * "journal_bytes", "checkpoints", "replayed"}: the store's durability
+ * (docs/storage.md, docs/protocol.md §5). */
+static void
+status_store(struct ld_pw *w, const struct ld_store_stats *st)
+{
+	proto_w_map(w, 8);
+	proto_w_str(w, "map_bytes");
+	proto_w_uint(w, st->map_size);
+	proto_w_str(w, "used_bytes");
+	proto_w_uint(w, st->used_bytes);
+	proto_w_str(w, "journal");
+	proto_w_bool(w, st->journal);
+	proto_w_str(w, "record");
+	proto_w_uint(w, st->jlsn);
+	proto_w_str(w, "checkpoint");
+	proto_w_uint(w, st->ckpt_lsn);
+	proto_w_str(w, "journal_bytes");
+	proto_w_uint(w, st->journal_bytes);
+	proto_w_str(w, "checkpoints");
+	proto_w_uint(w, st->checkpoints);
+	proto_w_str(w, "replayed");
+	proto_w_uint(w, st->replayed);
+}
 
 /* {"node", "role": "parent"|"child", "up", "since", "heard", "lag",
  * "behind", "received", "sent", "refused", "kept"} per link
@@ -898,6 +923,8 @@ q_status(const struct ld_req_env *env, const struct ld_caller *c,
 	proto_w_uint(&w, env->started > 0 ? (uint64_t)env->started : 0);
 	proto_w_str(&w, "requests");
 	proto_w_uint(&w, env->requests);
+	proto_w_str(&w, "store");
+	status_store(&w, &st);
 	return req_reply_finish(&w, "status", err);
 }
 

@@ -1180,7 +1180,7 @@ t_status(void **state)
 	struct fx *f = *state;
 
 	assert_int_equal(ask(f, &f->ly, &f->adm, req(f, LD_OP_STATUS)), 0);
-	assert_int_equal(map_size(f->res), 9);
+	assert_int_equal(map_size(f->res), 10);
 	str_is(get(f->res, "node"), "LY");
 	str_is(get(f->res, "level"), "city");
 	str_is(get(f->res, "version"), "test-1");
@@ -1190,6 +1190,13 @@ t_status(void **state)
 	assert_int_equal(arr_size(get(f->res, "links")), 0);
 	assert_int_equal(uint_of(get(f->res, "started")), STARTED);
 	assert_int_equal(uint_of(get(f->res, "requests")), 42);
+	const msgpack_object *so = get(f->res, "store");
+	assert_int_equal(map_size(so), 8);
+	assert_true(uint_of(get(so, "map_bytes")) > 0);
+	assert_true(uint_of(get(so, "used_bytes")) > 0);
+	assert_true(get(so, "journal")->type == MSGPACK_OBJECT_BOOLEAN &&
+	    !get(so, "journal")->via.boolean);	/* no_sync here */
+	assert_int_equal(uint_of(get(so, "record")), 0);
 
 	assert_int_equal(ask(f, &f->xa, &f->adm, req(f, LD_OP_STATUS)), 0);
 	str_is(get(f->res, "level"), "county");

@@ -2147,6 +2147,25 @@ lc_print_pairs(const msgpack_object *res)
 			lc_print_maps(v);
 			continue;
 		}
+		if (v->type == MSGPACK_OBJECT_MAP) {	/* "store": indented */
+			size_t sw = 0;
+
+			printf("%.*s:\n", (int)k->via.str.size, k->via.str.ptr);
+			for (uint32_t j = 0; j < v->via.map.size; j++)
+				if (v->via.map.ptr[j].key.via.str.size > sw)
+					sw = v->via.map.ptr[j].key.via.str.size;
+			for (uint32_t j = 0; j < v->via.map.size; j++) {
+				const msgpack_object *sk = &v->via.map.ptr[j].key;
+				char sbuf[LC_CELL_MAX];
+				struct lc_sb sb = { sbuf, sizeof(sbuf), 0, false };
+
+				sbuf[0] = '\0';
+				lc_sb_value(&sb, &v->via.map.ptr[j].val, LC_PLAIN);
+				printf("  %-*.*s %s\n", (int)sw, (int)sk->via.str.size,
+				    sk->via.str.ptr, sbuf);
+			}
+			continue;
+		}
 		lc_sb_value(&b, v, lc_is_time_key(k) ? LC_TIME_S : LC_PLAIN);
 		printf("%-*.*s %s\n", (int)w, (int)k->via.str.size,
 		    k->via.str.ptr, buf);
