@@ -2125,9 +2125,10 @@ lc_print_maps(const msgpack_object *rows)
 }
 
 /* Any other result (call.log, figures, status): "name value" lines in
- * the node's order, arrays of maps as tables. */
+ * the node's order after indent, arrays of maps as tables, a map (the
+ * status's "store") as its own lines, indented. */
 static void
-lc_print_pairs(const msgpack_object *res)
+lc_print_pairs(const msgpack_object *res, const char *indent)
 {
 	size_t w = 0;
 
@@ -2141,33 +2142,19 @@ lc_print_pairs(const msgpack_object *res)
 		struct lc_sb b = { buf, sizeof(buf), 0, false };
 
 		buf[0] = '\0';
-		if (v->type == MSGPACK_OBJECT_ARRAY && v->via.array.size > 0 &&
-		    v->via.array.ptr[0].type == MSGPACK_OBJECT_MAP) {
-			printf("%.*s:\n", (int)k->via.str.size, k->via.str.ptr);
-			lc_print_maps(v);
-			continue;
-		}
-		if (v->type == MSGPACK_OBJECT_MAP) {	/* "store": indented */
-			size_t sw = 0;
-
-			printf("%.*s:\n", (int)k->via.str.size, k->via.str.ptr);
-			for (uint32_t j = 0; j < v->via.map.size; j++)
-				if (v->via.map.ptr[j].key.via.str.size > sw)
-					sw = v->via.map.ptr[j].key.via.str.size;
-			for (uint32_t j = 0; j < v->via.map.size; j++) {
-				const msgpack_object *sk = &v->via.map.ptr[j].key;
-				char sbuf[LC_CELL_MAX];
-				struct lc_sb sb = { sbuf, sizeof(sbuf), 0, false };
-
-				sbuf[0] = '\0';
-				lc_sb_value(&sb, &v->via.map.ptr[j].val, LC_PLAIN);
-				printf("  %-*.*s %s\n", (int)sw, (int)sk->via.str.size,
-				    sk->via.str.ptr, sbuf);
-			}
+		if ((v->type == MSGPACK_OBJECT_ARRAY && v->via.array.size > 0 &&
+		    v->via.array.ptr[0].type == MSGPACK_OBJECT_MAP) ||
+		    v->type == MSGPACK_OBJECT_MAP) {
+			printf("%s%.*s:\n", indent, (int)k->via.str.size,
+			    k->via.str.ptr);
+			if (v->type == MSGPACK_OBJECT_MAP)
+				lc_print_pairs(v, "  ");
+			else
+				lc_print_maps(v);
 			continue;
 		}
 		lc_sb_value(&b, v, lc_is_time_key(k) ? LC_TIME_S : LC_PLAIN);
-		printf("%-*.*s %s\n", (int)w, (int)k->via.str.size,
+		printf("%s%-*.*s %s\n", indent, (int)w, (int)k->via.str.size,
 		    k->via.str.ptr, buf);
 	}
 }
@@ -2183,7 +2170,7 @@ lc_print_result(const msgpack_object *res)
 	else if (lc_is(lc_get(res, "work_orders"), MSGPACK_OBJECT_ARRAY))
 		lc_print_queue(res);
 	else
-		lc_print_pairs(res);
+		lc_print_pairs(res, "");
 }
 
 /* ---- the call ----------------------------------------------------------- */
