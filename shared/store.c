@@ -319,7 +319,6 @@ store_open(struct ld_store **sp, const struct ld_store_opts *o,
 	s->map_max = o->map_max ? o->map_max : STORE_MAP_MAX_DEFAULT;
 	if (s->map_max < s->map_size)
 		s->map_max = s->map_size;
-	s->no_sync = o->no_sync;
 	s->journal = !o->no_sync;
 	s->jfd[0] = s->jfd[1] = -1;
 	s->cfd = -1;
@@ -360,8 +359,8 @@ store_open(struct ld_store **sp, const struct ld_store_opts *o,
 	if (rc == 0)
 		rc = mdb_env_set_mapsize(s->env, s->map_size);
 	if (rc == 0)
-		rc = mdb_env_open(s->env, o->dir, MDB_NOTLS |
-		    (o->no_sync || s->journal ? MDB_NOSYNC : 0), 0600);
+		rc = mdb_env_open(s->env, o->dir, MDB_NOTLS | MDB_NOSYNC,
+		    0600);	/* durable through the journal, or not at all */
 	if (rc != 0) {
 		if (rc == MDB_INVALID)
 			rc = err_set(err, LD_ECORRUPT, "%s/data.mdb: not a "
@@ -1501,14 +1500,7 @@ store_grow_map(struct ld_store *s, struct ld_err *err)
 int
 store_flush(struct ld_store *s, struct ld_err *err)
 {
-	int rc;
-
-	if (s->journal)
-		return store_ckpt_take(s, err);
-	if (s->no_sync)
-		return LD_OK;
-	rc = mdb_env_sync(s->env, 1);
-	return rc == 0 ? LD_OK : store_mdb_err(err, rc, "flush");
+	return s->journal ? store_ckpt_take(s, err) : LD_OK;
 }
 
 int
@@ -1537,16 +1529,24 @@ store_txn_put_meta(struct ld_store *s, MDB_txn *txn,
 }
 
 uint64_t
+store_txn_meta_u64(struct ld_store *s, MDB_txn *txn, const char *key)
+{
+	MDB_val k = { strlen(key), (void *)key }, v;
+
+	if (mdb_get(txn, s->meta, &k, &v) == 0 && v.mv_size == 8)
+		return views_get_u64(v.mv_data);
+	return 0;
+}
+
+uint64_t
 store_meta_u64(struct ld_store *s, const char *key)
 {
 	MDB_txn *txn;
-	MDB_val k = { strlen(key), (void *)key }, v;
-	uint64_t val = 0;
+	uint64_t val;
 
 	if (store_rd_txn(s, &txn) != 0)
 		return 0;
-	if (mdb_get(txn, s->meta, &k, &v) == 0 && v.mv_size == 8)
-		val = views_get_u64(v.mv_data);
+	val = store_txn_meta_u64(s, txn, key);
 	store_rd_end(s, txn);
 	return val;
 }
@@ -1641,8 +1641,9 @@ retry:
 		store_jnl_meta(s, meta[i].key, meta[i].value);
 	/* the record durable before the commit: whatever a reader sees is */
 	bool jw = rc == 0 && s->journal && store_jnl_any(s);
+	struct ld_store_meta jm = { STORE_JLSN_KEY, s->jlsn + 1 };
 	if (jw)
-		rc = store_jnl_put_lsn(s, txn, s->jlsn + 1);
+		rc = store_txn_put_meta(s, txn, &jm, 1);
 	if (jw && rc == 0) {
 		rc = store_jnl_write(s, s->jlsn + 1, now, err);
 		if (rc != 0) {
@@ -1696,10 +1697,8 @@ retry:
 		goto out;
 	}
 	s->applied_last = s->applied_txn;
-	if (jw) {
-		s->jlsn++;
-		store_jnl_committed(s);
-	}
+	if (jw)
+		store_jnl_committed(s, s->jlsn + 1);
 	store_ckpt_kick(s);	/* when due, in its own thread */
 out:
 	if (rc != 0)

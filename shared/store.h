@@ -179,11 +179,11 @@ void store_grow_in_commit(struct ld_store *s, bool yes);
 bool store_grow_pending(const struct ld_store *s);
 int store_grow_map(struct ld_store *s, struct ld_err *err);
 
-
 /* Take a checkpoint now and wait for it: everything committed is in
  * data.mdb and flushed, the journal starts over (docs/storage.md).  For a
  * benchmark's round, or before a copy of a stopped node's files; the
- * writer's thread, between commits.  Without the journal: a flush. */
+ * writer's thread, between commits.  Without the journal (no_sync):
+ * nothing. */
 int store_flush(struct ld_store *s, struct ld_err *err);
 
 /* store_commit, and in the same transaction meta[0 .. n_meta) (key ->

@@ -360,7 +360,6 @@ void
 store_ckpt_kick(struct ld_store *s)
 {
 	struct ld_err e;
-
 	bool busy;
 
 	if (!s->journal || !s->ck_started ||

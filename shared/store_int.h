@@ -65,7 +65,6 @@ struct ld_store {
 	char dir[PATH_MAX];
 	char node[LD_NODE_MAX + 1];
 	size_t map_size, map_max;
-	bool no_sync;
 	bool migrating;		/* opened from schema 1 with o->migrate */
 	bool no_grow_in_commit;	/* store_grow_in_commit(s, false) */
 	bool grow_pending;	/* a commit found the map full */
@@ -157,9 +156,12 @@ int store_txn_get_head(struct ld_store *s, MDB_txn *txn, const char *id,
 /* The last apply index in txn's snapshot (0: none). */
 uint64_t store_last_applied(struct ld_store *s, MDB_txn *txn);
 
-/* The meta values of a commit into txn (store.c). */
+/* The meta values of a commit into txn; a u64 meta value in txn (0 if
+ * absent) (store.c). */
 int store_txn_put_meta(struct ld_store *s, MDB_txn *txn,
     const struct ld_store_meta *meta, size_t n_meta);
+uint64_t store_txn_meta_u64(struct ld_store *s, MDB_txn *txn,
+    const char *key);
 
 /* ---- the journal (store_journal.c) ---- */
 /* Write all n bytes at off (EINTR, short writes): 0 or errno. */
@@ -185,8 +187,9 @@ int store_jnl_write(struct ld_store *s, uint64_t lsn, int64_t now,
 /* The record written could not be committed: spoil it (0, or errno:
  * then it may be applied at the next open, so nothing more is tried). */
 int store_jnl_spoil(struct ld_store *s);
-/* The transaction of the record written committed: move on. */
-void store_jnl_committed(struct ld_store *s);
+/* The transaction of record lsn committed: move on (under ck_mu:
+ * store_stats reads jlsn and joff from other threads). */
+void store_jnl_committed(struct ld_store *s, uint64_t lsn);
 /* At open: apply every record after the database's last (one write
  * transaction each, as the live path wrote it).  *n: how many.  With
  * apply false, such a record is an error (LD_ESCHEMA: a migration). */
@@ -195,9 +198,6 @@ int store_jnl_recover(struct ld_store *s, bool apply, uint64_t *n,
 /* Later records go to the start of the other file (a checkpoint began:
  * the one before it is durable, so that file's records are not needed). */
 void store_jnl_switch(struct ld_store *s);
-/* The last record number in the database of txn (0: none). */
-uint64_t store_jnl_lsn_in(struct ld_store *s, MDB_txn *txn);
-int store_jnl_put_lsn(struct ld_store *s, MDB_txn *txn, uint64_t lsn);
 
 /* ---- checkpoints (store_ckpt.c) ---- */
 #define STORE_CKPT_FILE "checkpoint.ldc"

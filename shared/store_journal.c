@@ -14,7 +14,8 @@
  *   magic u32 "LDJ1" | lsn u64 | now i64 | len u32 | payload[len] | hash[16]
  *   payload: n_ev u32 | n_meta u32 | n_ev x (len u32 | event bytes)
  *            | n_meta x (klen u8 | key | value u64)
- *   hash: BLAKE2b-128 of everything before it.
+ *   hash: BLAKE2b-128 of everything before it, keyed with the store's
+ *   "jkey" (meta), so that no record can be planted in old bytes.
  *
  * Two files, journal-0.ldj and journal-1.ldj: when a checkpoint begins,
  * the records after it go to the start of the other file (the one before
@@ -27,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,9 +201,12 @@ store_jnl_spoil(struct ld_store *s)
 }
 
 void
-store_jnl_committed(struct ld_store *s)
+store_jnl_committed(struct ld_store *s, uint64_t lsn)
 {
+	pthread_mutex_lock(&s->ck_mu);
+	s->jlsn = lsn;
 	s->joff += s->jlen + JNL_HASH;
+	pthread_mutex_unlock(&s->ck_mu);
 	s->jrecs++;
 }
 
@@ -211,27 +216,6 @@ store_jnl_switch(struct ld_store *s)
 	s->jcur ^= 1;
 	s->joff = 0;
 	s->jrecs = 0;
-}
-
-uint64_t
-store_jnl_lsn_in(struct ld_store *s, MDB_txn *txn)
-{
-	MDB_val k = { strlen(STORE_JLSN_KEY), (void *)STORE_JLSN_KEY }, v;
-
-	if (mdb_get(txn, s->meta, &k, &v) == 0 && v.mv_size == 8)
-		return views_get_u64(v.mv_data);
-	return 0;
-}
-
-int
-store_jnl_put_lsn(struct ld_store *s, MDB_txn *txn, uint64_t lsn)
-{
-	uint8_t vb[8];
-	MDB_val k = { strlen(STORE_JLSN_KEY), (void *)STORE_JLSN_KEY };
-	MDB_val v = { 8, vb };
-
-	views_put_u64(vb, lsn);
-	return mdb_put(txn, s->meta, &k, &v, 0);
 }
 
 int
@@ -263,7 +247,7 @@ store_jnl_key(struct ld_store *s, struct ld_err *err)
 	 * after the database's last cannot be ours (written before the key
 	 * existed: a build of 2026-12-05 before b6d9c9b): refused, not
 	 * dropped */
-	uint64_t db_lsn = store_jnl_lsn_in(s, txn);
+	uint64_t db_lsn = store_txn_meta_u64(s, txn, STORE_JLSN_KEY);
 	for (int i = 0; i < 2; i++) {
 		uint8_t h[JNL_HEAD];
 
@@ -369,8 +353,9 @@ again:
 		rc = store_txn_flush(s, txn);
 	if (rc == 0)
 		rc = store_txn_put_meta(s, txn, meta, n_meta);
+	struct ld_store_meta jm = { STORE_JLSN_KEY, lsn };
 	if (rc == 0)
-		rc = store_jnl_put_lsn(s, txn, lsn);
+		rc = store_txn_put_meta(s, txn, &jm, 1);
 	if (rc == 0)
 		rc = mdb_txn_commit(txn);
 	else
@@ -532,7 +517,7 @@ store_jnl_recover(struct ld_store *s, bool apply, uint64_t *n_applied,
 	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
 	if (rc != 0)
 		return store_mdb_err(err, rc, "journal: reading the last record");
-	db_lsn = store_jnl_lsn_in(s, txn);
+	db_lsn = store_txn_meta_u64(s, txn, STORE_JLSN_KEY);
 	mdb_txn_abort(txn);
 	s->jlsn = db_lsn;
 	first = db_lsn + 1;

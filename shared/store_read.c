@@ -737,15 +737,15 @@ store_stats(struct ld_store *s, struct ld_store_stats *st)
 	if (mdb_env_stat(s->env, &ms) == 0)
 		st->used_bytes = pages * ms.ms_psize;
 	pthread_rwlock_unlock(&s->grow_lock);
-	/* the writer's figures: read without a lock, for a report */
+	/* the writer's and the checkpoint thread's figures, under ck_mu */
 	st->journal = s->journal;
-	st->jlsn = s->jlsn;
+	st->replayed = s->n_replayed;	/* set at open */
 	pthread_mutex_lock(&s->ck_mu);
+	st->jlsn = s->jlsn;
+	st->journal_bytes = s->joff;
 	st->ckpt_lsn = s->ckpt_lsn;
 	st->checkpoints = s->n_ckpt;
 	pthread_mutex_unlock(&s->ck_mu);
-	st->journal_bytes = s->joff;
-	st->replayed = s->n_replayed;
 	return LD_OK;
 }
 
