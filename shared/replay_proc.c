@@ -1,6 +1,9 @@
 /* replay_proc.c - the replay's node processes (replay_proc.h). */
 #include "replay_proc.h"
 
+#define RPROC_STR_(x) #x
+#define RPROC_STR(x) RPROC_STR_(x)	/* a number macro as a string */
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -56,7 +59,7 @@ rproc_start(struct rproc *p, const char *bin, const char *id,
 		prctl(PR_SET_PDEATHSIG, SIGKILL);	/* not without us */
 		execl(bin, bin, "--topology", topo, "--id", id, "--key", key,
 		    "--data", n->data, "--pull-idle-ms", "2", "--link-dead-ms",
-		    RPROC_LINK_DEAD, (char *)NULL);
+		    RPROC_STR(RPROC_LINK_DEAD_MS), (char *)NULL);
 		fprintf(stderr, "replay: cannot run %s: %s\n", bin,
 		    strerror(errno));
 		_exit(127);

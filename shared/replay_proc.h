@@ -18,7 +18,6 @@
  * so the replay holds the line cut in real time until both sides saw it
  * down (replay.c); a shorter time is a shorter wait. */
 #define RPROC_LINK_DEAD_MS 1000
-#define RPROC_LINK_DEAD "1000"
 
 struct rproc_node {
 	char id[16];
