@@ -425,6 +425,8 @@ store_ckpt_rehold(struct ld_store *s)
 	int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t);
 
 	pthread_mutex_lock(&s->ck_mu);
+	if (s->held != NULL)	/* (released first by its callers) */
+		mdb_txn_abort(s->held);
 	s->held = rc == 0 ? t : NULL;
 	pthread_mutex_unlock(&s->ck_mu);
 	return rc;
