@@ -16,6 +16,12 @@
  *             durable through the store's journal (one flush per commit,
  *             docs/storage.md), its checkpoints' flushes counted in the
  *             round (store_flush at its end, timed);
+ *   layout    the LMDB operations of ours, recorded as they ran (every
+ *             put, get, delete and cursor step, with its bytes) and
+ *             played again into a third environment with LMDB's default
+ *             sync, one transaction per commit of ours: what the store's
+ *             layout costs LMDB alone, without decoding, encoding, state
+ *             machine or journal (shared/bench_trace.h);
  *   raw       plain mdb_put of byte strings of the same sizes under the
  *             same keys (origin[8] | seq u64 BE), no indexes, in a second
  *             LMDB environment on the same filesystem with the same flags
@@ -23,7 +29,8 @@
  *             transaction per batch;
  *
  * and the rate of 4 KiB write + fdatasync on the same filesystem (LMDB's
- * default commit costs two flushes).  Ours and raw alternate in rounds so
+ * default commit costs two flushes).  Ours, layout and raw take turns in
+ * rounds so
  * that a drift of the disk hits both alike; the share of the commit time
  * spent on the CPU (the rest is waiting for the disk) is shown for both.
  * Ratios are ours / raw, measured side by side in this run: no absolute
@@ -32,6 +39,7 @@
  * equal the log.  Results and the machine: docs/performance.md.
  */
 #include "bench.h"
+#include "bench_trace.h"
 #include "codec.h"
 #include "err.h"
 #include "event.h"
@@ -107,6 +115,8 @@ struct bench_result {
 	double seconds;		/* summed over the commits only */
 	double cpu;		/* CPU time of this thread in those commits */
 	double bytes;		/* encoded event bytes written */
+	uint64_t ops;		/* layout: LMDB operations played ... */
+	uint64_t puts, gets, dels, csteps;	/* ... by kind */
 };
 
 /* A sample case: category, the unit it goes to and its texts (UTF-8). */
@@ -425,6 +435,7 @@ bench_run_ours(struct ld_store *s, struct bench_gen *g, size_t batch,
 
 	if (evs == NULL || items == NULL || slot_of == NULL)
 		bench_die("out of memory");
+	btrace_start();
 	while (done < nevents) {
 		for (size_t i = 0; i < batch; i++) {
 			bench_gen_next(g, &evs[i], &slot_of[i]);
@@ -436,6 +447,7 @@ bench_run_ours(struct ld_store *s, struct bench_gen *g, size_t batch,
 		r->seconds += bench_now() - t0;
 		if (rc != 0)
 			bench_die("store_commit: %s: %s", err_name(rc), err.msg);
+		btrace_commit();
 		for (size_t i = 0; i < batch; i++) {
 			if (items[i].rc != 0) {
 				bench_report_refusal(&items[i], &r->refused);
@@ -452,6 +464,7 @@ bench_run_ours(struct ld_store *s, struct bench_gen *g, size_t batch,
 		bench_gen_settle(g, items, slot_of, batch);
 		done += (long)batch;
 	}
+	btrace_stop();
 	/* the checkpoint's flush belongs to this round, not to raw's next */
 	double t0 = bench_now(), c0 = bench_thread_cpu();
 	if (store_flush(s, &err) != 0)
@@ -500,6 +513,50 @@ bench_raw_open(struct bench_raw *raw, const char *dir)
 	}
 	if (rc != 0)
 		bench_die("raw LMDB %s: %s", dir, mdb_strerror(rc));
+}
+
+/* Open the environment the store's LMDB operations are played into: the
+ * store's flags and map size, room for all its databases, and MDB_NOSYNC:
+ * nothing is flushed, so what it measures is a bound no way of making
+ * the commits durable could beat. */
+static MDB_env *
+bench_layout_open(const char *dir)
+{
+	MDB_env *env;
+	int rc;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		bench_die("%s: %s", dir, strerror(errno));
+	rc = mdb_env_create(&env);
+	if (rc == 0)
+		rc = mdb_env_set_maxdbs(env, 64);
+	if (rc == 0)
+		rc = mdb_env_set_mapsize(env, BENCH_MAP_SIZE);
+	if (rc == 0)
+		rc = mdb_env_open(env, dir, MDB_NOTLS | MDB_NOSYNC, 0600);
+	if (rc != 0)
+		bench_die("layout LMDB %s: %s", dir, mdb_strerror(rc));
+	return env;
+}
+
+/* Play what the last round of ours did to LMDB into env; m events. */
+static void
+bench_run_layout(MDB_env *env, size_t batch, size_t m,
+    struct bench_result *r)
+{
+	struct btrace_result tr = { 0 };
+	struct ld_err err = { 0 };
+
+	if (btrace_replay(env, &tr, &err) != 0)
+		bench_die("layout (batch %zu): %s", batch, err.msg);
+	r->seconds += tr.seconds;
+	r->cpu += tr.cpu;
+	r->ops += tr.ops;
+	r->puts += tr.puts;
+	r->gets += tr.gets;
+	r->dels += tr.dels;
+	r->csteps += tr.cursor_steps;
+	r->events += m;
 }
 
 /* Put n values of sizes lens[] under the next keys origin|seq, batch per
@@ -701,6 +758,7 @@ bench_target(size_t batch, double *stretch)
 struct bench_report {
 	struct bench_machine m;
 	struct bench_result ours[BENCH_NBATCH], raw[BENCH_NBATCH];
+	struct bench_result layout[BENCH_NBATCH];
 	double syncs;		/* fdatasync per second */
 	double avg_bytes;
 	struct bench_profile prof;
@@ -711,6 +769,65 @@ struct bench_report {
 	char rebuild_msg[LD_ERR_MSG_MAX];
 	double rebuild_s;
 };
+
+/* CPU microseconds per event of a result. */
+static double
+bench_cpu_us(const struct bench_result *r)
+{
+	return r->events > 0 ? r->cpu * 1e6 / (double)r->events : 0;
+}
+
+/* If LMDB cost nothing: the rate the rest of ours's CPU allows (events/s,
+ * 0 if unknown), that is 1 / (ours's CPU per event - layout's). */
+static double
+bench_rest_bound(const struct bench_result *ours,
+    const struct bench_result *layout)
+{
+	double rest = bench_cpu_us(ours) - bench_cpu_us(layout);
+
+	return rest > 0 ? 1e6 / rest : 0;
+}
+
+/* The second table: what the layout alone costs LMDB, and what the rest
+ * of ours costs the CPU. */
+static void
+bench_print_layout(const struct bench_report *rep)
+{
+	const struct bench_result *f = NULL;
+
+	for (int i = 0; i < BENCH_NBATCH; i++)	/* the largest batch */
+		if (rep->layout[i].events > 0)
+			f = &rep->layout[i];
+	if (f == NULL)
+		return;
+	double ev = (double)f->events;
+	printf("\nlayout: ours's own LMDB operations (at batch %zu, per event: "
+	    "%.2f puts, %.2f gets,\n%.2f deletes, %.2f cursor steps; raw: 1 "
+	    "put), played again alone into a bare environment,\nnot even "
+	    "flushed:\n", f->batch, (double)f->puts / ev, (double)f->gets / ev,
+	    (double)f->dels / ev, (double)f->csteps / ev);
+	printf("%6s %7s %12s %11s %11s %12s %14s %8s %11s\n", "batch",
+	    "ops/ev", "layout ev/s", "layout/raw", "layout CPU", "ours CPU us",
+	    "layout CPU us", "rest us", "rest-bound");
+	for (int i = 0; i < BENCH_NBATCH; i++) {
+		const struct bench_result *o = &rep->ours[i], *l = &rep->layout[i];
+		double w = bench_rate(&rep->raw[i]);
+		double rb = bench_rest_bound(o, l);
+
+		if (l->events == 0)
+			continue;
+		printf("%6zu %7.2f %12.0f %11.2f %10.0f%% %12.2f %14.2f %8.2f "
+		    "%11.2f\n", bench_batches[i], (double)l->ops /
+		    (double)l->events, bench_rate(l), w > 0 ? bench_rate(l) / w :
+		    0, 100 * bench_cpu_share(l), bench_cpu_us(o),
+		    bench_cpu_us(l), bench_cpu_us(o) - bench_cpu_us(l),
+		    w > 0 ? rb / w : 0);
+	}
+	printf("(CPU us: microseconds of CPU per event; rest = ours - layout: "
+	    "decoding, encoding,\n state machine, journal; rest-bound: the "
+	    "rate the rest alone allows if LMDB cost\n nothing, over raw "
+	    "LMDB's.  ours/raw stays below both layout/raw and rest-bound)\n");
+}
 
 /* The readable table. */
 static void
@@ -756,6 +873,7 @@ bench_print_table(const struct bench_report *rep)
 	}
 	printf("(CPU: share of the commit time this thread was on a CPU; the "
 	    "rest is waiting for the disk)\n");
+	bench_print_layout(rep);
 	printf("\nfdatasync (4 KiB overwrite):  %.0f /s", rep->syncs);
 	if (rep->syncs > 0 && rep->raw[0].batch != 0)
 		printf("; raw LMDB batch 1 makes %.2f commits per fdatasync "
@@ -790,6 +908,18 @@ bench_print_json(const struct bench_report *rep)
 		    bench_batches[i]);
 		bench_json_num("store", fig, bench_rate(&rep->ours[i]), "events/s",
 		    bench_rate(&rep->raw[i]));
+		snprintf(fig, sizeof(fig), "layout_events_per_s_batch_%zu",
+		    bench_batches[i]);
+		bench_json_num("store", fig, bench_rate(&rep->layout[i]),
+		    "events/s", bench_rate(&rep->raw[i]));
+		snprintf(fig, sizeof(fig), "rest_bound_events_per_s_batch_%zu",
+		    bench_batches[i]);
+		bench_json_num("store", fig, bench_rest_bound(&rep->ours[i],
+		    &rep->layout[i]), "events/s", bench_rate(&rep->raw[i]));
+		snprintf(fig, sizeof(fig), "layout_cpu_us_per_event_batch_%zu",
+		    bench_batches[i]);
+		bench_json_num("store", fig, bench_cpu_us(&rep->layout[i]), "us",
+		    bench_cpu_us(&rep->ours[i]));
 		snprintf(fig, sizeof(fig), "raw_lmdb_events_per_s_batch_%zu",
 		    bench_batches[i]);
 		bench_json_num("store", fig, bench_rate(&rep->raw[i]), "events/s",
@@ -799,6 +929,13 @@ bench_print_json(const struct bench_report *rep)
 		bench_json_num("store", fig, bench_cpu_share(&rep->ours[i]), "share",
 		    bench_cpu_share(&rep->raw[i]));
 	}
+	for (int i = 0; i < BENCH_NBATCH; i++)
+		if (rep->layout[i].events > 0) {
+			bench_json_num("store", "lmdb_ops_per_event",
+			    (double)rep->layout[i].ops /
+			    (double)rep->layout[i].events, "operations", 1);
+			break;
+		}
 	bench_json_num("store", "fdatasync_per_s", rep->syncs, "syncs/s", 0);
 	bench_json_num("store", "avg_event_bytes", rep->avg_bytes, "bytes", 0);
 	if (rep->prof.ok) {
@@ -931,16 +1068,14 @@ bench_make_dir(const struct bench_opts *o, char *dir, size_t cap)
 		bench_die("--dir %s: %s", dir, strerror(errno));
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
 		bench_die("--dir %s: not a directory", dir);
-	if (bench_path(sub, sizeof(sub), dir, "store", &err) != 0)
-		bench_die("%s", err.msg);
-	if (access(sub, F_OK) == 0)
-		bench_die("--dir %s: holds a previous run (store/); give an "
-		    "empty or new directory", dir);
-	if (bench_path(sub, sizeof(sub), dir, "raw", &err) != 0)
-		bench_die("%s", err.msg);
-	if (access(sub, F_OK) == 0)
-		bench_die("--dir %s: holds a previous run (raw/); give an "
-		    "empty or new directory", dir);
+	static const char *const subs[] = { "store", "raw", "layout" };
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		if (bench_path(sub, sizeof(sub), dir, subs[i], &err) != 0)
+			bench_die("%s", err.msg);
+		if (access(sub, F_OK) == 0)
+			bench_die("--dir %s: holds a previous run (%s/); give "
+			    "an empty or new directory", dir, subs[i]);
+	}
 	return false;
 }
 
@@ -949,9 +1084,10 @@ static void
 bench_measure(const struct bench_opts *o, const char *dir,
     struct bench_report *rep)
 {
-	char sdir[PATH_MAX], rdir[PATH_MAX];
+	char sdir[PATH_MAX], rdir[PATH_MAX], ldir[PATH_MAX];
 	struct bench_gen g;
 	struct bench_raw raw;
+	MDB_env *lenv;
 	struct ld_store *s;
 	struct ld_store_stats st;
 	struct ld_err err;
@@ -968,10 +1104,12 @@ bench_measure(const struct bench_opts *o, const char *dir,
 	if (lens == NULL)
 		bench_die("out of memory");
 	if (bench_path(sdir, sizeof(sdir), dir, "store", &err) != 0 ||
-	    bench_path(rdir, sizeof(rdir), dir, "raw", &err) != 0)
+	    bench_path(rdir, sizeof(rdir), dir, "raw", &err) != 0 ||
+	    bench_path(ldir, sizeof(ldir), dir, "layout", &err) != 0)
 		bench_die("%s", err.msg);
 	s = bench_store_open(sdir);
 	bench_raw_open(&raw, rdir);
+	lenv = bench_layout_open(ldir);
 	bench_gen_init(&g, (size_t)o->window);
 	rep->window = (size_t)o->window;
 
@@ -987,13 +1125,14 @@ bench_measure(const struct bench_opts *o, const char *dir,
 		if (!o->json)
 			fprintf(stderr, "batch %zu: %ld events ...\n", b,
 			    commits * (long)b);
-		rep->ours[i].batch = rep->raw[i].batch = b;
-		/* alternate ours and raw in rounds, so that a drift of the
-		 * disk (other load, the host's cache) hits both alike */
+		rep->ours[i].batch = rep->raw[i].batch = rep->layout[i].batch = b;
+		/* ours, layout and raw take turns in rounds, so that a drift
+		 * of the disk (other load, the host's cache) hits all alike */
 		for (long k = 0; k < rounds; k++) {
 			long c = commits * (k + 1) / rounds - commits * k / rounds;
 			size_t m = bench_run_ours(s, &g, b, c * (long)b, lens,
 			    &rep->ours[i]);
+			bench_run_layout(lenv, b, m, &rep->layout[i]);
 			bench_run_raw(&raw, b, lens, m, &rep->raw[i]);
 		}
 		bench_fdatasync_slice(dir, o->only ? BENCH_SYNC_SECONDS :
@@ -1011,6 +1150,7 @@ bench_measure(const struct bench_opts *o, const char *dir,
 		    (double)raw.seq;
 	store_close(s);
 	mdb_env_close(raw.env);
+	mdb_env_close(lenv);
 	free(g.slots);
 	free(lens);
 }
