@@ -79,7 +79,7 @@ $(REL)/bench-pg $(TST)/bench-pg: private INC += $(PQINC)
 $(REL)/bench-pg $(TST)/bench-pg: private LIBS += -lpq
 # bench-store records the store's LMDB operations (shared/bench_trace.h),
 # and its test with it
-BTRACE_WRAP := -Wl,--wrap=mdb_put,--wrap=mdb_get,--wrap=mdb_del,--wrap=mdb_cursor_open,--wrap=mdb_cursor_get,--wrap=mdb_cursor_close
+BTRACE_WRAP := -Wl,--wrap=mdb_put,--wrap=mdb_get,--wrap=mdb_del,--wrap=mdb_cursor_open,--wrap=mdb_cursor_get,--wrap=mdb_cursor_close,--wrap=mdb_txn_begin,--wrap=mdb_txn_commit,--wrap=mdb_txn_abort,--wrap=mdb_cursor_put,--wrap=mdb_cursor_del,--wrap=mdb_drop
 $(REL)/bench-store $(TST)/bench-store $(TST)/test_bench_trace: private LIBS += $(BTRACE_WRAP)
 $(TST)/city-node: $(wildcard city-node/*.c) $(TST)/libliandong.a
 	$(CC) $(CSTD) $(WARN) $(OPT_TST) $(INC) -o $@ $(filter %.c,$^) $(TST)/libliandong.a $(LIBS)

@@ -4,9 +4,11 @@
  *
  * The recording is one growing byte buffer of entries: a fixed head
  * (struct bt_op), then the key bytes, then the value bytes, padded to 8.
- * Only the thread that called btrace_start() records; the store's
- * checkpoint thread, which only holds read transactions, is passed
- * through untouched.
+ * Only the write transaction begun on the thread that called
+ * btrace_start() is recorded: read transactions (the store's checkpoint
+ * capture, its thread) are passed through untouched, an aborted
+ * transaction is taken out of the recording again, and a commit ends the
+ * transaction's entries with a commit mark.
  */
 #include "bench.h"
 #include "bench_trace.h"
@@ -43,18 +45,50 @@ static struct {
 	pthread_t owner;
 	uint8_t *buf;
 	size_t len, cap, ops;
+	MDB_txn *txn;		/* the write transaction being recorded */
+	size_t mark_len, mark_ops;	/* where it began in buf */
+	int64_t lmdb_ns;	/* inside its LMDB calls */
+	uint64_t timed;		/* calls timed */
+	double clock_ns;	/* what one reading of the clock costs */
 	MDB_cursor *cur[BT_CURSORS];
 	uint32_t cur_dbi[BT_CURSORS];	/* the database of each */
 	unsigned dbflags[BT_DBIS];
 	bool dbseen[BT_DBIS];
 } bt;
 
+/* Measure what one bench_ns() costs (once): each timed call carries about
+ * one reading of the clock in its interval, taken off afterwards. */
+static void
+bt_calibrate(void)
+{
+	enum { N = 20000 };
+	int64_t best = INT64_MAX;
+
+	if (bt.clock_ns > 0)
+		return;
+	for (int r = 0; r < 5; r++) {	/* the least disturbed of 5 */
+		int64_t a = bench_ns();
+
+		for (int i = 0; i < N; i++)
+			(void)bench_ns();
+		int64_t d = bench_ns() - a;
+		if (d < best)
+			best = d;
+	}
+	bt.clock_ns = (double)best / (N + 1);
+}
+
 void
 btrace_start(void)
 {
+	bt_calibrate();
+	bt.timed = 0;
 	bt.len = bt.ops = 0;
 	bt.broken = false;
+	bt.txn = NULL;
+	bt.lmdb_ns = 0;
 	memset(bt.cur, 0, sizeof(bt.cur));
+	memset(bt.dbseen, 0, sizeof(bt.dbseen));
 	bt.owner = pthread_self();
 	bt.on = true;
 }
@@ -63,6 +97,14 @@ void
 btrace_stop(void)
 {
 	bt.on = false;
+	bt.txn = NULL;
+}
+
+void
+btrace_resume(void)
+{
+	bt.owner = pthread_self();
+	bt.on = true;
 }
 
 size_t
@@ -71,10 +113,34 @@ btrace_ops(void)
 	return bt.ops;
 }
 
+double
+btrace_lmdb_seconds(void)
+{
+	double ns = (double)bt.lmdb_ns - (double)bt.timed * bt.clock_ns;
+
+	return ns > 0 ? ns / 1e9 : 0;
+}
+
+void
+btrace_free(void)
+{
+	free(bt.buf);
+	bt.buf = NULL;
+	bt.len = bt.cap = bt.ops = 0;
+}
+
+/* Is this call the recording's: on its thread, while it records? */
 static bool
 bt_mine(void)
 {
 	return bt.on && !bt.broken && pthread_equal(pthread_self(), bt.owner);
+}
+
+/* Is txn the write transaction being recorded? */
+static bool
+bt_txn(const MDB_txn *txn)
+{
+	return bt_mine() && txn != NULL && txn == bt.txn;
 }
 
 static void
@@ -121,12 +187,15 @@ bt_begin(const struct bt_op *h, const void *key, const void *val)
 	return at;
 }
 
-/* The code LMDB gave for the entry at offset at. */
+/* The code LMDB gave for the entry at offset at, and the time the call
+ * took (from t0). */
 static void
-bt_end(size_t at, int rc)
+bt_end(size_t at, int rc, int64_t t0)
 {
 	int32_t r = rc;
 
+	bt.lmdb_ns += bench_ns() - t0;
+	bt.timed++;
 	if (at != SIZE_MAX && !bt.broken)
 		memcpy(bt.buf + at + offsetof(struct bt_op, rc), &r, sizeof(r));
 }
@@ -145,13 +214,63 @@ bt_see_dbi(MDB_txn *txn, MDB_dbi dbi)
 	}
 }
 
-void
-btrace_commit(void)
+/* The recorded transaction ended: LMDB closed its cursors with it. */
+static void
+bt_txn_ended(void)
+{
+	bt.txn = NULL;
+	memset(bt.cur, 0, sizeof(bt.cur));
+}
+
+int
+__wrap_mdb_txn_begin(MDB_env *env, MDB_txn *parent, unsigned int flags,
+    MDB_txn **txn)
+{
+	int rc = __real_mdb_txn_begin(env, parent, flags, txn);
+
+	if (rc != 0 || !bt_mine() || (flags & MDB_RDONLY))
+		return rc;
+	if (parent != NULL || bt.txn != NULL) {
+		bt_break(LD_ELIMIT);	/* nested, or two at once */
+		return rc;
+	}
+	bt.txn = *txn;
+	bt.mark_len = bt.len;
+	bt.mark_ops = bt.ops;
+	return rc;
+}
+
+int
+__wrap_mdb_txn_commit(MDB_txn *txn)
 {
 	struct bt_op h = { .kind = BT_COMMIT };
+	bool mine = bt_txn(txn);
+	int64_t t0 = bench_ns();
+	int rc = __real_mdb_txn_commit(txn);
 
-	if (bt_mine())
+	if (!mine)
+		return rc;
+	bt.lmdb_ns += bench_ns() - t0;
+	bt.timed++;
+	if (rc == 0) {
 		bt_begin(&h, NULL, NULL);
+	} else {
+		bt.len = bt.mark_len;	/* it did not happen */
+		bt.ops = bt.mark_ops;
+	}
+	bt_txn_ended();
+	return rc;
+}
+
+void
+__wrap_mdb_txn_abort(MDB_txn *txn)
+{
+	if (bt_txn(txn)) {
+		bt.len = bt.mark_len;	/* the retry records it again */
+		bt.ops = bt.mark_ops;
+		bt_txn_ended();
+	}
+	__real_mdb_txn_abort(txn);
 }
 
 int
@@ -161,7 +280,7 @@ __wrap_mdb_put(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data,
 	struct bt_op h = { .kind = BT_PUT, .dbi = dbi, .flags = flags };
 	size_t at;
 
-	if (!bt_mine())
+	if (!bt_txn(txn))
 		return __real_mdb_put(txn, dbi, key, data, flags);
 	if (flags & MDB_RESERVE)
 		bt_break(LD_ELIMIT);	/* the store never reserves */
@@ -169,43 +288,44 @@ __wrap_mdb_put(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data,
 	h.klen = (uint32_t)key->mv_size;
 	h.vlen = (uint32_t)data->mv_size;
 	at = bt_begin(&h, key->mv_data, data->mv_data);
+	int64_t t0 = bench_ns();
 	int rc = __real_mdb_put(txn, dbi, key, data, flags);
-	bt_end(at, rc);
+	bt_end(at, rc, t0);
+	return rc;
+}
+
+/* A get or a delete (same signature): passed on to real, recorded if in
+ * the recorded transaction. */
+static int
+bt_keyed(enum bt_kind kind, int (*real)(MDB_txn *, MDB_dbi, MDB_val *,
+    MDB_val *), MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data)
+{
+	struct bt_op h = { .kind = (uint8_t)kind, .dbi = dbi };
+	size_t at;
+
+	if (!bt_txn(txn))
+		return real(txn, dbi, key, data);
+	if (kind == BT_DEL && data != NULL)
+		bt_break(LD_ELIMIT);	/* the store deletes whole keys */
+	bt_see_dbi(txn, dbi);
+	h.klen = (uint32_t)key->mv_size;
+	at = bt_begin(&h, key->mv_data, NULL);
+	int64_t t0 = bench_ns();
+	int rc = real(txn, dbi, key, data);
+	bt_end(at, rc, t0);
 	return rc;
 }
 
 int
 __wrap_mdb_get(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data)
 {
-	struct bt_op h = { .kind = BT_GET, .dbi = dbi };
-	size_t at;
-
-	if (!bt_mine())
-		return __real_mdb_get(txn, dbi, key, data);
-	bt_see_dbi(txn, dbi);
-	h.klen = (uint32_t)key->mv_size;
-	at = bt_begin(&h, key->mv_data, NULL);
-	int rc = __real_mdb_get(txn, dbi, key, data);
-	bt_end(at, rc);
-	return rc;
+	return bt_keyed(BT_GET, __real_mdb_get, txn, dbi, key, data);
 }
 
 int
 __wrap_mdb_del(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data)
 {
-	struct bt_op h = { .kind = BT_DEL, .dbi = dbi };
-	size_t at;
-
-	if (!bt_mine())
-		return __real_mdb_del(txn, dbi, key, data);
-	if (data != NULL)
-		bt_break(LD_ELIMIT);	/* the store deletes whole keys */
-	bt_see_dbi(txn, dbi);
-	h.klen = (uint32_t)key->mv_size;
-	at = bt_begin(&h, key->mv_data, NULL);
-	int rc = __real_mdb_del(txn, dbi, key, data);
-	bt_end(at, rc);
-	return rc;
+	return bt_keyed(BT_DEL, __real_mdb_del, txn, dbi, key, data);
 }
 
 int
@@ -215,7 +335,7 @@ __wrap_mdb_cursor_open(MDB_txn *txn, MDB_dbi dbi, MDB_cursor **cursor)
 	int rc = __real_mdb_cursor_open(txn, dbi, cursor);
 	int i;
 
-	if (!bt_mine() || rc != 0)
+	if (!bt_txn(txn) || rc != 0)
 		return rc;
 	for (i = 0; i < BT_CURSORS && bt.cur[i] != NULL; i++)
 		;
@@ -231,7 +351,7 @@ __wrap_mdb_cursor_open(MDB_txn *txn, MDB_dbi dbi, MDB_cursor **cursor)
 	return rc;
 }
 
-/* The slot of a recorded cursor, or -1 (opened before the recording). */
+/* The slot of a recorded cursor, or -1. */
 static int
 bt_cursor_slot(const MDB_cursor *c)
 {
@@ -257,18 +377,20 @@ __wrap_mdb_cursor_get(MDB_cursor *cursor, MDB_val *key, MDB_val *data,
 	int slot;
 	size_t at;
 
-	if (!bt_mine())
+	if (!bt_txn(mdb_cursor_txn(cursor)))
 		return __real_mdb_cursor_get(cursor, key, data, op);
 	slot = bt_cursor_slot(cursor);
-	if (slot < 0 || op == MDB_GET_BOTH || op == MDB_GET_BOTH_RANGE)
+	if (slot < 0 || op == MDB_GET_BOTH || op == MDB_GET_BOTH_RANGE ||
+	    (bt_cop_takes_key(op) && key == NULL))
 		bt_break(LD_ELIMIT);	/* not what the store does */
 	h.cid = (uint8_t)(slot < 0 ? 0 : slot);
 	h.dbi = slot < 0 ? 0 : bt.cur_dbi[slot];
-	if (bt_cop_takes_key(op))
+	if (bt_cop_takes_key(op) && key != NULL)
 		h.klen = (uint32_t)key->mv_size;
-	at = bt_begin(&h, key ? key->mv_data : NULL, NULL);
+	at = bt_begin(&h, h.klen ? key->mv_data : NULL, NULL);
+	int64_t t0 = bench_ns();
 	int rc = __real_mdb_cursor_get(cursor, key, data, op);
-	bt_end(at, rc);
+	bt_end(at, rc, t0);
 	return rc;
 }
 
@@ -276,7 +398,8 @@ void
 __wrap_mdb_cursor_close(MDB_cursor *cursor)
 {
 	struct bt_op h = { .kind = BT_CCLOSE };
-	int slot = bt_mine() ? bt_cursor_slot(cursor) : -1;
+	int slot = bt_txn(mdb_cursor_txn(cursor)) ? bt_cursor_slot(cursor) :
+	    -1;
 
 	__real_mdb_cursor_close(cursor);
 	if (slot < 0)
@@ -285,6 +408,32 @@ __wrap_mdb_cursor_close(MDB_cursor *cursor)
 	h.cid = (uint8_t)slot;
 	h.dbi = bt.cur_dbi[slot];
 	bt_begin(&h, NULL, NULL);
+}
+
+/* Writes the replay does not play: they break the recording. */
+int
+__wrap_mdb_cursor_put(MDB_cursor *cursor, MDB_val *key, MDB_val *data,
+    unsigned int flags)
+{
+	if (bt_txn(mdb_cursor_txn(cursor)))
+		bt_break(LD_ELIMIT);
+	return __real_mdb_cursor_put(cursor, key, data, flags);
+}
+
+int
+__wrap_mdb_cursor_del(MDB_cursor *cursor, unsigned int flags)
+{
+	if (bt_txn(mdb_cursor_txn(cursor)))
+		bt_break(LD_ELIMIT);
+	return __real_mdb_cursor_del(cursor, flags);
+}
+
+int
+__wrap_mdb_drop(MDB_txn *txn, MDB_dbi dbi, int del)
+{
+	if (bt_txn(txn))
+		bt_break(LD_ELIMIT);
+	return __real_mdb_drop(txn, dbi, del);
 }
 
 /* ---- replay ------------------------------------------------------------ */
@@ -395,7 +544,7 @@ static void
 bt_play_abort(struct bt_play *p)
 {
 	bt_play_close_cursors(p);
-	mdb_txn_abort(p->txn);
+	__real_mdb_txn_abort(p->txn);
 	p->txn = NULL;
 	memset(p->open, 0, sizeof(p->open));
 }
@@ -406,7 +555,7 @@ static int
 bt_play_txn(struct bt_play *p, size_t *off, size_t *n,
     struct btrace_result *res, struct ld_err *err)
 {
-	int rc = mdb_txn_begin(p->env, NULL, 0, &p->txn);
+	int rc = __real_mdb_txn_begin(p->env, NULL, 0, &p->txn);
 
 	if (rc != 0)
 		return err_set(err, LD_EIO, "replay: mdb_txn_begin: %s",
@@ -447,7 +596,7 @@ bt_play_txn(struct bt_play *p, size_t *off, size_t *n,
 		res->cursor_steps += h.kind == BT_CGET;
 	}
 	bt_play_close_cursors(p);
-	rc = mdb_txn_commit(p->txn);
+	rc = __real_mdb_txn_commit(p->txn);
 	p->txn = NULL;
 	if (rc != 0)
 		return err_set(err, LD_EIO, "replay: mdb_txn_commit: %s",
@@ -468,8 +617,9 @@ btrace_replay(MDB_env *env, struct btrace_result *res, struct ld_err *err)
 		return err_set(err, rc, "the recording of LMDB operations is "
 		    "unusable: %s", rc == LD_ENOMEM ? "out of memory" :
 		    "an operation the replay does not play (a cursor opened "
-		    "before it, too many cursors, a key over 511 bytes, a "
-		    "reserved put or a value with a delete)");
+		    "before it, too many cursors, a nested transaction, a key "
+		    "over 511 bytes, a reserved put, a value with a delete, a "
+		    "cursor put or delete, a drop)");
 	}
 	while (off < bt.len && rc == 0) {
 		int64_t t0 = bench_ns();

@@ -5,16 +5,15 @@
  * alone, with no decoding, encoding, state machine or journal
  * (tools/bench-store.c, docs/performance.md "The layout's own cost").
  *
- * Only a program linked with
- *
- *   -Wl,--wrap=mdb_put,--wrap=mdb_get,--wrap=mdb_del,
- *   --wrap=mdb_cursor_open,--wrap=mdb_cursor_get,--wrap=mdb_cursor_close
- *
- * uses this (bench-store, see the Makefile): every call of those functions
- * goes through the wrappers here, which pass it on and, between
- * btrace_start() and btrace_stop() and on the thread that called
- * btrace_start(), record it: its database, flags, key and value bytes and
- * the code LMDB returned.  The nodes are not linked with it.
+ * Only a program linked with the wrappers below (-Wl,--wrap=mdb_put,...:
+ * BTRACE_WRAP in the Makefile; bench-store and its test) uses this: every
+ * call of those functions goes through the wrappers here, which pass it
+ * on and, between btrace_start() and btrace_stop(), record the calls made
+ * in a write transaction begun on the thread that called btrace_start():
+ * database, flags, key and value bytes and the code LMDB returned.  Read
+ * transactions are not recorded; an aborted one (or a failed commit) is
+ * taken out again; a commit ends its transaction in the recording.  The
+ * nodes are not linked with it.
  */
 #ifndef LD_BENCH_TRACE_H
 #define LD_BENCH_TRACE_H
@@ -27,17 +26,23 @@
 
 /* Start recording on the calling thread (drops what was recorded). */
 void btrace_start(void);
-/* Stop recording. */
+/* Stop recording (a transaction still open stays unfinished in it). */
 void btrace_stop(void);
-/* The write transaction whose operations were recorded since the last
- * mark has committed: the replay commits there too. */
-void btrace_commit(void);
-/* Operations recorded since btrace_start(). */
+/* Go on recording after btrace_stop(), keeping what was recorded. */
+void btrace_resume(void);
+/* Entries recorded since btrace_start() (operations and commit marks). */
 size_t btrace_ops(void);
+/* Wall seconds spent inside the recorded LMDB calls and commits since
+ * btrace_start(): the store's own LMDB time.  Each call is timed, so the
+ * recording slows what it records; the clock's own cost (measured at the
+ * first btrace_start()) is taken off. */
+double btrace_lmdb_seconds(void);
+/* Free the recording's memory. */
+void btrace_free(void);
 
 /* What a replay measured: wall and CPU seconds of its write transactions
- * (the operations and the commit, each durable with LMDB's own sync),
- * and how many it committed. */
+ * (the operations and the commit; as durable as env makes them: bench-store
+ * opens it with MDB_NOSYNC), and how many it committed. */
 struct btrace_result {
 	double seconds, cpu;
 	uint64_t commits, ops;	/* ops: puts, gets, deletes, cursor steps */
@@ -46,7 +51,7 @@ struct btrace_result {
 
 /*
  * Play the recorded operations into env, one write transaction per
- * btrace_commit() mark, in order; databases are opened by the name "d<N>"
+ * recorded commit, in order; databases are opened by the name "d<N>"
  * (N: the store's database handle) with the store's flags.  Values are the
  * recorded bytes.  Every operation must give the code it gave in the
  * store (a put MDB_KEYEXIST, a get MDB_NOTFOUND, ...): else LD_EINVAL
@@ -73,5 +78,22 @@ int __real_mdb_cursor_get(MDB_cursor *cursor, MDB_val *key, MDB_val *data,
     MDB_cursor_op op);
 void __wrap_mdb_cursor_close(MDB_cursor *cursor);
 void __real_mdb_cursor_close(MDB_cursor *cursor);
+int __wrap_mdb_txn_begin(MDB_env *env, MDB_txn *parent, unsigned int flags,
+    MDB_txn **txn);
+int __real_mdb_txn_begin(MDB_env *env, MDB_txn *parent, unsigned int flags,
+    MDB_txn **txn);
+int __wrap_mdb_txn_commit(MDB_txn *txn);
+int __real_mdb_txn_commit(MDB_txn *txn);
+void __wrap_mdb_txn_abort(MDB_txn *txn);
+void __real_mdb_txn_abort(MDB_txn *txn);
+/* not played: they make the recording unusable */
+int __wrap_mdb_cursor_put(MDB_cursor *cursor, MDB_val *key, MDB_val *data,
+    unsigned int flags);
+int __real_mdb_cursor_put(MDB_cursor *cursor, MDB_val *key, MDB_val *data,
+    unsigned int flags);
+int __wrap_mdb_cursor_del(MDB_cursor *cursor, unsigned int flags);
+int __real_mdb_cursor_del(MDB_cursor *cursor, unsigned int flags);
+int __wrap_mdb_drop(MDB_txn *txn, MDB_dbi dbi, int del);
+int __real_mdb_drop(MDB_txn *txn, MDB_dbi dbi, int del);
 
 #endif

@@ -42,9 +42,10 @@ bare_env(const char *parent, const char *name)
 }
 
 static struct ld_store *
-open_store(const char *dir)
+open_store_map(const char *dir, size_t map, size_t max)
 {
-	struct ld_store_opts o = { .dir = dir, .node = "XA" };
+	struct ld_store_opts o = { .dir = dir, .node = "XA", .map_size = map,
+		.map_max = max };
 	struct ld_store *s = NULL;
 	struct ld_err err;
 
@@ -53,8 +54,14 @@ open_store(const char *dir)
 	return s;
 }
 
+static struct ld_store *
+open_store(const char *dir)
+{
+	return open_store_map(dir, 0, 0);
+}
+
 /* Commit n ticket life cycles (created, dispatched, signed, completed),
- * two events per store_commit, recorded; returns the commits made. */
+ * one or two events per store_commit; returns the commits made. */
 static int
 commit_recorded(struct ld_store *s, int n)
 {
@@ -71,7 +78,6 @@ commit_recorded(struct ld_store *s, int n)
 		tg_created(&e[0], "XA", t, phone);
 		assert_int_equal(store_commit(s, it, 1, t, &err), 0);
 		assert_int_equal(it[0].rc, 0);
-		btrace_commit();
 		commits++;
 		snprintf(id, sizeof(id), "%s", e[0].ticket);
 		tg_dispatched(&e[0], "XA", t + 1000, id, 1, "water");
@@ -79,11 +85,9 @@ commit_recorded(struct ld_store *s, int n)
 		assert_int_equal(store_commit(s, it, 2, t + 2000, &err), 0);
 		assert_int_equal(it[0].rc, 0);
 		assert_int_equal(it[1].rc, 0);
-		btrace_commit();
 		tg_wo_event(&e[0], LD_EV_COMPLETED, "XA", t + TG_HOUR, id, 1);
 		assert_int_equal(store_commit(s, it, 1, t + TG_HOUR, &err), 0);
 		assert_int_equal(it[0].rc, 0);
-		btrace_commit();
 		commits += 2;
 	}
 	free(e);
@@ -178,6 +182,35 @@ t_replay_equals_store(void **state)
 	tu_rm_tree(dir);
 }
 
+/* A store whose map fills up aborts the transaction, grows the map and
+ * does it again: the aborted attempt is not in the recording. */
+static void
+t_replay_after_growth(void **state)
+{
+	char *dir = tu_tmpdir(), *sdir = sub_path(dir, "store");
+	struct ld_store *s = open_store_map(sdir, (size_t)256 << 10,
+	    (size_t)64 << 20);
+	MDB_env *env = bare_env(dir, "replay");
+	struct btrace_result r = { 0 };
+	struct ld_store_stats st0, st1;
+	struct ld_err err;
+
+	(void)state;
+	assert_int_equal(store_stats(s, &st0), 0);
+	btrace_start();
+	commit_recorded(s, 120);
+	btrace_stop();
+	assert_int_equal(store_stats(s, &st1), 0);
+	assert_true(st1.map_size > st0.map_size);	/* it grew */
+	assert_int_equal(btrace_replay(env, &r, &err), 0);
+	assert_int_equal(same_records(s, s->events, env), 480);
+	assert_int_equal(same_records(s, s->tickets, env), 120);
+	store_close(s);
+	mdb_env_close(env);
+	free(sdir);
+	tu_rm_tree(dir);
+}
+
 /* An operation that gives another code in the replay than in the store
  * stops it with a message that names it. */
 static void
@@ -215,8 +248,77 @@ t_replay_mismatch(void **state)
 	tu_rm_tree(dir);
 }
 
-/* A cursor opened before the recording cannot be played: the recording
- * is refused whole.  So is one that ends inside a transaction. */
+/* Only the write transaction begun on the recording's thread is
+ * recorded: not a read transaction, not an aborted one; a put refused
+ * with MDB_KEYEXIST is recorded and played with its code; a commit ends
+ * the transaction, closing the cursors LMDB closes with it. */
+static void
+t_transactions(void **state)
+{
+	char *dir = tu_tmpdir();
+	MDB_env *src = bare_env(dir, "src"), *env = bare_env(dir, "replay");
+	MDB_txn *txn;
+	MDB_dbi d;
+	MDB_cursor *c;
+	MDB_val k = { 1, (void *)"a" }, v = { 1, (void *)"x" };
+	struct btrace_result r = { 0 };
+	struct ld_err err;
+	char name[16];
+
+	(void)state;
+	assert_int_equal(mdb_txn_begin(src, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "t", MDB_CREATE, &d), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+
+	btrace_start();
+	assert_int_equal(mdb_txn_begin(src, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_get(txn, d, &k, &v), MDB_NOTFOUND);
+	mdb_txn_abort(txn);
+	assert_int_equal(btrace_ops(), 0);	/* read: not recorded */
+
+	assert_int_equal(mdb_txn_begin(src, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_put(txn, d, &k, &v, 0), 0);
+	assert_int_equal(btrace_ops(), 1);
+	mdb_txn_abort(txn);
+	assert_int_equal(btrace_ops(), 0);	/* aborted: taken out */
+
+	assert_int_equal(mdb_txn_begin(src, NULL, 0, &txn), 0);
+	k.mv_data = (void *)"b";
+	assert_int_equal(mdb_put(txn, d, &k, &v, MDB_NOOVERWRITE), 0);
+	v.mv_data = (void *)"y";
+	assert_int_equal(mdb_put(txn, d, &k, &v, MDB_NOOVERWRITE), MDB_KEYEXIST);
+	assert_int_equal(mdb_cursor_open(txn, d, &c), 0);
+	k.mv_data = (void *)"a";
+	assert_int_equal(mdb_cursor_get(c, &k, &v, MDB_SET_RANGE), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);	/* c closed with it */
+	assert_int_equal(btrace_ops(), 5);	/* 2 puts, open, get, commit */
+	btrace_stop();
+
+	assert_int_equal(btrace_replay(env, &r, &err), 0);
+	assert_int_equal(r.commits, 1);
+	assert_int_equal(r.puts, 2);
+	assert_int_equal(r.gets, 0);
+	assert_int_equal(r.cursor_steps, 1);
+	assert_int_equal(r.ops, 3);
+
+	snprintf(name, sizeof(name), "d%u", d);
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, name, 0, &d), 0);
+	k.mv_data = (void *)"a";
+	assert_int_equal(mdb_get(txn, d, &k, &v), MDB_NOTFOUND);
+	k.mv_data = (void *)"b";
+	assert_int_equal(mdb_get(txn, d, &k, &v), 0);
+	assert_int_equal(v.mv_size, 1);
+	assert_memory_equal(v.mv_data, "x", 1);	/* the first put's */
+	mdb_txn_abort(txn);
+
+	mdb_env_close(src);
+	mdb_env_close(env);
+	tu_rm_tree(dir);
+}
+
+/* What the replay does not play makes the recording unusable; one that
+ * ends inside a transaction is refused too. */
 static void
 t_replay_refuses(void **state)
 {
@@ -230,29 +332,32 @@ t_replay_refuses(void **state)
 	struct ld_err err;
 
 	(void)state;
+	btrace_start();
 	assert_int_equal(mdb_txn_begin(src, NULL, 0, &txn), 0);
 	assert_int_equal(mdb_dbi_open(txn, "t", MDB_CREATE, &d), 0);
 	assert_int_equal(mdb_put(txn, d, &k, &v, 0), 0);
 	assert_int_equal(mdb_cursor_open(txn, d, &c), 0);
-	btrace_start();
 	assert_int_equal(mdb_cursor_get(c, &k, &v, MDB_FIRST), 0);
-	btrace_commit();
+	v.mv_data = (void *)"z";
+	assert_int_equal(mdb_cursor_put(c, &k, &v, MDB_CURRENT), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
 	btrace_stop();
 	assert_int_equal(btrace_replay(env, &r, &err), LD_ELIMIT);
 	assert_non_null(strstr(err.msg, "unusable"));
+	assert_non_null(strstr(err.msg, "cursor put"));
+	assert_int_equal(btrace_ops(), 0);	/* dropped */
 
-	/* no commit mark at the end */
+	/* stopped with its transaction open */
 	btrace_start();
-	k.mv_size = 3;
+	assert_int_equal(mdb_txn_begin(src, NULL, 0, &txn), 0);
 	k.mv_data = (void *)"abd";
 	assert_int_equal(mdb_put(txn, d, &k, &v, 0), 0);
 	btrace_stop();
 	assert_int_equal(btrace_replay(env, &r, &err), LD_EINVAL);
 	assert_non_null(strstr(err.msg, "ends inside a transaction"));
 	assert_int_equal(r.commits, 0);
-
-	mdb_cursor_close(c);
 	mdb_txn_abort(txn);
+
 	mdb_env_close(src);
 	mdb_env_close(env);
 	tu_rm_tree(dir);
@@ -305,7 +410,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_replay_equals_store),
+		cmocka_unit_test(t_replay_after_growth),
 		cmocka_unit_test(t_replay_mismatch),
+		cmocka_unit_test(t_transactions),
 		cmocka_unit_test(t_replay_refuses),
 		cmocka_unit_test(t_other_threads_pass),
 	};

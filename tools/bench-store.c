@@ -115,6 +115,7 @@ struct bench_result {
 	double seconds;		/* summed over the commits only */
 	double cpu;		/* CPU time of this thread in those commits */
 	double bytes;		/* encoded event bytes written */
+	double lmdb;		/* recorded ours: inside its LMDB calls */
 	uint64_t ops;		/* layout: LMDB operations played ... */
 	uint64_t puts, gets, dels, csteps;	/* ... by kind */
 };
@@ -420,7 +421,8 @@ bench_report_refusal(const struct ld_store_item *it, uint64_t *refused)
 
 /* Run nevents more through store_commit in batches of `batch`, adding to
  * *r; record each applied event's encoded size in lens[] (for the raw
- * run) and return how many there are. */
+ * run, if lens) and return how many there are.  With the recording on
+ * (the twin), the flush at the end is neither timed nor recorded. */
 static size_t
 bench_run_ours(struct ld_store *s, struct bench_gen *g, size_t batch,
     long nevents, uint32_t *lens, struct bench_result *r)
@@ -432,10 +434,10 @@ bench_run_ours(struct ld_store *s, struct bench_gen *g, size_t batch,
 	struct ld_err err = { 0 };
 	long done = 0;
 	size_t m = 0;
+	bool twin = lens == NULL;
 
 	if (evs == NULL || items == NULL || slot_of == NULL)
 		bench_die("out of memory");
-	btrace_start();
 	while (done < nevents) {
 		for (size_t i = 0; i < batch; i++) {
 			bench_gen_next(g, &evs[i], &slot_of[i]);
@@ -447,34 +449,63 @@ bench_run_ours(struct ld_store *s, struct bench_gen *g, size_t batch,
 		r->seconds += bench_now() - t0;
 		if (rc != 0)
 			bench_die("store_commit: %s: %s", err_name(rc), err.msg);
-		btrace_commit();
 		for (size_t i = 0; i < batch; i++) {
 			if (items[i].rc != 0) {
 				bench_report_refusal(&items[i], &r->refused);
 				continue;
 			}
+			r->events++;
+			if (twin)
+				continue;
 			int len = codec_event_encode(&evs[i], ebuf, sizeof(ebuf),
 			    &err);
 			if (len < 0)
 				bench_die("codec_event_encode: %s", err.msg);
 			lens[m++] = (uint32_t)len;
-			r->events++;
 			r->bytes += len;
 		}
 		bench_gen_settle(g, items, slot_of, batch);
 		done += (long)batch;
 	}
-	btrace_stop();
 	/* the checkpoint's flush belongs to this round, not to raw's next */
+	btrace_stop();
 	double t0 = bench_now(), c0 = bench_thread_cpu();
 	if (store_flush(s, &err) != 0)
 		bench_die("store_flush: %s", err.msg);
-	r->cpu += bench_thread_cpu() - c0;
-	r->seconds += bench_now() - t0;
+	if (!twin) {
+		r->cpu += bench_thread_cpu() - c0;
+		r->seconds += bench_now() - t0;
+	}
 	free(evs);
 	free(items);
 	free(slot_of);
 	return m;
+}
+
+/* The same round again through the twin store, its LMDB calls recorded
+ * for the layout: from a copy of the generator as it was before ours's
+ * round, which must come out where ours's came out (the twin assigns the
+ * same ids).  Adds to *r, with its time inside LMDB in r->lmdb. */
+static void
+bench_run_twin(struct ld_store *twin, const struct bench_gen *before,
+    const struct bench_gen *after, size_t batch, long nevents,
+    struct bench_result *r)
+{
+	struct bench_gen g = *before;
+
+	g.slots = malloc(before->window * sizeof(*g.slots));
+	if (g.slots == NULL)
+		bench_die("out of memory");
+	memcpy(g.slots, before->slots, before->window * sizeof(*g.slots));
+	btrace_start();
+	bench_run_ours(twin, &g, batch, nevents, NULL, r);
+	r->lmdb += btrace_lmdb_seconds();
+	if (g.rng != after->rng || g.clock_ms != after->clock_ms ||
+	    g.calls != after->calls || memcmp(g.slots, after->slots,
+	    g.window * sizeof(*g.slots)) != 0)
+		bench_die("the twin store did not do what ours did (other "
+		    "ticket ids or refusals): the layout would not be ours");
+	free(g.slots);
 }
 
 /* ---- raw LMDB ---------------------------------------------------------- */
@@ -758,6 +789,7 @@ bench_target(size_t batch, double *stretch)
 struct bench_report {
 	struct bench_machine m;
 	struct bench_result ours[BENCH_NBATCH], raw[BENCH_NBATCH];
+	struct bench_result rec[BENCH_NBATCH];	/* the recorded twin of ours */
 	struct bench_result layout[BENCH_NBATCH];
 	double syncs;		/* fdatasync per second */
 	double avg_bytes;
@@ -777,13 +809,31 @@ bench_cpu_us(const struct bench_result *r)
 	return r->events > 0 ? r->cpu * 1e6 / (double)r->events : 0;
 }
 
-/* If LMDB cost nothing: the rate the rest of ours's CPU allows (events/s,
- * 0 if unknown), that is 1 / (ours's CPU per event - layout's). */
+/* Microseconds per event ours spent inside LMDB's calls and commits
+ * (timed in the recorded rounds), 0 if none were recorded. */
 static double
-bench_rest_bound(const struct bench_result *ours,
-    const struct bench_result *layout)
+bench_lmdb_us(const struct bench_result *rec)
 {
-	double rest = bench_cpu_us(ours) - bench_cpu_us(layout);
+	return rec->events > 0 ? rec->lmdb * 1e6 / (double)rec->events : 0;
+}
+
+/* Microseconds of CPU per event ours spends outside LMDB: its CPU per
+ * event (unrecorded rounds) less its time inside LMDB (recorded rounds);
+ * 0 if unknown. */
+static double
+bench_rest_us(const struct bench_result *ours, const struct bench_result *rec)
+{
+	double rest = bench_cpu_us(ours) - bench_lmdb_us(rec);
+
+	return rec->events > 0 && rest > 0 ? rest : 0;
+}
+
+/* The rate the rest alone allows, if LMDB cost nothing (events/s, 0 if
+ * unknown). */
+static double
+bench_rest_bound(const struct bench_result *ours, const struct bench_result *rec)
+{
+	double rest = bench_rest_us(ours, rec);
 
 	return rest > 0 ? 1e6 / rest : 0;
 }
@@ -801,32 +851,36 @@ bench_print_layout(const struct bench_report *rep)
 	if (f == NULL)
 		return;
 	double ev = (double)f->events;
-	printf("\nlayout: ours's own LMDB operations (at batch %zu, per event: "
-	    "%.2f puts, %.2f gets,\n%.2f deletes, %.2f cursor steps; raw: 1 "
-	    "put), played again alone into a bare environment,\nnot even "
-	    "flushed:\n", f->batch, (double)f->puts / ev, (double)f->gets / ev,
-	    (double)f->dels / ev, (double)f->csteps / ev);
-	printf("%6s %7s %12s %11s %11s %12s %14s %8s %11s\n", "batch",
-	    "ops/ev", "layout ev/s", "layout/raw", "layout CPU", "ours CPU us",
-	    "layout CPU us", "rest us", "rest-bound");
+	printf("\nlayout: ours's own LMDB calls (at batch %zu, per event: "
+	    "%.2f puts, %.2f gets, %.2f deletes,\n%.2f cursor steps; raw: 1 "
+	    "put), recorded on a twin store fed the same events and played\n"
+	    "again alone into a bare environment, not even flushed:\n",
+	    f->batch,
+	    (double)f->puts / ev, (double)f->gets / ev, (double)f->dels / ev,
+	    (double)f->csteps / ev);
+	printf("%6s %6s %11s %10s %9s %9s %9s %8s %10s\n", "batch", "ops/ev",
+	    "layout ev/s", "layout/raw", "layout us", "ours us", "LMDB us",
+	    "rest us", "rest-bound");
 	for (int i = 0; i < BENCH_NBATCH; i++) {
 		const struct bench_result *o = &rep->ours[i], *l = &rep->layout[i];
+		const struct bench_result *rc = &rep->rec[i];
 		double w = bench_rate(&rep->raw[i]);
-		double rb = bench_rest_bound(o, l);
 
 		if (l->events == 0)
 			continue;
-		printf("%6zu %7.2f %12.0f %11.2f %10.0f%% %12.2f %14.2f %8.2f "
-		    "%11.2f\n", bench_batches[i], (double)l->ops /
-		    (double)l->events, bench_rate(l), w > 0 ? bench_rate(l) / w :
-		    0, 100 * bench_cpu_share(l), bench_cpu_us(o),
-		    bench_cpu_us(l), bench_cpu_us(o) - bench_cpu_us(l),
-		    w > 0 ? rb / w : 0);
+		printf("%6zu %6.2f %11.0f %10.2f %9.2f %9.2f %9.2f %8.2f %10.2f\n",
+		    bench_batches[i], (double)l->ops / (double)l->events,
+		    bench_rate(l), w > 0 ? bench_rate(l) / w : 0,
+		    bench_cpu_us(l), bench_cpu_us(o), bench_lmdb_us(rc),
+		    bench_rest_us(o, rc), w > 0 ? bench_rest_bound(o, rc) / w : 0);
 	}
-	printf("(CPU us: microseconds of CPU per event; rest = ours - layout: "
-	    "decoding, encoding,\n state machine, journal; rest-bound: the "
-	    "rate the rest alone allows if LMDB cost\n nothing, over raw "
-	    "LMDB's.  ours/raw stays below both layout/raw and rest-bound)\n");
+	printf("(us: per event.  layout us: the layout's CPU; ours us: ours's "
+	    "CPU; LMDB us: the time\n inside the LMDB calls and commits of the "
+	    "same events (on the twin, each call timed);\n rest = ours - "
+	    "LMDB: decoding, encoding, state machine, journal; rest-bound: "
+	    "the\n rate the rest alone allows if LMDB cost nothing, over raw "
+	    "LMDB's.  ours/raw stays\n below both layout/raw and "
+	    "rest-bound)\n");
 }
 
 /* The readable table. */
@@ -915,7 +969,11 @@ bench_print_json(const struct bench_report *rep)
 		snprintf(fig, sizeof(fig), "rest_bound_events_per_s_batch_%zu",
 		    bench_batches[i]);
 		bench_json_num("store", fig, bench_rest_bound(&rep->ours[i],
-		    &rep->layout[i]), "events/s", bench_rate(&rep->raw[i]));
+		    &rep->rec[i]), "events/s", bench_rate(&rep->raw[i]));
+		snprintf(fig, sizeof(fig), "lmdb_in_ours_us_per_event_batch_%zu",
+		    bench_batches[i]);
+		bench_json_num("store", fig, bench_lmdb_us(&rep->rec[i]), "us",
+		    bench_cpu_us(&rep->ours[i]));
 		snprintf(fig, sizeof(fig), "layout_cpu_us_per_event_batch_%zu",
 		    bench_batches[i]);
 		bench_json_num("store", fig, bench_cpu_us(&rep->layout[i]), "us",
@@ -1068,7 +1126,7 @@ bench_make_dir(const struct bench_opts *o, char *dir, size_t cap)
 		bench_die("--dir %s: %s", dir, strerror(errno));
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
 		bench_die("--dir %s: not a directory", dir);
-	static const char *const subs[] = { "store", "raw", "layout" };
+	static const char *const subs[] = { "store", "twin", "raw", "layout" };
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
 		if (bench_path(sub, sizeof(sub), dir, subs[i], &err) != 0)
 			bench_die("%s", err.msg);
@@ -1084,10 +1142,11 @@ static void
 bench_measure(const struct bench_opts *o, const char *dir,
     struct bench_report *rep)
 {
-	char sdir[PATH_MAX], rdir[PATH_MAX], ldir[PATH_MAX];
+	char sdir[PATH_MAX], rdir[PATH_MAX], ldir[PATH_MAX], tdir[PATH_MAX];
 	struct bench_gen g;
 	struct bench_raw raw;
 	MDB_env *lenv;
+	struct ld_store *twin;
 	struct ld_store *s;
 	struct ld_store_stats st;
 	struct ld_err err;
@@ -1105,11 +1164,13 @@ bench_measure(const struct bench_opts *o, const char *dir,
 		bench_die("out of memory");
 	if (bench_path(sdir, sizeof(sdir), dir, "store", &err) != 0 ||
 	    bench_path(rdir, sizeof(rdir), dir, "raw", &err) != 0 ||
-	    bench_path(ldir, sizeof(ldir), dir, "layout", &err) != 0)
+	    bench_path(ldir, sizeof(ldir), dir, "layout", &err) != 0 ||
+	    bench_path(tdir, sizeof(tdir), dir, "twin", &err) != 0)
 		bench_die("%s", err.msg);
 	s = bench_store_open(sdir);
 	bench_raw_open(&raw, rdir);
 	lenv = bench_layout_open(ldir);
+	twin = bench_store_open(tdir);
 	bench_gen_init(&g, (size_t)o->window);
 	rep->window = (size_t)o->window;
 
@@ -1125,13 +1186,24 @@ bench_measure(const struct bench_opts *o, const char *dir,
 		if (!o->json)
 			fprintf(stderr, "batch %zu: %ld events ...\n", b,
 			    commits * (long)b);
-		rep->ours[i].batch = rep->raw[i].batch = rep->layout[i].batch = b;
+		rep->ours[i].batch = rep->raw[i].batch = b;
+		rep->rec[i].batch = rep->layout[i].batch = b;
 		/* ours, layout and raw take turns in rounds, so that a drift
 		 * of the disk (other load, the host's cache) hits all alike */
 		for (long k = 0; k < rounds; k++) {
 			long c = commits * (k + 1) / rounds - commits * k / rounds;
+			struct bench_gen before = g;
+
+			before.slots = malloc(g.window * sizeof(*g.slots));
+			if (before.slots == NULL)
+				bench_die("out of memory");
+			memcpy(before.slots, g.slots,
+			    g.window * sizeof(*g.slots));
 			size_t m = bench_run_ours(s, &g, b, c * (long)b, lens,
 			    &rep->ours[i]);
+			bench_run_twin(twin, &before, &g, b, c * (long)b,
+			    &rep->rec[i]);
+			free(before.slots);
 			bench_run_layout(lenv, b, m, &rep->layout[i]);
 			bench_run_raw(&raw, b, lens, m, &rep->raw[i]);
 		}
@@ -1149,6 +1221,8 @@ bench_measure(const struct bench_opts *o, const char *dir,
 		rep->raw_used_per_m = (double)bench_raw_used(&raw) * 1e6 /
 		    (double)raw.seq;
 	store_close(s);
+	store_close(twin);
+	btrace_free();
 	mdb_env_close(raw.env);
 	mdb_env_close(lenv);
 	free(g.slots);
