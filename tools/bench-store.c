@@ -16,12 +16,16 @@
  *             durable through the store's journal (one flush per commit,
  *             docs/storage.md), its checkpoints' flushes counted in the
  *             round (store_flush at its end, timed);
- *   layout    the LMDB operations of ours, recorded as they ran (every
- *             put, get, delete and cursor step, with its bytes) and
- *             played again into a third environment with LMDB's default
- *             sync, one transaction per commit of ours: what the store's
- *             layout costs LMDB alone, without decoding, encoding, state
- *             machine or journal (shared/bench_trace.h);
+ *   layout    the LMDB calls of the same round, made again by a twin
+ *             store (fed from a copy of the generator, it must assign the
+ *             same ids) and recorded there (every put, get, delete and
+ *             cursor step of its write transactions, with their bytes;
+ *             ours itself is never recorded), then played into a bare
+ *             environment with MDB_NOSYNC, one transaction per commit:
+ *             what these LMDB calls cost alone, without decoding,
+ *             encoding, state machine, journal or flush
+ *             (shared/bench_trace.h); the twin also times its calls, which
+ *             splits ours's CPU per event into LMDB and the rest;
  *   raw       plain mdb_put of byte strings of the same sizes under the
  *             same keys (origin[8] | seq u64 BE), no indexes, in a second
  *             LMDB environment on the same filesystem with the same flags
@@ -29,10 +33,10 @@
  *             transaction per batch;
  *
  * and the rate of 4 KiB write + fdatasync on the same filesystem (LMDB's
- * default commit costs two flushes).  Ours, layout and raw take turns in
- * rounds so
- * that a drift of the disk hits both alike; the share of the commit time
- * spent on the CPU (the rest is waiting for the disk) is shown for both.
+ * default commit costs two flushes).  Ours, the twin and layout, and raw
+ * take turns in rounds so that a drift of the disk hits all alike; the
+ * share of the commit time spent on the CPU (the rest is waiting for the
+ * disk) is shown for ours and raw.
  * Ratios are ours / raw, measured side by side in this run: no absolute
  * figure is asserted.
  * Then the store is reopened and store_rebuild() checks that the views
