@@ -951,45 +951,45 @@ bench_print_table(const struct bench_report *rep)
 		    err_name(rep->rebuild_rc), rep->rebuild_msg);
 }
 
+/* The JSON line of figure "<figure>_batch_<batch>". */
+static void
+bench_json_batch(const char *figure, size_t batch, double value,
+    const char *unit, double baseline)
+{
+	char fig[64];
+
+	snprintf(fig, sizeof(fig), "%s_batch_%zu", figure, batch);
+	bench_json_num("store", fig, value, unit, baseline);
+}
+
 /* One JSON object per line. */
 static void
 bench_print_json(const struct bench_report *rep)
 {
-	char mline[1024], fig[64];
+	char mline[1024];
 
 	bench_machine_line(&rep->m, false, mline, sizeof(mline));
 	bench_json_text("store", "machine", mline);
 	for (int i = 0; i < BENCH_NBATCH; i++) {
-		if (rep->ours[i].batch == 0)
+		const struct bench_result *o = &rep->ours[i], *w = &rep->raw[i];
+		size_t b = bench_batches[i];
+
+		if (o->batch == 0)
 			continue;	/* not measured (--batch) */
-		snprintf(fig, sizeof(fig), "events_per_s_batch_%zu",
-		    bench_batches[i]);
-		bench_json_num("store", fig, bench_rate(&rep->ours[i]), "events/s",
-		    bench_rate(&rep->raw[i]));
-		snprintf(fig, sizeof(fig), "layout_events_per_s_batch_%zu",
-		    bench_batches[i]);
-		bench_json_num("store", fig, bench_rate(&rep->layout[i]),
-		    "events/s", bench_rate(&rep->raw[i]));
-		snprintf(fig, sizeof(fig), "rest_bound_events_per_s_batch_%zu",
-		    bench_batches[i]);
-		bench_json_num("store", fig, bench_rest_bound(&rep->ours[i],
-		    &rep->rec[i]), "events/s", bench_rate(&rep->raw[i]));
-		snprintf(fig, sizeof(fig), "lmdb_in_ours_us_per_event_batch_%zu",
-		    bench_batches[i]);
-		bench_json_num("store", fig, bench_lmdb_us(&rep->rec[i]), "us",
-		    bench_cpu_us(&rep->ours[i]));
-		snprintf(fig, sizeof(fig), "layout_cpu_us_per_event_batch_%zu",
-		    bench_batches[i]);
-		bench_json_num("store", fig, bench_cpu_us(&rep->layout[i]), "us",
-		    bench_cpu_us(&rep->ours[i]));
-		snprintf(fig, sizeof(fig), "raw_lmdb_events_per_s_batch_%zu",
-		    bench_batches[i]);
-		bench_json_num("store", fig, bench_rate(&rep->raw[i]), "events/s",
-		    i == 0 ? rep->syncs : 0);
-		snprintf(fig, sizeof(fig), "cpu_share_batch_%zu",
-		    bench_batches[i]);
-		bench_json_num("store", fig, bench_cpu_share(&rep->ours[i]), "share",
-		    bench_cpu_share(&rep->raw[i]));
+		bench_json_batch("events_per_s", b, bench_rate(o), "events/s",
+		    bench_rate(w));
+		bench_json_batch("layout_events_per_s", b,
+		    bench_rate(&rep->layout[i]), "events/s", bench_rate(w));
+		bench_json_batch("rest_bound_events_per_s", b,
+		    bench_rest_bound(o, &rep->rec[i]), "events/s", bench_rate(w));
+		bench_json_batch("lmdb_in_ours_us_per_event", b,
+		    bench_lmdb_us(&rep->rec[i]), "us", bench_cpu_us(o));
+		bench_json_batch("layout_cpu_us_per_event", b,
+		    bench_cpu_us(&rep->layout[i]), "us", bench_cpu_us(o));
+		bench_json_batch("raw_lmdb_events_per_s", b, bench_rate(w),
+		    "events/s", i == 0 ? rep->syncs : 0);
+		bench_json_batch("cpu_share", b, bench_cpu_share(o), "share",
+		    bench_cpu_share(w));
 	}
 	for (int i = 0; i < BENCH_NBATCH; i++)
 		if (rep->layout[i].events > 0) {
