@@ -50,6 +50,8 @@ done
 o=$(v store events_per_s_batch_1000)
 r=$(v store raw_lmdb_events_per_s_batch_1000)
 row "store events/s, batch 1000 (beside: raw LMDB)" "$o" "$r" "$(ratio "$o" "$r")"
+l=$(v store layout_events_per_s_batch_1000)
+row "  its LMDB calls alone, unflushed (beside: raw)" "$l" "$r" "$(ratio "$l" "$r")"
 o=$(v store events_per_s_batch_1)
 r=$(v store raw_lmdb_events_per_s_batch_1)
 row "store events/s, batch 1 (beside: raw LMDB)" "$o" "$r" "$(ratio "$o" "$r")"
