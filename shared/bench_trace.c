@@ -32,7 +32,7 @@ enum bt_kind { BT_PUT = 1, BT_GET, BT_DEL, BT_COPEN, BT_CGET, BT_CCLOSE,
 
 struct bt_op {
 	uint8_t kind, cop;	/* enum bt_kind, MDB_cursor_op (BT_CGET) */
-	uint8_t has_val;	/* BT_DEL: a value was given */
+	uint8_t pad;
 	uint8_t cid;		/* cursor slot (BT_COPEN, BT_CGET, BT_CCLOSE) */
 	uint32_t dbi, flags;
 	int32_t rc;		/* what LMDB returned */
@@ -98,13 +98,6 @@ btrace_stop(void)
 {
 	bt.on = false;
 	bt.txn = NULL;
-}
-
-void
-btrace_resume(void)
-{
-	bt.owner = pthread_self();
-	bt.on = true;
 }
 
 size_t

@@ -28,8 +28,6 @@
 void btrace_start(void);
 /* Stop recording (a transaction still open stays unfinished in it). */
 void btrace_stop(void);
-/* Go on recording after btrace_stop(), keeping what was recorded. */
-void btrace_resume(void);
 /* Entries recorded since btrace_start() (operations and commit marks). */
 size_t btrace_ops(void);
 /* Wall seconds spent inside the recorded LMDB calls and commits since
