@@ -820,12 +820,13 @@ q_figures(const struct ld_req_env *env, const struct ld_request *r,
 #define STATUS_KEYS 10
 
 /* {"map_bytes", "used_bytes", "journal", "record", "checkpoint",
- * "journal_bytes", "checkpoints", "replayed"}: the store's durability
+ * "journal_bytes", "checkpoints", "checkpoint_failures", "replayed"}: the
+ * store's durability
  * (docs/storage.md, docs/protocol.md §5). */
 static void
 status_store(struct ld_pw *w, const struct ld_store_stats *st)
 {
-	proto_w_map(w, 8);
+	proto_w_map(w, 9);
 	proto_w_str(w, "map_bytes");
 	proto_w_uint(w, st->map_size);
 	proto_w_str(w, "used_bytes");
@@ -840,6 +841,8 @@ status_store(struct ld_pw *w, const struct ld_store_stats *st)
 	proto_w_uint(w, st->journal_bytes);
 	proto_w_str(w, "checkpoints");
 	proto_w_uint(w, st->checkpoints);
+	proto_w_str(w, "checkpoint_failures");
+	proto_w_uint(w, st->checkpoint_failures);
 	proto_w_str(w, "replayed");
 	proto_w_uint(w, st->replayed);
 }

@@ -389,6 +389,7 @@ struct ld_store_stats {
 	uint64_t ckpt_lsn;	/* the last checkpoint's record */
 	uint64_t journal_bytes;	/* journal used since that checkpoint */
 	uint64_t checkpoints;	/* taken since open */
+	uint32_t checkpoint_failures;	/* failed in a row, now */
 	uint64_t replayed;	/* records applied at open (a crash) */
 };
 int store_stats(struct ld_store *s, struct ld_store_stats *st);

@@ -251,22 +251,50 @@ ckpt_persist(struct ld_store *s, const uint8_t *metas, uint64_t lsn,
 }
 
 /* The job (captured by the writer) persisted or not: hold its snapshot
- * and let the last go, or drop it.  Under ck_mu. */
-static void
+ * and let the last go, or drop it; count the failures in a row.  Returns
+ * how many had failed in a row before.  Under ck_mu. */
+static uint32_t
 ckpt_settle(struct ld_store *s, bool ok)
 {
 	MDB_txn *old = ok ? s->held : s->ck_snap;
+	uint32_t before = s->ck_fails;
 
 	if (ok) {
 		s->held = s->ck_snap;
 		s->ckpt_gen++;
 		s->ckpt_lsn = s->ck_job_lsn;
 		s->n_ckpt++;
+		s->ck_fails = 0;
+	} else if (s->ck_fails < UINT32_MAX) {
+		s->ck_fails++;
 	}
 	s->ck_switch = ok;	/* a failed one keeps the journal's file */
 	s->ck_snap = NULL;
 	if (old != NULL)
 		mdb_txn_abort(old);
+	return before;
+}
+
+/* Say how a checkpoint in the background went, if it is news: the first
+ * failure and each time the run of failures doubles (a dying disk must
+ * not fill the log with a line per commit), and the first success after
+ * failures. */
+static void
+ckpt_report(const struct ld_store *s, int rc, const struct ld_err *e,
+    uint32_t before)
+{
+	uint32_t n = before + 1;
+	unsigned sh = n < STORE_CKPT_BACKOFF ? n : STORE_CKPT_BACKOFF;
+
+	if (rc != 0 && (n & (n - 1)) == 0)
+		log_error("store", "%s (%" PRIu32 " failed in a row; the last "
+		    "checkpoint stays and the journal keeps every record; the "
+		    "next is tried after %" PRIu64 " more records or %" PRIu64
+		    " MiB)", e->msg, n, s->ckpt_recs << sh,
+		    (s->ckpt_bytes << sh) >> 20);
+	else if (rc == 0 && before > 0)
+		log_info("store", "%s: checkpoint taken again after %" PRIu32
+		    " failed", s->dir, before);
 }
 
 static void *
@@ -287,13 +315,13 @@ ckpt_thread(void *arg)
 
 		pthread_mutex_unlock(&s->ck_mu);
 		rc = ckpt_persist(s, s->ck_metas, lsn, size, gen, &e);
-		if (rc != 0)
-			log_error("store", "%s (the last checkpoint stays; the "
-			    "next is tried later)", e.msg);
 		pthread_mutex_lock(&s->ck_mu);
-		ckpt_settle(s, rc == 0);
+		uint32_t before = ckpt_settle(s, rc == 0);
 		s->ck_busy = false;
 		pthread_cond_broadcast(&s->ck_cv);
+		pthread_mutex_unlock(&s->ck_mu);
+		ckpt_report(s, rc, &e, before);
+		pthread_mutex_lock(&s->ck_mu);
 	}
 	pthread_mutex_unlock(&s->ck_mu);
 	return NULL;
@@ -360,6 +388,7 @@ void
 store_ckpt_kick(struct ld_store *s)
 {
 	struct ld_err e;
+	uint32_t fails;
 	bool busy;
 
 	if (!s->journal || !s->ck_started ||
@@ -367,11 +396,28 @@ store_ckpt_kick(struct ld_store *s)
 		return;
 	pthread_mutex_lock(&s->ck_mu);
 	busy = s->ck_busy;	/* set only by this thread: stays false */
+	fails = s->ck_fails;
 	pthread_mutex_unlock(&s->ck_mu);
-	if (busy)
+	/* after failures the journal goes on in the same file: wait twice
+	 * as long after each (each try flushes the whole map) */
+	unsigned sh = fails < STORE_CKPT_BACKOFF ? fails : STORE_CKPT_BACKOFF;
+	uint64_t recs = s->jrecs >= s->ck_try_recs ? s->jrecs - s->ck_try_recs :
+	    s->jrecs;
+	uint64_t off = s->joff >= s->ck_try_off ? s->joff - s->ck_try_off :
+	    s->joff;
+	if (busy || (fails > 0 && recs < s->ckpt_recs << sh &&
+	    off < s->ckpt_bytes << sh))
 		return;
-	if (ckpt_begin(s, &e) != 0) {
-		log_error("store", "%s", e.msg);
+	int rc = ckpt_begin(s, &e);
+	s->ck_try_recs = s->jrecs;	/* after the switch, if any */
+	s->ck_try_off = s->joff;
+	if (rc != 0) {
+		pthread_mutex_lock(&s->ck_mu);
+		uint32_t before = s->ck_fails;
+		if (s->ck_fails < UINT32_MAX)
+			s->ck_fails++;
+		pthread_mutex_unlock(&s->ck_mu);
+		ckpt_report(s, LD_EIO, &e, before);
 		return;
 	}
 	pthread_mutex_lock(&s->ck_mu);
@@ -392,8 +438,10 @@ store_ckpt_take(struct ld_store *s, struct ld_err *err)
 	rc = ckpt_persist(s, s->ck_metas, s->ck_job_lsn, s->ck_job_size,
 	    s->ckpt_gen + 1, err);
 	pthread_mutex_lock(&s->ck_mu);
-	ckpt_settle(s, rc == 0);
+	uint32_t before = ckpt_settle(s, rc == 0);
 	pthread_mutex_unlock(&s->ck_mu);
+	if (rc == 0)	/* a failure is the caller's to tell */
+		ckpt_report(s, rc, NULL, before);
 	return rc;
 }
 

@@ -123,7 +123,15 @@ struct ld_store {
 	uint64_t ckpt_gen;	/* its slot generation */
 	uint64_t ckpt_lsn;	/* its record */
 	uint64_t n_ckpt;	/* checkpoints since open */
+	uint32_t ck_fails;	/* checkpoints failed in a row: the next
+				 * waits 2^min(fails, STORE_CKPT_BACKOFF)
+				 * times as long */
+	uint64_t ck_try_recs, ck_try_off;	/* the journal when the
+				 * writer began the last try (its own) */
 };
+
+/* The most a failing checkpoint's interval doubles (64 times). */
+#define STORE_CKPT_BACKOFF 6
 
 /* An LMDB or errno failure that must abort the write transaction, as
  * opposed to a refusal of one event (an LD_E* code). */

@@ -745,6 +745,7 @@ store_stats(struct ld_store *s, struct ld_store_stats *st)
 	st->journal_bytes = s->joff;
 	st->ckpt_lsn = s->ckpt_lsn;
 	st->checkpoints = s->n_ckpt;
+	st->checkpoint_failures = s->ck_fails;
 	pthread_mutex_unlock(&s->ck_mu);
 	return LD_OK;
 }

@@ -341,11 +341,13 @@ t_exit_codes(void **state)
 	assert_int_equal(o.status, 1);
 	assert_non_null(strstr(o.err, "may not call"));
 	ctl(&o, "admin-ly-liu", ARGS("status"));
-	ok_has(&o, ARGS("store:\n  map_bytes     ", "  journal       yes\n",
-	    "  checkpoints   "));
+	ok_has(&o, ARGS("store:\n  map_bytes           ",
+	    "  journal             yes\n", "  checkpoints         ",
+	    "  checkpoint_failures 0\n"));
 	ctl(&o, "admin-ly-liu", ARGS("--json", "status"));
 	ok_has(&o, ARGS("\"node\":\"LY\"", "\"level\":\"city\"",
-	    "\"journal\":true", "\"checkpoints\":"));
+	    "\"journal\":true", "\"checkpoints\":",
+	    "\"checkpoint_failures\":0"));
 	ctl(&o, "no-such-client", ARGS("figures"));
 	assert_int_equal(o.status, 4);
 	/* a client of XA: the handshake is refused, said at once */

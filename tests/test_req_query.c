@@ -1191,7 +1191,8 @@ t_status(void **state)
 	assert_int_equal(uint_of(get(f->res, "started")), STARTED);
 	assert_int_equal(uint_of(get(f->res, "requests")), 42);
 	const msgpack_object *so = get(f->res, "store");
-	assert_int_equal(map_size(so), 8);
+	assert_int_equal(map_size(so), 9);
+	assert_int_equal(uint_of(get(so, "checkpoint_failures")), 0);
 	assert_true(uint_of(get(so, "map_bytes")) > 0);
 	assert_true(uint_of(get(so, "used_bytes")) > 0);
 	assert_true(get(so, "journal")->type == MSGPACK_OBJECT_BOOLEAN &&

@@ -1224,6 +1224,103 @@ t_sparse_kept_meta(void **state)
 	free(e);
 }
 
+/* Count the lines of file path that hold needle. */
+static int
+count_lines(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "r");
+	char line[2048];
+	int n = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+/* A disk that refuses checkpoints (here: the checkpoint file made
+ * read-only under the store): every answer stays durable in the journal;
+ * the tries back off (twice as long after each failure) and the log says
+ * it only when the run doubles; status counts the run; when the disk
+ * takes them again the run ends, and a reopen finds every event. */
+static void
+t_ckpt_failing(void **state)
+{
+	char *dir = tu_tmpdir(), path[512], logp[512], id[32];
+	struct ld_store_opts o = { .dir = dir, .node = "XA", .ckpt_recs = 8 };
+	struct ld_store *s = NULL;
+	struct ld_store_stats st;
+	struct ld_err err;
+	uint64_t events = 0, n_ok;
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(store_open(&s, &o, &err), 0);
+	for (int i = 0; i < 2; i++, events += 4)
+		lifecycle(s, "XA", T0 + n++ * 60000LL, id);
+	assert_int_equal(store_flush(s, &err), 0);	/* the thread idle */
+	assert_int_equal(store_stats(s, &st), 0);
+	assert_int_equal(st.checkpoint_failures, 0);
+	n_ok = st.checkpoints;
+
+	snprintf(path, sizeof(path), "%s/checkpoint.ldc", dir);
+	snprintf(logp, sizeof(logp), "%s.log", dir);
+	int good = dup(s->cfd), ro = open(path, O_RDONLY);
+	assert_true(good >= 0 && ro >= 0);
+	assert_true(dup2(ro, s->cfd) == s->cfd);
+	close(ro);
+	fflush(stderr);
+	int saved_err = dup(2), lf = open(logp, O_WRONLY | O_CREAT | O_TRUNC,
+	    0600);
+	assert_true(saved_err >= 0 && lf >= 0);
+	dup2(lf, 2);
+	close(lf);
+
+	/* 600 records: without the back-off, a try (and a line) for each */
+	for (int i = 0; i < 150; i++, events += 4)
+		lifecycle(s, "XA", T0 + n++ * 60000LL, id);
+	store_ckpt_wait(s);
+	assert_int_equal(store_stats(s, &st), 0);
+	uint32_t fails = st.checkpoint_failures;
+	assert_true(fails >= 4 && fails <= 8);
+	assert_int_equal(st.checkpoints, n_ok);
+	assert_true(st.jlsn >= events);	/* every commit in the journal */
+
+	/* the disk is back: the next try succeeds and ends the run */
+	assert_true(dup2(good, s->cfd) == s->cfd);
+	close(good);
+	for (int i = 0; i < 200; i++) {
+		lifecycle(s, "XA", T0 + n++ * 60000LL, id);
+		events += 4;
+		store_ckpt_wait(s);
+		assert_int_equal(store_stats(s, &st), 0);
+		if (st.checkpoint_failures == 0)
+			break;
+	}
+	assert_int_equal(st.checkpoint_failures, 0);
+	assert_true(st.checkpoints > n_ok);
+	fflush(stderr);
+	dup2(saved_err, 2);
+	close(saved_err);
+
+	int lines = count_lines(logp, "failed in a row");
+	int want = 0;
+	for (uint32_t k = 1; k <= fails; k *= 2)
+		want++;
+	assert_int_equal(lines, want);
+	assert_int_equal(count_lines(logp, "writing checkpoint"), want);
+	assert_int_equal(count_lines(logp, "checkpoint taken again after"), 1);
+
+	store_close(s);
+	assert_int_equal(store_open(&s, &o, &err), 0);
+	assert_int_equal(store_cursor(s, "XA"), events);
+	assert_int_equal(store_rebuild(s, false, &err), 0);
+	store_close(s);
+	unlink(logp);
+	tu_rm_tree(dir);
+}
+
 /* LMDB may count in its last page one it freed in the same transaction
  * and never wrote, so data.mdb can be shorter than (last page + 1) x page
  * size; a checkpoint taken then must still open (a second review found a
@@ -1344,6 +1441,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_wrong_node, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_map_full_and_growth, setup, teardown),
 		cmocka_unit_test(t_ckpt_short_file),
+		cmocka_unit_test(t_ckpt_failing),
 		cmocka_unit_test(t_journal_without_key),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
