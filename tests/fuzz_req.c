@@ -14,6 +14,7 @@
  * the ticket must still pass ticket_check.  Any violation abort()s.  The
  * store is started afresh every FUZZ_REQ_RESET inputs.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +90,21 @@ fuzz_change(const struct ld_caller *c, struct ld_request *r)
 	return rc;
 }
 
+/* Close the store and remove its directory (the last one, at exit). */
+static void
+fuzz_drop_store(void)
+{
+	char cmd[128];
+
+	if (fz.s == NULL)
+		return;
+	store_close(fz.s);
+	fz.s = NULL;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fz.dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "fuzz_req: could not remove %s\n", fz.dir);
+}
+
 /* A fresh store with the seeded tickets. */
 static void
 fuzz_reset(void)
@@ -102,14 +118,13 @@ fuzz_reset(void)
 	struct ld_store_opts o = { 0 };
 	struct ld_caller adm;
 	struct ld_err err;
-	char cmd[128];
+	static bool registered;
 
-	if (fz.s != NULL) {
-		store_close(fz.s);
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fz.dir);
-		if (system(cmd) != 0)
-			fuzz_die("rm", NULL);
+	if (!registered) {
+		atexit(fuzz_drop_store);
+		registered = true;
 	}
+	fuzz_drop_store();
 	snprintf(fz.dir, sizeof(fz.dir), "/tmp/liandong-fuzz-req-XXXXXX");
 	if (mkdtemp(fz.dir) == NULL)
 		fuzz_die("mkdtemp", NULL);
