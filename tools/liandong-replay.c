@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char usage[] =
     "usage: liandong-replay [options]\n"
@@ -391,10 +392,11 @@ main(int argc, char **argv)
 	}
 	rc = rc == 0 && r->counts_equal && r->agreed && r->failed == 0 &&
 	    r->satisfaction_pm > 930 ? 0 : 1;
-	/* a failed run keeps its dir: the messages above name its logs */
+	/* a failed run keeps its dir: the messages above name its logs
+	 * (unless it failed before writing anything: an empty dir goes) */
 	if (own_dir && !keep && rc == 0)
 		bench_rm_tree("liandong-replay", dir);
-	else
+	else if (!(own_dir && !keep && rmdir(dir) == 0))
 		fprintf(stderr, "liandong-replay: the work dir is %s\n", dir);
 	free(r);
 	return rc;
