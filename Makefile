@@ -107,7 +107,7 @@ valgrind: $(DEPS_OK)
 	  LD_NODE_BIN=build/vg/city-node LD_COUNTY_BIN=build/vg/county-node \
 	  LD_TOPOLOGY_BIN=build/vg/topology LD_LINKCTL_BIN=build/vg/linkctl \
 	  LD_REPLAY_BIN=build/vg/liandong-replay LD_UNDER_VALGRIND=1 \
-	  LD_CRASH_ROUNDS=20 LD_POWER_ROUNDS=15 valgrind -q \
+	  LD_CRASH_ROUNDS=20 LD_POWER_ROUNDS=15 valgrind -q --vgdb=no \
 	    --trace-children=yes --trace-children-skip='/usr/*,/bin/*' \
 	    --error-exitcode=9 --leak-check=full \
 	    --errors-for-leak-kinds=definite build/vg/$$t >/dev/null || exit 1; \
