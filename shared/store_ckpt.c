@@ -173,9 +173,7 @@ store_ckpt_restore(struct ld_store *s, struct ld_err *err)
 	ssize_t got = pread(fd, cur, n, 0);
 	if (got == (ssize_t)n && memcmp(cur, b[best] + CKPT_HEAD, n) == 0)
 		goto out;	/* closed cleanly, or crashed at it */
-	e = store_pwrite_all(fd, b[best] + CKPT_HEAD, n, 0);
-	if (e == 0 && fdatasync(fd) != 0)
-		e = errno;
+	e = store_pwrite_sync(fd, b[best] + CKPT_HEAD, n, 0);
 	if (e != 0) {
 		rc = err_set(err, LD_EIO, "%s: putting back the checkpoint's "
 		    "meta pages: %s", path, strerror(e));
@@ -240,9 +238,7 @@ ckpt_persist(struct ld_store *s, const uint8_t *metas, uint64_t lsn,
 	memcpy(b + CKPT_HEAD, metas, 2 * (size_t)s->psize);
 	crypto_generichash(b + n - CKPT_HASH, CKPT_HASH, b, n - CKPT_HASH,
 	    NULL, 0);
-	e = store_pwrite_all(s->cfd, b, n, (gen & 1) * (uint64_t)CKPT_SLOT);
-	if (e == 0 && fdatasync(s->cfd) != 0)
-		e = errno;
+	e = store_pwrite_sync(s->cfd, b, n, (gen & 1) * (uint64_t)CKPT_SLOT);
 	free(b);
 	if (e != 0)
 		return err_set(err, LD_EIO, "%s/%s: writing checkpoint %" PRIu64

@@ -172,8 +172,9 @@ uint64_t store_txn_meta_u64(struct ld_store *s, MDB_txn *txn,
     const char *key);
 
 /* ---- the journal (store_journal.c) ---- */
-/* Write all n bytes at off (EINTR, short writes): 0 or errno. */
-int store_pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off);
+/* Write all n bytes at off (EINTR, short writes) and fdatasync: 0 or
+ * errno.  Every write of the journal and the checkpoints is one. */
+int store_pwrite_sync(int fd, const uint8_t *p, size_t n, uint64_t off);
 #define STORE_JNL_FILE "journal-%d.ldj"
 #define STORE_JLSN_KEY "jlsn"		/* in meta: last record applied */
 #define STORE_JKEY_KEY "jkey"		/* in meta: the records' hash key */

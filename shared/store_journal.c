@@ -144,7 +144,7 @@ store_jnl_any(const struct ld_store *s)
 }
 
 int
-store_pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off)
+store_pwrite_sync(int fd, const uint8_t *p, size_t n, uint64_t off)
 {
 	while (n > 0) {
 		ssize_t w = pwrite(fd, p, n, (off_t)off);
@@ -157,7 +157,7 @@ store_pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off)
 		n -= (size_t)w;
 		off += (uint64_t)w;
 	}
-	return 0;
+	return fdatasync(fd) != 0 ? errno : 0;
 }
 
 int
@@ -178,9 +178,7 @@ store_jnl_write(struct ld_store *s, uint64_t lsn, int64_t now,
 	views_put_u32(b + JNL_HEAD + 4, s->jn_meta);
 	crypto_generichash(b + s->jlen, JNL_HASH, b, s->jlen, s->jkey,
 	    sizeof(s->jkey));
-	e = store_pwrite_all(s->jfd[s->jcur], b, s->jlen + JNL_HASH, s->joff);
-	if (e == 0 && fdatasync(s->jfd[s->jcur]) != 0)
-		e = errno;
+	e = store_pwrite_sync(s->jfd[s->jcur], b, s->jlen + JNL_HASH, s->joff);
 	if (e != 0)
 		return err_set(err, LD_EIO, "%s/journal-%d.ldj: writing record %"
 		    PRIu64 " at offset %" PRIu64 ": %s (nothing of this batch "
@@ -193,11 +191,7 @@ int
 store_jnl_spoil(struct ld_store *s)
 {
 	static const uint8_t zero[4];
-	int e = store_pwrite_all(s->jfd[s->jcur], zero, sizeof(zero), s->joff);
-
-	if (e == 0 && fdatasync(s->jfd[s->jcur]) != 0)
-		e = errno;
-	return e;
+	return store_pwrite_sync(s->jfd[s->jcur], zero, sizeof(zero), s->joff);
 }
 
 void
