@@ -212,6 +212,23 @@ store_jnl_switch(struct ld_store *s)
 	s->jrecs = 0;
 }
 
+/* The header of the record at off of file fd (size bytes long, or
+ * UINT64_MAX if not known): its lsn and payload length, or false (no
+ * header there, or not ours: the magic). */
+static bool
+jnl_head(int fd, uint64_t off, uint64_t size, uint64_t *lsn, uint32_t *len)
+{
+	uint8_t h[JNL_HEAD];
+
+	if (size < off || size - off < JNL_HEAD ||
+	    pread(fd, h, JNL_HEAD, (off_t)off) != JNL_HEAD ||
+	    views_get_u32(h) != JNL_MAGIC)
+		return false;
+	*lsn = views_get_u64(h + 4);
+	*len = views_get_u32(h + 20);
+	return true;
+}
+
 int
 store_jnl_key(struct ld_store *s, struct ld_err *err)
 {
@@ -243,18 +260,16 @@ store_jnl_key(struct ld_store *s, struct ld_err *err)
 	 * dropped */
 	uint64_t db_lsn = store_txn_meta_u64(s, txn, STORE_JLSN_KEY);
 	for (int i = 0; i < 2; i++) {
-		uint8_t h[JNL_HEAD];
+		uint64_t l;
+		uint32_t n;
 
-		if (pread(s->jfd[i], h, JNL_HEAD, 0) == JNL_HEAD &&
-		    views_get_u32(h) == JNL_MAGIC &&
-		    views_get_u64(h + 4) > db_lsn) {
+		if (jnl_head(s->jfd[i], 0, UINT64_MAX, &l, &n) && l > db_lsn) {
 			mdb_txn_abort(txn);
 			return err_set(err, LD_ESCHEMA, "%s/journal-%d.ldj: "
 			    "record %" PRIu64 " is not in the database and was "
 			    "written without the journal's key (by an older "
 			    "build): start that build once, then this one; "
-			    "nothing was changed", s->dir, i,
-			    views_get_u64(h + 4));
+			    "nothing was changed", s->dir, i, l);
 		}
 	}
 	randombytes_buf(s->jkey, sizeof(s->jkey));
@@ -374,17 +389,13 @@ static bool
 jnl_read(struct ld_store *s, int fd, uint64_t off, uint64_t size,
     uint64_t want, uint64_t *lsn, uint32_t *len)
 {
-	uint8_t h[JNL_HEAD], hash[JNL_HASH];
+	uint8_t hash[JNL_HASH];
 	uint64_t l;
 	uint32_t n;
 
-	if (size < off || size - off < JNL_HEAD + JNL_COUNTS + JNL_HASH)
+	if (size < off || size - off < JNL_HEAD + JNL_COUNTS + JNL_HASH ||
+	    !jnl_head(fd, off, size, &l, &n))
 		return false;
-	if (pread(fd, h, JNL_HEAD, (off_t)off) != JNL_HEAD ||
-	    views_get_u32(h) != JNL_MAGIC)
-		return false;
-	l = views_get_u64(h + 4);
-	n = views_get_u32(h + 20);
 	if ((want != 0 && l != want) || l == 0 || n < JNL_COUNTS ||
 	    n > JNL_PAYLOAD_MAX || n > size - off - JNL_HEAD - JNL_HASH)
 		return false;
@@ -420,16 +431,11 @@ struct jnl_run {
 static void
 jnl_scan_after(struct ld_store *s, int i, struct jnl_run *r)
 {
-	uint8_t h[JNL_HEAD];
 	uint64_t lsn, next, l;
 	uint32_t n, len;
 
-	if (r->size < r->end || r->size - r->end < JNL_HEAD ||
-	    pread(s->jfd[i], h, JNL_HEAD, (off_t)r->end) != JNL_HEAD ||
-	    views_get_u32(h) != JNL_MAGIC)
+	if (!jnl_head(s->jfd[i], r->end, r->size, &l, &n))
 		return;
-	l = views_get_u64(h + 4);
-	n = views_get_u32(h + 20);
 	if ((r->last != 0 && l != r->last + 1) || l == 0 ||
 	    n > r->size - r->end - JNL_HEAD - JNL_HASH)
 		return;
