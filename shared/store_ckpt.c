@@ -246,6 +246,18 @@ ckpt_persist(struct ld_store *s, const uint8_t *metas, uint64_t lsn,
 	return LD_OK;
 }
 
+/* One more checkpoint failed: how many had failed in a row before.
+ * Under ck_mu. */
+static uint32_t
+ckpt_count_failure(struct ld_store *s)
+{
+	uint32_t before = s->ck_fails;
+
+	if (before < UINT32_MAX)
+		s->ck_fails++;
+	return before;
+}
+
 /* The job (captured by the writer) persisted or not: hold its snapshot
  * and let the last go, or drop it; count the failures in a row.  Returns
  * how many had failed in a row before.  Under ck_mu. */
@@ -261,8 +273,8 @@ ckpt_settle(struct ld_store *s, bool ok)
 		s->ckpt_lsn = s->ck_job_lsn;
 		s->n_ckpt++;
 		s->ck_fails = 0;
-	} else if (s->ck_fails < UINT32_MAX) {
-		s->ck_fails++;
+	} else {
+		ckpt_count_failure(s);
 	}
 	s->ck_switch = ok;	/* a failed one keeps the journal's file */
 	s->ck_snap = NULL;
@@ -409,9 +421,7 @@ store_ckpt_kick(struct ld_store *s)
 	s->ck_try_off = s->joff;
 	if (rc != 0) {
 		pthread_mutex_lock(&s->ck_mu);
-		uint32_t before = s->ck_fails;
-		if (s->ck_fails < UINT32_MAX)
-			s->ck_fails++;
+		uint32_t before = ckpt_count_failure(s);
 		pthread_mutex_unlock(&s->ck_mu);
 		ckpt_report(s, LD_EIO, &e, before);
 		return;
