@@ -41,25 +41,6 @@ bare_env(const char *parent, const char *name)
 	return env;
 }
 
-static struct ld_store *
-open_store_map(const char *dir, size_t map, size_t max)
-{
-	struct ld_store_opts o = { .dir = dir, .node = "XA", .map_size = map,
-		.map_max = max };
-	struct ld_store *s = NULL;
-	struct ld_err err;
-
-	if (store_open(&s, &o, &err) != 0)
-		fail_msg("store_open: %s", err.msg);
-	return s;
-}
-
-static struct ld_store *
-open_store(const char *dir)
-{
-	return open_store_map(dir, 0, 0);
-}
-
 /* Commit n ticket life cycles (created, dispatched, signed, completed),
  * one or two events per store_commit; returns the commits made. */
 static int
@@ -139,7 +120,7 @@ static void
 t_replay_equals_store(void **state)
 {
 	char *dir = tu_tmpdir(), *sdir = sub_path(dir, "store");
-	struct ld_store *s = open_store(sdir);
+	struct ld_store *s = tu_open_store(sdir, "XA", 0, 0);
 	MDB_env *env = bare_env(dir, "replay");
 	struct btrace_result r = { 0 };
 	struct ld_err err;
@@ -188,7 +169,7 @@ static void
 t_replay_after_growth(void **state)
 {
 	char *dir = tu_tmpdir(), *sdir = sub_path(dir, "store");
-	struct ld_store *s = open_store_map(sdir, (size_t)256 << 10,
+	struct ld_store *s = tu_open_store(sdir, "XA", (size_t)256 << 10,
 	    (size_t)64 << 20);
 	MDB_env *env = bare_env(dir, "replay");
 	struct btrace_result r = { 0 };
@@ -218,7 +199,8 @@ t_replay_mismatch(void **state)
 {
 	char *dir = tu_tmpdir(), *s1 = sub_path(dir, "s1");
 	char *s2 = sub_path(dir, "s2");
-	struct ld_store *a = open_store(s1), *b = open_store(s2);
+	struct ld_store *a = tu_open_store(s1, "XA", 0, 0);
+	struct ld_store *b = tu_open_store(s2, "XA", 0, 0);
 	MDB_env *env = bare_env(dir, "replay");
 	struct btrace_result r = { 0 };
 	struct ld_err err;

@@ -18,26 +18,13 @@ struct fx {
 	struct ld_store *s;
 };
 
-static struct ld_store *
-open_store(const char *dir, const char *node, size_t map, size_t max)
-{
-	struct ld_store_opts o = { .dir = dir, .node = node, .map_size = map,
-		.map_max = max };
-	struct ld_store *s = NULL;
-	struct ld_err err;
-
-	if (store_open(&s, &o, &err) != 0)
-		fail_msg("store_open: %s", err.msg);
-	return s;
-}
-
 static int
 setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
 	f->dir = tu_tmpdir();
-	f->s = open_store(f->dir, "XA", 0, 0);
+	f->s = tu_open_store(f->dir, "XA", 0, 0);
 	*state = f;
 	return 0;
 }
@@ -904,7 +891,7 @@ t_wrong_node(void **state)
 	assert_int_equal(store_open(&s2, &o, &err), LD_EINVAL);
 	snprintf(msg, sizeof(msg), "%s: store belongs to node XA, not LY", f->dir);
 	assert_string_equal(err.msg, msg);
-	f->s = open_store(f->dir, "XA", 0, 0);
+	f->s = tu_open_store(f->dir, "XA", 0, 0);
 }
 
 static void
@@ -912,7 +899,7 @@ t_map_full_and_growth(void **state)
 {
 	struct fx *f = *state;
 	char *dir = tu_tmpdir(), id[32];
-	struct ld_store *s = open_store(dir, "XA", 1 << 20, 1 << 20);
+	struct ld_store *s = tu_open_store(dir, "XA", 1 << 20, 1 << 20);
 	struct ld_event *e = malloc(sizeof(*e));
 	struct ld_store_item it = { .ev = e };
 	struct ld_err err;
@@ -937,7 +924,7 @@ t_map_full_and_growth(void **state)
 	assert_int_equal(store_cursor(s, "XA"), acked);
 	store_close(s);
 	/* reopen with room to grow: nothing lost, and it goes on */
-	s = open_store(dir, "XA", 1 << 20, 64 << 20);
+	s = tu_open_store(dir, "XA", 1 << 20, 64 << 20);
 	assert_int_equal(store_cursor(s, "XA"), acked);
 	for (int i = 0; i < 2000; i++)
 		lifecycle(s, "XA", T0 + i, id);
@@ -950,7 +937,7 @@ t_map_full_and_growth(void **state)
 
 	/* growing left to the caller (a reader thread may be open): the
 	 * commit answers EFULL, nothing written, until store_grow_map */
-	s = open_store(dir, "XA", 1 << 20, 1 << 30);
+	s = tu_open_store(dir, "XA", 1 << 20, 1 << 30);
 	store_grow_in_commit(s, false);
 	store_stats(s, &st);
 	size_t before = st.map_size;
@@ -1330,7 +1317,7 @@ static void
 t_ckpt_short_file(void **state)
 {
 	char *dir = tu_tmpdir();
-	struct ld_store *s = open_store(dir, "XA", 0, 0);
+	struct ld_store *s = tu_open_store(dir, "XA", 0, 0);
 	struct ld_err err;
 	char kb[32], vb[3000];
 	int shorter = 0;
@@ -1369,7 +1356,7 @@ t_ckpt_short_file(void **state)
 			shorter++;
 			/* closed here: the next open must take its checkpoint */
 			store_close(s);
-			s = open_store(dir, "XA", 0, 0);
+			s = tu_open_store(dir, "XA", 0, 0);
 		}
 	}
 	printf("checkpoints with data.mdb shorter than LMDB's last page: %d\n",
@@ -1384,7 +1371,7 @@ static void
 t_journal_without_key(void **state)
 {
 	char *dir = tu_tmpdir(), path[600];
-	struct ld_store *s = open_store(dir, "XA", 0, 0);
+	struct ld_store *s = tu_open_store(dir, "XA", 0, 0);
 	struct ld_store_opts o = { .dir = dir, .node = "XA" };
 	struct ld_err err;
 	MDB_env *env;

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store.h"
+
 /* A fresh temp dir (mkdtemp under $TMPDIR or /tmp); removed by rm_tree. */
 static inline char *
 tu_tmpdir(void)
@@ -25,6 +27,21 @@ tu_tmpdir(void)
 		abort();
 	}
 	return p;
+}
+
+/* The store in dir for node, with the map's first size and maximum (0:
+ * the defaults); the test fails if it does not open. */
+static inline struct ld_store *
+tu_open_store(const char *dir, const char *node, size_t map, size_t max)
+{
+	struct ld_store_opts o = { .dir = dir, .node = node, .map_size = map,
+		.map_max = max };
+	struct ld_store *s = NULL;
+	struct ld_err err;
+
+	if (store_open(&s, &o, &err) != 0)
+		fail_msg("store_open %s: %s", dir, err.msg);
+	return s;
 }
 
 /* The whole file at path, NUL-terminated (free it), its length in *len

@@ -455,7 +455,11 @@ bench_run_ours(struct ld_store *s, struct bench_gen *g, size_t batch,
 			bench_die("store_commit: %s: %s", err_name(rc), err.msg);
 		for (size_t i = 0; i < batch; i++) {
 			if (items[i].rc != 0) {
-				bench_report_refusal(&items[i], &r->refused);
+				/* the twin's are ours (checked after its
+				 * round): said once */
+				if (!twin)
+					bench_report_refusal(&items[i],
+					    &r->refused);
 				continue;
 			}
 			r->events++;
