@@ -49,22 +49,30 @@ rebuild_key_str(const MDB_val *k, char *out, size_t cap)
 	out[o] = '\0';
 }
 
-/* Compare database dbi_a of txn a with dbi_b of txn b, key and value. */
 /* A meta key that no event makes: a link's position ("link:LY:down"),
  * the deadline cursor ("due:cursor"), the journal's last record and key
  * ("jlsn", "jkey")? */
 static bool
 rebuild_link_key(const char *db, const MDB_val *k)
 {
-	size_t jl = strlen(STORE_JLSN_KEY), kl = strlen(STORE_JKEY_KEY);
+	static const struct { const char *key; bool prefix; } keys[] = {
+		{ "link:", true }, { "due:", true },
+		{ STORE_JLSN_KEY, false }, { STORE_JKEY_KEY, false },
+	};
 
-	return strcmp(db, "meta") == 0 && ((k->mv_size >= 5 &&
-	    memcmp(k->mv_data, "link:", 5) == 0) || (k->mv_size >= 4 &&
-	    memcmp(k->mv_data, "due:", 4) == 0) || (k->mv_size == jl &&
-	    memcmp(k->mv_data, STORE_JLSN_KEY, jl) == 0) || (k->mv_size == kl &&
-	    memcmp(k->mv_data, STORE_JKEY_KEY, kl) == 0));
+	if (strcmp(db, "meta") != 0)
+		return false;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		size_t n = strlen(keys[i].key);
+
+		if ((keys[i].prefix ? k->mv_size >= n : k->mv_size == n) &&
+		    memcmp(k->mv_data, keys[i].key, n) == 0)
+			return true;
+	}
+	return false;
 }
 
+/* Compare database da of txn a with db of txn b, key and value. */
 static int
 rebuild_compare_db(MDB_txn *a, MDB_dbi da, MDB_txn *b, MDB_dbi db,
     const char *name, struct ld_err *err)
